@@ -1,0 +1,1 @@
+// Numbered SQL migrations live in Migrations/SQL and ship as resources.

@@ -1,0 +1,105 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Every target builds in Swift 6 mode with the same upcoming features (see design/style.md).
+let strict: [SwiftSetting] = [
+  .enableUpcomingFeature("ExistentialAny"),
+  .enableUpcomingFeature("MemberImportVisibility"),
+  .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+// The engine's hot loops are unusable without optimization, even in debug builds and tests.
+let engine: [SwiftSetting] = strict + [.unsafeFlags(["-O", "-enforce-exclusivity=unchecked"])]
+
+let package = Package(
+  name: "Trolley",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "trolley", targets: ["trolley"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+  ],
+  targets: [
+    // System-library shims. Only Postgres imports CLibPQ; only Tensor imports COpenBLAS.
+    .systemLibrary(
+      name: "CLibPQ", path: "Sources/CLibPQ", providers: [.apt(["libpq-dev"])]),
+    .systemLibrary(
+      name: "COpenBLAS", path: "Sources/COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", providers: [.apt(["libjpeg-dev"])]),
+    .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
+
+    // Database access: connections, typed parameters and rows, COPY, LISTEN/NOTIFY, local clusters.
+    .target(
+      name: "Postgres",
+      dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")],
+      swiftSettings: strict),
+    // Numbered SQL files and the code that applies them in order.
+    .target(
+      name: "Migrations",
+      dependencies: ["Postgres"],
+      path: "Migrations",
+      resources: [.copy("SQL")],
+      swiftSettings: strict),
+    // The job queue: enqueue, claim, leases, batches, dependencies, workers registry, retention.
+    .target(
+      name: "JobQueue",
+      dependencies: [
+        "Postgres",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
+      swiftSettings: strict),
+    // f32 tensors, BLAS-backed products, element-wise kernels, 16-bit and quantized weights.
+    .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: engine),
+    // The TroL model: checkpoints, tokenizers, images, vision, decoders with traversal, generation.
+    .target(name: "TroL", dependencies: ["Tensor", "CJPEG", "CPNG"], swiftSettings: engine),
+    // The worker loop and one file per job kind: where the queue meets the engine.
+    .target(
+      name: "TrolleyWorkers",
+      dependencies: [
+        "JobQueue", "TroL",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
+      path: "Workers",
+      swiftSettings: strict),
+    // The operator CLI: one file per subcommand, no SQL and no model code.
+    .executableTarget(
+      name: "trolley",
+      dependencies: [
+        "Postgres", "Migrations", "JobQueue", "Tensor", "TroL", "TrolleyWorkers",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
+      swiftSettings: strict),
+
+    // Test support shared by several test targets: a fresh migrated database per test.
+    .target(
+      name: "PostgresTesting", dependencies: ["Postgres", "Migrations"], swiftSettings: strict),
+
+    .testTarget(
+      name: "PostgresTests", dependencies: ["Postgres", "Migrations", "PostgresTesting"],
+      swiftSettings: strict),
+    .testTarget(
+      name: "JobQueueTests", dependencies: ["JobQueue", "Postgres", "PostgresTesting"],
+      swiftSettings: strict),
+    .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: strict),
+    .testTarget(name: "TroLTests", dependencies: ["TroL", "Tensor"], swiftSettings: strict),
+    .testTarget(
+      name: "TrolleyWorkersTests",
+      dependencies: ["TrolleyWorkers", "JobQueue", "TroL", "PostgresTesting"],
+      swiftSettings: strict),
+    // End-to-end tests drive the real `trolley` binary against the real database.
+    .testTarget(
+      name: "TrolleyEndToEndTests", dependencies: ["trolley", "Postgres", "PostgresTesting"],
+      swiftSettings: strict),
+  ]
+)

@@ -1,0 +1,1 @@
+// The JobQueue module: PostgreSQL-backed jobs, leases, batches (see docs/queue.md).

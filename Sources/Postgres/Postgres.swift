@@ -1,0 +1,1 @@
+// The Postgres module: a thin layer over libpq (see docs/architecture.md).

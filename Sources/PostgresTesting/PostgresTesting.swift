@@ -1,0 +1,1 @@
+// Test support: a fresh, migrated database per test on the test cluster.

@@ -1,0 +1,1 @@
+// The worker loop and one file per job kind (Workers/Kinds).

@@ -32,6 +32,8 @@ let package = Package(
       name: "COpenBLAS", path: "Sources/COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", providers: [.apt(["libjpeg-dev"])]),
     .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
+    // libcurl's easy API is variadic, so a small C wrapper does the whole download.
+    .target(name: "CCurl", path: "Sources/CCurl", linkerSettings: [.linkedLibrary("curl")]),
 
     // Database access: connections, typed parameters and rows, COPY, LISTEN/NOTIFY, local clusters.
     .target(
@@ -62,7 +64,7 @@ let package = Package(
     .target(
       name: "TrolleyWorkers",
       dependencies: [
-        "JobQueue", "TroL",
+        "JobQueue", "TroL", "CCurl",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),

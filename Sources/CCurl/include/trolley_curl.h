@@ -1,0 +1,34 @@
+#ifndef TROLLEY_CURL_H
+#define TROLLEY_CURL_H
+
+#include <stddef.h>
+
+/// The outcome of one HTTP(S) download.
+typedef struct {
+  /// The body (malloc'd; free with trolley_fetch_result_free). NULL when nothing was received.
+  unsigned char *body;
+  size_t body_length;
+  /// The HTTP status code, or 0 when no response arrived.
+  long http_status;
+  /// The libcurl result code (0 = CURLE_OK).
+  int curl_code;
+  /// 1 when the transfer was stopped because the body exceeded max_bytes.
+  int too_large;
+  /// A human-readable error from libcurl, empty on success.
+  char error[256];
+} trolley_fetch_result;
+
+/// Downloads `url` into memory with libcurl, blocking the calling thread.
+///
+/// connect_timeout_ms bounds the TCP/TLS connect; stall_timeout_ms aborts a transfer that receives
+/// less than one byte per second for that long (a slow server); total_timeout_ms bounds everything.
+/// max_bytes stops the transfer (too_large = 1) as soon as the body would exceed it.
+void trolley_fetch_url(const char *url, long connect_timeout_ms, long stall_timeout_ms,
+                       long total_timeout_ms, size_t max_bytes, trolley_fetch_result *result);
+
+void trolley_fetch_result_free(trolley_fetch_result *result);
+
+/// Call once per process before any thread calls trolley_fetch_url.
+void trolley_curl_global_init(void);
+
+#endif

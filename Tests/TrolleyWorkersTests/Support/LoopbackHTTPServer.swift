@@ -1,0 +1,123 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A tiny HTTP/1.0 server on 127.0.0.1 for tests: each path maps to a canned response.
+final class LoopbackHTTPServer: @unchecked Sendable {
+  struct Response: Sendable {
+    var status: Int = 200
+    var body: [UInt8] = []
+    /// Wait this long after the headers before sending the body (a slow server).
+    var stallBeforeBody: Duration = .zero
+  }
+
+  let port: UInt16
+  private let listener: Int32
+  private let lock = NSLock()
+  private var routes: [String: Response] = [:]
+  private var hits: [String: Int] = [:]
+  private var stopped = false
+
+  init() throws {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw POSIXError(.EIO) }
+    var one: Int32 = 1
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    let bound = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
+    }
+    guard bound == 0, listen(fd, 64) == 0 else {
+      close(fd)
+      throw POSIXError(.EADDRINUSE)
+    }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    listener = fd
+    port = UInt16(bigEndian: address.sin_port)
+    let thread = Thread { [self] in acceptLoop() }
+    thread.start()
+  }
+
+  func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+
+  func serve(_ path: String, _ response: Response) {
+    lock.withLock { routes[path] = response }
+  }
+
+  func hitCount(_ path: String) -> Int { lock.withLock { hits[path, default: 0] } }
+
+  func stop() {
+    lock.withLock { stopped = true }
+    shutdown(listener, Int32(SHUT_RDWR))
+    close(listener)
+  }
+
+  private func acceptLoop() {
+    while true {
+      let client = accept(listener, nil, nil)
+      if client < 0 {
+        if lock.withLock({ stopped }) { return }
+        continue
+      }
+      let thread = Thread { [self] in handle(client) }
+      thread.start()
+    }
+  }
+
+  private func handle(_ client: Int32) {
+    defer { close(client) }
+    var request = [UInt8]()
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while !request.containsHeaderEnd {
+      let n = read(client, &buffer, buffer.count)
+      if n <= 0 { return }
+      request.append(contentsOf: buffer[0..<n])
+    }
+    let line = String(decoding: request.prefix { $0 != 13 && $0 != 10 }, as: UTF8.self)
+    let parts = line.split(separator: " ")
+    let path = parts.count > 1 ? String(parts[1]) : "/"
+    let response = lock.withLock { () -> Response in
+      hits[path, default: 0] += 1
+      return routes[path] ?? Response(status: 404, body: Array("not found".utf8))
+    }
+    let head =
+      "HTTP/1.0 \(response.status) X\r\nContent-Length: \(response.body.count)\r\nConnection: close\r\n\r\n"
+    writeAll(client, Array(head.utf8))
+    if response.stallBeforeBody > .zero {
+      Thread.sleep(
+        forTimeInterval: Double(response.stallBeforeBody.components.seconds) + Double(
+          response.stallBeforeBody.components.attoseconds) / 1e18)
+    }
+    writeAll(client, response.body)
+  }
+
+  private func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+    var offset = 0
+    while offset < bytes.count {
+      let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+      if n <= 0 { return }
+      offset += n
+    }
+  }
+}
+
+extension Array where Element == UInt8 {
+  fileprivate var containsHeaderEnd: Bool {
+    guard count >= 4 else { return false }
+    for i in 0...(count - 4)
+    where self[i] == 13 && self[i + 1] == 10 && self[i + 2] == 13 && self[i + 3] == 10 {
+      return true
+    }
+    return false
+  }
+}

@@ -1,0 +1,202 @@
+internal import CCurl
+import Foundation
+
+/// Reads image bytes from a local path, a `file://` URL or an `http(s)://` URL.
+///
+/// HTTP goes through libcurl on a thread of its own, never on the cooperative pool, with connect,
+/// stall and total timeouts, a byte limit enforced while streaming, and in-process retries for
+/// transient failures. Every failure is an `ImageFetchError` classified as retryable or not.
+public struct ImageFetcher: Sendable {
+  /// Limits and retry settings.
+  public struct Policy: Sendable {
+    /// Largest accepted image, in bytes. Default 64 MiB.
+    public var maxBytes: Int = 64 << 20
+    /// TCP/TLS connect timeout. Default 5 s.
+    public var connectTimeout: Duration = .seconds(5)
+    /// Abort when the server sends nothing for this long. Default 15 s.
+    public var stallTimeout: Duration = .seconds(15)
+    /// Bound on one whole download. Default 60 s.
+    public var totalTimeout: Duration = .seconds(60)
+    /// Tries for a transient HTTP failure before giving up (1 = no retry). Default 3.
+    public var attempts: Int = 3
+    /// Delay before the first retry; doubles after each. Default 250 ms.
+    public var retryDelay: Duration = .milliseconds(250)
+
+    public init() {}
+  }
+
+  public let policy: Policy
+
+  public init(policy: Policy = Policy()) {
+    precondition(
+      policy.maxBytes > 0 && policy.attempts >= 1,
+      "ImageFetcher.Policy: maxBytes and attempts must be positive")
+    self.policy = policy
+    Self.initializeCurlOnce
+  }
+
+  private static let initializeCurlOnce: Void = trolley_curl_global_init()
+
+  /// The bytes of the image at `source`.
+  /// - Throws: `ImageFetchError`.
+  public func fetch(_ source: String) async throws -> [UInt8] {
+    let trimmed = source.trimmingCharacters(in: .whitespaces)
+    if trimmed.isEmpty {
+      throw ImageFetchError(
+        .unsupportedSource, "the image source is empty: give a file path or an http(s) URL",
+        retryable: false)
+    }
+    let lower = trimmed.lowercased()
+    if lower.hasPrefix("http://") || lower.hasPrefix("https://") {
+      return try await fetchHTTP(trimmed)
+    }
+    if lower.hasPrefix("file://") {
+      guard let url = URL(string: trimmed), url.isFileURL else {
+        throw ImageFetchError(
+          .unsupportedSource, "'\(trimmed)' is not a valid file:// URL", retryable: false)
+      }
+      return try readLocal(url.path)
+    }
+    if let colon = trimmed.firstIndex(of: ":"), trimmed[..<colon].allSatisfy({ $0.isLetter }),
+      trimmed[..<colon].count > 1, trimmed[trimmed.index(after: colon)...].hasPrefix("//")
+    {
+      throw ImageFetchError(
+        .unsupportedSource,
+        "unsupported image source scheme '\(trimmed[..<colon])' in '\(trimmed)': use a local path, file://, http:// or https://",
+        retryable: false)
+    }
+    return try readLocal(trimmed)
+  }
+
+  /// Reads a local file after checking its size, so an oversized file is never loaded.
+  func readLocal(_ path: String) throws -> [UInt8] {
+    var info = stat()
+    guard stat(path, &info) == 0 else {
+      let reason = String(cString: strerror(errno))
+      if errno == ENOENT || errno == ENOTDIR {
+        throw ImageFetchError(
+          .notFound,
+          "image not found: \(path) (check the path; relative paths are resolved from the worker's directory)",
+          retryable: false)
+      }
+      throw ImageFetchError(.unreadable, "cannot read image \(path): \(reason)", retryable: false)
+    }
+    if (info.st_mode & S_IFMT) == S_IFDIR {
+      throw ImageFetchError(
+        .unreadable, "image path \(path) is a directory, not a file", retryable: false)
+    }
+    if Int(info.st_size) > policy.maxBytes {
+      throw ImageFetchError(
+        .tooLarge, "image \(path) is \(info.st_size) bytes, over the \(policy.maxBytes)-byte limit",
+        retryable: false)
+    }
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+      throw ImageFetchError(
+        .unreadable, "cannot open image \(path): \(String(cString: strerror(errno)))",
+        retryable: false)
+    }
+    defer { try? handle.close() }
+    let data: Data
+    do {
+      data = try handle.read(upToCount: policy.maxBytes + 1) ?? Data()
+    } catch {
+      throw ImageFetchError(
+        .unreadable, "cannot read image \(path): \(error.localizedDescription)", retryable: false)
+    }
+    if data.isEmpty {
+      throw ImageFetchError(.empty, "image \(path) is an empty file", retryable: false)
+    }
+    if data.count > policy.maxBytes {
+      throw ImageFetchError(
+        .tooLarge, "image \(path) is over the \(policy.maxBytes)-byte limit", retryable: false)
+    }
+    return [UInt8](data)
+  }
+
+  private func fetchHTTP(_ url: String) async throws -> [UInt8] {
+    var delay = policy.retryDelay
+    var attempt = 1
+    while true {
+      do {
+        return try await downloadOnce(url)
+      } catch let error as ImageFetchError where error.isRetryable && attempt < policy.attempts {
+        try await Task.sleep(for: delay)
+        delay *= 2
+        attempt += 1
+      }
+    }
+  }
+
+  private func downloadOnce(_ url: String) async throws -> [UInt8] {
+    let policy = self.policy
+    let outcome: Result<[UInt8], ImageFetchError> = await withCheckedContinuation { continuation in
+      // libcurl blocks; a thread of its own keeps the cooperative pool (2 threads here) free.
+      let thread = Thread {
+        continuation.resume(returning: Self.blockingDownload(url, policy: policy))
+      }
+      thread.stackSize = 1 << 20
+      thread.start()
+    }
+    return try outcome.get()
+  }
+
+  private static func milliseconds(_ duration: Duration) -> Int {
+    Int(
+      duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+  }
+
+  private static func blockingDownload(_ url: String, policy: Policy) -> Result<
+    [UInt8], ImageFetchError
+  > {
+    var result = trolley_fetch_result()
+    trolley_fetch_url(
+      url, milliseconds(policy.connectTimeout), milliseconds(policy.stallTimeout),
+      milliseconds(policy.totalTimeout), policy.maxBytes, &result)
+    defer { trolley_fetch_result_free(&result) }
+    let curlMessage = withUnsafeBytes(of: result.error) { raw in
+      String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+    }
+    if result.too_large != 0 {
+      return .failure(
+        ImageFetchError(
+          .tooLarge, "image at \(url) is over the \(policy.maxBytes)-byte limit", retryable: false))
+    }
+    if result.curl_code != 0 {
+      return .failure(classifyCurl(code: result.curl_code, message: curlMessage, url: url))
+    }
+    let status = result.http_status
+    if status >= 400 {
+      let retryable = status >= 500 || status == 408 || status == 429
+      let code: ImageFetchError.Code = (status == 404 || status == 410) ? .notFound : .httpStatus
+      let hint = retryable ? "the server may recover; the job will be retried" : "check the URL"
+      return .failure(
+        ImageFetchError(
+          code, "fetching \(url) failed with HTTP \(status) (\(hint))", retryable: retryable))
+    }
+    guard let body = result.body, result.body_length > 0 else {
+      return .failure(
+        ImageFetchError(.empty, "the server returned an empty body for \(url)", retryable: false))
+    }
+    return .success([UInt8](UnsafeBufferPointer(start: body, count: result.body_length)))
+  }
+
+  /// Maps libcurl result codes (curl/curl.h) to what they mean for a job.
+  private static func classifyCurl(code: Int32, message: String, url: String) -> ImageFetchError {
+    switch code {
+    case 28:  // CURLE_OPERATION_TIMEDOUT
+      return ImageFetchError(
+        .timeout, "fetching \(url) timed out (\(message)); the job will be retried", retryable: true
+      )
+    case 6, 7, 52, 55, 56, 35:  // resolve, connect, empty reply, send, receive, TLS connect
+      return ImageFetchError(.network, "cannot fetch \(url): \(message)", retryable: true)
+    case 1, 3:  // unsupported protocol, malformed URL
+      return ImageFetchError(
+        .unsupportedSource, "cannot fetch \(url): \(message); check the URL", retryable: false)
+    case 63:  // CURLE_FILESIZE_EXCEEDED
+      return ImageFetchError(.tooLarge, "image at \(url) is over the size limit", retryable: false)
+    default:
+      return ImageFetchError(
+        .network, "cannot fetch \(url): \(message) (libcurl error \(code))", retryable: true)
+    }
+  }
+}

@@ -1,0 +1,106 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Serves `GET /metrics` over plain HTTP/1.0 for Prometheus, on a thread of its own.
+///
+/// A deliberately tiny server: one short-lived connection per scrape, no keep-alive, so it needs
+/// no event loop and never touches the cooperative thread pool.
+public final class MetricsServer: @unchecked Sendable {
+  /// The port actually bound (useful when 0 was asked for).
+  public let port: UInt16
+  private let listener: Int32
+  private let metrics: WorkerMetrics
+  private let lock = NSLock()
+  private var stopped = false
+
+  /// Binds `host:port` (default all interfaces) and starts serving.
+  /// - Throws: `MetricsServer.BindError` naming the port when it is taken or not allowed.
+  public init(port: UInt16, host: String = "0.0.0.0", metrics: WorkerMetrics) throws {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw BindError(port: port, reason: String(cString: strerror(errno))) }
+    var one: Int32 = 1
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr(host)
+    address.sin_port = port.bigEndian
+    let bound = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
+    }
+    guard bound == 0, listen(fd, 16) == 0 else {
+      let reason = String(cString: strerror(errno))
+      close(fd)
+      throw BindError(port: port, reason: reason)
+    }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    self.listener = fd
+    self.port = UInt16(bigEndian: address.sin_port)
+    self.metrics = metrics
+    let thread = Thread { [self] in serve() }
+    thread.name = "trolley-metrics"
+    thread.start()
+  }
+
+  /// Why the metrics port could not be opened.
+  public struct BindError: Error, CustomStringConvertible {
+    public let port: UInt16
+    public let reason: String
+    public var description: String {
+      "cannot serve metrics on port \(port): \(reason); choose another --metrics-port or stop the process using it"
+    }
+  }
+
+  public func stop() {
+    lock.withLock { stopped = true }
+    shutdown(listener, Int32(SHUT_RDWR))
+    close(listener)
+  }
+
+  private func serve() {
+    while true {
+      let client = accept(listener, nil, nil)
+      if client < 0 {
+        if lock.withLock({ stopped }) { return }
+        continue
+      }
+      respond(client)
+      close(client)
+    }
+  }
+
+  private func respond(_ client: Int32) {
+    var timeout = timeval(tv_sec: 2, tv_usec: 0)
+    setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var request = [UInt8](repeating: 0, count: 2048)
+    let n = read(client, &request, request.count)
+    guard n > 0 else { return }
+    let line = String(decoding: request[0..<n].prefix { $0 != 13 && $0 != 10 }, as: UTF8.self)
+    let isMetrics =
+      line.hasPrefix("GET /metrics ") || line == "GET /metrics" || line.hasPrefix("GET / ")
+    let body: [UInt8] = isMetrics ? metrics.exposition() : Array("not found: try /metrics\n".utf8)
+    let status = isMetrics ? "200 OK" : "404 Not Found"
+    let head =
+      "HTTP/1.0 \(status)\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+    writeAll(client, Array(head.utf8))
+    writeAll(client, body)
+  }
+
+  private func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+    var offset = 0
+    while offset < bytes.count {
+      let n = bytes[offset...].withUnsafeBytes {
+        send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+      }
+      if n <= 0 { return }
+      offset += n
+    }
+  }
+}

@@ -1,0 +1,58 @@
+public import Prometheus
+
+/// The metrics a worker exports on `--metrics-port` (names match Ops/monitoring/trolley-alerts.yml).
+public final class WorkerMetrics: Sendable {
+  public let registry: PrometheusCollectorRegistry
+  /// Seconds since the worker's last successful heartbeat.
+  public let heartbeatAge: Gauge
+  /// Jobs waiting in the worker's queues (available + retrying), refreshed on heartbeat.
+  public let queueDepth: Gauge
+  /// Generated tokens per second over the last engine batch.
+  public let engineTokensPerSecond: Gauge
+  /// Jobs this worker is running now.
+  public let jobsInFlight: Gauge
+
+  public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    self.registry = registry
+    heartbeatAge = registry.makeGauge(
+      descriptor: Self.name(
+        "worker_heartbeat_age", unit: "seconds",
+        "Seconds since this worker's last successful heartbeat"))
+    queueDepth = registry.makeGauge(
+      descriptor: Self.name(
+        "queue_depth", unit: "", "Jobs available or waiting to retry in this worker's queues"))
+    engineTokensPerSecond = registry.makeGauge(
+      descriptor: Self.name(
+        "engine_tokens_per_second", unit: "", "Decode tokens per second over the last engine batch")
+    )
+    jobsInFlight = registry.makeGauge(
+      descriptor: Self.name("jobs_in_flight", unit: "", "Jobs this worker is running now"))
+  }
+
+  /// Counts one finished job. `outcome` is succeeded, retrying, dead or cancelled.
+  public func recordJob(kind: String, outcome: String, seconds: Double) {
+    registry.makeCounter(
+      descriptor: Self.name(
+        "jobs", unit: "total", "Jobs finished by this worker, by kind and outcome"),
+      labels: [("kind", kind), ("outcome", outcome)]
+    ).increment()
+    registry.makeValueHistogram(
+      descriptor: Self.name(
+        "job_duration", unit: "seconds", "Wall time from claim to result, by kind"),
+      labels: [("kind", kind)],
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600]
+    ).record(seconds)
+  }
+
+  private static func name(_ metric: String, unit: String, _ help: String) -> MetricNameDescriptor {
+    MetricNameDescriptor(namespace: "trolley", metricName: metric, unitName: unit, helpText: help)
+  }
+
+  public func setQueueDepth(_ jobs: Int) { queueDepth.set(Int64(jobs)) }
+  public func setHeartbeatAge(seconds: Double) { heartbeatAge.set(seconds) }
+  public func setTokensPerSecond(_ rate: Double) { engineTokensPerSecond.set(rate) }
+  public func setJobsInFlight(_ jobs: Int) { jobsInFlight.set(Int64(jobs)) }
+
+  /// The Prometheus text exposition of every metric.
+  public func exposition() -> [UInt8] { registry.emitToBuffer() }
+}

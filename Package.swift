@@ -11,6 +11,15 @@ let strict: [SwiftSetting] = [
 // The engine's hot loops are unusable without optimization, even in debug builds and tests.
 let engine: [SwiftSetting] = strict + [.unsafeFlags(["-O", "-enforce-exclusivity=unchecked"])]
 
+// Tensor's SIMD kernels widen f16 in registers (F16C) and fuse multiply-adds (FMA); without these
+// flags LLVM lowers each lane to a libcall. x86-64 only: other architectures have both natively.
+#if arch(x86_64)
+  let tensorKernels: [SwiftSetting] =
+    engine + [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"])]
+#else
+  let tensorKernels: [SwiftSetting] = engine
+#endif
+
 let package = Package(
   name: "Trolley",
   platforms: [.macOS(.v14)],
@@ -57,7 +66,7 @@ let package = Package(
       ],
       swiftSettings: strict),
     // f32 tensors, BLAS-backed products, element-wise kernels, 16-bit and quantized weights.
-    .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: engine),
+    .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: tensorKernels),
     // The TroL model: checkpoints, tokenizers, images, vision, decoders with traversal, generation.
     .target(name: "TroL", dependencies: ["Tensor", "CJPEG", "CPNG"], swiftSettings: engine),
     // The worker loop and one file per job kind: where the queue meets the engine.

@@ -12,11 +12,25 @@ public final class F32Weight: LinearWeight, @unchecked Sendable {
 
   /// Takes a copy of `values` ([outFeatures * inFeatures], row-major).
   public init(outFeatures: Int, inFeatures: Int, values: [Float]) {
-    precondition(values.count == outFeatures * inFeatures, "F32Weight: \(values.count) values for [\(outFeatures), \(inFeatures)]")
+    precondition(
+      values.count == outFeatures * inFeatures,
+      "F32Weight: \(values.count) values for [\(outFeatures), \(inFeatures)]")
     self.outFeatures = outFeatures
     self.inFeatures = inFeatures
     self.values = UnsafeMutableBufferPointer<Float>.allocate(capacity: values.count)
     _ = self.values.initialize(from: values)
+  }
+
+  /// Widens a checkpoint tensor of any dtype, shape [out, in], into an owned f32 copy.
+  ///
+  /// - Parameter raw: the tensor (f32, f16 or bf16).
+  /// - Throws: `TensorError.invalidShape` unless the shape is 2-D.
+  public init(_ raw: RawTensorData) throws {
+    let (outF, inF) = try WeightShape.matrix(raw.shape, for: "F32Weight")
+    outFeatures = outF
+    inFeatures = inF
+    values = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, outF * inF))
+    if let base = values.baseAddress { HalfConversion.widen(raw, into: base) }
   }
 
   deinit { values.deallocate() }
@@ -32,7 +46,8 @@ public final class F32Weight: LinearWeight, @unchecked Sendable {
         Int32(inFeatures), x, 1, beta, y, 1)
     } else {
       cblas_sgemm(
-        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outFeatures), Int32(inFeatures), 1,
+        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outFeatures), Int32(inFeatures),
+        1,
         x, Int32(inFeatures), values.baseAddress, Int32(inFeatures), beta, y, Int32(outFeatures))
     }
   }

@@ -1,0 +1,195 @@
+internal import COpenBLAS
+
+/// The product driver shared by every compact weight format (see `TiledWeight`).
+///
+/// Three regimes, by the number of activation rows m:
+/// - m = 1 (decode, one sequence): the format's fused `dotRows`, which streams W once and widens
+///   in registers; bound by memory bandwidth.
+/// - 1 < m < `sgemmMinimumRows` (decode batches): W is decoded in small tiles (4 rows × 256
+///   columns, resident in L1) and each tile is multiplied against all m rows with a 4 × 2
+///   register-blocked FMA kernel, so W is read from memory once for the whole batch.
+/// - m ≥ `sgemmMinimumRows` (prefill): chunks of W's rows are widened to f32 into `MatmulScratch`
+///   and multiplied with `cblas_sgemm`; the widening is O(m)-times cheaper than the product.
+enum TiledProduct {
+  /// Below this many rows the tiled kernel beats widen-plus-sgemm (see docs/benchmarks.md, Kernels).
+  static let sgemmMinimumRows = 16
+  /// Columns per decoded tile: 4 rows × 256 floats = 4 KiB of tile plus m × 1 KiB of activations
+  /// stay in L1 for the batch sizes this path serves. A multiple of every format's block size.
+  static let tileColumns = 256
+  /// Floats of f32 weight widened per sgemm call on the prefill path (4 MiB, about an L2-to-L3
+  /// sized panel): bounds scratch while keeping each sgemm large enough to run at full speed.
+  static let sgemmChunkFloats = 1 << 20
+
+  static func multiply<W: TiledWeight>(
+    _ w: W, _ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>,
+    accumulate: Bool, scratch: MatmulScratch
+  ) {
+    precondition(m >= 0, "multiply: \(m) rows")
+    let outF = w.outFeatures
+    if m == 0 || outF == 0 { return }
+    if m == 1 {
+      TensorThreads.parallelRanges(outF, granule: 4, minimumPerThread: 64) { range in
+        w.dotRows(range, x: x, y: y, accumulate: accumulate)
+      }
+    } else if m < sgemmMinimumRows {
+      TensorThreads.parallelRanges(outF, granule: 4, minimumPerThread: 32) { range in
+        smallBatch(w, rows: range, x, m: m, into: y, accumulate: accumulate)
+      }
+    } else {
+      widenedSgemm(w, x, m: m, into: y, accumulate: accumulate, scratch: scratch)
+    }
+  }
+
+  /// Prefill: widen row chunks of W into scratch and multiply with sgemm.
+  static func widenedSgemm<W: TiledWeight>(
+    _ w: W, _ x: UnsafePointer<Float>, m: Int, into y: UnsafeMutablePointer<Float>,
+    accumulate: Bool, scratch: MatmulScratch
+  ) {
+    let outF = w.outFeatures
+    let inF = w.inFeatures
+    if inF == 0 {
+      if !accumulate { y.update(repeating: 0, count: m * outF) }
+      return
+    }
+    let chunkRows = min(outF, max(16, sgemmChunkFloats / inF / 16 * 16))
+    let buffer = scratch.floats(chunkRows * inF)
+    guard let panel = buffer.baseAddress else { return }
+    var o0 = 0
+    while o0 < outF {
+      let n = min(chunkRows, outF - o0)
+      TensorThreads.parallelRanges(n, granule: 4, minimumPerThread: 64) { range in
+        w.decodeTile(
+          rows: (o0 + range.lowerBound)..<(o0 + range.upperBound), columns: 0..<inF,
+          into: panel + range.lowerBound * inF, stride: inF)
+      }
+      cblas_sgemm(
+        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(inF), 1, x, Int32(inF),
+        panel, Int32(inF), accumulate ? 1 : 0, y + o0, Int32(outF))
+      o0 += n
+    }
+  }
+
+  /// Decode batches: y[i, o] for all m rows and the output rows in `rows`, reading W once.
+  static func smallBatch<W: TiledWeight>(
+    _ w: W, rows: Range<Int>, _ x: UnsafePointer<Float>, m: Int,
+    into y: UnsafeMutablePointer<Float>, accumulate: Bool
+  ) {
+    let inF = w.inFeatures
+    let outF = w.outFeatures
+    let kc = tileColumns
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * kc) { tileBuffer in
+      withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 4 * m) { accBuffer in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * m) { tailBuffer in
+          let tile = tileBuffer.baseAddress!
+          let acc = accBuffer.baseAddress!
+          let tail = tailBuffer.baseAddress!
+          var o = rows.lowerBound
+          while o < rows.upperBound {
+            let rowCount = min(4, rows.upperBound - o)
+            acc.initialize(repeating: SIMD8(), count: 4 * m)
+            tail.initialize(repeating: 0, count: 4 * m)
+            var k0 = 0
+            while k0 < inF {
+              let kcount = min(kc, inF - k0)
+              w.decodeTile(
+                rows: o..<(o + rowCount), columns: k0..<(k0 + kcount), into: tile, stride: kc)
+              for r in rowCount..<4 { (tile + r * kc).update(repeating: 0, count: kcount) }
+              tileTimesRows(
+                tile, stride: kc, columns: kcount, x + k0, xStride: inF, m: m, acc, tail)
+              k0 += kcount
+            }
+            for i in 0..<m {
+              for r in 0..<rowCount {
+                let value = acc[i * 4 + r].sum() + tail[i * 4 + r]
+                let target = y + i * outF + o + r
+                target.pointee = accumulate ? target.pointee + value : value
+              }
+            }
+            o += rowCount
+          }
+        }
+      }
+    }
+  }
+
+  /// acc[i*4 + r] += tile[r, 0..<columns8] ⊙ x[i, 0..<columns8] lane-wise, and the scalar
+  /// remainder columns into tail[i*4 + r]: 4 tile rows × 2 activation rows per register block.
+  @inline(__always)
+  static func tileTimesRows(
+    _ tile: UnsafePointer<Float>, stride kc: Int, columns: Int, _ x: UnsafePointer<Float>,
+    xStride: Int, m: Int, _ acc: UnsafeMutablePointer<SIMD8<Float>>,
+    _ tail: UnsafeMutablePointer<Float>
+  ) {
+    let columns8 = columns & ~7
+    let t = UnsafeRawPointer(tile)
+    var i = 0
+    while i + 2 <= m {
+      let x0 = UnsafeRawPointer(x + i * xStride)
+      let x1 = UnsafeRawPointer(x + (i + 1) * xStride)
+      var a00 = acc[i * 4]
+      var a01 = acc[i * 4 + 1]
+      var a02 = acc[i * 4 + 2]
+      var a03 = acc[i * 4 + 3]
+      var a10 = acc[i * 4 + 4]
+      var a11 = acc[i * 4 + 5]
+      var a12 = acc[i * 4 + 6]
+      var a13 = acc[i * 4 + 7]
+      var k = 0
+      while k < columns8 {
+        let v0 = x0.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
+        let v1 = x1.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
+        let t0 = t.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
+        let t1 = t.loadUnaligned(fromByteOffset: 4 * (kc + k), as: SIMD8<Float>.self)
+        let t2 = t.loadUnaligned(fromByteOffset: 4 * (2 * kc + k), as: SIMD8<Float>.self)
+        let t3 = t.loadUnaligned(fromByteOffset: 4 * (3 * kc + k), as: SIMD8<Float>.self)
+        a00.addProduct(t0, v0)
+        a01.addProduct(t1, v0)
+        a02.addProduct(t2, v0)
+        a03.addProduct(t3, v0)
+        a10.addProduct(t0, v1)
+        a11.addProduct(t1, v1)
+        a12.addProduct(t2, v1)
+        a13.addProduct(t3, v1)
+        k += 8
+      }
+      acc[i * 4] = a00
+      acc[i * 4 + 1] = a01
+      acc[i * 4 + 2] = a02
+      acc[i * 4 + 3] = a03
+      acc[i * 4 + 4] = a10
+      acc[i * 4 + 5] = a11
+      acc[i * 4 + 6] = a12
+      acc[i * 4 + 7] = a13
+      i += 2
+    }
+    if i < m {
+      let x0 = UnsafeRawPointer(x + i * xStride)
+      var a0 = acc[i * 4]
+      var a1 = acc[i * 4 + 1]
+      var a2 = acc[i * 4 + 2]
+      var a3 = acc[i * 4 + 3]
+      var k = 0
+      while k < columns8 {
+        let v0 = x0.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
+        a0.addProduct(t.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self), v0)
+        a1.addProduct(t.loadUnaligned(fromByteOffset: 4 * (kc + k), as: SIMD8<Float>.self), v0)
+        a2.addProduct(t.loadUnaligned(fromByteOffset: 4 * (2 * kc + k), as: SIMD8<Float>.self), v0)
+        a3.addProduct(t.loadUnaligned(fromByteOffset: 4 * (3 * kc + k), as: SIMD8<Float>.self), v0)
+        k += 8
+      }
+      acc[i * 4] = a0
+      acc[i * 4 + 1] = a1
+      acc[i * 4 + 2] = a2
+      acc[i * 4 + 3] = a3
+    }
+    if columns8 < columns {
+      for i in 0..<m {
+        for r in 0..<4 {
+          var sum: Float = 0
+          for k in columns8..<columns { sum += tile[r * kc + k] * x[i * xStride + k] }
+          tail[i * 4 + r] += sum
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,63 @@
+/// A weight in a compact format (16-bit or block-quantized) that the shared product driver,
+/// `TiledProduct`, multiplies by decoding tiles of W to f32.
+///
+/// Conformers provide the two format-specific pieces: exact decoding of a rectangle of W, and a
+/// fused single-row product that decodes in registers. Everything else (small-batch register
+/// blocking, the widen-then-sgemm prefill path, threading) is written once, in `TiledProduct`.
+protocol TiledWeight: LinearWeight {
+  /// Column ranges passed to `decodeTile` start at multiples of this (the quantization block).
+  static var columnAlignment: Int { get }
+
+  /// Writes W[rows, columns] widened to f32 into `tile`, row by row with `stride` floats between
+  /// rows. Values must equal the format's dequantized matrix exactly.
+  func decodeTile(
+    rows: Range<Int>, columns: Range<Int>, into tile: UnsafeMutablePointer<Float>, stride: Int)
+
+  /// y[o] = W[o, :] · x (or `+=`) for each output row o in `rows`: the m = 1 kernel.
+  func dotRows(
+    _ rows: Range<Int>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, accumulate: Bool)
+}
+
+// Conformers' public `LinearWeight` methods forward to these (an internal protocol's extension
+// cannot satisfy a public requirement).
+extension TiledWeight {
+  func tiledMultiply(
+    _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool,
+    scratch: MatmulScratch
+  ) {
+    TiledProduct.multiply(self, x, rows: rows, into: y, accumulate: accumulate, scratch: scratch)
+  }
+
+  func tiledCopyRow(_ r: Int, into destination: UnsafeMutablePointer<Float>) {
+    precondition(r >= 0 && r < outFeatures, "copyRow: row \(r) of \(outFeatures)")
+    decodeTile(rows: r..<(r + 1), columns: 0..<inFeatures, into: destination, stride: inFeatures)
+  }
+
+  /// The dequantized (widened) matrix W, [outFeatures * inFeatures] row-major: the reference the
+  /// format's products are tested against.
+  func tiledDequantized() -> [Float] {
+    [Float](unsafeUninitializedCapacity: outFeatures * inFeatures) { buffer, initialized in
+      if let base = buffer.baseAddress, outFeatures > 0 {
+        decodeTile(rows: 0..<outFeatures, columns: 0..<inFeatures, into: base, stride: inFeatures)
+      }
+      initialized = outFeatures * inFeatures
+    }
+  }
+
+  /// The naive product against `dequantized()`, kept as the reference the kernels are tested
+  /// against: y[rows, outFeatures] = x[rows, inFeatures] · Wᵀ, summed in f64.
+  func tiledMultiplyNaive(_ x: [Float], rows: Int) -> [Float] {
+    let w = tiledDequantized()
+    var y = [Float](repeating: 0, count: rows * outFeatures)
+    for i in 0..<rows {
+      for o in 0..<outFeatures {
+        var sum: Double = 0
+        for k in 0..<inFeatures {
+          sum += Double(x[i * inFeatures + k]) * Double(w[o * inFeatures + k])
+        }
+        y[i * outFeatures + o] = Float(sum)
+      }
+    }
+    return y
+  }
+}

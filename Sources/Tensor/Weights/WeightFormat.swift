@@ -1,0 +1,39 @@
+/// How a linear layer's weight is held in memory, chosen once when a checkpoint is loaded.
+public enum WeightFormat: String, Sendable, Hashable, CaseIterable {
+  /// f32: the exact reference (twice the memory of a 16-bit checkpoint).
+  case f32
+  /// The checkpoint's own 16-bit format, f16 or bf16, kept as stored (no loss, no copy).
+  /// An f32 checkpoint tensor stays f32.
+  case f16
+  /// 8-bit blocks of 32 with an f16 scale (8.5 bits per weight).
+  case q8
+  /// 4-bit blocks of 32 with an f16 scale and minimum (5 bits per weight).
+  case q4
+}
+
+/// Builds the weight for one checkpoint tensor in the requested format.
+///
+/// - Parameters:
+///   - raw: a 2-D tensor [out, in] (PyTorch `Linear` layout) of any storage dtype. With `.f16`
+///     and a 16-bit dtype the weight borrows `raw`'s bytes and retains `raw.owner`; other formats
+///     copy or quantize.
+///   - format: the in-memory format.
+/// - Returns: a weight whose products read the chosen format.
+/// - Throws: `TensorError.invalidShape` unless `raw` is 2-D.
+public func makeLinearWeight(_ raw: RawTensorData, format: WeightFormat) throws -> any LinearWeight
+{
+  switch format {
+  case .f32:
+    return try F32Weight(raw)
+  case .f16:
+    switch raw.dtype {
+    case .f16: return try F16Weight(raw)
+    case .bf16: return try BF16Weight(raw)
+    case .f32: return try F32Weight(raw)
+    }
+  case .q8, .q4:
+    _ = try WeightShape.matrix(raw.shape, for: "\(format.rawValue) weight")
+    throw TensorError(
+      .unsupportedFormat, "weight format \(format.rawValue) is not available yet; use f16 or f32")
+  }
+}

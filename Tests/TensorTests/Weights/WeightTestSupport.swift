@@ -1,0 +1,81 @@
+import Tensor
+import Testing
+
+/// Owns bytes that a `RawTensorData` points into, like a checkpoint mapping does.
+final class TestTensorBytes: @unchecked Sendable {
+  let buffer: UnsafeMutableRawBufferPointer
+
+  init(byteCount: Int) {
+    buffer = .allocate(byteCount: max(1, byteCount), alignment: 16)
+  }
+
+  deinit { buffer.deallocate() }
+
+  /// A tensor of `values` stored as `dtype` at byte offset `offset` (odd offsets test unaligned
+  /// loads, as in a safetensors file).
+  static func tensor(_ values: [Float], shape: [Int], dtype: StorageDType, offset: Int = 1)
+    -> RawTensorData
+  {
+    let owner = TestTensorBytes(byteCount: offset + values.count * dtype.byteWidth)
+    let start = owner.buffer.baseAddress! + offset
+    values.withUnsafeBufferPointer { v in
+      guard let source = v.baseAddress else { return }
+      switch dtype {
+      case .f32: start.copyMemory(from: source, byteCount: v.count * 4)
+      case .f16: HalfConversion.narrowToF16(source, into: start, count: v.count)
+      case .bf16: HalfConversion.narrowToBF16(source, into: start, count: v.count)
+      }
+    }
+    return RawTensorData(
+      dtype: dtype, shape: shape,
+      bytes: UnsafeRawBufferPointer(start: start, count: values.count * dtype.byteWidth),
+      owner: owner)
+  }
+}
+
+enum WeightCheck {
+  static func randomValues(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
+    var generator = SplitMix64(seed: seed)
+    return (0..<count).map { _ in generator.nextSigned() * scale }
+  }
+
+  /// y = x · Wᵀ through the weight's optimized path; with `accumulate`, y starts at `initial`.
+  static func product(
+    _ w: any LinearWeight, _ x: [Float], rows: Int, accumulateOnto initial: [Float]? = nil,
+    scratch: MatmulScratch = MatmulScratch()
+  ) -> [Float] {
+    var y = initial ?? [Float](repeating: .nan, count: rows * w.outFeatures)
+    x.withUnsafeBufferPointer { xp in
+      y.withUnsafeMutableBufferPointer { yp in
+        w.multiply(
+          xp.baseAddress!, rows: rows, into: yp.baseAddress!, accumulate: initial != nil,
+          scratch: scratch)
+      }
+    }
+    return y
+  }
+
+  /// Checks y against the naive product of the dequantized matrix `w` (f64 sums): each element
+  /// within f32 summation error, 2e-6 of Σ|x||w| for the row.
+  static func expectMatches(
+    _ y: [Float], reference w: [Float], x: [Float], rows: Int, outFeatures: Int, inFeatures: Int,
+    plus initial: [Float]? = nil, sourceLocation: SourceLocation = #_sourceLocation
+  ) {
+    var worst: Double = 0
+    for i in 0..<rows {
+      for o in 0..<outFeatures {
+        var sum: Double = 0
+        var magnitude: Double = 0
+        for k in 0..<inFeatures {
+          let p = Double(x[i * inFeatures + k]) * Double(w[o * inFeatures + k])
+          sum += p
+          magnitude += abs(p)
+        }
+        if let initial { sum += Double(initial[i * outFeatures + o]) }
+        let error = abs(Double(y[i * outFeatures + o]) - sum) / (magnitude + 1e-30)
+        worst = max(worst, error.isNaN ? .infinity : error)
+      }
+    }
+    #expect(worst < 2e-6, "worst relative error \(worst)", sourceLocation: sourceLocation)
+  }
+}

@@ -4,13 +4,15 @@
 public struct TensorError: Error, Hashable, Sendable, CustomStringConvertible {
   public struct Code: Hashable, Sendable, CustomStringConvertible {
     private enum Value: String, Hashable, Sendable {
-      case invalidShape, unsupportedFormat
+      case invalidShape, nonFiniteValue, unsupportedFormat
     }
     private let value: Value
     private init(_ value: Value) { self.value = value }
 
     /// A tensor's shape does not fit the use (a weight matrix that is not 2-D, an empty matrix...).
     public static let invalidShape = Code(.invalidShape)
+    /// A tensor to be quantized holds NaN or infinity (a corrupt checkpoint).
+    public static let nonFiniteValue = Code(.nonFiniteValue)
     /// The requested weight format cannot be built from this tensor.
     public static let unsupportedFormat = Code(.unsupportedFormat)
 

@@ -19,7 +19,8 @@ public enum WeightFormat: String, Sendable, Hashable, CaseIterable {
 ///     copy or quantize.
 ///   - format: the in-memory format.
 /// - Returns: a weight whose products read the chosen format.
-/// - Throws: `TensorError.invalidShape` unless `raw` is 2-D.
+/// - Throws: `TensorError.invalidShape` unless `raw` is 2-D; `TensorError.nonFiniteValue` when
+///   quantizing a tensor that holds NaN or infinity.
 public func makeLinearWeight(_ raw: RawTensorData, format: WeightFormat) throws -> any LinearWeight
 {
   switch format {
@@ -31,9 +32,9 @@ public func makeLinearWeight(_ raw: RawTensorData, format: WeightFormat) throws 
     case .bf16: return try BF16Weight(raw)
     case .f32: return try F32Weight(raw)
     }
-  case .q8, .q4:
-    _ = try WeightShape.matrix(raw.shape, for: "\(format.rawValue) weight")
-    throw TensorError(
-      .unsupportedFormat, "weight format \(format.rawValue) is not available yet; use f16 or f32")
+  case .q8:
+    return try Q8Weight(raw)
+  case .q4:
+    return try Q4Weight(raw)
   }
 }

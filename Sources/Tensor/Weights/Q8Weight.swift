@@ -1,0 +1,189 @@
+/// A weight quantized to 8 bits in blocks of 32 consecutive inputs, each block with an f16 scale:
+/// w ≈ q · s, q in -127...127, s = max|w| / 127 (8.5 bits per weight).
+///
+/// Activations stay f32: products multiply x by the dequantized matrix (exact up to summation
+/// order), so the only error is the weight rounding, at most s / 2 per weight.
+public final class Q8Weight: LinearWeight, TiledWeight, @unchecked Sendable {
+  public let outFeatures: Int
+  public let inFeatures: Int
+  /// Blocks per row: ⌈inFeatures / 32⌉; a partial last block is zero-padded.
+  let blocksPerRow: Int
+  /// Quantized values, [outFeatures, blocksPerRow * 32].
+  let quants: UnsafeMutableBufferPointer<Int8>
+  /// Block scales, [outFeatures, blocksPerRow].
+  let scales: UnsafeMutableBufferPointer<Float16>
+
+  static var columnAlignment: Int { BlockQuantizer.blockSize }
+
+  public var byteCount: Int { quants.count + scales.count * 2 }
+
+  /// Quantizes a checkpoint tensor of shape [out, in] and any storage dtype.
+  ///
+  /// - Throws: `TensorError.invalidShape` unless the shape is 2-D; `TensorError.nonFiniteValue`
+  ///   if the tensor holds NaN or infinity.
+  public init(_ raw: RawTensorData) throws {
+    (outFeatures, inFeatures) = try WeightShape.matrix(raw.shape, for: "Q8Weight")
+    blocksPerRow = (inFeatures + 31) / 32
+    quants = .allocate(capacity: max(1, outFeatures * blocksPerRow * 32))
+    quants.initialize(repeating: 0)
+    scales = .allocate(capacity: max(1, outFeatures * blocksPerRow))
+    scales.initialize(repeating: 0)
+    try BlockQuantizer.forEachRow(
+      of: raw, outFeatures: outFeatures, inFeatures: inFeatures, format: "q8"
+    ) {
+      quantizeRow($0, $1)
+    }
+  }
+
+  /// Quantizes f32 values ([outFeatures * inFeatures], row-major).
+  ///
+  /// - Throws: `TensorError.nonFiniteValue` if a value is NaN or infinite.
+  public convenience init(outFeatures: Int, inFeatures: Int, values: [Float]) throws {
+    precondition(
+      values.count == outFeatures * inFeatures,
+      "Q8Weight: \(values.count) values for [\(outFeatures), \(inFeatures)]")
+    try self.init(RawTensorData(copying: values, shape: [outFeatures, inFeatures]))
+  }
+
+  deinit {
+    quants.deallocate()
+    scales.deallocate()
+  }
+
+  private func quantizeRow(_ o: Int, _ row: UnsafePointer<Float>) {
+    for b in 0..<blocksPerRow {
+      let start = b * 32
+      let end = min(inFeatures, start + 32)
+      var absMax: Float = 0
+      for k in start..<end { absMax = max(absMax, abs(row[k])) }
+      var scale = Float16(min(absMax / 127, Float(Float16.greatestFiniteMagnitude)))
+      if scale == 0 && absMax > 0 { scale = .leastNonzeroMagnitude }
+      scales[o * blocksPerRow + b] = scale
+      let s = Float(scale)
+      let q = quants.baseAddress! + o * blocksPerRow * 32
+      for k in start..<end {
+        q[k] = s == 0 ? 0 : Int8(max(-127, min(127, (row[k] / s).rounded(.toNearestOrEven))))
+      }
+    }
+  }
+
+  public func multiply(
+    _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool,
+    scratch: MatmulScratch
+  ) {
+    tiledMultiply(x, rows: rows, into: y, accumulate: accumulate, scratch: scratch)
+  }
+
+  public func copyRow(_ r: Int, into destination: UnsafeMutablePointer<Float>) {
+    tiledCopyRow(r, into: destination)
+  }
+
+  /// The dequantized matrix q · s, [outFeatures * inFeatures] row-major.
+  public func dequantized() -> [Float] { tiledDequantized() }
+
+  /// The naive product against `dequantized()` (summed in f64): the reference the kernels are
+  /// tested against.
+  public func multiplyNaive(_ x: [Float], rows: Int) -> [Float] {
+    tiledMultiplyNaive(x, rows: rows)
+  }
+
+  @inline(__always)
+  private static func load8(_ q: UnsafePointer<Int8>, _ k: Int) -> SIMD8<Float> {
+    SIMD8<Float>(
+      SIMD8<Int32>(truncatingIfNeeded: UnsafeRawPointer(q + k).loadUnaligned(as: SIMD8<Int8>.self)))
+  }
+
+  func decodeTile(
+    rows: Range<Int>, columns: Range<Int>, into tile: UnsafeMutablePointer<Float>, stride: Int
+  ) {
+    precondition(columns.lowerBound % 32 == 0, "Q8Weight.decodeTile: columns \(columns)")
+    for (i, o) in rows.enumerated() {
+      let q = UnsafePointer(quants.baseAddress! + o * blocksPerRow * 32)
+      let out = UnsafeMutableRawPointer(tile + i * stride)
+      var k = columns.lowerBound
+      while k + 32 <= columns.upperBound {
+        let s = SIMD8<Float>(repeating: Float(scales[o * blocksPerRow + k / 32]))
+        let at = 4 * (k - columns.lowerBound)
+        out.storeBytes(of: Self.load8(q, k) * s, toByteOffset: at, as: SIMD8<Float>.self)
+        out.storeBytes(of: Self.load8(q, k + 8) * s, toByteOffset: at + 32, as: SIMD8<Float>.self)
+        out.storeBytes(of: Self.load8(q, k + 16) * s, toByteOffset: at + 64, as: SIMD8<Float>.self)
+        out.storeBytes(of: Self.load8(q, k + 24) * s, toByteOffset: at + 96, as: SIMD8<Float>.self)
+        k += 32
+      }
+      while k < columns.upperBound {
+        tile[i * stride + k - columns.lowerBound] =
+          Float(q[k]) * Float(scales[o * blocksPerRow + k / 32])
+        k += 1
+      }
+    }
+  }
+
+  /// The last, partial block's contribution (when inFeatures is not a multiple of 32).
+  private func partialBlockDot(
+    _ q: UnsafePointer<Int8>, _ s: UnsafeMutablePointer<Float16>, _ x: UnsafePointer<Float>
+  ) -> Float {
+    let fullBlocks = inFeatures / 32
+    var sum: Float = 0
+    for k in (fullBlocks * 32)..<inFeatures { sum += Float(q[k]) * x[k] }
+    return sum * Float(s[fullBlocks])
+  }
+
+  /// m = 1: four rows at a time share each activation load; per block, Σ q·x is accumulated in
+  /// f32 lanes and then scaled. A last row group shorter than four repeats its last row.
+  func dotRows(
+    _ rows: Range<Int>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, accumulate: Bool
+  ) {
+    let fullBlocks = inFeatures / 32
+    let xr = UnsafeRawPointer(x)
+    let rowBytes = blocksPerRow * 32
+    var o = rows.lowerBound
+    while o < rows.upperBound {
+      let count = min(4, rows.upperBound - o)
+      let o1 = o + min(1, count - 1)
+      let o2 = o + min(2, count - 1)
+      let o3 = o + min(3, count - 1)
+      let q0 = UnsafePointer(quants.baseAddress! + o * rowBytes)
+      let q1 = UnsafePointer(quants.baseAddress! + o1 * rowBytes)
+      let q2 = UnsafePointer(quants.baseAddress! + o2 * rowBytes)
+      let q3 = UnsafePointer(quants.baseAddress! + o3 * rowBytes)
+      let s0 = scales.baseAddress! + o * blocksPerRow
+      let s1 = scales.baseAddress! + o1 * blocksPerRow
+      let s2 = scales.baseAddress! + o2 * blocksPerRow
+      let s3 = scales.baseAddress! + o3 * blocksPerRow
+      var a0 = SIMD8<Float>()
+      var a1 = SIMD8<Float>()
+      var a2 = SIMD8<Float>()
+      var a3 = SIMD8<Float>()
+      for b in 0..<fullBlocks {
+        let k = 32 * b
+        var d0 = SIMD8<Float>()
+        var d1 = SIMD8<Float>()
+        var d2 = SIMD8<Float>()
+        var d3 = SIMD8<Float>()
+        for c in Swift.stride(from: 0, to: 32, by: 8) {
+          let v = xr.loadUnaligned(fromByteOffset: 4 * (k + c), as: SIMD8<Float>.self)
+          d0.addProduct(Self.load8(q0, k + c), v)
+          d1.addProduct(Self.load8(q1, k + c), v)
+          d2.addProduct(Self.load8(q2, k + c), v)
+          d3.addProduct(Self.load8(q3, k + c), v)
+        }
+        a0.addProduct(d0, SIMD8(repeating: Float(s0[b])))
+        a1.addProduct(d1, SIMD8(repeating: Float(s1[b])))
+        a2.addProduct(d2, SIMD8(repeating: Float(s2[b])))
+        a3.addProduct(d3, SIMD8(repeating: Float(s3[b])))
+      }
+      var r0 = a0.sum()
+      var r1 = a1.sum()
+      var r2 = a2.sum()
+      var r3 = a3.sum()
+      if fullBlocks * 32 < inFeatures {
+        r0 += partialBlockDot(q0, s0, x)
+        r1 += partialBlockDot(q1, s1, x)
+        r2 += partialBlockDot(q2, s2, x)
+        r3 += partialBlockDot(q3, s3, x)
+      }
+      RowResults.store(r0, r1, r2, r3, count: count, into: y + o, accumulate: accumulate)
+      o += count
+    }
+  }
+}

@@ -81,11 +81,13 @@ let package = Package(
       ],
       path: "Workers",
       swiftSettings: strict),
+    // The operator CLI's library: configuration, manifests, terminal rendering, export formats.
+    .target(name: "TrolleyCLIKit", swiftSettings: strict),
     // The operator CLI: one file per subcommand, no SQL and no model code.
     .executableTarget(
       name: "trolley",
       dependencies: [
-        "Postgres", "Migrations", "JobQueue", "Tensor", "TroL", "TrolleyWorkers",
+        "Postgres", "Migrations", "JobQueue", "Tensor", "TroL", "TrolleyWorkers", "TrolleyCLIKit",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -108,6 +110,7 @@ let package = Package(
       name: "TrolleyWorkersTests",
       dependencies: ["TrolleyWorkers", "JobQueue", "TroL", "PostgresTesting"],
       swiftSettings: strict),
+    .testTarget(name: "TrolleyCLIKitTests", dependencies: ["TrolleyCLIKit"], swiftSettings: strict),
     // End-to-end tests drive the real `trolley` binary against the real database.
     .testTarget(
       name: "TrolleyEndToEndTests", dependencies: ["trolley", "Postgres", "PostgresTesting"],

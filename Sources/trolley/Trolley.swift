@@ -6,6 +6,6 @@ struct Trolley: AsyncParsableCommand {
     commandName: "trolley",
     abstract: "Run the TroL vision-language model over image collections, with PostgreSQL as the queue.",
     version: "0.1.0",
-    subcommands: []
+    subcommands: [Config.self]
   )
 }

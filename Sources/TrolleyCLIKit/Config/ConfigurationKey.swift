@@ -1,0 +1,51 @@
+/// A setting operators can give by flag, environment variable or configuration file.
+public struct ConfigurationKey: Hashable, Sendable {
+  /// The name in the configuration file (snake_case).
+  public let name: String
+  /// Environment variables read for it, first match wins.
+  public let environment: [String]
+  /// The value when nothing sets it; nil means "unset" (for example: use the embedded database).
+  public let defaultValue: String?
+  /// Printed masked by `trolley config`.
+  public let isSecret: Bool
+  /// One line for `trolley config` and docs/cli.md.
+  public let summary: String
+
+  /// The database to use, as a libpq URI or key=value string. Default: the embedded database.
+  public static let databaseURL = ConfigurationKey(
+    name: "database_url", environment: ["TROLLEY_DATABASE_URL", "DATABASE_URL"], defaultValue: nil,
+    isSecret: true, summary: "PostgreSQL URI; unset means PG* variables or the embedded database")
+  /// The queue `enqueue` puts jobs in. Default: `default`.
+  public static let queue = ConfigurationKey(
+    name: "queue", environment: ["TROLLEY_QUEUE"], defaultValue: "default", isSecret: false,
+    summary: "queue that enqueue puts jobs in")
+  /// The prompt of `enqueue caption` when neither the manifest nor `--prompt` gives one.
+  public static let captionPrompt = ConfigurationKey(
+    name: "caption_prompt", environment: ["TROLLEY_CAPTION_PROMPT"],
+    defaultValue: "Describe this image in detail.", isSecret: false,
+    summary: "default prompt of enqueue caption")
+  /// Attempts per job before it goes dead (a whole number, 1 or more). Default: 3.
+  public static let maxAttempts = ConfigurationKey(
+    name: "max_attempts", environment: ["TROLLEY_MAX_ATTEMPTS"], defaultValue: "3", isSecret: false,
+    summary: "attempts per enqueued job before it goes dead")
+  /// Priority of enqueued jobs (a whole number; lower runs first). Default: 0.
+  public static let priority = ConfigurationKey(
+    name: "priority", environment: ["TROLLEY_PRIORITY"], defaultValue: "0", isSecret: false,
+    summary: "priority of enqueued jobs (lower runs first)")
+  /// Colour and progress bars: `auto` (on a terminal), `always` or `never`. `NO_COLOR` means never.
+  public static let color = ConfigurationKey(
+    name: "color", environment: ["TROLLEY_COLOR"], defaultValue: "auto", isSecret: false,
+    summary: "colour and progress bars: auto, always or never")
+  /// Seconds between `trolley top` refreshes (a number over 0). Default: 1.
+  public static let topRefresh = ConfigurationKey(
+    name: "top_refresh", environment: ["TROLLEY_TOP_REFRESH"], defaultValue: "1", isSecret: false,
+    summary: "seconds between trolley top refreshes")
+
+  /// Every key, in the order `trolley config` prints them.
+  public static let all: [ConfigurationKey] = [
+    databaseURL, queue, captionPrompt, maxAttempts, priority, color, topRefresh,
+  ]
+
+  /// The key named `name` in a configuration file.
+  public static func named(_ name: String) -> ConfigurationKey? { all.first { $0.name == name } }
+}

@@ -1,0 +1,94 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// A job ready to go into the queue: its unique key and JSON payload.
+public struct PlannedJob: Sendable, Equatable {
+  /// The manifest line (or folder ordinal) the job came from.
+  public var line: Int
+  /// Stable across runs: re-enqueueing the same inputs yields the same key, so nothing is added.
+  public var uniqueKey: String
+  /// The job's payload as compact JSON text.
+  public var payload: String
+}
+
+/// Turns manifest rows into job payloads and unique keys for one job kind, validating each row.
+public struct JobPlanner: Sendable {
+  /// The longest question or prompt accepted; longer text is almost certainly a broken manifest.
+  public static let maximumTextBytes = 64 << 10
+
+  public let kind: ImageJobKind
+  /// The question (answer) or prompt (caption) for rows that carry none.
+  public let defaultText: String?
+  /// When true, rows whose local image file cannot be read are reported instead of enqueued.
+  public let checksFiles: Bool
+
+  public init(kind: ImageJobKind, defaultText: String?, checksFiles: Bool) {
+    self.kind = kind
+    self.defaultText = defaultText
+    self.checksFiles = checksFiles
+  }
+
+  /// The planned job for `row`, or the reason it cannot be enqueued.
+  public func plan(_ row: ManifestRow) -> Result<PlannedJob, ManifestIssue> {
+    let textKey = kind == .answer ? "question" : "prompt"
+    let ownText = kind == .answer ? row.question : (row.prompt ?? row.question)
+    guard let text = ownText ?? defaultText else {
+      return .failure(
+        ManifestIssue(
+          line: row.line,
+          message: "no question: add a \"question\" column or key, or pass --question"))
+    }
+    guard !text.trimmingSpaces().isEmpty else {
+      return .failure(ManifestIssue(line: row.line, message: "the \(textKey) is empty"))
+    }
+    guard text.utf8.count <= Self.maximumTextBytes else {
+      return .failure(
+        ManifestIssue(
+          line: row.line,
+          message: "the \(textKey) is longer than \(Self.maximumTextBytes >> 10) KiB"))
+    }
+    if checksFiles, !ImagePath.isURL(row.image), access(row.image, R_OK) != 0 {
+      let reason = errno == ENOENT ? "image not found" : "cannot read image"
+      return .failure(
+        ManifestIssue(
+          line: row.line,
+          message: "\(reason): \(row.image) (pass --no-check-files if workers see other files)"))
+    }
+
+    var payload = "{\"image\":"
+    JSONWriter.appendString(row.image, to: &payload)
+    payload += ",\"\(textKey)\":"
+    JSONWriter.appendString(text, to: &payload)
+    if let id = row.id {
+      payload += ",\"id\":"
+      JSONWriter.appendString(id, to: &payload)
+    }
+    if !row.metadata.isEmpty {
+      payload += ",\"metadata\":"
+      JSONWriter.append(.object(row.metadata), to: &payload)
+    }
+    payload += "}"
+    return .success(
+      PlannedJob(line: row.line, uniqueKey: uniqueKey(row, text: text), payload: payload))
+  }
+
+  /// The manifest id decides identity when there is one; otherwise the inputs themselves do.
+  /// Fields are separated by NUL, which cannot occur in paths or JSON strings from a manifest.
+  func uniqueKey(_ row: ManifestRow, text: String) -> String {
+    var hasher = SHA256()
+    hasher.update(kind.rawValue)
+    if let id = row.id {
+      hasher.update("\u{0}id\u{0}")
+      hasher.update(id)
+    } else {
+      hasher.update("\u{0}image\u{0}")
+      hasher.update(row.image)
+      hasher.update("\u{0}text\u{0}")
+      hasher.update(text)
+    }
+    return hasher.finalizeHex()
+  }
+}

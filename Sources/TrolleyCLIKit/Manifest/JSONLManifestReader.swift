@@ -1,0 +1,105 @@
+/// Reads a JSON Lines manifest: one object per line with an image path or URL and optional
+/// question, prompt, id and metadata; any other keys are kept as metadata too.
+public final class JSONLManifestReader: ManifestReader {
+  private let lines: LineReader
+  private let baseDirectory: String
+
+  /// Opens `path`.
+  /// - Throws: `CLIError.notFound` or `.io`.
+  public init(path: String) throws(CLIError) {
+    lines = try LineReader(path: path)
+    baseDirectory = ImagePath.directory(
+      of: ImagePath.resolve(path, relativeTo: ImagePath.currentDirectory()))
+  }
+
+  public func next() throws(CLIError) -> ManifestEntry? {
+    while var bytes = try lines.nextLine() {
+      let line = lines.lineNumber
+      if line == 1, bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+      if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+      let value: JSONValue
+      do {
+        value = try bytes.withUnsafeBufferPointer { buffer throws(JSONParser.Failure) in
+          try JSONParser.parse(bytes: buffer)
+        }
+      } catch {
+        return .issue(
+          ManifestIssue(
+            line: line, message: "not valid JSON: \(error.reason) (column \(error.column))"))
+      }
+      switch row(from: value, line: line) {
+      case .success(let row): return .row(row)
+      case .failure(let issue): return .issue(issue)
+      }
+    }
+    return nil
+  }
+
+  private func row(from value: JSONValue, line: Int) -> Result<ManifestRow, ManifestIssue> {
+    guard case .object(let members) = value else {
+      return .failure(
+        ManifestIssue(
+          line: line,
+          message: "expected a JSON object like {\"image\": \"a.jpg\"}, found \(value.typeName)"))
+    }
+    var image: String?
+    var row = ManifestRow(line: line, image: "")
+    for member in members {
+      switch member.key {
+      case let key where ManifestColumns.image.contains(key) && image == nil:
+        guard case .string(let text) = member.value, !text.trimmingSpaces().isEmpty else {
+          return .failure(
+            ManifestIssue(
+              line: line,
+              message: "\"\(key)\" must be a non-empty string, found \(member.value.typeName)"))
+        }
+        image = text.trimmingSpaces()
+      case ManifestColumns.question, ManifestColumns.prompt:
+        switch member.value {
+        case .null: continue
+        case .string(let text):
+          if member.key == ManifestColumns.question {
+            row.question = text
+          } else {
+            row.prompt = text
+          }
+        default:
+          return .failure(
+            ManifestIssue(
+              line: line,
+              message: "\"\(member.key)\" must be a string, found \(member.value.typeName)"))
+        }
+      case ManifestColumns.id:
+        switch member.value {
+        case .null: continue
+        case .string(let text): row.id = text
+        case .number(let text): row.id = text
+        default:
+          return .failure(
+            ManifestIssue(
+              line: line,
+              message: "\"id\" must be a string or a number, found \(member.value.typeName)"))
+        }
+      case ManifestColumns.metadata:
+        switch member.value {
+        case .null: continue
+        case .object(let inner): row.metadata.append(contentsOf: inner)
+        default:
+          return .failure(
+            ManifestIssue(
+              line: line,
+              message: "\"metadata\" must be an object, found \(member.value.typeName)"))
+        }
+      default:
+        row.metadata.append(member)
+      }
+    }
+    guard let image else {
+      return .failure(
+        ManifestIssue(
+          line: line, message: "no \"image\" key; each line needs the image path or URL"))
+    }
+    row.image = ImagePath.resolve(image, relativeTo: baseDirectory)
+    return .success(row)
+  }
+}

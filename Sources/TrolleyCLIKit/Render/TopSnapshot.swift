@@ -1,0 +1,76 @@
+/// Everything `trolley top` shows at one moment; filled from the queue, rendered by `TopScreen`.
+public struct TopSnapshot: Sendable, Equatable {
+  /// One queue's state.
+  public struct Queue: Sendable, Equatable {
+    public var name: String
+    public var paused: Bool
+    public var available: Int64
+    public var running: Int64
+    /// Scheduled and retrying jobs (waiting for their time).
+    public var waiting: Int64
+    public var dead: Int64
+    public init(
+      name: String, paused: Bool, available: Int64, running: Int64, waiting: Int64, dead: Int64
+    ) {
+      self.name = name
+      self.paused = paused
+      self.available = available
+      self.running = running
+      self.waiting = waiting
+      self.dead = dead
+    }
+  }
+
+  /// One registered worker process.
+  public struct Worker: Sendable, Equatable {
+    public var host: String
+    public var pid: Int64
+    public var currentJobs: Int64
+    public var capacity: Int64
+    public var heartbeatAgeSeconds: Double
+    public var jobsPerMinute: Double
+    public var stale: Bool
+    public init(
+      host: String, pid: Int64, currentJobs: Int64, capacity: Int64, heartbeatAgeSeconds: Double,
+      jobsPerMinute: Double, stale: Bool
+    ) {
+      self.host = host
+      self.pid = pid
+      self.currentJobs = currentJobs
+      self.capacity = capacity
+      self.heartbeatAgeSeconds = heartbeatAgeSeconds
+      self.jobsPerMinute = jobsPerMinute
+      self.stale = stale
+    }
+  }
+
+  /// One recently failed job.
+  public struct Failure: Sendable, Equatable {
+    public var jobID: Int64
+    public var kind: String
+    public var ageSeconds: Double
+    public var error: String
+    public init(jobID: Int64, kind: String, ageSeconds: Double, error: String) {
+      self.jobID = jobID
+      self.kind = kind
+      self.ageSeconds = ageSeconds
+      self.error = error
+    }
+  }
+
+  public var time: Double
+  public var queues: [Queue]
+  public var batches: [BatchSummary]
+  public var workers: [Worker]
+  public var failures: [Failure]
+
+  public init(
+    time: Double, queues: [Queue], batches: [BatchSummary], workers: [Worker], failures: [Failure]
+  ) {
+    self.time = time
+    self.queues = queues
+    self.batches = batches
+    self.workers = workers
+    self.failures = failures
+  }
+}

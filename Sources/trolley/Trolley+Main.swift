@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import TrolleyCLIKit
+
+extension Trolley {
+  /// Runs the command line with Trolley's exit codes: 0 ok, 1 failure, 2 usage error.
+  ///
+  /// ArgumentParser exits 64 (EX_USAGE) for bad usage; operators' scripts expect 2, as from
+  /// most Unix tools. Errors print as "error: <what was wrong and what to do>" on stderr.
+  static func main() async {
+    do {
+      var command = try parseAsRoot()
+      if var asyncCommand = command as? any AsyncParsableCommand {
+        try await asyncCommand.run()
+      } else {
+        try command.run()
+      }
+    } catch let error as CLIError {
+      FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+      Foundation.exit(error.code == .invalidArgument ? 2 : 1)
+    } catch {
+      let code = exitCode(for: error)
+      if code == .success {
+        exit(withError: error)
+      }
+      if code == .validationFailure {
+        FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+        Foundation.exit(2)
+      }
+      if error is ExitCode {
+        Foundation.exit(code.rawValue)
+      }
+      FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+      Foundation.exit(1)
+    }
+  }
+}

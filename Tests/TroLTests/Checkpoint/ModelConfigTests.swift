@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+import TroL
+
+@Suite struct ModelConfigTests {
+  @Test func internLM2Fixture() throws {
+    let config = try ModelConfig.load(path: CheckpointFixtures.model("internlm2") + "/config.json")
+    #expect(config.family == .internLM2)
+    let d = config.decoder
+    #expect(
+      [Int](
+        arrayLiteral: d.hiddenSize, d.heads, d.kvHeads, d.headDim, d.layers, d.intermediateSize,
+        d.vocabSize) == [64, 4, 2, 16, 3, 160, 520])
+    #expect(d.ropeTheta == 1_000_000)
+    #expect(d.rmsNormEps == 1e-5)
+    let v = config.vision
+    #expect(
+      [Int](
+        arrayLiteral: v.hiddenSize, v.layers, v.heads, v.intermediateSize, v.patchSize, v.imageSize)
+        == [32, 2, 2, 64, 14, 56])
+    #expect(v.hiddenAct == "quick_gelu")
+    #expect(config.imageSize == 56)
+    #expect(config.imageTokensPerTile == 16)
+    #expect(config.maxTilesPerImage == 1)
+    #expect(config.bosTokenId == 1)
+    #expect(config.eosTokenId == 2)
+    #expect(config.padTokenId == 2)
+    let full = try #require(config.internLM2)
+    #expect(full.ropeScaling?.type == "dynamic")
+    #expect(full.ropeScaling?.factor == 2)
+    #expect(full.groupSize == 2)
+  }
+
+  @Test func internLM2WithoutVisionConfigUsesCLIPLarge() throws {
+    var json = try CheckpointFixtures.json(CheckpointFixtures.model("internlm2") + "/config.json")
+    json["vision_config"] = nil
+    json["img_size"] = 490
+    let config = try ModelConfig(
+      json: [UInt8](try JSONSerialization.data(withJSONObject: json)), source: "test")
+    let v = config.vision
+    #expect(
+      [Int](
+        arrayLiteral: v.hiddenSize, v.layers, v.heads, v.intermediateSize, v.patchSize, v.imageSize)
+        == [1024, 24, 16, 4096, 14, 490])
+    #expect(v.layerNormEps == 1e-5)
+    #expect(config.imageTokensPerTile == 1225)
+  }
+
+  @Test func phi3Fixture() throws {
+    let config = try ModelConfig.load(path: CheckpointFixtures.model("phi3") + "/config.json")
+    #expect(config.family == .phi3)
+    let d = config.decoder
+    #expect(
+      [Int](
+        arrayLiteral: d.hiddenSize, d.heads, d.kvHeads, d.headDim, d.layers, d.intermediateSize,
+        d.vocabSize) == [96, 4, 4, 24, 3, 160, 512])
+    let v = config.vision
+    #expect(
+      [Int](
+        arrayLiteral: v.hiddenSize, v.layers, v.heads, v.intermediateSize, v.patchSize, v.imageSize)
+        == [32, 2, 2, 64, 14, 56])
+    #expect(v.layerNormEps == 1e-6)
+    #expect(config.imageSize == 56)
+    #expect(config.imageTokensPerTile == 4)
+    #expect(config.maxTilesPerImage == 7)
+    #expect(config.eosTokenId == 2)
+    let full = try #require(config.phi3)
+    #expect(full.template == "phi3-chat")
+    #expect(full.shuffledWidth == 128)
+    let rope = try #require(full.llm.ropeScaling)
+    #expect(rope.type == "su")
+    #expect(rope.shortFactor.count == 12)
+    #expect(rope.longFactor.count == 12)
+    #expect(rope.shortFactor.first == 1.000964)
+    #expect(rope.longFactor.last == 41.07534)
+    #expect(full.llm.originalMaxPositionEmbeddings == 4096)
+    #expect(abs(full.llm.ropeMagnitudeScale - 1.1902380714) < 1e-9)
+  }
+
+  private func mutated(_ family: String, _ change: (inout [String: Any]) -> Void) throws -> [UInt8]
+  {
+    var json = try CheckpointFixtures.json(CheckpointFixtures.model(family) + "/config.json")
+    change(&json)
+    return [UInt8](try JSONSerialization.data(withJSONObject: json))
+  }
+
+  @Test func invalidValuesNameTheKey() throws {
+    let cases: [(String, String, (inout [String: Any]) -> Void)] = [
+      ("internlm2", "num_attention_heads", { $0["num_attention_heads"] = 5 }),
+      ("internlm2", "hidden_size", { $0["hidden_size"] = -64 }),
+      ("internlm2", "hidden_size", { $0["hidden_size"] = nil }),
+      ("internlm2", "vocab_size", { $0["vocab_size"] = "many" }),
+      (
+        "internlm2", "vision_config.num_attention_heads",
+        {
+          var vision = $0["vision_config"] as? [String: Any] ?? [:]
+          vision["num_attention_heads"] = 3
+          $0["vision_config"] = vision
+        }
+      ),
+      ("internlm2", "model_type", { $0["model_type"] = "llama" }),
+      (
+        "phi3", "llm_config.rope_scaling.short_factor",
+        {
+          var llm = $0["llm_config"] as? [String: Any] ?? [:]
+          var rope = llm["rope_scaling"] as? [String: Any] ?? [:]
+          rope["short_factor"] = [1.0, 2.0]
+          llm["rope_scaling"] = rope
+          $0["llm_config"] = llm
+        }
+      ),
+      (
+        "phi3", "llm_config.num_key_value_heads",
+        {
+          var llm = $0["llm_config"] as? [String: Any] ?? [:]
+          llm["num_key_value_heads"] = 3
+          $0["llm_config"] = llm
+        }
+      ),
+      ("phi3", "downsample_ratio", { $0["downsample_ratio"] = 0.3 }),
+    ]
+    for (family, key, change) in cases {
+      let bytes = try mutated(family, change)
+      let error = #expect(throws: TroLError.self) {
+        try ModelConfig(json: bytes, source: "cfg.json")
+      }
+      #expect(error?.code == .invalidConfig, "\(key)")
+      #expect(error?.message.contains(key) == true, "\(key): \(error?.message ?? "")")
+    }
+    let notJSON = #expect(throws: TroLError.self) {
+      try ModelConfig(json: Array("{\"hidden".utf8), source: "cfg.json")
+    }
+    #expect(notJSON?.code == .invalidConfig)
+  }
+}

@@ -55,7 +55,8 @@ public func siluNaive(_ x: [Float]) -> [Float] {
 /// The SwiGLU product of Llama-family MLPs: output = silu(gate) ⊙ up, over `count` floats.
 /// `output` may be `gate`.
 public func swiGLU(
-  _ output: UnsafeMutablePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int
+  _ output: UnsafeMutablePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>,
+  count: Int
 ) {
   var i = 0
   while i + 8 <= count {

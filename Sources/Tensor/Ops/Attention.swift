@@ -40,10 +40,13 @@ public struct AttentionShape {
   public var scale: Float
 
   public init(
-    queries: Int, keys: Int, heads: Int, keyValueHeads: Int, headDim: Int, causal: Bool, scale: Float
+    queries: Int, keys: Int, heads: Int, keyValueHeads: Int, headDim: Int, causal: Bool,
+    scale: Float
   ) {
-    precondition(heads % keyValueHeads == 0, "attention: \(heads) heads over \(keyValueHeads) kv heads")
-    precondition(!causal || keys >= queries, "attention: causal with \(queries) queries over \(keys) keys")
+    precondition(
+      heads % keyValueHeads == 0, "attention: \(heads) heads over \(keyValueHeads) kv heads")
+    precondition(
+      !causal || keys >= queries, "attention: causal with \(queries) queries over \(keys) keys")
     self.queries = queries
     self.keys = keys
     self.heads = heads
@@ -81,7 +84,8 @@ public func attention(
   var chunk = KeyValueChunk(key: key, value: value, count: shape.keys)
   withUnsafePointer(to: &chunk) { pointer in
     attention(
-      query: query, chunks: UnsafeBufferPointer(start: pointer, count: 1), output: output, shape: shape,
+      query: query, chunks: UnsafeBufferPointer(start: pointer, count: 1), output: output,
+      shape: shape,
       scores: scores)
   }
 }
@@ -100,7 +104,8 @@ public func attention(
   let Dh = shape.headDim
   let group = shape.heads / shape.keyValueHeads
   let offset = S - T
-  precondition(chunks.reduce(0) { $0 + $1.count } == S, "attention: chunks do not add up to \(S) keys")
+  precondition(
+    chunks.reduce(0) { $0 + $1.count } == S, "attention: chunks do not add up to \(S) keys")
   for h in 0..<shape.heads {
     let kvHead = h / group
     let q = query.head(h)
@@ -110,7 +115,8 @@ public func attention(
       for chunk in chunks where chunk.count > 0 {
         // scores[start ..< start + n] = scale · K[n, Dh] · q
         cblas_sgemv(
-          CblasRowMajor, CblasNoTrans, Int32(chunk.count), Int32(Dh), shape.scale, chunk.key.head(kvHead),
+          CblasRowMajor, CblasNoTrans, Int32(chunk.count), Int32(Dh), shape.scale,
+          chunk.key.head(kvHead),
           Int32(chunk.key.rowStride), q, 1, 0, scores + start, 1)
         start += chunk.count
       }
@@ -129,8 +135,10 @@ public func attention(
     for chunk in chunks where chunk.count > 0 {
       // scores[T, start ..< start + n] = scale · Q[T, Dh] · Kᵀ
       cblas_sgemm(
-        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(chunk.count), Int32(Dh), shape.scale, q,
-        Int32(query.rowStride), chunk.key.head(kvHead), Int32(chunk.key.rowStride), 0, scores + start,
+        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(chunk.count), Int32(Dh),
+        shape.scale, q,
+        Int32(query.rowStride), chunk.key.head(kvHead), Int32(chunk.key.rowStride), 0,
+        scores + start,
         Int32(S))
       start += chunk.count
     }
@@ -144,7 +152,8 @@ public func attention(
     for chunk in chunks where chunk.count > 0 {
       // out[T, Dh] (+)= P[T, start ..< start + n] · V[n, Dh]
       cblas_sgemm(
-        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(T), Int32(Dh), Int32(chunk.count), 1, scores + start,
+        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(T), Int32(Dh), Int32(chunk.count), 1,
+        scores + start,
         Int32(S), chunk.value.head(kvHead), Int32(chunk.value.rowStride), start == 0 ? 0 : 1, out,
         Int32(output.rowStride))
       start += chunk.count
@@ -168,7 +177,9 @@ public func attentionNaive(
       for j in 0..<visible {
         var s: Double = 0
         for d in 0..<Dh {
-          s += Double(query.head(h)[t * query.rowStride + d]) * Double(key.head(h / group)[j * key.rowStride + d])
+          s +=
+            Double(query.head(h)[t * query.rowStride + d])
+            * Double(key.head(h / group)[j * key.rowStride + d])
         }
         weights[j] = s * Double(shape.scale)
       }
@@ -180,10 +191,11 @@ public func attentionNaive(
       }
       for d in 0..<Dh {
         var acc: Double = 0
-        for j in 0..<visible { acc += weights[j] / total * Double(value.head(h / group)[j * value.rowStride + d]) }
+        for j in 0..<visible {
+          acc += weights[j] / total * Double(value.head(h / group)[j * value.rowStride + d])
+        }
         output.head(h)[t * output.rowStride + d] = Float(acc)
       }
     }
   }
 }
-

@@ -7,7 +7,8 @@ internal import Foundation
 ///   - x: `rows * dim` inputs, row-major.
 ///   - weight: `dim` gains.
 public func rmsNorm(
-  _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, rows: Int,
+  _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+  rows: Int,
   dim: Int, eps: Float
 ) {
   precondition(dim % 8 == 0, "rmsNorm: dim \(dim) must be a multiple of 8")
@@ -82,7 +83,9 @@ public func layerNorm(
 }
 
 /// The scalar definition of `layerNorm` (in f64), the reference for tests.
-public func layerNormNaive(_ x: [Float], weight: [Float], bias: [Float], rows: Int, eps: Float) -> [Float] {
+public func layerNormNaive(_ x: [Float], weight: [Float], bias: [Float], rows: Int, eps: Float)
+  -> [Float]
+{
   let dim = weight.count
   var y = [Float](repeating: 0, count: x.count)
   for r in 0..<rows {

@@ -23,7 +23,9 @@ public struct RotaryEmbedding: Sendable {
   /// `magnitude`.
   public init(headDim: Int, base: Float, factors: [Float]?, magnitude: Float) {
     precondition(headDim % 2 == 0, "RotaryEmbedding: odd head width \(headDim)")
-    precondition(factors == nil || factors!.count == headDim / 2, "RotaryEmbedding: \(factors!.count) factors for head width \(headDim)")
+    precondition(
+      factors == nil || factors!.count == headDim / 2,
+      "RotaryEmbedding: \(factors!.count) factors for head width \(headDim)")
     self.headDim = headDim
     self.magnitude = magnitude
     self.inverseFrequencies = (0..<(headDim / 2)).map { i in

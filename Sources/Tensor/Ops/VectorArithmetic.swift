@@ -13,7 +13,8 @@ public func addInPlace(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Floa
 
 /// y += x ⊙ scale, with `scale` repeating every `dim` floats (layer-scale vectors, biases).
 public func addScaledRows(
-  _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, scale: UnsafePointer<Float>, rows: Int,
+  _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, scale: UnsafePointer<Float>,
+  rows: Int,
   dim: Int
 ) {
   for r in 0..<rows {
@@ -24,7 +25,9 @@ public func addScaledRows(
 }
 
 /// y[r, :] += bias for every row (Linear biases).
-public func addBias(_ y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, rows: Int, dim: Int) {
+public func addBias(
+  _ y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, rows: Int, dim: Int
+) {
   for r in 0..<rows { addInPlace(y + r * dim, bias, count: dim) }
 }
 
@@ -46,7 +49,8 @@ public func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int
 
 /// y = (1 − w)·a + w·b over `count` floats: the TroL mixer for one token.
 public func mix(
-  _ y: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, weight w: Float,
+  _ y: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+  weight w: Float,
   count: Int
 ) {
   var i = 0

@@ -52,13 +52,15 @@ func causalSelfAttention(
     let chunkCount = cache.chunks(
       layer: l, pending: slice.rows, into: scratch.chunks, limit: DecoderScratch.chunkLimit)
     let attentionShape = AttentionShape(
-      queries: slice.rows, keys: cache.length + slice.rows, heads: H, keyValueHeads: Hkv, headDim: Dh,
+      queries: slice.rows, keys: cache.length + slice.rows, heads: H, keyValueHeads: Hkv,
+      headDim: Dh,
       causal: true, scale: 1 / Float(Dh).squareRoot())
     attention(
       query: AttentionOperand(
         base: queries + slice.rowStart * queryRowStride, rowStride: queryRowStride, headStride: Dh),
       chunks: UnsafeBufferPointer(start: scratch.chunks, count: chunkCount),
-      output: AttentionOperand(base: output + slice.rowStart * H * Dh, rowStride: H * Dh, headStride: Dh),
+      output: AttentionOperand(
+        base: output + slice.rowStart * H * Dh, rowStride: H * Dh, headStride: Dh),
       shape: attentionShape, scores: scratch.scores)
   }
 }

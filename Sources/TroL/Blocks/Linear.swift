@@ -8,13 +8,16 @@ public struct Linear: Sendable {
   public let bias: [Float]?
 
   public init(weight: any LinearWeight, bias: [Float]?) {
-    precondition(bias == nil || bias!.count == weight.outFeatures, "Linear: bias of \(bias!.count) for \(weight.outFeatures) outputs")
+    precondition(
+      bias == nil || bias!.count == weight.outFeatures,
+      "Linear: bias of \(bias!.count) for \(weight.outFeatures) outputs")
     self.weight = weight
     self.bias = bias
   }
 
   /// Loads `<prefix>.weight` [out, in] and, if `hasBias`, `<prefix>.bias` [out].
-  init(_ loader: WeightLoader, _ prefix: String, out: Int, in inFeatures: Int, hasBias: Bool) throws {
+  init(_ loader: WeightLoader, _ prefix: String, out: Int, in inFeatures: Int, hasBias: Bool) throws
+  {
     self.weight = try loader.linear(prefix + ".weight", out: out, in: inFeatures)
     self.bias = hasBias ? try loader.floats(prefix + ".bias", shape: [out]) : nil
   }
@@ -24,11 +27,14 @@ public struct Linear: Sendable {
 
   /// y[rows, out] = x[rows, in]·Wᵀ + b.
   public func callAsFunction(
-    _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, scratch: MatmulScratch
+    _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>,
+    scratch: MatmulScratch
   ) {
     weight.multiply(x, rows: rows, into: y, accumulate: false, scratch: scratch)
     if let bias {
-      bias.withUnsafeBufferPointer { addBias(y, bias: $0.baseAddress!, rows: rows, dim: weight.outFeatures) }
+      bias.withUnsafeBufferPointer {
+        addBias(y, bias: $0.baseAddress!, rows: rows, dim: weight.outFeatures)
+      }
     }
   }
 }

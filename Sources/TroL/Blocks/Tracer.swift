@@ -3,4 +3,5 @@
 ///
 /// Names used: `vision` (encoder output), `projector`, `embeddings`, and per layer `a` (pass-1
 /// output), `b` (pass-2 output), `w` (gate), `h` (mixed output); `logits` for the last positions.
-public typealias Tracer = (_ name: String, _ layer: Int?, _ values: UnsafeBufferPointer<Float>) -> Void
+public typealias Tracer = (_ name: String, _ layer: Int?, _ values: UnsafeBufferPointer<Float>) ->
+  Void

@@ -40,7 +40,9 @@ struct VisionEncoderLayer: Sendable {
     let I = fc1.outFeatures
     norm1Weight.withUnsafeBufferPointer { w in
       norm1Bias.withUnsafeBufferPointer { b in
-        layerNorm(scratch.normed, h, weight: w.baseAddress!, bias: b.baseAddress!, rows: N, dim: C, eps: eps)
+        layerNorm(
+          scratch.normed, h, weight: w.baseAddress!, bias: b.baseAddress!, rows: N, dim: C, eps: eps
+        )
       }
     }
     qkv(scratch.normed, rows: N, into: scratch.qkv, scratch: scratch.matmul)
@@ -57,7 +59,9 @@ struct VisionEncoderLayer: Sendable {
     addResidual(h, scratch.projected, scale: layerScale1, rows: N, dim: C)
     norm2Weight.withUnsafeBufferPointer { w in
       norm2Bias.withUnsafeBufferPointer { b in
-        layerNorm(scratch.normed, h, weight: w.baseAddress!, bias: b.baseAddress!, rows: N, dim: C, eps: eps)
+        layerNorm(
+          scratch.normed, h, weight: w.baseAddress!, bias: b.baseAddress!, rows: N, dim: C, eps: eps
+        )
       }
     }
     fc1(scratch.normed, rows: N, into: scratch.inner, scratch: scratch.matmul)
@@ -70,10 +74,13 @@ struct VisionEncoderLayer: Sendable {
   }
 
   private func addResidual(
-    _ h: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, scale: [Float]?, rows: Int, dim: Int
+    _ h: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, scale: [Float]?, rows: Int,
+    dim: Int
   ) {
     if let scale {
-      scale.withUnsafeBufferPointer { addScaledRows(h, x, scale: $0.baseAddress!, rows: rows, dim: dim) }
+      scale.withUnsafeBufferPointer {
+        addScaledRows(h, x, scale: $0.baseAddress!, rows: rows, dim: dim)
+      }
     } else {
       addInPlace(h, x, count: rows * dim)
     }
@@ -118,7 +125,8 @@ final class VisionScratch {
 /// Unfolds a [3, S, S] image into non-overlapping P×P patches, row-major over the G×G grid, each
 /// patch flattened as (channel, y, x) to match a Conv2d weight [C, 3, P, P].
 func unfoldPatches(
-  _ pixels: UnsafePointer<Float>, imageSize S: Int, patch P: Int, into patches: UnsafeMutablePointer<Float>
+  _ pixels: UnsafePointer<Float>, imageSize S: Int, patch P: Int,
+  into patches: UnsafeMutablePointer<Float>
 ) {
   let G = S / P
   var o = 0

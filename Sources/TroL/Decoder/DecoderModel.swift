@@ -37,11 +37,13 @@ protocol DecoderModel: Sendable {
   /// y[N, D] = Layer_l(x[N, D]) for every row of the batch, reading and writing each sequence's
   /// cache of propagation `pass`.
   func layer(
-    _ l: Int, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: ForwardBatch, pass: Int,
+    _ l: Int, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: ForwardBatch,
+    pass: Int,
     scratch: DecoderScratch)
   /// logits[rows, V] = head(finalNorm(h[rows, D])).
   func logits(
-    _ h: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>, scratch: DecoderScratch)
+    _ h: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>,
+    scratch: DecoderScratch)
 }
 
 /// The rows of one forward call and the sequences they belong to.
@@ -75,7 +77,10 @@ final class ForwardBatch {
   }
 
   /// Appends a sequence of `count` rows; `imageMask(i)` tells whether its row i is an image token.
-  func append(rows count: Int, caches: [KVCache], ropeSpan: Int? = nil, imageMask: (Int) -> Bool = { _ in false }) {
+  func append(
+    rows count: Int, caches: [KVCache], ropeSpan: Int? = nil,
+    imageMask: (Int) -> Bool = { _ in false }
+  ) {
     let start = rows
     for i in 0..<count where imageMask(i) { imageRows.append(Int32(start + i)) }
     let span = ropeSpan ?? (caches[0].length + count)
@@ -134,7 +139,10 @@ final class DecoderScratch {
 
   deinit {
     for s in streams { s.deallocate() }
-    for p in [normed, qkv, queries, attention, projected, residual, inner, product, gates, gathered, low, scores] {
+    for p in [
+      normed, qkv, queries, attention, projected, residual, inner, product, gates, gathered, low,
+      scores,
+    ] {
       p.deallocate()
     }
     ropeTable.deallocate()

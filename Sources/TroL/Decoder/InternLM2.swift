@@ -65,10 +65,15 @@ struct InternLM2: DecoderModel {
     let H = config.num_attention_heads
     let Hkv = config.num_key_value_heads
     guard D > 0, H > 0, Hkv > 0, H % Hkv == 0, D % H == 0, config.num_hidden_layers > 0 else {
-      throw TroLError(.invalidConfig, "config.json: hidden_size \(D) with \(H) heads over \(Hkv) kv heads is not a valid InternLM2 shape")
+      throw TroLError(
+        .invalidConfig,
+        "config.json: hidden_size \(D) with \(H) heads over \(Hkv) kv heads is not a valid InternLM2 shape"
+      )
     }
     guard gate.weight.count == D else {
-      throw TroLError(.invalidCheckpoint, "trol_gating.pt: gate width \(gate.weight.count) but hidden_size is \(D)")
+      throw TroLError(
+        .invalidCheckpoint,
+        "trol_gating.pt: gate width \(gate.weight.count) but hidden_size is \(D)")
     }
     let Dh = D / H
     let F = config.intermediate_size
@@ -77,14 +82,16 @@ struct InternLM2: DecoderModel {
     self.config = config
     self.gate = gate
     shape = DecoderShape(
-      hidden: D, layers: config.num_hidden_layers, heads: H, keyValueHeads: Hkv, headDim: Dh, intermediate: F,
+      hidden: D, layers: config.num_hidden_layers, heads: H, keyValueHeads: Hkv, headDim: Dh,
+      intermediate: F,
       vocabulary: V, embeddingRows: V + 1, loraRank: R)
     embeddings = try loader.linear("model.tok_embeddings.weight", out: V + 1, in: D)
     layers = try (0..<config.num_hidden_layers).map { i in
       let p = "model.layers.\(i)."
       return Layer(
         attentionNorm: try loader.floats(p + "attention_norm.weight", shape: [D]),
-        wqkv: try PLoRALinear(loader, p + "attention.wqkv", out: (H + 2 * Hkv) * Dh, in: D, rank: R),
+        wqkv: try PLoRALinear(
+          loader, p + "attention.wqkv", out: (H + 2 * Hkv) * Dh, in: D, rank: R),
         wo: try PLoRALinear(loader, p + "attention.wo", out: D, in: H * Dh, rank: R),
         ffnNorm: try loader.floats(p + "ffn_norm.weight", shape: [D]),
         w1: try PLoRALinear(loader, p + "feed_forward.w1", out: F, in: D, rank: R),
@@ -101,7 +108,8 @@ struct InternLM2: DecoderModel {
   }
 
   func layer(
-    _ l: Int, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: ForwardBatch, pass: Int,
+    _ l: Int, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: ForwardBatch,
+    pass: Int,
     scratch: DecoderScratch
   ) {
     let weights = layers[l]
@@ -118,7 +126,8 @@ struct InternLM2: DecoderModel {
       }
       // qkv = wqkv(u) [N, (H + 2Hkv)·Dh], grouped per kv head
       weights.wqkv.apply(
-        scratch.normed, rows: N, into: scratch.qkv, imageRows: imageRows, gathered: scratch.gathered,
+        scratch.normed, rows: N, into: scratch.qkv, imageRows: imageRows,
+        gathered: scratch.gathered,
         low: scratch.low, scratch: scratch.matmul)
       // Queries to [N, H·Dh] in head order: head kG + j is slot j of kv group k.
       let width = shape.qkvWidth
@@ -132,18 +141,21 @@ struct InternLM2: DecoderModel {
         layer: l, batch: batch, pass: pass, scratch: scratch, queries: scratch.queries,
         queryRowStride: shape.heads * Dh, qkv: scratch.qkv,
         layout: PackedQKVLayout(
-          rowWidth: width, keyColumn: G * Dh, keyHeadStride: (G + 2) * Dh, valueColumn: (G + 1) * Dh,
+          rowWidth: width, keyColumn: G * Dh, keyHeadStride: (G + 2) * Dh,
+          valueColumn: (G + 1) * Dh,
           valueHeadStride: (G + 2) * Dh),
         rope: { _ in rope }, output: scratch.attention)
       // h = x + wo(attn)
       weights.wo.apply(
-        scratch.attention, rows: N, into: scratch.projected, imageRows: imageRows, gathered: scratch.gathered,
+        scratch.attention, rows: N, into: scratch.projected, imageRows: imageRows,
+        gathered: scratch.gathered,
         low: scratch.low, scratch: scratch.matmul)
       scratch.residual.update(from: x, count: N * D)
       addInPlace(scratch.residual, scratch.projected, count: N * D)
       // u = ffn_norm(h)
       weights.ffnNorm.withUnsafeBufferPointer {
-        rmsNorm(scratch.normed, scratch.residual, weight: $0.baseAddress!, rows: N, dim: D, eps: eps)
+        rmsNorm(
+          scratch.normed, scratch.residual, weight: $0.baseAddress!, rows: N, dim: D, eps: eps)
       }
       // m = silu(w1(u)) ⊙ w3(u)
       let gateRows = scratch.inner
@@ -157,7 +169,8 @@ struct InternLM2: DecoderModel {
       swiGLU(scratch.product, gate: gateRows, up: upRows, count: N * F)
       // y = h + w2(m)
       weights.w2.apply(
-        scratch.product, rows: N, into: scratch.projected, imageRows: imageRows, gathered: scratch.gathered,
+        scratch.product, rows: N, into: scratch.projected, imageRows: imageRows,
+        gathered: scratch.gathered,
         low: scratch.low, scratch: scratch.matmul)
       y.update(from: scratch.residual, count: N * D)
       addInPlace(y, scratch.projected, count: N * D)
@@ -165,11 +178,15 @@ struct InternLM2: DecoderModel {
   }
 
   func logits(
-    _ h: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>, scratch: DecoderScratch
+    _ h: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>,
+    scratch: DecoderScratch
   ) {
     finalNorm.withUnsafeBufferPointer {
-      rmsNorm(scratch.normed, h, weight: $0.baseAddress!, rows: rows, dim: shape.hidden, eps: config.rms_norm_eps)
+      rmsNorm(
+        scratch.normed, h, weight: $0.baseAddress!, rows: rows, dim: shape.hidden,
+        eps: config.rms_norm_eps)
     }
-    head.multiply(scratch.normed, rows: rows, into: logits, accumulate: false, scratch: scratch.matmul)
+    head.multiply(
+      scratch.normed, rows: rows, into: logits, accumulate: false, scratch: scratch.matmul)
   }
 }

@@ -1,4 +1,4 @@
-public import Tensor
+internal import Tensor
 
 /// Keys and values of one sequence for every layer, for one propagation pass, stored per layer as
 /// [Hkv, capacity, Dh] (post-RoPE keys, values as projected; GQA heads are not repeated).
@@ -30,7 +30,8 @@ public final class KVCache {
   ///   - capacity: positions this cache holds itself; generation reserves the prompt plus the
   ///     maximum number of new tokens, so storage never moves during a run.
   ///   - parent: a frozen prefix to extend, or nil.
-  public init(layers: Int, keyValueHeads: Int, headDim: Int, capacity: Int, parent: KVCache? = nil) {
+  public init(layers: Int, keyValueHeads: Int, headDim: Int, capacity: Int, parent: KVCache? = nil)
+  {
     self.layers = layers
     self.keyValueHeads = keyValueHeads
     self.headDim = headDim
@@ -39,7 +40,8 @@ public final class KVCache {
     self.prefixLength = parent?.length ?? 0
     if let parent {
       precondition(
-        parent.keyValueHeads == keyValueHeads && parent.headDim == headDim && parent.layers == layers,
+        parent.keyValueHeads == keyValueHeads && parent.headDim == headDim
+          && parent.layers == layers,
         "KVCache: parent shape differs")
     }
     storage = .allocate(capacity: 2 * layers * keyValueHeads * capacity * headDim)
@@ -78,7 +80,9 @@ public final class KVCache {
 
   /// Makes `count` newly written own positions visible (called once per forward, after all layers).
   public func commit(_ count: Int) {
-    precondition(ownLength + count <= capacity, "KVCache: \(ownLength) + \(count) positions exceed capacity \(capacity)")
+    precondition(
+      ownLength + count <= capacity,
+      "KVCache: \(ownLength) + \(count) positions exceed capacity \(capacity)")
     ownLength += count
   }
 
@@ -90,7 +94,9 @@ public final class KVCache {
 
   /// Copies the own positions of `other` (same parent, same shape) over this cache's.
   public func copyOwn(from other: KVCache) {
-    precondition(other.ownLength <= capacity, "KVCache: \(other.ownLength) positions do not fit in \(capacity)")
+    precondition(
+      other.ownLength <= capacity, "KVCache: \(other.ownLength) positions do not fit in \(capacity)"
+    )
     for l in 0..<(2 * layers) {
       for h in 0..<keyValueHeads {
         let source = other.storage.baseAddress! + (l * keyValueHeads + h) * other.capacity * headDim
@@ -118,8 +124,10 @@ public final class KVCache {
     }
     precondition(n < limit, "KVCache: prefix chain deeper than \(limit)")
     chunks[n] = KeyValueChunk(
-      key: AttentionOperand(base: keys(layer: l), rowStride: headDim, headStride: capacity * headDim),
-      value: AttentionOperand(base: values(layer: l), rowStride: headDim, headStride: capacity * headDim),
+      key: AttentionOperand(
+        base: keys(layer: l), rowStride: headDim, headStride: capacity * headDim),
+      value: AttentionOperand(
+        base: values(layer: l), rowStride: headDim, headStride: capacity * headDim),
       count: ownLength + pending)
     return n + 1
   }

@@ -71,10 +71,15 @@ struct Phi3: DecoderModel {
     let H = config.num_attention_heads
     let Hkv = config.num_key_value_heads ?? H
     guard D > 0, H > 0, Hkv > 0, H % Hkv == 0, D % H == 0, config.num_hidden_layers > 0 else {
-      throw TroLError(.invalidConfig, "config.json llm_config: hidden_size \(D) with \(H) heads over \(Hkv) kv heads is not a valid Phi-3 shape")
+      throw TroLError(
+        .invalidConfig,
+        "config.json llm_config: hidden_size \(D) with \(H) heads over \(Hkv) kv heads is not a valid Phi-3 shape"
+      )
     }
     guard gate.weight.count == D else {
-      throw TroLError(.invalidCheckpoint, "trol_gating.pt: gate width \(gate.weight.count) but hidden_size is \(D)")
+      throw TroLError(
+        .invalidCheckpoint,
+        "trol_gating.pt: gate width \(gate.weight.count) but hidden_size is \(D)")
     }
     let Dh = D / H
     let F = config.intermediate_size
@@ -82,7 +87,8 @@ struct Phi3: DecoderModel {
     self.config = config
     self.gate = gate
     shape = DecoderShape(
-      hidden: D, layers: config.num_hidden_layers, heads: H, keyValueHeads: Hkv, headDim: Dh, intermediate: F,
+      hidden: D, layers: config.num_hidden_layers, heads: H, keyValueHeads: Hkv, headDim: Dh,
+      intermediate: F,
       vocabulary: V, embeddingRows: V, loraRank: 0)
     let prefix = "language_model.model."
     embeddings = try loader.linear(prefix + "embed_tokens.weight", out: V, in: D)
@@ -105,18 +111,26 @@ struct Phi3: DecoderModel {
       guard let short = scaling.short_factor, let long = scaling.long_factor, short.count == Dh / 2,
         long.count == Dh / 2
       else {
-        throw TroLError(.invalidConfig, "config.json llm_config.rope_scaling: short_factor and long_factor need \(Dh / 2) entries each")
+        throw TroLError(
+          .invalidConfig,
+          "config.json llm_config.rope_scaling: short_factor and long_factor need \(Dh / 2) entries each"
+        )
       }
       // cos and sin are both scaled by sqrt(1 + ln(max/original) / ln(original)) whenever max > original.
       let ratio = Double(config.max_position_embeddings) / Double(original)
       let magnitude = ratio <= 1 ? 1 : Float((1 + log(ratio) / log(Double(original))).squareRoot())
-      shortRope = RotaryEmbedding(headDim: Dh, base: config.rope_theta, factors: short, magnitude: magnitude)
-      longRope = RotaryEmbedding(headDim: Dh, base: config.rope_theta, factors: long, magnitude: magnitude)
+      shortRope = RotaryEmbedding(
+        headDim: Dh, base: config.rope_theta, factors: short, magnitude: magnitude)
+      longRope = RotaryEmbedding(
+        headDim: Dh, base: config.rope_theta, factors: long, magnitude: magnitude)
     } else if config.rope_scaling == nil {
       shortRope = RotaryEmbedding(headDim: Dh, base: config.rope_theta)
       longRope = shortRope
     } else {
-      throw TroLError(.invalidConfig, "config.json llm_config.rope_scaling type \(config.rope_scaling!.type) is not supported (expected su)")
+      throw TroLError(
+        .invalidConfig,
+        "config.json llm_config.rope_scaling type \(config.rope_scaling!.type) is not supported (expected su)"
+      )
     }
   }
 
@@ -125,7 +139,8 @@ struct Phi3: DecoderModel {
   }
 
   func layer(
-    _ l: Int, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: ForwardBatch, pass: Int,
+    _ l: Int, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: ForwardBatch,
+    pass: Int,
     scratch: DecoderScratch
   ) {
     let weights = layers[l]
@@ -141,40 +156,52 @@ struct Phi3: DecoderModel {
       rmsNorm(scratch.normed, x, weight: $0.baseAddress!, rows: N, dim: D, eps: eps)
     }
     // qkv = qkv_proj(u) [N, (H + 2Hkv)·Dh]; queries are used in place.
-    weights.qkv.multiply(scratch.normed, rows: N, into: scratch.qkv, accumulate: false, scratch: scratch.matmul)
+    weights.qkv.multiply(
+      scratch.normed, rows: N, into: scratch.qkv, accumulate: false, scratch: scratch.matmul)
     let width = shape.qkvWidth
     let original = originalMaxPositions
     causalSelfAttention(
-      layer: l, batch: batch, pass: pass, scratch: scratch, queries: scratch.qkv, queryRowStride: width,
+      layer: l, batch: batch, pass: pass, scratch: scratch, queries: scratch.qkv,
+      queryRowStride: width,
       qkv: scratch.qkv,
       layout: PackedQKVLayout(
-        rowWidth: width, keyColumn: H * Dh, keyHeadStride: Dh, valueColumn: (H + Hkv) * Dh, valueHeadStride: Dh),
-      rope: { slice in slice.ropeSpan > original ? longRope : shortRope }, output: scratch.attention)
+        rowWidth: width, keyColumn: H * Dh, keyHeadStride: Dh, valueColumn: (H + Hkv) * Dh,
+        valueHeadStride: Dh),
+      rope: { slice in slice.ropeSpan > original ? longRope : shortRope }, output: scratch.attention
+    )
     // h = x + o_proj(attn)
-    weights.output.multiply(scratch.attention, rows: N, into: scratch.projected, accumulate: false, scratch: scratch.matmul)
+    weights.output.multiply(
+      scratch.attention, rows: N, into: scratch.projected, accumulate: false,
+      scratch: scratch.matmul)
     scratch.residual.update(from: x, count: N * D)
     addInPlace(scratch.residual, scratch.projected, count: N * D)
     // [gate | up] = gate_up_proj(post_attention_layernorm(h)); m = up ⊙ silu(gate)
     weights.postAttentionNorm.withUnsafeBufferPointer {
       rmsNorm(scratch.normed, scratch.residual, weight: $0.baseAddress!, rows: N, dim: D, eps: eps)
     }
-    weights.gateUp.multiply(scratch.normed, rows: N, into: scratch.inner, accumulate: false, scratch: scratch.matmul)
+    weights.gateUp.multiply(
+      scratch.normed, rows: N, into: scratch.inner, accumulate: false, scratch: scratch.matmul)
     for r in 0..<N {
       let row = scratch.inner + r * 2 * F
       swiGLU(scratch.product + r * F, gate: row, up: row + F, count: F)
     }
     // y = h + down_proj(m)
-    weights.down.multiply(scratch.product, rows: N, into: scratch.projected, accumulate: false, scratch: scratch.matmul)
+    weights.down.multiply(
+      scratch.product, rows: N, into: scratch.projected, accumulate: false, scratch: scratch.matmul)
     y.update(from: scratch.residual, count: N * D)
     addInPlace(y, scratch.projected, count: N * D)
   }
 
   func logits(
-    _ h: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>, scratch: DecoderScratch
+    _ h: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>,
+    scratch: DecoderScratch
   ) {
     finalNorm.withUnsafeBufferPointer {
-      rmsNorm(scratch.normed, h, weight: $0.baseAddress!, rows: rows, dim: shape.hidden, eps: config.rms_norm_eps)
+      rmsNorm(
+        scratch.normed, h, weight: $0.baseAddress!, rows: rows, dim: shape.hidden,
+        eps: config.rms_norm_eps)
     }
-    head.multiply(scratch.normed, rows: rows, into: logits, accumulate: false, scratch: scratch.matmul)
+    head.multiply(
+      scratch.normed, rows: rows, into: logits, accumulate: false, scratch: scratch.matmul)
   }
 }

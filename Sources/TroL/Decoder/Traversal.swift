@@ -38,7 +38,8 @@ enum Traversal {
   ///     later passes hold only what those passes attend to (kept by callers only to share a prefix).
   /// - Returns: the buffer holding the final residual stream [N, D].
   static func forward(
-    _ decoder: some DecoderModel, batch: ForwardBatch, passes: Int, scratch: DecoderScratch, tracer: Tracer?
+    _ decoder: some DecoderModel, batch: ForwardBatch, passes: Int, scratch: DecoderScratch,
+    tracer: Tracer?
   ) -> UnsafeMutablePointer<Float> {
     let N = batch.rows
     let D = decoder.shape.hidden

@@ -25,7 +25,9 @@ struct LayerNormMLPProjector: Sendable {
   ) {
     normWeight.withUnsafeBufferPointer { w in
       normBias.withUnsafeBufferPointer { b in
-        layerNorm(normed, x, weight: w.baseAddress!, bias: b.baseAddress!, rows: N, dim: normWeight.count, eps: Self.eps)
+        layerNorm(
+          normed, x, weight: w.baseAddress!, bias: b.baseAddress!, rows: N, dim: normWeight.count,
+          eps: Self.eps)
       }
     }
     first(normed, rows: N, into: inner, scratch: scratch)

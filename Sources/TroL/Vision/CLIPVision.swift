@@ -27,16 +27,21 @@ struct CLIPVision: Sendable {
       let c = try decoder.container(keyedBy: CodingKeys.self)
       let d = Config()
       hidden_size = try c.decodeIfPresent(Int.self, forKey: .hidden_size) ?? d.hidden_size
-      intermediate_size = try c.decodeIfPresent(Int.self, forKey: .intermediate_size) ?? d.intermediate_size
-      num_hidden_layers = try c.decodeIfPresent(Int.self, forKey: .num_hidden_layers) ?? d.num_hidden_layers
-      num_attention_heads = try c.decodeIfPresent(Int.self, forKey: .num_attention_heads) ?? d.num_attention_heads
+      intermediate_size =
+        try c.decodeIfPresent(Int.self, forKey: .intermediate_size) ?? d.intermediate_size
+      num_hidden_layers =
+        try c.decodeIfPresent(Int.self, forKey: .num_hidden_layers) ?? d.num_hidden_layers
+      num_attention_heads =
+        try c.decodeIfPresent(Int.self, forKey: .num_attention_heads) ?? d.num_attention_heads
       patch_size = try c.decodeIfPresent(Int.self, forKey: .patch_size) ?? d.patch_size
       image_size = try c.decodeIfPresent(Int.self, forKey: .image_size) ?? d.image_size
-      layer_norm_eps = try c.decodeIfPresent(Float.self, forKey: .layer_norm_eps) ?? d.layer_norm_eps
+      layer_norm_eps =
+        try c.decodeIfPresent(Float.self, forKey: .layer_norm_eps) ?? d.layer_norm_eps
     }
 
     enum CodingKeys: String, CodingKey {
-      case hidden_size, intermediate_size, num_hidden_layers, num_attention_heads, patch_size, image_size
+      case hidden_size, intermediate_size, num_hidden_layers, num_attention_heads, patch_size,
+        image_size
       case layer_norm_eps
     }
   }
@@ -64,15 +69,20 @@ struct CLIPVision: Sendable {
     let C = config.hidden_size
     let P = config.patch_size
     guard imageSize % P == 0, C % config.num_attention_heads == 0 else {
-      throw TroLError(.invalidConfig, "config.json: image size \(imageSize) is not a multiple of patch \(P), or width \(C) does not split into \(config.num_attention_heads) heads")
+      throw TroLError(
+        .invalidConfig,
+        "config.json: image size \(imageSize) is not a multiple of patch \(P), or width \(C) does not split into \(config.num_attention_heads) heads"
+      )
     }
     self.config = config
     self.imageSize = imageSize
     let G = imageSize / P
     let p = "vit.vision_tower.vision_model."
-    patchEmbedding = try loader.f32Linear(p + "embeddings.patch_embedding.weight", out: C, in: 3 * P * P)
+    patchEmbedding = try loader.f32Linear(
+      p + "embeddings.patch_embedding.weight", out: C, in: 3 * P * P, storedShape: [C, 3, P, P])
     classEmbedding = try loader.floats(p + "embeddings.class_embedding", shape: [C])
-    let positions = try loader.raw(p + "embeddings.position_embedding.weight", shape: [G * G + 1, C])
+    let positions = try loader.raw(
+      p + "embeddings.position_embedding.weight", shape: [G * G + 1, C])
     positionEmbedding = WeightLoader.widen(positions)
     preNormWeight = try loader.floats(p + "pre_layrnorm.weight", shape: [C])
     preNormBias = try loader.floats(p + "pre_layrnorm.bias", shape: [C])
@@ -80,8 +90,12 @@ struct CLIPVision: Sendable {
     layers = try (0..<config.num_hidden_layers).map { i in
       let l = p + "encoder.layers.\(i)."
       // q, k, v are separate in CLIP; packing them [q | k | v] lets one product serve all three.
-      let packed = try ["q_proj", "k_proj", "v_proj"].map { try loader.floats(l + "self_attn.\($0).weight", shape: [C, C]) }
-      let packedBias = try ["q_proj", "k_proj", "v_proj"].map { try loader.floats(l + "self_attn.\($0).bias", shape: [C]) }
+      let packed = try ["q_proj", "k_proj", "v_proj"].map {
+        try loader.floats(l + "self_attn.\($0).weight", shape: [C, C])
+      }
+      let packedBias = try ["q_proj", "k_proj", "v_proj"].map {
+        try loader.floats(l + "self_attn.\($0).bias", shape: [C])
+      }
       return VisionEncoderLayer(
         norm1Weight: try loader.floats(l + "layer_norm1.weight", shape: [C]),
         norm1Bias: try loader.floats(l + "layer_norm1.bias", shape: [C]),
@@ -93,7 +107,8 @@ struct CLIPVision: Sendable {
         norm2Bias: try loader.floats(l + "layer_norm2.bias", shape: [C]),
         fc1: try Linear(loader, l + "mlp.fc1", out: I, in: C, hasBias: true),
         fc2: try Linear(loader, l + "mlp.fc2", out: C, in: I, hasBias: true),
-        layerScale1: nil, layerScale2: nil, activation: .quickGELU, heads: config.num_attention_heads,
+        layerScale1: nil, layerScale2: nil, activation: .quickGELU,
+        heads: config.num_attention_heads,
         eps: config.layer_norm_eps)
     }
   }
@@ -107,7 +122,8 @@ struct CLIPVision: Sendable {
 
   /// features[G², C] = CLIP(pixels[3, S, S]) (normalized pixels, channel-major).
   func forward(
-    _ pixels: UnsafePointer<Float>, into features: UnsafeMutablePointer<Float>, scratch: VisionScratch,
+    _ pixels: UnsafePointer<Float>, into features: UnsafeMutablePointer<Float>,
+    scratch: VisionScratch,
     tracer: Tracer?
   ) {
     let C = config.hidden_size
@@ -117,19 +133,21 @@ struct CLIPVision: Sendable {
     let h = scratch.hidden
     // patch_embeds = conv(pixels) as one product over unfolded patches, into rows 1...G².
     unfoldPatches(pixels, imageSize: imageSize, patch: P, into: scratch.patches)
-    patchEmbedding.multiply(scratch.patches, rows: patches, into: h + C, accumulate: false, scratch: scratch.matmul)
+    patchEmbedding.multiply(
+      scratch.patches, rows: patches, into: h + C, accumulate: false, scratch: scratch.matmul)
     // [CLS; patches] + position_embedding
     h.update(from: classEmbedding, count: C)
     positionEmbedding.withUnsafeBufferPointer { addInPlace(h, $0.baseAddress!, count: N * C) }
     // pre_layrnorm
     preNormWeight.withUnsafeBufferPointer { w in
       preNormBias.withUnsafeBufferPointer { b in
-        layerNorm(h, h, weight: w.baseAddress!, bias: b.baseAddress!, rows: N, dim: C, eps: config.layer_norm_eps)
+        layerNorm(
+          h, h, weight: w.baseAddress!, bias: b.baseAddress!, rows: N, dim: C,
+          eps: config.layer_norm_eps)
       }
     }
     for layer in layers { layer.forward(h, tokens: N, scratch: scratch) }
     // hidden_states[-1] without post_layernorm, CLS dropped.
     features.update(from: h + C, count: patches * C)
-    tracer?("vision", nil, UnsafeBufferPointer(start: features, count: patches * C))
   }
 }

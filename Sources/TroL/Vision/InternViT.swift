@@ -44,19 +44,28 @@ struct InternViT: Sendable {
   init(config: Config, loader: WeightLoader) throws {
     let C = config.hidden_size
     let P = config.patch_size
-    guard config.image_size % P == 0, (config.image_size / P) % 2 == 0, C % config.num_attention_heads == 0 else {
-      throw TroLError(.invalidConfig, "config.json vision_config: image_size \(config.image_size) / patch \(P) must give an even grid, and width \(C) must split into \(config.num_attention_heads) heads")
+    guard config.image_size % P == 0, (config.image_size / P) % 2 == 0,
+      C % config.num_attention_heads == 0
+    else {
+      throw TroLError(
+        .invalidConfig,
+        "config.json vision_config: image_size \(config.image_size) / patch \(P) must give an even grid, and width \(C) must split into \(config.num_attention_heads) heads"
+      )
     }
     if config.qk_normalization == true {
-      throw TroLError(.invalidConfig, "config.json vision_config: qk_normalization is not supported (InternViT-300M has none)")
+      throw TroLError(
+        .invalidConfig,
+        "config.json vision_config: qk_normalization is not supported (InternViT-300M has none)")
     }
     self.config = config
     let G = config.image_size / P
     let p = "vision_model."
-    patchEmbedding = try loader.f32Linear(p + "embeddings.patch_embedding.weight", out: C, in: 3 * P * P)
+    patchEmbedding = try loader.f32Linear(
+      p + "embeddings.patch_embedding.weight", out: C, in: 3 * P * P, storedShape: [C, 3, P, P])
     patchBias = try loader.floats(p + "embeddings.patch_embedding.bias", shape: [C])
     classEmbedding = try loader.floats(p + "embeddings.class_embedding", shape: [C])
-    positionEmbedding = try loader.floats(p + "embeddings.position_embedding", shape: [G * G + 1, C])
+    positionEmbedding = try loader.floats(
+      p + "embeddings.position_embedding", shape: [G * G + 1, C])
     let I = config.intermediate_size
     let hasQKVBias = config.qkv_bias ?? true
     layers = try (0..<config.num_hidden_layers).map { i in
@@ -85,7 +94,8 @@ struct InternViT: Sendable {
 
   /// features[(G/2)², 4C] = pixelShuffle(InternViT(tile[3, S, S])).
   func forward(
-    _ pixels: UnsafePointer<Float>, into features: UnsafeMutablePointer<Float>, scratch: VisionScratch,
+    _ pixels: UnsafePointer<Float>, into features: UnsafeMutablePointer<Float>,
+    scratch: VisionScratch,
     tracer: Tracer?
   ) {
     let C = config.hidden_size
@@ -95,8 +105,11 @@ struct InternViT: Sendable {
     let N = patches + 1
     let h = scratch.hidden
     unfoldPatches(pixels, imageSize: config.image_size, patch: P, into: scratch.patches)
-    patchEmbedding.multiply(scratch.patches, rows: patches, into: h + C, accumulate: false, scratch: scratch.matmul)
-    patchBias.withUnsafeBufferPointer { addBias(h + C, bias: $0.baseAddress!, rows: patches, dim: C) }
+    patchEmbedding.multiply(
+      scratch.patches, rows: patches, into: h + C, accumulate: false, scratch: scratch.matmul)
+    patchBias.withUnsafeBufferPointer {
+      addBias(h + C, bias: $0.baseAddress!, rows: patches, dim: C)
+    }
     h.update(from: classEmbedding, count: C)
     positionEmbedding.withUnsafeBufferPointer { addInPlace(h, $0.baseAddress!, count: N * C) }
     for layer in layers { layer.forward(h, tokens: N, scratch: scratch) }
@@ -113,6 +126,5 @@ struct InternViT: Sendable {
         (out + 3 * C).update(from: grid + ((2 * r + 1) * G + 2 * c + 1) * C, count: C)
       }
     }
-    tracer?("vision", nil, UnsafeBufferPointer(start: features, count: featuresPerTile * 4 * C))
   }
 }

@@ -4,7 +4,9 @@ import Testing
 @Suite struct AttentionTests {
   struct Case: Sendable, CustomTestStringConvertible {
     var queries: Int, keys: Int, heads: Int, kvHeads: Int, headDim: Int, causal: Bool
-    var testDescription: String { "T\(queries) S\(keys) H\(heads)/\(kvHeads) Dh\(headDim) causal \(causal)" }
+    var testDescription: String {
+      "T\(queries) S\(keys) H\(heads)/\(kvHeads) Dh\(headDim) causal \(causal)"
+    }
   }
 
   @Test(arguments: [
@@ -24,25 +26,31 @@ import Testing
     var slow = fast
     var scores = [Float](repeating: 0, count: c.queries * c.keys)
     let shape = AttentionShape(
-      queries: c.queries, keys: c.keys, heads: c.heads, keyValueHeads: c.kvHeads, headDim: c.headDim,
+      queries: c.queries, keys: c.keys, heads: c.heads, keyValueHeads: c.kvHeads,
+      headDim: c.headDim,
       causal: c.causal, scale: 1 / Float(c.headDim).squareRoot())
     let width = c.heads * c.headDim
     q.withUnsafeMutableBufferPointer { qp in
       k.withUnsafeMutableBufferPointer { kp in
         v.withUnsafeMutableBufferPointer { vp in
-          let query = AttentionOperand(base: qp.baseAddress!, rowStride: width, headStride: c.headDim)
-          let key = AttentionOperand(base: kp.baseAddress!, rowStride: c.headDim, headStride: capacity * c.headDim)
-          let value = AttentionOperand(base: vp.baseAddress!, rowStride: c.headDim, headStride: capacity * c.headDim)
+          let query = AttentionOperand(
+            base: qp.baseAddress!, rowStride: width, headStride: c.headDim)
+          let key = AttentionOperand(
+            base: kp.baseAddress!, rowStride: c.headDim, headStride: capacity * c.headDim)
+          let value = AttentionOperand(
+            base: vp.baseAddress!, rowStride: c.headDim, headStride: capacity * c.headDim)
           fast.withUnsafeMutableBufferPointer { fp in
             attention(
               query: query, key: key, value: value,
-              output: AttentionOperand(base: fp.baseAddress!, rowStride: width, headStride: c.headDim),
+              output: AttentionOperand(
+                base: fp.baseAddress!, rowStride: width, headStride: c.headDim),
               shape: shape, scores: &scores)
           }
           slow.withUnsafeMutableBufferPointer { sp in
             attentionNaive(
               query: query, key: key, value: value,
-              output: AttentionOperand(base: sp.baseAddress!, rowStride: width, headStride: c.headDim),
+              output: AttentionOperand(
+                base: sp.baseAddress!, rowStride: width, headStride: c.headDim),
               shape: shape)
           }
         }
@@ -56,14 +64,21 @@ import Testing
   /// Splitting the keys into a prefix chunk and an own chunk must give the same result as one chunk.
   @Test(arguments: [1, 4])
   func chunksEqualOneBlock(queries: Int) {
-    let heads = 4, kvHeads = 2, Dh = 8, prefix = 6, own = 5
+    let heads = 4
+    let kvHeads = 2
+    let Dh = 8
+    let prefix = 6
+    let own = 5
     let S = prefix + own
     var values = TestValues(seed: UInt64(queries))
     var q = values.floats(queries * heads * Dh)
     var k = values.floats(kvHeads * S * Dh)
     var v = values.floats(kvHeads * S * Dh)
     // The same keys split in two caches, each [Hkv, n, Dh].
-    var k1 = [Float](), v1 = [Float](), k2 = [Float](), v2 = [Float]()
+    var k1 = [Float]()
+    var v1 = [Float]()
+    var k2 = [Float]()
+    var v2 = [Float]()
     for h in 0..<kvHeads {
       k1 += k[(h * S * Dh)..<(h * S * Dh + prefix * Dh)]
       v1 += v[(h * S * Dh)..<(h * S * Dh + prefix * Dh)]
@@ -71,7 +86,8 @@ import Testing
       v2 += v[(h * S * Dh + prefix * Dh)..<((h + 1) * S * Dh)]
     }
     let shape = AttentionShape(
-      queries: queries, keys: S, heads: heads, keyValueHeads: kvHeads, headDim: Dh, causal: true, scale: 0.3)
+      queries: queries, keys: S, heads: heads, keyValueHeads: kvHeads, headDim: Dh, causal: true,
+      scale: 0.3)
     var whole = [Float](repeating: 0, count: queries * heads * Dh)
     var split = whole
     var scores = [Float](repeating: 0, count: queries * S)
@@ -85,7 +101,8 @@ import Testing
           v.withUnsafeMutableBufferPointer { vp in
             attention(
               query: query, key: operand(kp.baseAddress!, S), value: operand(vp.baseAddress!, S),
-              output: AttentionOperand(base: wp.baseAddress!, rowStride: heads * Dh, headStride: Dh),
+              output: AttentionOperand(
+                base: wp.baseAddress!, rowStride: heads * Dh, headStride: Dh),
               shape: shape, scores: &scores)
           }
         }
@@ -96,13 +113,18 @@ import Testing
             k2.withUnsafeMutableBufferPointer { k2p in
               v2.withUnsafeMutableBufferPointer { v2p in
                 let chunks = [
-                  KeyValueChunk(key: operand(k1p.baseAddress!, prefix), value: operand(v1p.baseAddress!, prefix), count: prefix),
-                  KeyValueChunk(key: operand(k2p.baseAddress!, own), value: operand(v2p.baseAddress!, own), count: own),
+                  KeyValueChunk(
+                    key: operand(k1p.baseAddress!, prefix),
+                    value: operand(v1p.baseAddress!, prefix), count: prefix),
+                  KeyValueChunk(
+                    key: operand(k2p.baseAddress!, own), value: operand(v2p.baseAddress!, own),
+                    count: own),
                 ]
                 chunks.withUnsafeBufferPointer { cp in
                   attention(
                     query: query, chunks: cp,
-                    output: AttentionOperand(base: sp.baseAddress!, rowStride: heads * Dh, headStride: Dh),
+                    output: AttentionOperand(
+                      base: sp.baseAddress!, rowStride: heads * Dh, headStride: Dh),
                     shape: shape, scores: &scores)
                 }
               }

@@ -30,7 +30,9 @@ import Testing
     var x = values.floats(32, scale: 2)
     let weight = [Float](repeating: 1, count: 16)
     let expected = rmsNormNaive(x, weight: weight, rows: 2, eps: 1e-5)
-    x.withUnsafeMutableBufferPointer { rmsNorm($0.baseAddress!, $0.baseAddress!, weight: weight, rows: 2, dim: 16, eps: 1e-5) }
+    x.withUnsafeMutableBufferPointer {
+      rmsNorm($0.baseAddress!, $0.baseAddress!, weight: weight, rows: 2, dim: 16, eps: 1e-5)
+    }
     #expect(maxAbsDifference(x, expected) < 1e-5)
   }
 }

@@ -8,7 +8,9 @@ import Testing
     let rope = RotaryEmbedding(headDim: 16, base: 1_000_000)
     var values = TestValues(seed: UInt64(position + 1))
     var x = values.floats(3 * 16, scale: 2)
-    let expected = (0..<3).flatMap { h in rope.applyNaive(Array(x[(h * 16)..<(h * 16 + 16)]), position: position) }
+    let expected = (0..<3).flatMap { h in
+      rope.applyNaive(Array(x[(h * 16)..<(h * 16 + 16)]), position: position)
+    }
     var table = [Float](repeating: 0, count: 16)
     rope.apply(&x, heads: 3, position: position, table: &table)
     #expect(maxAbsDifference(x, expected) < 1e-5)

@@ -1,1 +1,0 @@
-// Numbered SQL migrations live in Migrations/SQL and ship as resources.

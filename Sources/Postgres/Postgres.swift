@@ -1,1 +1,0 @@
-// The Postgres module: a thin layer over libpq (see docs/architecture.md).

@@ -1,0 +1,83 @@
+extension PostgresValue {
+  /// Reads int2, int4, int8 or oid as Int64, so narrower columns decode into wider Swift integers.
+  func integer<T>(as type: T.Type) throws -> Int64 {
+    let bytes = try nonNullBytes(for: T.self)
+    var reader = BinaryReader(bytes)
+    let result: Int64?
+    switch dataType {
+    case .int2: result = reader.read(Int16.self).map(Int64.init)
+    case .int4: result = reader.read(Int32.self).map(Int64.init)
+    case .int8: result = reader.read(Int64.self)
+    case .oidType: result = reader.read(UInt32.self).map(Int64.init)
+    default: throw typeMismatch(T.self)
+    }
+    guard let result, reader.remaining == 0 else {
+      throw malformed(T.self, "wrong length \(bytes.count)")
+    }
+    return result
+  }
+
+  func integer<I: FixedWidthInteger>(narrowedTo type: I.Type) throws -> I {
+    let wide = try integer(as: I.self)
+    guard let narrow = I(exactly: wide) else {
+      throw malformed(I.self, "the value does not fit (decode a wider integer)")
+    }
+    return narrow
+  }
+}
+
+extension Int64: PostgresArrayElement {
+  public static var postgresDataType: PostgresDataType { .int8 }
+  public static var postgresArrayDataType: PostgresDataType { .int8Array }
+  public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(self) }
+  public static func decode(from value: PostgresValue) throws -> Int64 {
+    try value.integer(as: Int64.self)
+  }
+}
+
+extension Int: PostgresArrayElement {
+  public static var postgresDataType: PostgresDataType { .int8 }
+  public static var postgresArrayDataType: PostgresDataType { .int8Array }
+  public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(Int64(self)) }
+  public static func decode(from value: PostgresValue) throws -> Int {
+    try value.integer(narrowedTo: Int.self)
+  }
+}
+
+extension Int32: PostgresArrayElement {
+  public static var postgresDataType: PostgresDataType { .int4 }
+  public static var postgresArrayDataType: PostgresDataType { .int4Array }
+  public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(self) }
+  public static func decode(from value: PostgresValue) throws -> Int32 {
+    try value.integer(narrowedTo: Int32.self)
+  }
+}
+
+extension Int16: PostgresArrayElement {
+  public static var postgresDataType: PostgresDataType { .int2 }
+  public static var postgresArrayDataType: PostgresDataType { .int2Array }
+  public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(self) }
+  public static func decode(from value: PostgresValue) throws -> Int16 {
+    try value.integer(narrowedTo: Int16.self)
+  }
+}
+
+/// A lone `UInt8` is a small integer (int2); an array of them is bytea.
+extension UInt8: PostgresArrayElement {
+  public static var postgresDataType: PostgresDataType { .int2 }
+  public static var postgresArrayDataType: PostgresDataType { .bytea }
+  public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(Int16(self)) }
+  public static func decode(from value: PostgresValue) throws -> UInt8 {
+    try value.integer(narrowedTo: UInt8.self)
+  }
+
+  public static func encodeArray(_ elements: [UInt8], into buffer: inout [UInt8]) {
+    buffer.append(contentsOf: elements)
+  }
+
+  public static func decodeArray(from value: PostgresValue) throws -> [UInt8] {
+    let bytes = try value.nonNullBytes(for: [UInt8].self)
+    guard value.dataType == .bytea else { throw value.typeMismatch([UInt8].self) }
+    return [UInt8](bytes)
+  }
+}

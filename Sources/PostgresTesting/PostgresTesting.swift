@@ -1,1 +1,0 @@
-// Test support: a fresh, migrated database per test on the test cluster.

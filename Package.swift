@@ -43,6 +43,10 @@ let package = Package(
     .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
     // libcurl's easy API is variadic, so a small C wrapper does the whole download.
     .target(name: "CCurl", path: "Sources/CCurl", linkerSettings: [.linkedLibrary("curl")]),
+    // libjpeg/libpng decoding glue: their error callbacks need setjmp/longjmp, which Swift lacks.
+    .target(
+      name: "CImageCodecs",
+      linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]),
 
     // Database access: connections, typed parameters and rows, COPY, LISTEN/NOTIFY, local clusters.
     .target(
@@ -68,7 +72,7 @@ let package = Package(
     // f32 tensors, BLAS-backed products, element-wise kernels, 16-bit and quantized weights.
     .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: tensorKernels),
     // The TroL model: checkpoints, tokenizers, images, vision, decoders with traversal, generation.
-    .target(name: "TroL", dependencies: ["Tensor", "CJPEG", "CPNG"], swiftSettings: engine),
+    .target(name: "TroL", dependencies: ["Tensor", "CJPEG", "CPNG", "CImageCodecs"], swiftSettings: engine),
     // The worker loop and one file per job kind: where the queue meets the engine.
     .target(
       name: "TrolleyWorkers",
@@ -105,7 +109,7 @@ let package = Package(
       name: "JobQueueTests", dependencies: ["JobQueue", "Postgres", "PostgresTesting"],
       swiftSettings: strict),
     .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: strict),
-    .testTarget(name: "TroLTests", dependencies: ["TroL", "Tensor"], swiftSettings: strict),
+    .testTarget(name: "TroLTests", dependencies: ["TroL", "Tensor", "CJPEG"], swiftSettings: strict),
     .testTarget(
       name: "TrolleyWorkersTests",
       dependencies: ["TrolleyWorkers", "JobQueue", "TroL", "PostgresTesting"],

@@ -1,0 +1,73 @@
+/// Pillow's `Image.resize((w, h))` with its default filter, BICUBIC, on an RGB image, bit for bit,
+/// as TroL-3.8B's `dynamic_preprocess` calls it for the tile grid and the thumbnail.
+///
+/// This is `ImagingResample` (libImaging/Resample.c):
+/// * Keys cubic with a = −0.5; when downscaling, the support (2) is widened by the scale factor
+///   and the kernel stretched by it (antialiasing), so a tap count of 2·ceil(2·scale)+1 at most;
+/// * per output index: centre (o + 0.5)·scale, window [int(centre − support + 0.5),
+///   int(centre + support + 0.5)) cut to the image, weights normalized by their sum (so the
+///   border is handled by renormalization, not clamping);
+/// * weights scaled by 2^22 and rounded half away from zero; sums rounded by adding 2^21;
+/// * horizontal pass first (only on the rows the vertical pass reads), rounded to uint8, then
+///   vertical; an axis whose size does not change is not resampled.
+public enum PILBicubic {
+  /// Resizes an image as `PIL.Image.resize((width, height))` does.
+  ///
+  /// - Parameters:
+  ///   - image: The source image.
+  ///   - width: Output width, at least 1.
+  ///   - height: Output height, at least 1.
+  /// - Returns: The resized image (the image itself when the size is unchanged).
+  public static func resize(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
+    precondition(width > 0 && height > 0, "resize target must be positive, got \(width)x\(height)")
+    return ResampleKernel.resample(
+      image,
+      horizontal: width == image.width ? nil : kernel(inputSize: image.width, outputSize: width),
+      vertical: height == image.height ? nil : kernel(inputSize: image.height, outputSize: height))
+  }
+
+  /// Pillow's `bicubic_filter` (a = −0.5), in its operation order.
+  static func cubic(_ distance: Double) -> Double {
+    let a = -0.5
+    let x = abs(distance)
+    if x < 1 { return ((a + 2) * x - (a + 3)) * x * x + 1 }
+    if x < 2 { return (((x - 5) * x + 8) * x - 4) * a }
+    return 0
+  }
+
+  static let precision = 22
+
+  static func kernel(inputSize: Int, outputSize: Int) -> ResampleKernel {
+    let scale = Double(inputSize) / Double(outputSize)
+    let filterScale = max(scale, 1)
+    let support = 2.0 * filterScale
+    let stride = Int(support.rounded(.up)) * 2 + 1
+    var starts = [Int](repeating: 0, count: outputSize)
+    var counts = [Int](repeating: 0, count: outputSize)
+    var weights = [Int32](repeating: 0, count: outputSize * stride)
+    var real = [Double](repeating: 0, count: stride)
+    let unit = Double(1 << precision)
+    for o in 0..<outputSize {
+      let center = (Double(o) + 0.5) * scale
+      let inverse = 1.0 / filterScale
+      let start = max(Int(center - support + 0.5), 0)
+      let count = min(max(min(Int(center + support + 0.5), inputSize) - start, 0), stride)
+      var sum = 0.0
+      for t in 0..<count {
+        let w = cubic((Double(t + start) - center + 0.5) * inverse)
+        real[t] = w
+        sum += w
+      }
+      starts[o] = start
+      counts[o] = count
+      for t in 0..<count {
+        let w = sum != 0 ? real[t] / sum : real[t]
+        let v = w * unit
+        weights[o * stride + t] = Int32(
+          v < 0 ? (-0.5 + v).rounded(.towardZero) : (0.5 + v).rounded(.towardZero))
+      }
+    }
+    return ResampleKernel(
+      starts: starts, counts: counts, weights: weights, stride: stride, precision: precision)
+  }
+}

@@ -33,7 +33,7 @@ final class GoldenFixture: @unchecked Sendable {
   /// The model in f32 (the exact reference path) or another weight format.
   func model(format: WeightFormat = .f32) throws -> TroLModel {
     let checkpoint = try TestSafeTensors(modelDirectory.appendingPathComponent("model.safetensors"))
-    let gate = try TestGateReader.read(modelDirectory.appendingPathComponent("trol_gating.pt"))
+    let gate = try TroLGate.load(path: modelDirectory.appendingPathComponent("trol_gating.pt").path)
     let config = try Data(contentsOf: modelDirectory.appendingPathComponent("config.json"))
     let prompt = expected["prompt"] as! [String: Any]
     return try TroLModel(
@@ -114,39 +114,5 @@ final class TestSafeTensors: @unchecked Sendable {
     case "U8": return base.map { Int($0) }
     default: throw TroLError(.unsupportedDType, "\(name) is \(entry.dtype)")
     }
-  }
-}
-
-/// Reads g and c from `trol_gating.pt` by its zip central directory: the 2·D-byte storage is g,
-/// the 2-byte one is c (bf16).
-enum TestGateReader {
-  static func read(_ url: URL) throws -> TroLGate {
-    let data = [UInt8](try Data(contentsOf: url))
-    func u16(_ o: Int) -> Int { Int(data[o]) | Int(data[o + 1]) << 8 }
-    func u32(_ o: Int) -> Int { u16(o) | u16(o + 2) << 16 }
-    var end = data.count - 22
-    while end >= 0, u32(end) != 0x0605_4b50 { end -= 1 }
-    let entries = u16(end + 10)
-    var o = u32(end + 16)
-    var storages: [[UInt8]] = []
-    for _ in 0..<entries {
-      let size = u32(o + 24)
-      let nameLength = u16(o + 28)
-      let extra = u16(o + 30)
-      let comment = u16(o + 32)
-      let local = u32(o + 42)
-      let name = String(decoding: data[(o + 46)..<(o + 46 + nameLength)], as: UTF8.self)
-      if name.contains("/data/") {
-        let start = local + 30 + u16(local + 26) + u16(local + 28)
-        storages.append(Array(data[start..<(start + size)]))
-      }
-      o += 46 + nameLength + extra + comment
-    }
-    let sorted = storages.sorted { $0.count > $1.count }
-    func bf16(_ bytes: [UInt8], _ i: Int) -> Float {
-      Float(bitPattern: (UInt32(bytes[2 * i]) | UInt32(bytes[2 * i + 1]) << 8) << 16)
-    }
-    let g = sorted[0]
-    return TroLGate(weight: (0..<(g.count / 2)).map { bf16(g, $0) }, bias: bf16(sorted[1], 0))
   }
 }

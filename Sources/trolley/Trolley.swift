@@ -4,8 +4,9 @@ import ArgumentParser
 struct Trolley: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "trolley",
-    abstract: "Run the TroL vision-language model over image collections, with PostgreSQL as the queue.",
+    abstract:
+      "Run the TroL vision-language model over image collections, with PostgreSQL as the queue.",
     version: "0.1.0",
-    subcommands: [Config.self]
+    subcommands: [Config.self, Bench.self]
   )
 }

@@ -1,8 +1,10 @@
 internal import COpenBLAS
 
-/// A weight held as f32: the exact reference format. Products go straight to OpenBLAS
-/// (`sgemv` for a single row, which is several times faster than `sgemm` at m = 1).
-public final class F32Weight: LinearWeight, @unchecked Sendable {
+/// A weight held as f32: the exact reference format. Single rows and prefill go straight to
+/// OpenBLAS (`sgemv` at m = 1, several times faster than `sgemm` there; `sgemm` for large m);
+/// decode batches (1 < m < `TiledProduct.sgemmMinimumRows`) use the shared register-blocked
+/// kernel on W in place, which reads W once for all rows where OpenBLAS's small-m sgemm is slow.
+public final class F32Weight: LinearWeight, TiledWeight, @unchecked Sendable {
   public let outFeatures: Int
   public let inFeatures: Int
   /// W, [outFeatures, inFeatures], row-major.
@@ -40,7 +42,9 @@ public final class F32Weight: LinearWeight, @unchecked Sendable {
     scratch: MatmulScratch
   ) {
     let beta: Float = accumulate ? 1 : 0
-    if rows == 1 {
+    if rows > 1 && rows < TiledProduct.sgemmMinimumRows {
+      TiledProduct.multiply(self, x, rows: rows, into: y, accumulate: accumulate, scratch: scratch)
+    } else if rows == 1 {
       cblas_sgemv(
         CblasRowMajor, CblasNoTrans, Int32(outFeatures), Int32(inFeatures), 1, values.baseAddress,
         Int32(inFeatures), x, 1, beta, y, 1)
@@ -55,6 +59,29 @@ public final class F32Weight: LinearWeight, @unchecked Sendable {
   public func copyRow(_ r: Int, into destination: UnsafeMutablePointer<Float>) {
     precondition(r >= 0 && r < outFeatures, "F32Weight.copyRow: row \(r) of \(outFeatures)")
     destination.update(from: values.baseAddress! + r * inFeatures, count: inFeatures)
+  }
+
+  static var columnAlignment: Int { 1 }
+
+  var f32Rows: UnsafePointer<Float>? { UnsafePointer(values.baseAddress) }
+
+  func decodeTile(
+    rows: Range<Int>, columns: Range<Int>, into tile: UnsafeMutablePointer<Float>, stride: Int
+  ) {
+    for (i, o) in rows.enumerated() {
+      (tile + i * stride).update(
+        from: values.baseAddress! + o * inFeatures + columns.lowerBound, count: columns.count)
+    }
+  }
+
+  func dotRows(
+    _ rows: Range<Int>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, accumulate: Bool
+  ) {
+    cblas_sgemv(
+      CblasRowMajor, CblasNoTrans, Int32(rows.count), Int32(inFeatures), 1,
+      values.baseAddress! + rows.lowerBound * inFeatures, Int32(inFeatures), x, 1,
+      accumulate ? 1 : 0,
+      y + rows.lowerBound, 1)
   }
 
   /// The naive triple loop, kept as the reference the BLAS path is tested against.

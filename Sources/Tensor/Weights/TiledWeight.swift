@@ -13,6 +13,10 @@ protocol TiledWeight: LinearWeight {
   func decodeTile(
     rows: Range<Int>, columns: Range<Int>, into tile: UnsafeMutablePointer<Float>, stride: Int)
 
+  /// W itself when it is stored as row-major f32: the small-batch kernel then reads it in place
+  /// instead of decoding tiles. nil (the default) for compact formats.
+  var f32Rows: UnsafePointer<Float>? { get }
+
   /// y[o] = W[o, :] · x (or `+=`) for each output row o in `rows`: the m = 1 kernel.
   func dotRows(
     _ rows: Range<Int>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, accumulate: Bool)
@@ -21,6 +25,8 @@ protocol TiledWeight: LinearWeight {
 // Conformers' public `LinearWeight` methods forward to these (an internal protocol's extension
 // cannot satisfy a public requirement).
 extension TiledWeight {
+  var f32Rows: UnsafePointer<Float>? { nil }
+
   func tiledMultiply(
     _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool,
     scratch: MatmulScratch

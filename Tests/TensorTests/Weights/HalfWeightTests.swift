@@ -7,14 +7,15 @@ import Testing
   /// Activation rows: 1 (fused m = 1), 2...15 (tiled small batch), 16+ (widen + sgemm).
   static let rowCounts = [1, 2, 3, 5, 8, 15, 16, 17, 40]
 
-  @Test(arguments: [StorageDType.f16, .bf16])
+  /// f32 runs here too: its decode batches share the tiled kernel.
+  @Test(arguments: [StorageDType.f16, .bf16, .f32])
   func productMatchesNaiveReference(dtype: StorageDType) throws {
     for (outF, inF) in Self.shapes {
       let raw = TestTensorBytes.tensor(
         WeightCheck.randomValues(outF * inF, seed: UInt64(outF * inF)), shape: [outF, inF],
         dtype: dtype)
       let w = try makeLinearWeight(raw, format: .f16)
-      #expect(w.byteCount == outF * inF * 2)
+      #expect(w.byteCount == outF * inF * dtype.byteWidth)
       let widened = HalfConversion.floats(raw)
       let scratch = MatmulScratch()
       for rows in Self.rowCounts {

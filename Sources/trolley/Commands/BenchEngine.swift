@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import Tensor
+
+/// `trolley bench engine`: kernel micro-benchmarks (and, with a model, model-level timings).
+struct BenchEngine: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "engine",
+    abstract: "Benchmark the engine: weight kernels next to the machine's measured peaks.",
+    discussion: """
+      --kernels times the matrix products of TroL-1.8B's language model (D 2048, wqkv 4096, \
+      intermediate 8192, vocabulary 92544) for each weight format at decode batch sizes and \
+      a prefill-sized batch, next to a measured FMA peak and streaming read bandwidth, and \
+      estimates decode tokens/s for the whole model.
+      """
+  )
+
+  @Flag(help: "Run the weight-kernel micro-benchmarks.")
+  var kernels = false
+
+  @Flag(help: "Print one JSON object instead of a table.")
+  var json = false
+
+  @Option(help: "Threads for OpenBLAS and the SIMD kernels (default: TensorThreads' default, 1).")
+  var threads: Int?
+
+  @Option(
+    help: "Comma-separated weight formats to measure: f32, f16, bf16, q8, q4 (default: all).",
+    transform: { text in
+      try text.split(separator: ",").map {
+        guard let format = KernelFormat(rawValue: String($0)) else {
+          throw ValidationError("unknown format '\($0)'; use f32, f16, bf16, q8 or q4")
+        }
+        return format
+      }
+    })
+  var formats: [KernelFormat] = KernelFormat.allCases
+
+  @Option(help: "Comma-separated decode batch sizes (activation rows).")
+  var decodeRows: String = "1,8"
+
+  @Option(help: "Rows of the prefill products (prompt tokens); 0 skips prefill.")
+  var prefillRows: Int = 1300
+
+  @Option(help: "Seconds each measurement repeats for; the best repetition is reported.")
+  var seconds: Double = 0.3
+
+  func validate() throws {
+    guard kernels else { throw ValidationError("nothing to run: pass --kernels") }
+    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    guard parsedDecodeRows() != nil else {
+      throw ValidationError("--decode-rows must be positive integers separated by commas, e.g. 1,8")
+    }
+    guard prefillRows >= 0 else { throw ValidationError("--prefill-rows must be 0 or more") }
+    guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
+  }
+
+  private func parsedDecodeRows() -> [Int]? {
+    let rows = decodeRows.split(separator: ",").map { Int($0) }
+    guard !rows.isEmpty, rows.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+    return rows.compactMap { $0 }
+  }
+
+  func run() async throws {
+    if let threads { TensorThreads.configure(count: threads) }
+    var configuration = KernelBenchmark.Configuration()
+    configuration.formats = formats
+    configuration.decodeRows = parsedDecodeRows() ?? [1]
+    configuration.prefillRows = prefillRows
+    configuration.minimumSeconds = seconds
+    let json = self.json
+    if !json {
+      print(
+        "threads \(TensorThreads.count) (OpenBLAS \(TensorThreads.blasCount)); measuring peaks...")
+      print(KernelTable.measurementHeader)
+    }
+    let report = KernelBenchmark.run(configuration) { measurement in
+      if !json { print(KernelTable.line(measurement)) }
+    }
+    if json {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      print(String(decoding: try encoder.encode(report), as: UTF8.self))
+    } else {
+      print(KernelTable.summary(report))
+    }
+  }
+}

@@ -1,0 +1,288 @@
+/// Encodes and decodes with a SentencePiece model exactly as the sentencepiece library does
+/// (`bpe_model.cc` for encoding, `SentencePieceProcessor::Decode` for decoding).
+///
+/// Only the BPE model type is implemented: it is what InternLM2 and Llama-family models use.
+struct SentencePieceProcessor: Sendable {
+  let model: SentencePieceModel
+  private let normalizer: SentencePieceNormalizer
+  /// NORMAL, USER_DEFINED and UNUSED pieces: the ones merges may produce.
+  private let mergeable: ByteStringTable
+  /// CONTROL, UNKNOWN and BYTE pieces, looked up first by `pieceToID` like sentencepiece does.
+  private let reserved: ByteStringTable
+  private let userDefined: PrefixMatcher
+  /// Id of the `<0xXX>` piece for each byte, or -1.
+  private let byteIDs: [Int32]
+  let unkID: Int
+
+  init(model: SentencePieceModel, context: String) throws {
+    guard model.trainerSpec.modelType == .bpe else {
+      throw TroLError(
+        .invalidTokenizer,
+        "\(context): SentencePiece model type \(model.trainerSpec.modelType) is not supported; only BPE models (InternLM2, Llama) are."
+      )
+    }
+    guard !model.trainerSpec.treatWhitespaceAsSuffix else {
+      throw TroLError(
+        .invalidTokenizer, "\(context): treat_whitespace_as_suffix models are not supported.")
+    }
+    self.model = model
+    var mergeable = ByteStringTable(expectedCount: model.pieces.count)
+    var reserved = ByteStringTable(expectedCount: 300)
+    var userDefined = PrefixMatcher()
+    var byteIDs = [Int32](repeating: -1, count: 256)
+    var unkID: Int?
+    for (id, piece) in model.pieces.enumerated() {
+      guard !piece.piece.isEmpty else {
+        throw TroLError(.invalidTokenizer, "\(context): piece \(id) is empty.")
+      }
+      let inserted: Bool
+      switch piece.type {
+      case .normal, .userDefined, .unused:
+        inserted = mergeable.insert(piece.piece, value: Int32(id))
+      case .unknown, .control, .byte: inserted = reserved.insert(piece.piece, value: Int32(id))
+      }
+      guard inserted else {
+        throw TroLError(.invalidTokenizer, "\(context): piece \(id) is defined twice.")
+      }
+      switch piece.type {
+      case .userDefined: userDefined.insert(piece.piece, value: Int32(id))
+      case .unknown: unkID = id
+      case .byte:
+        guard model.trainerSpec.byteFallback else {
+          throw TroLError(
+            .invalidTokenizer, "\(context): byte pieces are present but byte_fallback is off.")
+        }
+        if let b = UTF8Scan.byteValue(ofPiece: piece.piece) { byteIDs[Int(b)] = Int32(id) }
+      default: break
+      }
+    }
+    guard let unkID else {
+      throw TroLError(.invalidTokenizer, "\(context): the model has no unknown piece (<unk>).")
+    }
+    if model.trainerSpec.byteFallback, byteIDs.contains(-1) {
+      throw TroLError(
+        .invalidTokenizer, "\(context): byte_fallback is on but some <0xXX> pieces are missing.")
+    }
+    self.mergeable = mergeable
+    self.reserved = reserved
+    self.userDefined = userDefined
+    self.byteIDs = byteIDs
+    self.unkID = unkID
+    self.normalizer = try SentencePieceNormalizer(
+      spec: model.normalizerSpec, userDefined: userDefined, context: context)
+  }
+
+  var pieceCount: Int { model.pieces.count }
+
+  func pieceToID(_ piece: [UInt8]) -> Int {
+    if let id = reserved.lookup(piece) { return Int(id) }
+    if let id = mergeable.lookup(piece) { return Int(id) }
+    return unkID
+  }
+
+  func isControl(_ id: Int) -> Bool { model.pieces[id].type == .control }
+
+  // MARK: Encoding
+
+  /// `sp.encode(text)`: normalization, BPE merges by piece score, byte fallback.
+  func encode(_ text: [UInt8], into ids: inout [Int]) {
+    let normalized = normalizer.normalize(text)
+    if normalized.isEmpty { return }
+    normalized.withUnsafeBufferPointer { encodeNormalized($0, into: &ids) }
+  }
+
+  private struct Pair {
+    var score: Float
+    var left: Int32
+    var right: Int32
+    var size: Int32
+    /// Max-heap order of sentencepiece's agenda: higher score first, then the leftmost pair.
+    @inline(__always) func outranks(_ o: Pair) -> Bool {
+      score > o.score || (score == o.score && left < o.left)
+    }
+  }
+
+  private func encodeNormalized(_ text: UnsafeBufferPointer<UInt8>, into ids: inout [Int]) {
+    // Symbols: a linked list over byte ranges of `text`.
+    var start: [Int32] = []
+    var length: [Int32] = []
+    var prev: [Int32] = []
+    var next: [Int32] = []
+    var frozen: [Bool] = []
+    let estimate = text.count
+    start.reserveCapacity(estimate)
+    length.reserveCapacity(estimate)
+    prev.reserveCapacity(estimate)
+    next.reserveCapacity(estimate)
+    frozen.reserveCapacity(estimate)
+    var pos = 0
+    while pos < text.count {
+      var len: Int
+      var isUser = false
+      if let m = userDefined.longestMatch(text, from: pos) {
+        len = m.length
+        isUser = true
+      } else {
+        len = min(UTF8Scan.charLength(lead: text[pos]), text.count - pos)
+      }
+      let index = Int32(start.count)
+      start.append(Int32(pos))
+      length.append(Int32(len))
+      prev.append(index - 1)
+      pos += len
+      next.append(pos < text.count ? index + 1 : -1)
+      frozen.append(isUser)
+    }
+
+    // Resegmentation of UNUSED pieces needs the pair each was merged from.
+    var revMerge: [Int32: (Int32, Int32, Int32, Int32)] = [:]  // id -> (lstart, llen, rstart, rlen)
+    var heap: [Pair] = []
+    heap.reserveCapacity(start.count)
+
+    func push(_ p: Pair) {
+      heap.append(p)
+      var i = heap.count - 1
+      while i > 0 {
+        let parent = (i - 1) / 2
+        if !heap[i].outranks(heap[parent]) { break }
+        heap.swapAt(i, parent)
+        i = parent
+      }
+    }
+    func pop() -> Pair {
+      let top = heap[0]
+      let last = heap.removeLast()
+      if !heap.isEmpty {
+        heap[0] = last
+        var i = 0
+        while true {
+          let l = 2 * i + 1
+          let r = l + 1
+          var best = i
+          if l < heap.count && heap[l].outranks(heap[best]) { best = l }
+          if r < heap.count && heap[r].outranks(heap[best]) { best = r }
+          if best == i { break }
+          heap.swapAt(i, best)
+          i = best
+        }
+      }
+      return top
+    }
+    func maybeAddPair(_ left: Int32, _ right: Int32) {
+      if left < 0 || right < 0 || frozen[Int(left)] || frozen[Int(right)] { return }
+      let s = Int(start[Int(left)])
+      let size = Int(length[Int(left)] + length[Int(right)])
+      guard let id = mergeable.lookup(UnsafeBufferPointer(rebasing: text[s..<s + size])) else {
+        return
+      }
+      push(Pair(score: model.pieces[Int(id)].score, left: left, right: right, size: Int32(size)))
+      if model.pieces[Int(id)].type == .unused {
+        revMerge[id] = (start[Int(left)], length[Int(left)], start[Int(right)], length[Int(right)])
+      }
+    }
+
+    for i in 1..<max(start.count, 1) { maybeAddPair(Int32(i - 1), Int32(i)) }
+
+    while !heap.isEmpty {
+      let top = pop()
+      let l = Int(top.left)
+      let r = Int(top.right)
+      if length[l] == 0 || length[r] == 0 || length[l] + length[r] != top.size { continue }
+      length[l] += length[r]
+      next[l] = next[r]
+      if next[r] >= 0 { prev[Int(next[r])] = top.left }
+      length[r] = 0
+      maybeAddPair(prev[l], top.left)
+      maybeAddPair(top.left, next[l])
+    }
+
+    func emit(_ s: Int, _ len: Int) {
+      let piece = UnsafeBufferPointer(rebasing: text[s..<s + len])
+      var id = -1
+      if let r = reserved.lookup(piece) {
+        id = Int(r)
+      } else if let m = mergeable.lookup(piece) {
+        id = Int(m)
+      }
+      if id >= 0, model.pieces[id].type == .unused, let parts = revMerge[Int32(id)] {
+        emit(Int(parts.0), Int(parts.1))
+        emit(Int(parts.2), Int(parts.3))
+        return
+      }
+      if id < 0 || id == unkID {
+        if model.trainerSpec.byteFallback {
+          for b in piece { ids.append(Int(byteIDs[Int(b)])) }
+        } else {
+          ids.append(unkID)
+        }
+        return
+      }
+      ids.append(id)
+    }
+
+    var index: Int32 = 0
+    while index >= 0 {
+      let i = Int(index)
+      if length[i] > 0 { emit(Int(start[i]), Int(length[i])) }
+      index = next[i]
+    }
+  }
+
+  // MARK: Decoding
+
+  /// `sp.decode(ids)`: control pieces vanish, byte pieces are reassembled into UTF-8 (invalid
+  /// bytes become U+FFFD), "▁" becomes a space, and the dummy-prefix space is dropped.
+  func decode(_ ids: [Int]) -> [UInt8] {
+    var out: [UInt8] = []
+    var bytes: [UInt8] = []
+    var isBOSWhitespace = true
+    var bosWhitespaceSeen = false
+    let spec = model.normalizerSpec
+    let stripsPrefix = spec.addDummyPrefix || spec.removeExtraWhitespaces
+    for id in ids {
+      guard id >= 0, id < model.pieces.count else { continue }
+      let piece = model.pieces[id]
+      if piece.type == .byte {
+        if let b = UTF8Scan.byteValue(ofPiece: piece.piece) { bytes.append(b) }
+        continue
+      }
+      if !bytes.isEmpty {
+        UTF8Scan.appendReplacingInvalid(bytes, to: &out)
+        bytes.removeAll(keepingCapacity: true)
+      }
+      if bosWhitespaceSeen || !out.isEmpty { isBOSWhitespace = false }
+      switch piece.type {
+      case .control:
+        bosWhitespaceSeen = false
+      case .unknown:
+        out.append(contentsOf: model.trainerSpec.unkSurface)
+        bosWhitespaceSeen = false
+      default:
+        var p = piece.piece[...]
+        var consumed = false
+        if isBOSWhitespace && stripsPrefix, p.starts(with: UTF8Scan.spaceSymbol) {
+          p = p.dropFirst(UTF8Scan.spaceSymbol.count)
+          consumed = !spec.removeExtraWhitespaces
+        }
+        Self.appendUnescaped(p, to: &out)
+        bosWhitespaceSeen = consumed
+      }
+    }
+    if !bytes.isEmpty { UTF8Scan.appendReplacingInvalid(bytes, to: &out) }
+    return out
+  }
+
+  /// Copies `piece`, turning each "▁" into a space.
+  static func appendUnescaped(_ piece: ArraySlice<UInt8>, to out: inout [UInt8]) {
+    var i = piece.startIndex
+    while i < piece.endIndex {
+      if piece[i] == 0xE2, i + 2 < piece.endIndex, piece[i + 1] == 0x96, piece[i + 2] == 0x81 {
+        out.append(0x20)
+        i += 3
+      } else {
+        out.append(piece[i])
+        i += 1
+      }
+    }
+  }
+}

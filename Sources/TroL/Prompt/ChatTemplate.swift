@@ -157,3 +157,13 @@ public struct ChatTemplate: Sendable, Hashable {
     return last
   }
 }
+
+extension ChatTemplate {
+  /// The template a model family was trained with.
+  public init(family: ModelConfig.Family) {
+    switch family {
+    case .internLM2: self = .internLM2
+    case .phi3: self = .phi3
+    }
+  }
+}

@@ -21,33 +21,39 @@ struct ResampleKernel: Sendable {
 
   /// Resamples rows `rows` of `image` along x into a `outputSize`-wide image of `rows.count` rows.
   func horizontal(_ image: RGBImage, rows: Range<Int>) -> RGBImage {
+    precondition(precision >= 1 && precision <= 30, "resample precision \(precision)")
     let outWidth = outputSize
     let inWidth = image.width
     let half = Int32(1) << Int32(precision - 1)
-    let shift = Int32(precision)
+    let shift = SIMD4<Int32>(repeating: Int32(precision))
     var output = [UInt8](repeating: 0, count: outWidth * rows.count * 3)
     image.pixels.withUnsafeBufferPointer { source in
       weights.withUnsafeBufferPointer { weights in
-        output.withUnsafeMutableBufferPointer { out in
-          for (outRow, row) in rows.enumerated() {
-            let line = row * inWidth * 3
-            let outLine = outRow * outWidth * 3
-            for x in 0..<outWidth {
-              let start = line + starts[x] * 3
-              let k = x * stride
-              var r = half
-              var g = half
-              var b = half
-              for t in 0..<counts[x] {
-                let w = weights[k + t]
-                let p = start + t * 3
-                r = r &+ w &* Int32(source[p])
-                g = g &+ w &* Int32(source[p + 1])
-                b = b &+ w &* Int32(source[p + 2])
+        starts.withUnsafeBufferPointer { starts in
+          counts.withUnsafeBufferPointer { counts in
+            output.withUnsafeMutableBufferPointer { out in
+              guard let source = source.baseAddress, let weights = weights.baseAddress,
+                let out = out.baseAddress
+              else { return }
+              for (outRow, row) in rows.enumerated() {
+                let line = source + row * inWidth * 3
+                let outLine = out + outRow * outWidth * 3
+                for x in 0..<outWidth {
+                  let first = line + starts[x] * 3
+                  let k = weights + x * stride
+                  // R, G, B in lanes 0...2; lane 3 stays unused so that no byte past the
+                  // image is ever read.
+                  var sum = SIMD4<Int32>(half, half, half, 0)
+                  for t in 0..<counts[x] {
+                    let p = first + t * 3
+                    sum &+= SIMD4<Int32>(Int32(p[0]), Int32(p[1]), Int32(p[2]), 0) &* k[t]
+                  }
+                  let value = Self.clamp(sum &>> shift)
+                  outLine[x * 3] = UInt8(truncatingIfNeeded: value.x)
+                  outLine[x * 3 + 1] = UInt8(truncatingIfNeeded: value.y)
+                  outLine[x * 3 + 2] = UInt8(truncatingIfNeeded: value.z)
+                }
               }
-              out[outLine + x * 3] = Self.clamp(r >> shift)
-              out[outLine + x * 3 + 1] = Self.clamp(g >> shift)
-              out[outLine + x * 3 + 2] = Self.clamp(b >> shift)
             }
           }
         }
@@ -59,6 +65,7 @@ struct ResampleKernel: Sendable {
   /// Resamples `image` along y. `rowOffset` is subtracted from `starts` (the horizontal pass may
   /// have produced only the rows from `rowOffset` on).
   func vertical(_ image: RGBImage, rowOffset: Int = 0) -> RGBImage {
+    precondition(precision >= 1 && precision <= 30, "resample precision \(precision)")
     let outHeight = outputSize
     let rowBytes = image.width * 3
     let half = Int32(1) << Int32(precision - 1)
@@ -69,19 +76,22 @@ struct ResampleKernel: Sendable {
       weights.withUnsafeBufferPointer { weights in
         output.withUnsafeMutableBufferPointer { out in
           accumulator.withUnsafeMutableBufferPointer { acc in
+            guard let source = source.baseAddress, let out = out.baseAddress,
+              let acc = acc.baseAddress
+            else { return }
             for y in 0..<outHeight {
-              for i in 0..<rowBytes { acc[i] = half }
+              acc.update(repeating: half, count: rowBytes)
               let first = starts[y] - rowOffset
               for t in 0..<counts[y] {
                 let w = weights[y * stride + t]
-                let line = (first + t) * rowBytes
+                let line = source + (first + t) * rowBytes
                 for i in 0..<rowBytes {
-                  acc[i] = acc[i] &+ w &* Int32(source[line + i])
+                  acc[i] = acc[i] &+ w &* Int32(line[i])
                 }
               }
-              let outLine = y * rowBytes
+              let outLine = out + y * rowBytes
               for i in 0..<rowBytes {
-                out[outLine + i] = Self.clamp(acc[i] >> shift)
+                outLine[i] = UInt8(truncatingIfNeeded: min(max(acc[i] &>> shift, 0), 255))
               }
             }
           }
@@ -113,7 +123,7 @@ struct ResampleKernel: Sendable {
   }
 
   @inline(__always)
-  static func clamp(_ value: Int32) -> UInt8 {
-    UInt8(truncatingIfNeeded: min(max(value, 0), 255))
+  static func clamp(_ value: SIMD4<Int32>) -> SIMD4<Int32> {
+    value.clamped(lowerBound: SIMD4(repeating: 0), upperBound: SIMD4(repeating: 255))
   }
 }

@@ -40,6 +40,10 @@ protocol DecoderModel: Sendable {
     _ l: Int, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: ForwardBatch,
     pass: Int,
     scratch: DecoderScratch)
+  /// Which rotary tables a sequence whose largest position id + 1 is `span` uses (Phi-3's LongRoPE
+  /// switches from short to long factors past its original context); prompts share a prefix only
+  /// when they agree.
+  func ropeVariant(forSpan span: Int) -> Int
   /// logits[rows, V] = head(finalNorm(h[rows, D])).
   func logits(
     _ h: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>,

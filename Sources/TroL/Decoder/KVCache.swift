@@ -6,7 +6,7 @@ internal import Tensor
 /// A cache may extend a frozen `parent` (a shared prefix: the system prompt and image for several
 /// questions, or the prompt for the beams of a beam search). Attention then reads the parent chain
 /// and this cache's own positions as consecutive chunks; nothing is copied. A parent must not grow
-/// once it has children.
+/// once its children hold positions (they would then sit at the wrong positions).
 public final class KVCache {
   /// Layers L.
   public let layers: Int
@@ -18,8 +18,8 @@ public final class KVCache {
   public let capacity: Int
   /// The shared prefix this cache extends, or nil.
   public let parent: KVCache?
-  /// Positions in the parent chain (fixed when this cache was created).
-  public let prefixLength: Int
+  /// Positions in the parent chain.
+  public var prefixLength: Int { parent?.length ?? 0 }
   /// Positions committed in this cache itself.
   public private(set) var ownLength = 0
 
@@ -37,7 +37,6 @@ public final class KVCache {
     self.headDim = headDim
     self.capacity = capacity
     self.parent = parent
-    self.prefixLength = parent?.length ?? 0
     if let parent {
       precondition(
         parent.keyValueHeads == keyValueHeads && parent.headDim == headDim
@@ -115,12 +114,6 @@ public final class KVCache {
     var n = 0
     if let parent {
       n = parent.chunks(layer: l, pending: 0, into: chunks, limit: limit)
-      // The parent may have grown after this cache forked; only its first prefixLength positions count.
-      var remaining = prefixLength
-      for i in 0..<n {
-        chunks[i].count = min(chunks[i].count, remaining)
-        remaining -= chunks[i].count
-      }
     }
     precondition(n < limit, "KVCache: prefix chain deeper than \(limit)")
     chunks[n] = KeyValueChunk(

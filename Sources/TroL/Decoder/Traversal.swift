@@ -7,7 +7,7 @@ internal import Tensor
 /// h = (1 − w)·a + w·b. Pass 2 uses the same positions and image mask and attends only within
 /// itself (its own keys and values, never pass 1's). Only pass-1 keys and values are kept in the
 /// KV cache; decode steps run each layer once.
-public struct TraversalPolicy: Sendable, Hashable {
+public struct TraversalPolicy: Sendable, Hashable, Codable {
   /// Propagations per layer when a forward covers the prompt: 1 turns traversal off, 2 is TroL.
   /// More than 2 applies the mixer again: h₁ = L(x); hₖ = (1 − w)·hₖ₋₁ + w·L(hₖ₋₁) with w from hₖ₋₁
   /// (equal to TroL's rule for 2), each extra pass attending only within itself.

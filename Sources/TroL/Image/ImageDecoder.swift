@@ -4,6 +4,9 @@ import Foundation
 /// Decodes JPEG and PNG files to RGB8 the way the reference does (`PIL.Image.open(f).convert("RGB")`),
 /// within limits on bytes and pixels so that a hostile file cannot exhaust memory.
 ///
+/// EXIF orientation and ICC profiles are not applied: `Image.open` does not apply them and TroL
+/// never calls `exif_transpose`, so the model saw the stored pixel grid.
+///
 /// The format comes from the file's signature, never its name. Every failure is a `TroLError`:
 /// `.invalidImage` (empty, truncated, corrupt, or not an image), `.imageTooLarge` (over a limit; the
 /// pixel limit is checked against the header before any pixel memory is allocated), or

@@ -75,6 +75,18 @@ public struct ImagePreprocessor: Sendable, Hashable {
     }
   }
 
+  /// How many tiles (thumbnail included) an image of this size becomes: what the prompt needs to
+  /// reserve image tokens for before the pixels are computed.
+  public func tileCount(width: Int, height: Int) -> Int {
+    switch layout {
+    case .stretched:
+      return 1
+    case .dynamicTiles(_, _, _, let thumbnail):
+      let count = grid(width: width, height: height).count
+      return count + (thumbnail && count > 1 ? 1 : 0)
+    }
+  }
+
   /// The uint8 tiles, in the order the encoder sees them (grid row-major, thumbnail last).
   public func tiles(for image: RGBImage) -> [RGBImage] {
     switch layout {

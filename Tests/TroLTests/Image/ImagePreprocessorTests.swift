@@ -14,9 +14,11 @@ import TroL
     #expect(expected.shape == [1, 3, 56, 56])
     let image = try ImageDecoder().decode(
       contentsOfFile: ImageFixtures.file("internlm2", "image.png").path)
-    let config = try ImageFixtures.json("internlm2", "model/config.json")
-    let size = try #require(config["img_size"] as? Int)
-    let result = ImagePreprocessor.internLM2(imageSize: size).pixels(for: image)
+    let config = try ModelConfig.load(
+      path: ImageFixtures.file("internlm2", "model/config.json").path)
+    let preprocessor = ImagePreprocessor(for: config)
+    #expect(preprocessor == .internLM2(imageSize: 56))
+    let result = preprocessor.pixels(for: image)
     #expect(result.tileCount == 1 && result.tileSize == 56 && !result.hasThumbnail)
     #expect(result.pixels.count == expected.float32.count)
     let difference = Self.maxDifference(result.pixels, expected.float32)
@@ -37,7 +39,10 @@ import TroL
 
     let image = try ImageDecoder().decode(
       contentsOfFile: ImageFixtures.file("phi3", "image.png").path)
-    let preprocessor = ImagePreprocessor.phi3(tileSize: tileSize)
+    let config = try ModelConfig.load(path: ImageFixtures.file("phi3", "model/config.json").path)
+    let preprocessor = ImagePreprocessor(for: config)
+    #expect(preprocessor == .phi3(tileSize: tileSize, maxTiles: 6))
+    #expect(preprocessor.tileCount(width: image.width, height: image.height) == tileCount)
     let tiles = preprocessor.tiles(for: image)
     #expect(tiles.count == tileCount)
     #expect(tiles.flatMap(\.planar) == expectedTiles.uint8)
@@ -59,6 +64,9 @@ import TroL
     let result = ImagePreprocessor.phi3(tileSize: 56).pixels(for: image)
     #expect(result.grid == TileGrid(columns: 1, rows: 1))
     #expect(result.tileCount == 1 && !result.hasThumbnail)
+    #expect(ImagePreprocessor.phi3(tileSize: 56).tileCount(width: 60, height: 50) == 1)
+    #expect(ImagePreprocessor.phi3().tileCount(width: 900, height: 900) == 5)
+    #expect(ImagePreprocessor.internLM2().tileCount(width: 4000, height: 100) == 1)
     #expect(result.pixels.count == 3 * 56 * 56)
   }
 

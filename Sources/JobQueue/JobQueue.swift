@@ -1,1 +1,0 @@
-// The JobQueue module: PostgreSQL-backed jobs, leases, batches (see docs/queue.md).

@@ -1,0 +1,189 @@
+public import Foundation
+public import Postgres
+
+/// How one attempt of a job ended, as its lease holder reports it.
+public enum JobOutcome: Sendable, Hashable {
+  /// Done; `result` (a JSON value) is stored.
+  case succeeded(result: PostgresJSONB)
+  /// A transient error: retry after `retryDelay` if the error budget has room, else dead.
+  case failed(error: String, retryDelay: Duration)
+  /// Bad input or another error no retry can fix: dead at once, with the message.
+  case failedPermanently(error: String)
+  /// Stopped after a cancel request (or by the kind itself).
+  case cancelled(reason: String?)
+  /// Not finished: the worker is shutting down. Back to available; no budget is charged.
+  case handedBack
+}
+
+/// One job's report: which attempt (id and fencing token) and how it ended.
+public struct JobCompletion: Sendable, Hashable {
+  public var id: Int64
+  public var leaseToken: Int64
+  public var outcome: JobOutcome
+
+  public init(id: Int64, leaseToken: Int64, outcome: JobOutcome) {
+    self.id = id
+    self.leaseToken = leaseToken
+    self.outcome = outcome
+  }
+
+  /// The completion of a claimed job.
+  public init(_ job: ClaimedJob, _ outcome: JobOutcome) {
+    self.init(id: job.id, leaseToken: job.leaseToken, outcome: outcome)
+  }
+}
+
+/// Many reports acknowledged in one statement.
+public struct JobCompleteManyParams: Sendable {
+  public var completions: [JobCompletion]
+  /// The clock; nil: the server's `now()`.
+  public var now: Date?
+
+  public init(completions: [JobCompletion], now: Date? = nil) {
+    self.completions = completions
+    self.now = now
+  }
+}
+
+/// What an acknowledgement did.
+public struct JobCompleteManyResult: Sendable, Hashable {
+  /// The state each accepted job is in now.
+  public var applied: [Int64: JobState]
+  /// Jobs whose report was rejected because the lease was lost (changed nothing).
+  public var rejected: Set<Int64>
+  /// Dependents that became available.
+  public var releasedDependents: Int
+  /// Dependents cancelled because a dependency ended dead or cancelled.
+  public var cancelledDependents: Int
+}
+
+extension JobStore {
+  /// The state a reported outcome leads to (the edges `complete`, `failRetryable`, `failFinal`,
+  /// `acknowledgeCancel` and `handBack` of docs/queue.md). A pending cancel request wins over
+  /// everything but success.
+  static let completionTargetState = """
+    (CASE
+      WHEN r.outcome = 'succeeded' THEN 'succeeded'
+      WHEN r.outcome = 'cancelled' OR j.cancel_requested_at IS NOT NULL THEN 'cancelled'
+      WHEN r.outcome = 'handed_back' THEN 'available'
+      WHEN r.outcome = 'permanent' OR j.error_count + 1 >= j.max_attempts THEN 'dead'
+      ELSE 'retrying'
+    END)::job_state
+    """
+
+  static let jobCompleteManySQL = """
+    WITH RECURSIVE clock AS (SELECT coalesce($7::timestamptz, now()) AS now),
+    reported AS (
+      SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::jsonb[], $5::text[],
+                           $6::float8[]) AS r(id, token, outcome, result, error, retry_delay)),
+    -- Fenced: only a row still running under the reporter's token changes; a zombie whose lease
+    -- was taken over matches nothing and is told so.
+    done AS (
+      UPDATE jobs j SET
+        state = \(completionTargetState),
+        result = CASE WHEN r.outcome = 'succeeded' THEN r.result ELSE j.result END,
+        error_count = j.error_count
+          + (CASE WHEN r.outcome IN ('error', 'permanent') THEN 1 ELSE 0 END),
+        last_error = CASE
+          WHEN r.outcome IN ('error', 'permanent') THEN r.error
+          WHEN \(completionTargetState) = 'cancelled' THEN coalesce(r.error, 'cancelled')
+          ELSE j.last_error END,
+        run_at = CASE WHEN r.outcome = 'error'
+          THEN clock.now + r.retry_delay * interval '1 second' ELSE j.run_at END,
+        finished_at = CASE WHEN \(completionTargetState) IN ('succeeded', 'dead', 'cancelled')
+          THEN clock.now END,
+        lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+      FROM reported r, clock
+      WHERE j.id = r.id AND j.lease_token = r.token AND j.state = 'running'
+      RETURNING j.id, j.state, j.has_dependents, j.queue),
+    \(dependencyResolutionCTEs),
+    handed AS (
+      SELECT pg_notify('trolley_jobs', q.queue)
+      FROM (SELECT DISTINCT queue FROM done WHERE state = 'available') q)
+    SELECT done.id, done.state::text, (SELECT count(*) FROM released),
+      (SELECT count(*) FROM doomed), (SELECT count(*) FROM woken) + (SELECT count(*) FROM handed)
+    FROM done
+    """
+
+  /// Acknowledges many jobs in one statement (batched acknowledgements), fenced by each job's
+  /// lease token, and settles their dependents in the same statement.
+  /// - Returns: the new state of each accepted job and the ids rejected for a lost lease.
+  public func jobCompleteMany(_ params: JobCompleteManyParams, on connection: PostgresConnection)
+    throws -> JobCompleteManyResult
+  {
+    var result = JobCompleteManyResult(
+      applied: [:], rejected: [], releasedDependents: 0, cancelledDependents: 0)
+    guard !params.completions.isEmpty else { return result }
+    var ids: [Int64] = []
+    var tokens: [Int64] = []
+    var outcomes: [String] = []
+    var results: [PostgresJSONB?] = []
+    var errors: [String?] = []
+    var delays: [Double?] = []
+    for completion in params.completions {
+      ids.append(completion.id)
+      tokens.append(completion.leaseToken)
+      switch completion.outcome {
+      case .succeeded(let value):
+        outcomes.append("succeeded")
+        results.append(value)
+        errors.append(nil)
+        delays.append(nil)
+      case .failed(let error, let delay):
+        outcomes.append("error")
+        results.append(nil)
+        errors.append(error)
+        delays.append(max(0, delay.seconds))
+      case .failedPermanently(let error):
+        outcomes.append("permanent")
+        results.append(nil)
+        errors.append(error)
+        delays.append(nil)
+      case .cancelled(let reason):
+        outcomes.append("cancelled")
+        results.append(nil)
+        errors.append(reason)
+        delays.append(nil)
+      case .handedBack:
+        outcomes.append("handed_back")
+        results.append(nil)
+        errors.append(nil)
+        delays.append(nil)
+      }
+    }
+    let rows = try connection.query(
+      Self.jobCompleteManySQL, [ids, tokens, outcomes, results, errors, delays, params.now],
+      name: "jobCompleteMany")
+    for row in rows {
+      let (id, state, released, doomed, _) = try row.decode(
+        (Int64, String, Int64, Int64, Int64).self)
+      result.applied[id] = JobState(rawValue: state)
+      result.releasedDependents = Int(released)
+      result.cancelledDependents = Int(doomed)
+    }
+    result.rejected = Set(ids).subtracting(result.applied.keys)
+    return result
+  }
+
+  /// Acknowledges on a pooled connection. See `jobCompleteMany(_:on:)`.
+  public func jobCompleteMany(_ params: JobCompleteManyParams) async throws
+    -> JobCompleteManyResult
+  {
+    try await withConnection { try self.jobCompleteMany(params, on: $0) }
+  }
+
+  /// Acknowledges one job.
+  /// - Returns: the job's new state.
+  /// - Throws: `JobQueueError.Code.leaseLost` when the lease was taken over (nothing changed).
+  @discardableResult
+  public func jobComplete(_ completion: JobCompletion, now: Date? = nil) async throws -> JobState {
+    let result = try await jobCompleteMany(.init(completions: [completion], now: now))
+    guard let state = result.applied[completion.id] else {
+      throw JobQueueError(
+        .leaseLost,
+        "Job \(completion.id): the lease with token \(completion.leaseToken) is no longer held "
+          + "(it expired and was rescued, or the job finished); the report was rejected")
+    }
+    return state
+  }
+}

@@ -1,0 +1,167 @@
+public import Foundation
+public import Postgres
+
+/// One job to enqueue.
+public struct JobInsertParams: Sendable {
+  /// The queue; workers claim from named queues.
+  public var queue: String
+  /// The job kind's stable name (`noop`, `trol.answer`...).
+  public var kind: String
+  /// The payload, a JSON object the kind decodes.
+  public var payload: PostgresJSONB
+  /// Lower runs first. Default 0.
+  public var priority: Int16
+  /// Earliest start; nil or past: now. In the future: the job starts `scheduled`.
+  public var runAt: Date?
+  /// Error budget: errors before the job is dead. Default 5, at least 1.
+  public var maxAttempts: Int32
+  /// Crash budget: expired leases before the job is quarantined. Default 3, at least 1.
+  public var maxCrashes: Int32
+  /// The batch the job belongs to, if any.
+  public var batchID: Int64?
+  /// A key unique among existing jobs; enqueueing it again adds nothing.
+  public var uniqueKey: String?
+  /// Jobs that must succeed before this one becomes available.
+  public var dependsOn: [Int64]
+  /// The clock; nil: the server's `now()`.
+  public var now: Date?
+
+  public init(
+    queue: String = "default", kind: String, payload: PostgresJSONB = PostgresJSONB(text: "{}"),
+    priority: Int16 = 0, runAt: Date? = nil, maxAttempts: Int32 = 5, maxCrashes: Int32 = 3,
+    batchID: Int64? = nil, uniqueKey: String? = nil, dependsOn: [Int64] = [], now: Date? = nil
+  ) {
+    self.queue = queue
+    self.kind = kind
+    self.payload = payload
+    self.priority = priority
+    self.runAt = runAt
+    self.maxAttempts = maxAttempts
+    self.maxCrashes = maxCrashes
+    self.batchID = batchID
+    self.uniqueKey = uniqueKey
+    self.dependsOn = dependsOn
+    self.now = now
+  }
+}
+
+/// What `jobInsert` did.
+public struct JobInsertResult: Sendable, Hashable {
+  /// The new job's id; nil when skipped.
+  public var id: Int64?
+  /// The new job's state; nil when skipped.
+  public var state: JobState?
+  /// True when a job with the same unique key already existed, so nothing was added.
+  public var skipped: Bool { id == nil }
+}
+
+extension JobStore {
+  static let jobLockDependenciesSQL = """
+    -- Locks the dependencies and marks them, so each one's completion either committed before this
+    -- statement (its state is read here) or runs after it and finds this job among its dependents.
+    UPDATE jobs SET has_dependents = true WHERE id = ANY($1::bigint[]) RETURNING id, state::text
+    """
+
+  static let jobInsertSQL = """
+    -- ON CONFLICT makes enqueue idempotent for jobs with a unique key: no row comes back.
+    -- The NOTIFY is delivered when the enqueue transaction commits.
+    WITH clock AS (SELECT coalesce($13::timestamptz, now()) AS now),
+    inserted AS (
+      INSERT INTO jobs (queue, kind, payload, priority, run_at, state, max_attempts, max_crashes,
+                        batch_id, unique_key, pending_dependencies, last_error, finished_at)
+      SELECT $1, $2, $3, $4, coalesce($5, clock.now),
+        (CASE WHEN $11::bigint IS NOT NULL THEN 'cancelled'
+              WHEN $10 > 0 THEN 'waiting'
+              WHEN $5 > clock.now THEN 'scheduled'
+              ELSE 'available' END)::job_state,
+        $6, $7, $8, $9, $10,
+        CASE WHEN $11::bigint IS NOT NULL THEN 'cancelled: dependency ' || $11 || ' ended ' || $12 END,
+        CASE WHEN $11::bigint IS NOT NULL THEN clock.now END
+      FROM clock
+      ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING
+      RETURNING id, state, queue),
+    notified AS (SELECT pg_notify('trolley_jobs', queue) FROM inserted WHERE state = 'available')
+    SELECT id, state::text, (SELECT count(*) FROM notified) FROM inserted
+    """
+
+  static let jobInsertDependenciesSQL = """
+    INSERT INTO job_dependencies (job_id, depends_on) SELECT $1, unnest($2::bigint[])
+    """
+
+  /// Enqueues one job on `connection` (inside the caller's transaction if one is open).
+  ///
+  /// With `dependsOn`, the job starts `waiting` until every dependency succeeded (`available` if
+  /// they all already have; `cancelled`, naming the culprit, if one already ended dead or
+  /// cancelled).
+  /// - Returns: the id and state, or `skipped` when the unique key was already used.
+  /// - Throws: `JobQueueError.Code.dependencyNotFound` for an unknown dependency,
+  ///   `.invalidRequest` for out-of-range values; `PostgresError` from the database.
+  @discardableResult
+  public func jobInsert(_ params: JobInsertParams, on connection: PostgresConnection) throws
+    -> JobInsertResult
+  {
+    try Self.validate(params)
+    if params.dependsOn.isEmpty {
+      return try Self.insertOne(params, pending: 0, failed: nil, on: connection)
+    }
+    return try connection.withTransaction { connection in
+      let wanted = Set(params.dependsOn)
+      let rows = try connection.query(
+        Self.jobLockDependenciesSQL, [Array(wanted)], name: "jobLockDependencies")
+      var found: [Int64: String] = [:]
+      for row in rows {
+        let (id, state) = try row.decode((Int64, String).self)
+        found[id] = state
+      }
+      if let missing = wanted.subtracting(found.keys).min() {
+        throw JobQueueError(
+          .dependencyNotFound, "Job \(missing) does not exist, so no job can depend on it")
+      }
+      let failed = found.filter { $0.value == "dead" || $0.value == "cancelled" }.min {
+        $0.key < $1.key
+      }
+      let pending = found.values.filter { $0 != "succeeded" }.count
+      let result = try Self.insertOne(
+        params, pending: pending, failed: failed.map { ($0.key, $0.value) }, on: connection)
+      if let id = result.id {
+        try connection.query(
+          Self.jobInsertDependenciesSQL, [id, Array(wanted)], name: "jobInsertDependencies")
+      }
+      return result
+    }
+  }
+
+  /// Enqueues one job on a pooled connection. See `jobInsert(_:on:)`.
+  @discardableResult
+  public func jobInsert(_ params: JobInsertParams) async throws -> JobInsertResult {
+    try await withConnection { try self.jobInsert(params, on: $0) }
+  }
+
+  private static func insertOne(
+    _ params: JobInsertParams, pending: Int, failed: (Int64, String)?,
+    on connection: PostgresConnection
+  ) throws -> JobInsertResult {
+    let rows = try connection.query(
+      jobInsertSQL,
+      [
+        params.queue, params.kind, params.payload, params.priority, params.runAt,
+        params.maxAttempts, params.maxCrashes, params.batchID, params.uniqueKey, Int32(pending),
+        failed?.0, failed?.1, params.now,
+      ], name: "jobInsert")
+    guard let row = rows.first else { return JobInsertResult(id: nil, state: nil) }
+    let (id, state) = try row.decode((Int64, String).self)
+    return JobInsertResult(id: id, state: JobState(rawValue: state))
+  }
+
+  static func validate(_ params: JobInsertParams) throws {
+    guard !params.queue.isEmpty, params.queue.utf8.count <= 100 else {
+      throw JobQueueError(.invalidRequest, "A queue name must have 1 to 100 bytes")
+    }
+    guard !params.kind.isEmpty, params.kind.utf8.count <= 100 else {
+      throw JobQueueError(.invalidRequest, "A job kind must have 1 to 100 bytes")
+    }
+    guard params.maxAttempts >= 1, params.maxCrashes >= 1 else {
+      throw JobQueueError(.invalidRequest, "maxAttempts and maxCrashes must be at least 1")
+    }
+  }
+}

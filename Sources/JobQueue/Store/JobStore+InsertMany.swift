@@ -1,0 +1,172 @@
+public import Foundation
+public import Postgres
+
+/// One row of a bulk enqueue (`jobInsertMany`). Dependencies are not supported in bulk.
+public struct JobInsertRow: Sendable, Hashable {
+  public var queue: String
+  public var kind: String
+  /// The payload as JSON object text.
+  public var payload: PostgresJSONB
+  public var priority: Int16
+  public var runAt: Date?
+  public var maxAttempts: Int32
+  public var maxCrashes: Int32
+  public var uniqueKey: String?
+
+  public init(
+    queue: String = "default", kind: String, payload: PostgresJSONB = PostgresJSONB(text: "{}"),
+    priority: Int16 = 0, runAt: Date? = nil, maxAttempts: Int32 = 5, maxCrashes: Int32 = 3,
+    uniqueKey: String? = nil
+  ) {
+    self.queue = queue
+    self.kind = kind
+    self.payload = payload
+    self.priority = priority
+    self.runAt = runAt
+    self.maxAttempts = maxAttempts
+    self.maxCrashes = maxCrashes
+    self.uniqueKey = uniqueKey
+  }
+}
+
+/// Settings shared by every row of a bulk enqueue.
+public struct JobInsertManyParams: Sendable {
+  /// The batch every row joins, if any.
+  public var batchID: Int64?
+  /// The clock for `run_at` decisions; nil: the server's `now()`.
+  public var now: Date?
+
+  public init(batchID: Int64? = nil, now: Date? = nil) {
+    self.batchID = batchID
+    self.now = now
+  }
+}
+
+/// What `jobInsertMany` did.
+public struct JobInsertManyResult: Sendable, Hashable {
+  /// Jobs added.
+  public var added: Int
+  /// Rows skipped because their unique key was already used (by an existing job or an earlier
+  /// row of the same call).
+  public var skipped: Int
+}
+
+extension JobStore {
+  /// The fast path: rows without unique keys or start times go straight into `jobs`.
+  static let jobCopyDirectSQL = """
+    COPY jobs (queue, kind, payload, priority, max_attempts, max_crashes, batch_id) FROM STDIN
+    """
+
+  static let jobStagingCreateSQL = """
+    CREATE TEMP TABLE IF NOT EXISTS job_insert_staging (
+      queue text, kind text, payload jsonb, priority smallint, run_at_epoch double precision,
+      max_attempts integer, max_crashes integer, unique_key text, ordinal bigint
+    ) ON COMMIT DELETE ROWS
+    """
+
+  static let jobCopyStagingSQL = """
+    COPY job_insert_staging (queue, kind, payload, priority, run_at_epoch, max_attempts,
+                             max_crashes, unique_key, ordinal) FROM STDIN
+    """
+
+  static let jobInsertFromStagingSQL = """
+    -- COPY cannot skip conflicts, so keyed rows go through a temporary table (no WAL) and this
+    -- INSERT ... ON CONFLICT DO NOTHING; ORDER BY keeps the caller's order in the ids.
+    WITH clock AS (SELECT coalesce($2::timestamptz, now()) AS now)
+    INSERT INTO jobs (queue, kind, payload, priority, run_at, state, max_attempts, max_crashes,
+                      batch_id, unique_key)
+    SELECT s.queue, s.kind, s.payload, s.priority,
+      coalesce(to_timestamp(s.run_at_epoch), clock.now),
+      (CASE WHEN to_timestamp(s.run_at_epoch) > clock.now THEN 'scheduled' ELSE 'available' END)::job_state,
+      s.max_attempts, s.max_crashes, $1, s.unique_key
+    FROM job_insert_staging s, clock
+    ORDER BY s.ordinal
+    ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING
+    """
+
+  static let jobNotifyQueuesSQL = """
+    SELECT pg_notify('trolley_jobs', q) FROM unnest($1::text[]) AS q
+    """
+
+  /// Enqueues many jobs in one streamed COPY, in constant memory, in one transaction (nested in
+  /// the caller's if one is open), and notifies each queue once.
+  ///
+  /// Rows without unique keys or start times are copied straight into `jobs` (the fast path,
+  /// about COPY speed); if the first row has either, all rows go through a temporary table and
+  /// `ON CONFLICT DO NOTHING`, and duplicates are counted as skipped.
+  /// - Parameters:
+  ///   - params: the batch and the clock.
+  ///   - rows: read once, lazily.
+  /// - Throws: `JobQueueError.Code.invalidRequest` when a row is malformed or, on the fast path,
+  ///   a later row has a unique key or start time (nothing is added then); `PostgresError`.
+  public func jobInsertMany(
+    _ params: JobInsertManyParams, rows: some Sequence<JobInsertRow>, on connection: PostgresConnection
+  ) throws -> JobInsertManyResult {
+    var iterator = rows.makeIterator()
+    guard let first = iterator.next() else { return JobInsertManyResult(added: 0, skipped: 0) }
+    let staged = first.uniqueKey != nil || first.runAt != nil
+    var queues: Set<String> = []
+    return try connection.withTransaction { connection in
+      var copied = 0
+      var added = 0
+      if staged {
+        try connection.execute(Self.jobStagingCreateSQL, name: "jobStagingCreate")
+        copied = try connection.copyFrom(Self.jobCopyStagingSQL, name: "jobCopyStaging") { writer in
+          var next: JobInsertRow? = first
+          var ordinal = 0
+          while let row = next {
+            try Self.validate(row)
+            queues.insert(row.queue)
+            try writer.writeRow([
+              row.queue, row.kind, row.payload.text, String(row.priority),
+              row.runAt.map { String($0.timeIntervalSince1970) }, String(row.maxAttempts),
+              String(row.maxCrashes), row.uniqueKey, String(ordinal),
+            ])
+            ordinal += 1
+            next = iterator.next()
+          }
+        }
+        added = try connection.query(
+          Self.jobInsertFromStagingSQL, [params.batchID, params.now], name: "jobInsertFromStaging"
+        ).affectedRowCount
+      } else {
+        let batch = params.batchID.map { String($0) }
+        copied = try connection.copyFrom(Self.jobCopyDirectSQL, name: "jobCopyDirect") { writer in
+          var next: JobInsertRow? = first
+          while let row = next {
+            try Self.validate(row)
+            guard row.uniqueKey == nil, row.runAt == nil else {
+              throw JobQueueError(
+                .invalidRequest,
+                "Rows of one bulk enqueue must agree: the first row has no unique key or start time, "
+                  + "but row \(writer.rowsWritten + 1) has one. Give every row a unique key (or "
+                  + "start time) or none.")
+            }
+            queues.insert(row.queue)
+            try writer.writeRow([
+              row.queue, row.kind, row.payload.text, String(row.priority),
+              String(row.maxAttempts), String(row.maxCrashes), batch,
+            ])
+            next = iterator.next()
+          }
+        }
+        added = copied
+      }
+      try connection.query(Self.jobNotifyQueuesSQL, [Array(queues)], name: "jobNotifyQueues")
+      return JobInsertManyResult(added: added, skipped: copied - added)
+    }
+  }
+
+  /// Enqueues many jobs on a pooled connection. See `jobInsertMany(_:rows:on:)`.
+  public func jobInsertMany(
+    _ params: JobInsertManyParams, rows: some Sequence<JobInsertRow> & Sendable
+  ) async throws -> JobInsertManyResult {
+    try await withConnection { try self.jobInsertMany(params, rows: rows, on: $0) }
+  }
+
+  static func validate(_ row: JobInsertRow) throws {
+    try validate(
+      JobInsertParams(
+        queue: row.queue, kind: row.kind, maxAttempts: row.maxAttempts, maxCrashes: row.maxCrashes))
+  }
+}

@@ -129,10 +129,3 @@ extension JobStore {
     try await withConnection { try self.jobClaim(params, on: $0) }
   }
 }
-
-extension Duration {
-  /// The duration in seconds, as a Double (for `$n::float8 * interval '1 second'`).
-  var seconds: Double {
-    Double(components.seconds) + Double(components.attoseconds) / 1e18
-  }
-}

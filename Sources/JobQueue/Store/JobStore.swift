@@ -1,4 +1,3 @@
-public import Foundation
 public import Postgres
 
 /// The seam between the queue and PostgreSQL: every statement the queue runs is a method here,

@@ -1,0 +1,60 @@
+public import Logging
+public import ServiceLifecycle
+
+/// Folds the per-statement counter deltas into `batch_counts` and `batch_minutes`, keeping the
+/// delta table (and so every status read) small. Counts are exact whether or not it has run.
+public struct BatchCounterRollup: Service {
+  public struct Configuration: Sendable {
+    /// Pause between passes. Default 1 s.
+    public var interval: Duration
+    /// Deltas per statement; a pass repeats while statements come back full. Default 10,000.
+    public var limit: Int
+
+    public init(interval: Duration = .seconds(1), limit: Int = 10_000) {
+      precondition(interval > .zero, "BatchCounterRollup.interval must be positive")
+      precondition(limit >= 1, "BatchCounterRollup.limit must be at least 1")
+      self.interval = interval
+      self.limit = limit
+    }
+  }
+
+  /// What one pass did.
+  public struct RunOnceResult: Sendable, Hashable {
+    public var folded: Int
+  }
+
+  public let store: JobStore
+  public let configuration: Configuration
+  let logger: Logger
+  /// Called after every pass (tests await it instead of sleeping).
+  let onPass: (@Sendable (RunOnceResult) -> Void)?
+
+  public init(
+    store: JobStore, configuration: Configuration = .init(),
+    logger: Logger = Logger(label: "trolley.batch-counter-rollup"),
+    onPass: (@Sendable (RunOnceResult) -> Void)? = nil
+  ) {
+    self.store = store
+    self.configuration = configuration
+    self.logger = logger
+    self.onPass = onPass
+  }
+
+  public func run() async throws {
+    await MaintenanceSchedule(interval: configuration.interval).run {
+      onPass?(try await runOnce())
+    } failed: { error in
+      logger.warning("batch counter rollup failed", metadata: ["error": "\(error)"])
+    }
+  }
+
+  /// One pass.
+  public func runOnce() async throws -> RunOnceResult {
+    var total = 0
+    while true {
+      let folded = try await store.batchCountsRollup(limit: configuration.limit)
+      total += folded
+      if folded < configuration.limit { return RunOnceResult(folded: total) }
+    }
+  }
+}

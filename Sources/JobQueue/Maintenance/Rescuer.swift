@@ -1,0 +1,68 @@
+public import Foundation
+public import Logging
+public import ServiceLifecycle
+
+/// Returns jobs whose lease expired (their worker crashed, was killed, or lost the database) to
+/// `available`, or quarantines them when their crash budget is spent, keeping the evidence.
+public struct Rescuer: Service {
+  public struct Configuration: Sendable {
+    /// Pause between passes. Default 5 s: a crashed worker's jobs are back within one lease
+    /// period plus this.
+    public var interval: Duration
+    /// Jobs per statement; a pass repeats while statements come back full. Default 1,000.
+    public var limit: Int
+
+    public init(interval: Duration = .seconds(5), limit: Int = 1000) {
+      precondition(interval > .zero, "Rescuer.interval must be positive")
+      precondition(limit >= 1, "Rescuer.limit must be at least 1")
+      self.interval = interval
+      self.limit = limit
+    }
+  }
+
+  /// What one pass did.
+  public struct RunOnceResult: Sendable, Hashable {
+    public var rescued: [RescuedJob]
+  }
+
+  public let store: JobStore
+  public let configuration: Configuration
+  let logger: Logger
+  /// Called after every pass (tests await it instead of sleeping).
+  let onPass: (@Sendable (RunOnceResult) -> Void)?
+
+  public init(
+    store: JobStore, configuration: Configuration = .init(),
+    logger: Logger = Logger(label: "trolley.rescuer"),
+    onPass: (@Sendable (RunOnceResult) -> Void)? = nil
+  ) {
+    self.store = store
+    self.configuration = configuration
+    self.logger = logger
+    self.onPass = onPass
+  }
+
+  public func run() async throws {
+    await MaintenanceSchedule(interval: configuration.interval).run {
+      let result = try await runOnce()
+      for job in result.rescued {
+        logger.notice(
+          "rescued a job whose lease expired",
+          metadata: ["job_id": "\(job.id)", "state": "\(job.state.rawValue)"])
+      }
+      onPass?(result)
+    } failed: { error in
+      logger.warning("rescue pass failed", metadata: ["error": "\(error)"])
+    }
+  }
+
+  /// One pass at time `now` (nil: the server's clock).
+  public func runOnce(now: Date? = nil) async throws -> RunOnceResult {
+    var rescued: [RescuedJob] = []
+    while true {
+      let batch = try await store.jobRescueExpired(.init(limit: configuration.limit, now: now))
+      rescued += batch
+      if batch.count < configuration.limit { return RunOnceResult(rescued: rescued) }
+    }
+  }
+}

@@ -1,0 +1,106 @@
+public import Foundation
+public import Logging
+public import ServiceLifecycle
+
+/// Deletes finished jobs older than their retention age, in small statements with short pauses
+/// between them, so it never holds long locks or builds a long transaction (which would pin the
+/// xmin horizon and bloat the hot table).
+public struct RetentionCleaner: Service {
+  public struct Configuration: Sendable {
+    /// How long cancelled jobs are kept. Default 7 days.
+    public var cancelledAge: Duration
+    /// How long dead jobs are kept (they may be retried). Default 7 days.
+    public var deadAge: Duration
+    /// Pause between passes. Default 60 s.
+    public var interval: Duration
+    /// Rows per statement. Default 1,000.
+    public var limit: Int
+    /// Pause between two statements of one pass. Default 20 ms.
+    public var pause: Duration
+    /// How long succeeded jobs (and their results) are kept. Default 1 day; export first.
+    public var succeededAge: Duration
+    /// How long rows of stopped or stale workers are kept. Default 7 days.
+    public var workerAge: Duration
+
+    public init(
+      cancelledAge: Duration = .seconds(7 * 86_400), deadAge: Duration = .seconds(7 * 86_400),
+      interval: Duration = .seconds(60), limit: Int = 1000, pause: Duration = .milliseconds(20),
+      succeededAge: Duration = .seconds(86_400), workerAge: Duration = .seconds(7 * 86_400)
+    ) {
+      precondition(interval > .zero, "RetentionCleaner.interval must be positive")
+      precondition(limit >= 1, "RetentionCleaner.limit must be at least 1")
+      precondition(
+        cancelledAge >= .zero && deadAge >= .zero && succeededAge >= .zero && workerAge >= .zero,
+        "RetentionCleaner ages must not be negative")
+      self.cancelledAge = cancelledAge
+      self.deadAge = deadAge
+      self.interval = interval
+      self.limit = limit
+      self.pause = pause
+      self.succeededAge = succeededAge
+      self.workerAge = workerAge
+    }
+  }
+
+  /// What one pass did.
+  public struct RunOnceResult: Sendable, Hashable {
+    /// Jobs deleted per terminal state.
+    public var deleted: [JobState: Int]
+    public var workersDeleted: Int
+  }
+
+  public let store: JobStore
+  public let configuration: Configuration
+  let logger: Logger
+  /// Called after every pass (tests await it instead of sleeping).
+  let onPass: (@Sendable (RunOnceResult) -> Void)?
+
+  public init(
+    store: JobStore, configuration: Configuration = .init(),
+    logger: Logger = Logger(label: "trolley.retention"),
+    onPass: (@Sendable (RunOnceResult) -> Void)? = nil
+  ) {
+    self.store = store
+    self.configuration = configuration
+    self.logger = logger
+    self.onPass = onPass
+  }
+
+  public func run() async throws {
+    await MaintenanceSchedule(interval: configuration.interval).run {
+      let result = try await runOnce()
+      let total = result.deleted.values.reduce(0, +)
+      if total > 0 {
+        logger.info("pruned finished jobs", metadata: ["deleted": "\(total)"])
+      }
+      onPass?(result)
+    } failed: { error in
+      logger.warning("retention pass failed", metadata: ["error": "\(error)"])
+    }
+  }
+
+  /// One pass at time `now` (nil: the server's clock).
+  public func runOnce(now: Date? = nil) async throws -> RunOnceResult {
+    var result = RunOnceResult(deleted: [:], workersDeleted: 0)
+    let ages: [(JobState, Duration)] = [
+      (.succeeded, configuration.succeededAge), (.dead, configuration.deadAge),
+      (.cancelled, configuration.cancelledAge),
+    ]
+    for (state, age) in ages {
+      var deleted = 0
+      while true {
+        let chunk = try await store.jobDeleteFinished(
+          .init(state: state, olderThan: age, limit: configuration.limit, now: now))
+        deleted += chunk
+        if chunk < configuration.limit { break }
+        try await Task.sleep(for: configuration.pause)
+      }
+      result.deleted[state] = deleted
+    }
+    let workerAge = configuration.workerAge
+    result.workersDeleted = try await store.withConnection {
+      try self.store.workerDeleteStopped(olderThan: workerAge, now: now, on: $0)
+    }
+    return result
+  }
+}

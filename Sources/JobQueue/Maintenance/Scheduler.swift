@@ -1,0 +1,62 @@
+public import Foundation
+public import Logging
+public import ServiceLifecycle
+
+/// Makes scheduled and retrying jobs available once their `run_at` has passed (and wakes the
+/// workers of their queues).
+public struct Scheduler: Service {
+  public struct Configuration: Sendable {
+    /// Pause between passes. Default 1 s (the granularity of retry backoff and scheduling).
+    public var interval: Duration
+    /// Jobs per statement; a pass repeats while statements come back full. Default 5,000.
+    public var limit: Int
+
+    public init(interval: Duration = .seconds(1), limit: Int = 5000) {
+      precondition(interval > .zero, "Scheduler.interval must be positive")
+      precondition(limit >= 1, "Scheduler.limit must be at least 1")
+      self.interval = interval
+      self.limit = limit
+    }
+  }
+
+  /// What one pass did.
+  public struct RunOnceResult: Sendable, Hashable {
+    public var promoted: Int
+  }
+
+  public let store: JobStore
+  public let configuration: Configuration
+  let logger: Logger
+  /// Called after every pass (tests await it instead of sleeping).
+  let onPass: (@Sendable (RunOnceResult) -> Void)?
+
+  public init(
+    store: JobStore, configuration: Configuration = .init(),
+    logger: Logger = Logger(label: "trolley.scheduler"),
+    onPass: (@Sendable (RunOnceResult) -> Void)? = nil
+  ) {
+    self.store = store
+    self.configuration = configuration
+    self.logger = logger
+    self.onPass = onPass
+  }
+
+  public func run() async throws {
+    await MaintenanceSchedule(interval: configuration.interval).run {
+      let result = try await runOnce()
+      onPass?(result)
+    } failed: { error in
+      logger.warning("scheduler pass failed", metadata: ["error": "\(error)"])
+    }
+  }
+
+  /// One pass at time `now` (nil: the server's clock).
+  public func runOnce(now: Date? = nil) async throws -> RunOnceResult {
+    var total = 0
+    while true {
+      let promoted = try await store.jobPromoteDue(.init(limit: configuration.limit, now: now))
+      total += promoted
+      if promoted < configuration.limit { return RunOnceResult(promoted: total) }
+    }
+  }
+}

@@ -1,0 +1,52 @@
+public import JobQueue
+
+/// A kind of job: how to decode its payload, run it and encode its result.
+///
+/// Each kind is one file in `Workers/Kinds/` and is listed once in `AllKinds`. A kind decodes,
+/// calls a library (the engine, curation...), and encodes: no SQL, no tensor code. It reports
+/// failures as `JobFailure` (`.invalidPayload` and `.permanent` end the job dead, `.transient`
+/// and any other error retry it with `retryPolicy`).
+///
+/// Kinds that benefit from running several jobs at once (an inference engine batch) set
+/// `maxBatchSize` and implement `run(batch:)`; the worker hands them up to that many claimed
+/// jobs of the kind at once and records each job's result or failure separately.
+public protocol JobKind: Sendable {
+  /// What the kind decodes from a job's payload.
+  associatedtype Payload: Decodable & Sendable
+  /// What the kind stores as the job's result.
+  associatedtype Result: Encodable & Sendable
+
+  /// The stable name jobs are enqueued with (`noop`, `trol.answer`...).
+  static var name: String { get }
+  /// The backoff after retryable errors. Default `RetryPolicy.standard`.
+  var retryPolicy: RetryPolicy { get }
+  /// The most jobs handed to `run(batch:)` at once. Default 1.
+  var maxBatchSize: Int { get }
+
+  /// Runs one job.
+  func run(_ payload: Payload, context: JobContext) async throws -> Result
+
+  /// Runs several jobs of this kind together and returns one outcome per job, in order.
+  /// The default runs them one after another with `run(_:context:)`.
+  func run(batch: [(payload: Payload, context: JobContext)]) async -> [Swift.Result<Result, any Error>]
+}
+
+extension JobKind {
+  public var retryPolicy: RetryPolicy { .standard }
+  public var maxBatchSize: Int { 1 }
+
+  public func run(batch: [(payload: Payload, context: JobContext)]) async -> [Swift.Result<
+    Result, any Error
+  >] {
+    var results: [Swift.Result<Result, any Error>] = []
+    results.reserveCapacity(batch.count)
+    for item in batch {
+      do {
+        results.append(.success(try await run(item.payload, context: item.context)))
+      } catch {
+        results.append(.failure(error))
+      }
+    }
+    return results
+  }
+}

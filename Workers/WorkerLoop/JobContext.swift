@@ -1,0 +1,78 @@
+/// What a running job can ask of its worker: who it is, whether it should stop, and where to
+/// report progress. One per claimed job; safe to use from any task.
+public final class JobContext: Sendable {
+  /// Why the worker wants a job to stop.
+  public enum StopReason: String, Sendable, Hashable {
+    /// An operator cancelled the job (learned at the last heartbeat).
+    case cancelRequested = "cancel requested"
+    /// The lease was taken over; nothing this attempt reports will be accepted.
+    case leaseLost = "lease lost"
+    /// The worker is shutting down and its grace period is over; the job is handed back.
+    case shutdown = "worker shutting down"
+  }
+
+  private struct State {
+    var progress: Double?
+    var stopReason: StopReason?
+  }
+
+  /// The job's id.
+  public let jobID: Int64
+  /// The job's queue.
+  public let queue: String
+  /// This attempt's number, starting at 1.
+  public let attempt: Int32
+  /// The batch the job belongs to, if any.
+  public let batchID: Int64?
+  private let state = Protected(State())
+  private let stopSignal = WakeSignal()
+
+  public init(jobID: Int64, queue: String, attempt: Int32, batchID: Int64?) {
+    self.jobID = jobID
+    self.queue = queue
+    self.attempt = attempt
+    self.batchID = batchID
+  }
+
+  /// Records progress (for example the fraction done); sent with the next heartbeat.
+  public func reportProgress(_ value: Double) {
+    state.withLock { $0.progress = value }
+  }
+
+  /// The latest progress reported.
+  public var progress: Double? { state.withLock { $0.progress } }
+
+  /// Why the job should stop, or nil to keep going.
+  public var stopReason: StopReason? { state.withLock { $0.stopReason } }
+
+  /// Throws `JobFailure.cancelled` if the job should stop. Long jobs call it between steps.
+  public func checkStop() throws {
+    if let reason = stopReason {
+      throw JobFailure(.cancelled, "stopped: \(reason.rawValue)")
+    }
+  }
+
+  /// Sleeps for `duration`, or until the job is asked to stop (then throws
+  /// `JobFailure.cancelled`).
+  public func sleep(for duration: Duration) async throws {
+    let clock = ContinuousClock()
+    let deadline = clock.now + duration
+    while true {
+      try checkStop()
+      let remaining = clock.now.duration(to: deadline)
+      if remaining <= .zero { return }
+      try Task.checkCancellation()
+      await stopSignal.wait(timeout: remaining)
+    }
+  }
+
+  /// Asks the job to stop (the first reason wins).
+  func requestStop(_ reason: StopReason) {
+    let changed = state.withLock { state -> Bool in
+      guard state.stopReason == nil else { return false }
+      state.stopReason = reason
+      return true
+    }
+    if changed { stopSignal.signal() }
+  }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// How a worker claims, leases, acknowledges and shuts down.
+public struct WorkerConfiguration: Sendable {
+  /// Acknowledgements are flushed once this many are pending. Default 500.
+  public var ackBatchSize: Int
+  /// The longest an acknowledgement waits for others to share its statement. Default 2 ms.
+  public var ackDelay: Duration
+  /// Jobs run at once (the claim size when idle). Default 1.
+  public var concurrency: Int
+  /// After SIGTERM, how long running jobs may take to finish before they are handed back.
+  /// Default 60 s.
+  public var gracePeriod: Duration
+  /// How often leases are extended (and progress sent). Default 10 s; at most half the lease.
+  public var heartbeatInterval: Duration
+  /// Recorded in the workers registry. Default: this machine's host name.
+  public var host: String
+  /// How long a claimed job's lease lasts without a heartbeat. Default 30 s: a crashed worker's
+  /// jobs are back in play within about this long.
+  public var lease: Duration
+  /// Recorded in the workers registry. Default: this process's id.
+  public var pid: Int32
+  /// How often an idle worker looks for work without a notification. Default 1 s.
+  public var pollInterval: Duration
+  /// Poll only, never LISTEN (for connection poolers in transaction mode). Default false.
+  public var pollOnly: Bool
+  /// The queues to claim from, in turn. Default ["default"].
+  public var queues: [String]
+  /// Recorded in the workers registry.
+  public var version: String
+
+  public init(
+    ackBatchSize: Int = 500, ackDelay: Duration = .milliseconds(2), concurrency: Int = 1,
+    gracePeriod: Duration = .seconds(60), heartbeatInterval: Duration = .seconds(10),
+    host: String? = nil, lease: Duration = .seconds(30),
+    pid: Int32? = nil, pollInterval: Duration = .seconds(1), pollOnly: Bool = false,
+    queues: [String] = ["default"], version: String = "0.1.0"
+  ) {
+    precondition(ackBatchSize >= 1, "ackBatchSize must be at least 1")
+    precondition(ackDelay >= .zero, "ackDelay must not be negative")
+    precondition(concurrency >= 1, "concurrency must be at least 1")
+    precondition(gracePeriod >= .zero, "gracePeriod must not be negative")
+    precondition(lease > .zero, "lease must be positive")
+    precondition(
+      heartbeatInterval > .zero && heartbeatInterval * 2 <= lease,
+      "heartbeatInterval must be positive and at most half the lease")
+    precondition(pollInterval > .zero, "pollInterval must be positive")
+    precondition(!queues.isEmpty, "a worker needs at least one queue")
+    self.ackBatchSize = ackBatchSize
+    self.ackDelay = ackDelay
+    self.concurrency = concurrency
+    self.gracePeriod = gracePeriod
+    self.heartbeatInterval = heartbeatInterval
+    self.host = host ?? ProcessInfo.processInfo.hostName
+    self.lease = lease
+    self.pid = pid ?? getpid()
+    self.pollInterval = pollInterval
+    self.pollOnly = pollOnly
+    self.queues = queues
+    self.version = version
+  }
+}

@@ -157,16 +157,29 @@ extension JobStore {
     }
   }
 
-  /// Enqueues many jobs on a pooled connection. See `jobInsertMany(_:rows:on:)`.
-  public func jobInsertMany(
-    _ params: JobInsertManyParams, rows: some Sequence<JobInsertRow> & Sendable
+  /// Enqueues many jobs on a pooled connection. See `jobInsertMany(_:rows:on:)`. The rows may be
+  /// a lazy, non-`Sendable` sequence: it is handed over to the connection's thread and read there.
+  public func jobInsertMany<Rows: Sequence<JobInsertRow>>(
+    _ params: JobInsertManyParams, rows: sending Rows
   ) async throws -> JobInsertManyResult {
-    try await withConnection { try self.jobInsertMany(params, rows: rows, on: $0) }
+    let handover = Handover(AnySequence(rows))
+    return try await withConnection { try self.jobInsertMany(params, rows: handover.take(), on: $0) }
   }
 
   static func validate(_ row: JobInsertRow) throws {
     try validate(
       JobInsertParams(
         queue: row.queue, kind: row.kind, maxAttempts: row.maxAttempts, maxCrashes: row.maxCrashes))
+  }
+}
+
+/// Moves a value the caller gave up (`sending`) into a `@Sendable` closure that runs once.
+private final class Handover<Value>: @unchecked Sendable {
+  private var value: Value?
+  init(_ value: sending Value) { self.value = value }
+  func take() -> Value {
+    defer { value = nil }
+    guard let value else { preconditionFailure("Handover.take() called twice") }
+    return value
   }
 }

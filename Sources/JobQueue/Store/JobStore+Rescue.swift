@@ -19,6 +19,11 @@ public struct RescuedJob: Sendable, Hashable {
   public var id: Int64
   /// `available` (retry), `dead` (quarantined) or `cancelled` (a cancel was pending).
   public var state: JobState
+
+  public init(id: Int64, state: JobState) {
+    self.id = id
+    self.state = state
+  }
 }
 
 extension JobStore {

@@ -1,0 +1,85 @@
+import Foundation
+import JobQueue
+import Postgres
+import PostgresTesting
+import Testing
+
+/// Builds jobs in a given state through the public store API (river's testfactory, but through
+/// the real statements so the counters and invariants hold).
+struct QueueFactory {
+  let store: JobStore
+  let workerID: Int64
+
+  static func make(_ database: TestDatabase) async throws -> QueueFactory {
+    let store = JobStore(client: database.client)
+    let worker = try await store.workerRegister(
+      .init(
+        host: "test-host", pid: 4242, version: "test", queues: ["default"], kinds: ["noop"],
+        capacity: 8))
+    return QueueFactory(store: store, workerID: worker)
+  }
+
+  func insert(
+    kind: String = "noop", queue: String = "default", payload: String = "{}",
+    priority: Int16 = 0, runAt: Date? = nil, maxAttempts: Int32 = 5, maxCrashes: Int32 = 3,
+    batchID: Int64? = nil, uniqueKey: String? = nil, dependsOn: [Int64] = []
+  ) async throws -> Int64 {
+    let result = try await store.jobInsert(
+      .init(
+        queue: queue, kind: kind, payload: PostgresJSONB(text: payload), priority: priority,
+        runAt: runAt, maxAttempts: maxAttempts, maxCrashes: maxCrashes, batchID: batchID,
+        uniqueKey: uniqueKey, dependsOn: dependsOn))
+    return try #require(result.id)
+  }
+
+  /// Claims exactly the job `id` (it must be the only available one in its queue).
+  func claim(_ id: Int64, queue: String = "default", lease: Duration = .seconds(30), now: Date? = nil)
+    async throws -> ClaimedJob
+  {
+    let jobs = try await store.jobClaim(
+      .init(queue: queue, limit: 1, workerID: workerID, lease: lease, now: now))
+    let job = try #require(jobs.first)
+    try #require(job.id == id, "claimed job \(job.id), expected \(id)")
+    return job
+  }
+
+  /// A job in `state`, made by walking the edges.
+  func job(in state: JobState, queue: String = "default", batchID: Int64? = nil) async throws
+    -> Int64
+  {
+    switch state {
+    case .available:
+      return try await insert(queue: queue, batchID: batchID)
+    case .scheduled:
+      return try await insert(queue: queue, runAt: Date().addingTimeInterval(3600), batchID: batchID)
+    case .waiting:
+      let blocker = try await insert(queue: "blockers")
+      return try await insert(queue: queue, batchID: batchID, dependsOn: [blocker])
+    case .running:
+      let id = try await insert(queue: queue, batchID: batchID)
+      _ = try await claim(id, queue: queue)
+      return id
+    case .retrying, .succeeded, .dead, .cancelled:
+      let id = try await insert(queue: queue, batchID: batchID)
+      let job = try await claim(id, queue: queue)
+      let outcome: JobOutcome =
+        switch state {
+        case .retrying: .failed(error: "boom", retryDelay: .seconds(3600))
+        case .succeeded: .succeeded(result: PostgresJSONB(text: #"{"ok": true}"#))
+        case .dead: .failedPermanently(error: "bad input")
+        default: .cancelled(reason: "test")
+        }
+      let reached = try await store.jobComplete(JobCompletion(job, outcome))
+      try #require(reached == state)
+      return id
+    }
+  }
+
+  func state(_ id: Int64) async throws -> JobState? {
+    try await store.jobGet(id: id)?.state
+  }
+
+  func record(_ id: Int64) async throws -> JobRecord {
+    try #require(try await store.jobGet(id: id))
+  }
+}

@@ -10,7 +10,9 @@ public struct RetryPolicy: Sendable, Hashable {
   /// The fraction of the wait that is random, 0...1. Default 0.25 (0: no jitter).
   public var jitter: Double
 
-  public init(base: Duration = .seconds(1), maximum: Duration = .seconds(600), jitter: Double = 0.25) {
+  public init(
+    base: Duration = .seconds(1), maximum: Duration = .seconds(600), jitter: Double = 0.25
+  ) {
     precondition(base >= .zero && maximum >= base, "RetryPolicy needs 0 <= base <= maximum")
     precondition((0...1).contains(jitter), "RetryPolicy.jitter must be within 0...1")
     self.base = base
@@ -23,7 +25,8 @@ public struct RetryPolicy: Sendable, Hashable {
 
   /// The wait after the `errorCount`-th error (1 for the first).
   /// - Parameter random: a number in `[0, 1)`; tests pass a fixed one.
-  public func delay(afterError errorCount: Int, random: Double = Double.random(in: 0..<1)) -> Duration
+  public func delay(afterError errorCount: Int, random: Double = Double.random(in: 0..<1))
+    -> Duration
   {
     let exponent = min(max(errorCount - 1, 0), 62)
     let raw = base.seconds * Double(UInt64(1) << UInt64(exponent))

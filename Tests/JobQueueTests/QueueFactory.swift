@@ -33,7 +33,9 @@ struct QueueFactory {
   }
 
   /// Claims exactly the job `id` (it must be the only available one in its queue).
-  func claim(_ id: Int64, queue: String = "default", lease: Duration = .seconds(30), now: Date? = nil)
+  func claim(
+    _ id: Int64, queue: String = "default", lease: Duration = .seconds(30), now: Date? = nil
+  )
     async throws -> ClaimedJob
   {
     let jobs = try await store.jobClaim(
@@ -44,14 +46,17 @@ struct QueueFactory {
   }
 
   /// A job in `state`, made by walking the edges.
-  func job(in state: JobState, queue: String = "default", batchID: Int64? = nil) async throws
+  func job(in state: JobState, queue: String? = nil, batchID: Int64? = nil) async throws
     -> Int64
   {
+    // A queue of its own, so the claims below take exactly this job.
+    let queue = queue ?? "factory-\(UUID().uuidString)"
     switch state {
     case .available:
       return try await insert(queue: queue, batchID: batchID)
     case .scheduled:
-      return try await insert(queue: queue, runAt: Date().addingTimeInterval(3600), batchID: batchID)
+      return try await insert(
+        queue: queue, runAt: Date().addingTimeInterval(3600), batchID: batchID)
     case .waiting:
       let blocker = try await insert(queue: "blockers")
       return try await insert(queue: queue, batchID: batchID, dependsOn: [blocker])

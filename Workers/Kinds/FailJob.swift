@@ -18,7 +18,9 @@ public struct FailJob: JobKind {
   public static let name = "fail"
 
   /// Short waits, so tests and demos see retries quickly.
-  public var retryPolicy: RetryPolicy { RetryPolicy(base: .milliseconds(200), maximum: .seconds(5)) }
+  public var retryPolicy: RetryPolicy {
+    RetryPolicy(base: .milliseconds(200), maximum: .seconds(5))
+  }
 
   public init() {}
 

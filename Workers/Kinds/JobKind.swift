@@ -28,7 +28,9 @@ public protocol JobKind: Sendable {
 
   /// Runs several jobs of this kind together and returns one outcome per job, in order.
   /// The default runs them one after another with `run(_:context:)`.
-  func run(batch: [(payload: Payload, context: JobContext)]) async -> [Swift.Result<Result, any Error>]
+  func run(batch: [(payload: Payload, context: JobContext)]) async -> [Swift.Result<
+    Result, any Error
+  >]
 }
 
 extension JobKind {

@@ -332,7 +332,8 @@ public final class WorkerLoop: Service, Sendable {
         for context in contexts.cancel { context.requestStop(.cancelRequested) }
         for context in contexts.lost {
           logger.warning(
-            "lost the lease of a running job; stopping it", metadata: ["job_id": "\(context.jobID)"])
+            "lost the lease of a running job; stopping it", metadata: ["job_id": "\(context.jobID)"]
+          )
           context.requestStop(.leaseLost)
         }
         try await store.workerHeartbeat(id: workerID)
@@ -368,7 +369,8 @@ public final class WorkerLoop: Service, Sendable {
         return
       } catch {
         healthy = false
-        logger.warning("listening for notifications failed; polling meanwhile", metadata: ["error": "\(error)"])
+        logger.warning(
+          "listening for notifications failed; polling meanwhile", metadata: ["error": "\(error)"])
         try? await Task.sleep(for: configuration.pollInterval)
       }
     }

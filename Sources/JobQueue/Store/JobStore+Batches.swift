@@ -201,8 +201,10 @@ extension JobStore {
     -> Int
   {
     try connection.withTransaction { connection in
-      let locked = try connection.query(Self.batchCountsRollupLockSQL, name: "batchCountsRollupLock")
-        .single().decode(0, as: Bool.self)
+      let locked = try connection.query(
+        Self.batchCountsRollupLockSQL, name: "batchCountsRollupLock"
+      )
+      .single().decode(0, as: Bool.self)
       guard locked else { return 0 }
       return Int(
         try connection.query(Self.batchCountsRollupSQL, [Int64(limit)], name: "batchCountsRollup")

@@ -100,7 +100,7 @@ extension JobStore {
     handed AS (
       SELECT pg_notify('trolley_jobs', q.queue)
       FROM (SELECT DISTINCT queue FROM done WHERE state = 'available') q)
-    SELECT done.id, done.state::text, (SELECT count(*) FROM released),
+    SELECT done.id, done.state::text, (SELECT count(*) FROM released WHERE state = 'available'),
       (SELECT count(*) FROM doomed), (SELECT count(*) FROM woken) + (SELECT count(*) FROM handed)
     FROM done
     """

@@ -100,7 +100,8 @@ extension JobStore {
   /// - Throws: `JobQueueError.Code.invalidRequest` when a row is malformed or, on the fast path,
   ///   a later row has a unique key or start time (nothing is added then); `PostgresError`.
   public func jobInsertMany(
-    _ params: JobInsertManyParams, rows: some Sequence<JobInsertRow>, on connection: PostgresConnection
+    _ params: JobInsertManyParams, rows: some Sequence<JobInsertRow>,
+    on connection: PostgresConnection
   ) throws -> JobInsertManyResult {
     var iterator = rows.makeIterator()
     guard let first = iterator.next() else { return JobInsertManyResult(added: 0, skipped: 0) }
@@ -163,7 +164,9 @@ extension JobStore {
     _ params: JobInsertManyParams, rows: sending Rows
   ) async throws -> JobInsertManyResult {
     let handover = Handover(AnySequence(rows))
-    return try await withConnection { try self.jobInsertMany(params, rows: handover.take(), on: $0) }
+    return try await withConnection {
+      try self.jobInsertMany(params, rows: handover.take(), on: $0)
+    }
   }
 
   static func validate(_ row: JobInsertRow) throws {

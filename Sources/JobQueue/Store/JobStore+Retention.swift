@@ -44,7 +44,9 @@ extension JobStore {
   /// with them). - Returns: how many were deleted; call again while it returns `limit`.
   /// - Throws: `JobQueueError.Code.invalidRequest` for a state that is not terminal.
   @discardableResult
-  public func jobDeleteFinished(_ params: JobDeleteFinishedParams, on connection: PostgresConnection)
+  public func jobDeleteFinished(
+    _ params: JobDeleteFinishedParams, on connection: PostgresConnection
+  )
     throws -> Int
   {
     guard params.state.isTerminal else {

@@ -63,7 +63,8 @@ extension JobStore {
         || params.errorContains != nil
     else {
       throw JobQueueError(
-        .invalidRequest, "Say which dead jobs to retry: ids, a batch, a queue, a kind or an error text")
+        .invalidRequest,
+        "Say which dead jobs to retry: ids, a batch, a queue, a kind or an error text")
     }
     var total = 0
     while true {

@@ -50,7 +50,9 @@ struct JobStoreBatchesTests {
         .init(batchID: batch.id), rows: (0..<30).map { _ in JobInsertRow(kind: "noop") })
       let jobs = try await store.jobClaim(.init(limit: 10, workerID: factory.workerID))
       _ = try await store.jobCompleteMany(
-        .init(completions: jobs.map { JobCompletion($0, .succeeded(result: PostgresJSONB(text: "{}"))) }))
+        .init(
+          completions: jobs.map { JobCompletion($0, .succeeded(result: PostgresJSONB(text: "{}"))) }
+        ))
       let before = try await store.batchProgress(.init(batchID: batch.id))
       _ = try await store.batchCountsRollup()
       let after = try await store.batchProgress(.init(batchID: batch.id))

@@ -13,7 +13,8 @@ struct JobStoreCancelTests {
         try await factory.job(in: .waiting), try await factory.job(in: .retrying),
       ]
       let done = try await factory.job(in: .succeeded)
-      let result = try await factory.store.jobCancel(.init(ids: ids + [done], reason: "operator says no"))
+      let result = try await factory.store.jobCancel(
+        .init(ids: ids + [done], reason: "operator says no"))
       #expect(result.cancelled == 4 && result.requested == 0)
       for id in ids {
         let record = try await factory.record(id)
@@ -33,9 +34,11 @@ struct JobStoreCancelTests {
       let result = try await store.jobCancel(.init(ids: [id]))
       #expect(result.requested == 1 && result.cancelled == 0)
       #expect(try await factory.state(id) == .running)
-      let beat = try await store.jobHeartbeatMany(.init(entries: [.init(id: id, leaseToken: job.leaseToken)]))
+      let beat = try await store.jobHeartbeatMany(
+        .init(entries: [.init(id: id, leaseToken: job.leaseToken)]))
       #expect(beat.cancelRequested == [id])
-      #expect(try await store.jobComplete(JobCompletion(job, .cancelled(reason: nil))) == .cancelled)
+      #expect(
+        try await store.jobComplete(JobCompletion(job, .cancelled(reason: nil))) == .cancelled)
       #expect(try await factory.record(id).finishedAt != nil)
     }
   }
@@ -46,7 +49,8 @@ struct JobStoreCancelTests {
       let id = try await factory.insert()
       _ = try await factory.claim(id, lease: .seconds(30))
       _ = try await factory.store.jobCancel(.init(ids: [id]))
-      let rescued = try await factory.store.jobRescueExpired(.init(now: Date().addingTimeInterval(60)))
+      let rescued = try await factory.store.jobRescueExpired(
+        .init(now: Date().addingTimeInterval(60)))
       #expect(rescued == [RescuedJob(id: id, state: .cancelled)])
     }
   }

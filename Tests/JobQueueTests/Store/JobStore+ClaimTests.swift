@@ -1,8 +1,9 @@
 import Foundation
-@testable import JobQueue
 import Postgres
 import PostgresTesting
 import Testing
+
+@testable import JobQueue
 
 struct JobStoreClaimTests {
   @Test func claimsByPriorityThenRunAtThenID() async throws {
@@ -58,7 +59,8 @@ struct JobStoreClaimTests {
       let noops = try await store.jobClaim(
         .init(kinds: ["noop"], limit: 10, workerID: factory.workerID))
       #expect(noops.map(\.id) == [noop])
-      let bulk = try await store.jobClaim(.init(queue: "bulk", limit: 10, workerID: factory.workerID))
+      let bulk = try await store.jobClaim(
+        .init(queue: "bulk", limit: 10, workerID: factory.workerID))
       #expect(bulk.map(\.id) == [otherQueue])
       let any = try await store.jobClaim(.init(limit: 10, workerID: factory.workerID))
       #expect(any.map(\.id) == [sleepJob])
@@ -76,7 +78,8 @@ struct JobStoreClaimTests {
       #expect(try await store.queueList().first?.pausedAt != nil)
       #expect(try await store.queueResume(.init(name: "default")))
       #expect(try await store.queueResume(.init(name: "default")) == false)
-      #expect(try await store.jobClaim(.init(limit: 10, workerID: factory.workerID)).map(\.id) == [id])
+      #expect(
+        try await store.jobClaim(.init(limit: 10, workerID: factory.workerID)).map(\.id) == [id])
     }
   }
 
@@ -91,7 +94,8 @@ struct JobStoreClaimTests {
       let claims = try await withThrowingTaskGroup(of: [Int64].self) { group in
         for claimer in 0..<8 {
           group.addTask {
-            let client = PostgresClient(configuration: database.configuration, maximumConnections: 1)
+            let client = PostgresClient(
+              configuration: database.configuration, maximumConnections: 1)
             defer { client.shutdown() }
             let store = JobStore(client: client)
             var mine: [Int64] = []

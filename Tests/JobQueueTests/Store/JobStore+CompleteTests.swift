@@ -34,14 +34,17 @@ struct JobStoreCompleteTests {
         let delay = policy.delay(afterError: Int(job.errorCount) + 1)
         let state = try await store.jobCompleteMany(
           .init(
-            completions: [JobCompletion(job, .failed(error: "timeout \(attempt)", retryDelay: delay))],
+            completions: [
+              JobCompletion(job, .failed(error: "timeout \(attempt)", retryDelay: delay))
+            ],
             now: now)
         ).applied[id]
         let record = try await factory.record(id)
         #expect(record.lastError == "timeout \(attempt)")
         if attempt < 3 {
           #expect(state == .retrying)
-          #expect(abs(record.runAt.timeIntervalSince(now) - delay.components.seconds.double) < 0.001)
+          #expect(
+            abs(record.runAt.timeIntervalSince(now) - delay.components.seconds.double) < 0.001)
           // Not due yet: the scheduler leaves it alone.
           #expect(try await store.jobPromoteDue(.init(now: now.addingTimeInterval(1))) == 0)
           now = record.runAt
@@ -130,7 +133,8 @@ struct JobStoreCompleteTests {
             entries: [.init(id: id, leaseToken: job.leaseToken, progress: 0.5)],
             lease: .seconds(30), now: now))
         #expect(beat.extended == [id])
-        #expect(try await factory.store.jobRescueExpired(.init(now: now.addingTimeInterval(29))).isEmpty)
+        #expect(
+          try await factory.store.jobRescueExpired(.init(now: now.addingTimeInterval(29))).isEmpty)
       }
       let record = try await factory.record(id)
       #expect(record.progress == 0.5)

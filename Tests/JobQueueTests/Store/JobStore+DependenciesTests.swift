@@ -13,14 +13,19 @@ struct JobStoreDependenciesTests {
       let shardB = try await factory.insert(queue: "shards")
       let merge = try await store.jobInsert(.init(kind: "noop", dependsOn: [shardA, shardB]))
       #expect(merge.state == .waiting)
-      let jobs = try await store.jobClaim(.init(queue: "shards", limit: 2, workerID: factory.workerID))
+      let jobs = try await store.jobClaim(
+        .init(queue: "shards", limit: 2, workerID: factory.workerID))
       let ok = PostgresJSONB(text: "{}")
       let first = try await store.jobCompleteMany(
-        .init(completions: [JobCompletion(try #require(jobs.first { $0.id == shardA }), .succeeded(result: ok))]))
+        .init(completions: [
+          JobCompletion(try #require(jobs.first { $0.id == shardA }), .succeeded(result: ok))
+        ]))
       #expect(first.releasedDependents == 0)
       #expect(try await factory.state(try #require(merge.id)) == .waiting)
       let second = try await store.jobCompleteMany(
-        .init(completions: [JobCompletion(try #require(jobs.first { $0.id == shardB }), .succeeded(result: ok))]))
+        .init(completions: [
+          JobCompletion(try #require(jobs.first { $0.id == shardB }), .succeeded(result: ok))
+        ]))
       #expect(second.releasedDependents == 1)
       #expect(try await factory.state(try #require(merge.id)) == .available)
       // Depending on jobs that already succeeded: available at once.
@@ -35,9 +40,12 @@ struct JobStoreDependenciesTests {
       let store = factory.store
       let shard = try await factory.insert(queue: "shards")
       let other = try await factory.insert(queue: "shards")
-      let merge = try #require(try await store.jobInsert(.init(kind: "noop", dependsOn: [shard, other])).id)
-      let report = try #require(try await store.jobInsert(.init(kind: "noop", dependsOn: [merge])).id)
-      let job = try await store.jobClaim(.init(queue: "shards", limit: 1, workerID: factory.workerID))
+      let merge = try #require(
+        try await store.jobInsert(.init(kind: "noop", dependsOn: [shard, other])).id)
+      let report = try #require(
+        try await store.jobInsert(.init(kind: "noop", dependsOn: [merge])).id)
+      let job = try await store.jobClaim(
+        .init(queue: "shards", limit: 1, workerID: factory.workerID))
       let failed = try #require(job.first)
       try #require(failed.id == shard)
       let result = try await store.jobCompleteMany(

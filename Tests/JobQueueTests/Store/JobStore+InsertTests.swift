@@ -29,7 +29,9 @@ struct JobStoreInsertTests {
       let store = factory.store
       let batch = try await store.batchCreate(.init(name: "bulk"))
       let count = 50_000
-      let rows = (0..<count).lazy.map { JobInsertRow(kind: "sleep", payload: PostgresJSONB(text: #"{"ms": \#($0 % 7)}"#)) }
+      let rows = (0..<count).lazy.map {
+        JobInsertRow(kind: "sleep", payload: PostgresJSONB(text: #"{"ms": \#($0 % 7)}"#))
+      }
       let result = try await store.jobInsertMany(.init(batchID: batch.id), rows: rows)
       #expect(result.added == count && result.skipped == 0)
       let progress = try await store.batchProgress(.init(batchID: batch.id))
@@ -59,7 +61,8 @@ struct JobStoreInsertTests {
       let single = try await store.jobInsert(.init(kind: "noop", runAt: runAt))
       #expect(single.state == .scheduled)
       let bulk = try await store.jobInsertMany(
-        .init(), rows: [JobInsertRow(kind: "noop", runAt: runAt), JobInsertRow(kind: "noop", runAt: nil)])
+        .init(),
+        rows: [JobInsertRow(kind: "noop", runAt: runAt), JobInsertRow(kind: "noop", runAt: nil)])
       #expect(bulk.added == 2)
       #expect(try await store.jobClaim(.init(limit: 10, workerID: 1)).count == 1)
       #expect(try await store.jobPromoteDue(.init(now: runAt.addingTimeInterval(-1))) == 0)

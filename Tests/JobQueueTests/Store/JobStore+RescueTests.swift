@@ -14,13 +14,16 @@ struct JobStoreRescueTests {
       // First crash: back to available, the error budget untouched.
       _ = try await factory.claim(id, lease: .seconds(30), now: now)
       now = now.addingTimeInterval(31)
-      #expect(try await store.jobRescueExpired(.init(now: now)) == [RescuedJob(id: id, state: .available)])
+      #expect(
+        try await store.jobRescueExpired(.init(now: now)) == [RescuedJob(id: id, state: .available)]
+      )
       var record = try await factory.record(id)
       #expect(record.crashCount == 1 && record.errorCount == 0)
       // Second crash: quarantined.
       _ = try await factory.claim(id, lease: .seconds(30), now: now)
       now = now.addingTimeInterval(31)
-      #expect(try await store.jobRescueExpired(.init(now: now)) == [RescuedJob(id: id, state: .dead)])
+      #expect(
+        try await store.jobRescueExpired(.init(now: now)) == [RescuedJob(id: id, state: .dead)])
       record = try await factory.record(id)
       #expect(record.state == .dead)
       #expect(record.lastError?.contains("quarantined") == true)
@@ -49,7 +52,8 @@ struct JobStoreRescueTests {
       let factory = try await QueueFactory.make(database)
       let id = try await factory.insert()
       _ = try await factory.claim(id, lease: .seconds(300))
-      #expect(try await factory.store.jobRescueExpired(.init(now: Date().addingTimeInterval(60))).isEmpty)
+      #expect(
+        try await factory.store.jobRescueExpired(.init(now: Date().addingTimeInterval(60))).isEmpty)
       #expect(try await factory.state(id) == .running)
     }
   }

@@ -29,7 +29,8 @@ struct JobStoreRetentionTests {
       for id in old { #expect(try await store.jobGet(id: id) == nil) }
       // Younger than its age: kept.
       #expect(
-        try await store.jobDeleteFinished(.init(state: .dead, olderThan: .seconds(3 * 3600), now: later)) == 0)
+        try await store.jobDeleteFinished(
+          .init(state: .dead, olderThan: .seconds(3 * 3600), now: later)) == 0)
       #expect(try await factory.state(dead) == .dead)
       #expect(try await factory.state(running) == .running)
       #expect(try await factory.state(available) == .available)

@@ -1,0 +1,25 @@
+/// One question for the engine, optionally about one image.
+public struct AnswerRequest: Sendable {
+  /// Where the image comes from.
+  public enum Image: Sendable, Hashable {
+    /// A JPEG or PNG file on disk.
+    case file(path: String)
+    /// JPEG or PNG bytes (as downloaded).
+    case encoded([UInt8])
+    /// An already decoded image.
+    case decoded(RGBImage)
+  }
+
+  /// The image, or nil for a text-only question.
+  public var image: Image?
+  /// The user's question; `<image>` marks where the image goes (put first when absent).
+  public var question: String
+  /// Token selection, limits and traversal.
+  public var options: GenerationOptions
+
+  public init(image: Image?, question: String, options: GenerationOptions = GenerationOptions()) {
+    self.image = image
+    self.question = question
+    self.options = options
+  }
+}

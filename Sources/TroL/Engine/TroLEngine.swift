@@ -1,0 +1,201 @@
+internal import Foundation
+internal import Synchronization
+public import Tensor
+
+/// The TroL engine for callers: load a checkpoint folder once, then answer batches of
+/// (image, question) requests.
+///
+/// A batch is processed together: each distinct image is decoded, preprocessed and encoded once;
+/// questions about the same image share the system prompt and image prefix (computed once, with
+/// both traversal passes' keys and values kept); all open sequences decode in one forward per
+/// step. Every request gets its own result, identical to what it would get alone.
+///
+/// Thread safety: `answer` may be called from any thread; calls on one engine run one at a time
+/// (the engine owns one set of scratch buffers). Use several engines for parallel batches, giving
+/// each `TensorThreads` a share of the cores.
+public final class TroLEngine: Sendable {
+  /// The loaded model (weights, towers, gate).
+  public let model: TroLModel
+  /// The checkpoint's tokenizer.
+  public let tokenizer: any TextTokenizer
+  /// The family's chat template and answer extraction.
+  public let template: ChatTemplate
+  /// The family's image preprocessing.
+  public let preprocessor: ImagePreprocessor
+  /// The format decoder matrices are held in.
+  public let weightFormat: WeightFormat
+  private let generator: Mutex<GeneratorBox>
+
+  private final class GeneratorBox: @unchecked Sendable {
+    let generator: Generator
+    init(_ generator: Generator) { self.generator = generator }
+  }
+
+  /// Loads a checkpoint folder in the released layout.
+  ///
+  /// - Parameters:
+  ///   - modelDirectory: a folder with config.json, model.safetensors, trol_gating.pt and the
+  ///     tokenizer files (`trolley model synth` writes one).
+  ///   - weights: the in-memory format of decoder matrices, embeddings and the LM head: `.f16`
+  ///     (default) keeps the checkpoint's 16-bit bytes memory-mapped, `.f32` is the exact reference,
+  ///     `.q8` / `.q4` quantize at load.
+  /// - Throws: `TroLError` naming the missing or malformed file or tensor.
+  public static func load(modelDirectory: String, weights: WeightFormat = .f16) throws -> TroLEngine
+  {
+    let directory = try ModelDirectory(path: modelDirectory)
+    let tokenizer = try TokenizerLoader.load(directory)
+    let template = ChatTemplate(family: directory.config.family)
+    guard let imageTokenID = tokenizer.tokenID(template.imageToken) else {
+      throw TroLError(
+        .invalidTokenizer, "\(modelDirectory): the tokenizer has no \(template.imageToken) token")
+    }
+    let gate = try directory.gate()
+    let config: Data
+    do {
+      config = try Data(contentsOf: URL(fileURLWithPath: directory.configPath))
+    } catch {
+      throw TroLError(.io, "cannot read \(directory.configPath): \(error.localizedDescription)")
+    }
+    let file = directory.weights
+    let loader = WeightLoader(lookup: { try file.tensor($0) }, format: weights)
+    let model = try TroLModel(
+      configJSON: config, loader: loader, gate: gate, imageTokenID: imageTokenID)
+    let preprocessor: ImagePreprocessor
+    switch model.family {
+    case .internLM2: preprocessor = .internLM2(imageSize: model.imageSize)
+    case .phi3:
+      preprocessor = .phi3(
+        tileSize: model.imageSize, maxTiles: directory.config.phi3?.maxDynamicPatch ?? 6)
+    }
+    return TroLEngine(
+      model: model, tokenizer: tokenizer, template: template, preprocessor: preprocessor,
+      weightFormat: weights)
+  }
+
+  /// Assembles an engine from loaded parts (tests, benchmarks).
+  public init(
+    model: TroLModel, tokenizer: any TextTokenizer, template: ChatTemplate,
+    preprocessor: ImagePreprocessor,
+    weightFormat: WeightFormat
+  ) {
+    self.model = model
+    self.tokenizer = tokenizer
+    self.template = template
+    self.preprocessor = preprocessor
+    self.weightFormat = weightFormat
+    generator = Mutex(GeneratorBox(Generator(model: model)))
+  }
+
+  /// The ids that end an answer by default: `</s>`, plus the turn-end token for greedy and sampled
+  /// answers (the answer text is the same, and it saves the tokens after it). Beam search keeps the
+  /// reference's single stop token so its scores stay those of Hugging Face.
+  func defaultStopTokens(for options: GenerationOptions) -> [Int] {
+    let eos = tokenizer.eosTokenID ?? model.eosTokenID
+    if case .beamSearch = options.strategy { return [eos] }
+    guard let turnEnd = tokenizer.tokenID(template.turnEndToken) else { return [eos] }
+    return [eos, turnEnd]
+  }
+
+  /// Answers one request.
+  ///
+  /// - Throws: `TroLError` (bad image, bad options, prompt too long...).
+  public func answer(_ request: AnswerRequest) throws -> AnswerResult {
+    try answer(requests: [request])[0].get()
+  }
+
+  /// Answers a batch of requests; results are in request order, each a success or its own error
+  /// (a corrupt image fails only its request).
+  public func answer(requests: [AnswerRequest]) -> [Result<AnswerResult, TroLError>] {
+    let start = Date()
+    var results = [Result<AnswerResult, TroLError>?](repeating: nil, count: requests.count)
+    // 1. Images: each distinct one decoded, preprocessed and encoded once.
+    struct EncodedImage {
+      var features: ImageFeatures
+      var preprocessingSeconds: Double
+      var visionSeconds: Double
+    }
+    var images: [AnswerRequest.Image: Result<EncodedImage, TroLError>] = [:]
+    for request in requests {
+      guard let image = request.image, images[image] == nil else { continue }
+      images[image] = Result {
+        let t0 = Date()
+        let decoded = try decode(image)
+        let pixels = preprocessor.pixels(for: decoded)
+        let t1 = Date()
+        let values = try pixels.pixels.withUnsafeBufferPointer {
+          try model.imageFeatures(pixels: $0)
+        }
+        let t2 = Date()
+        return EncodedImage(
+          features: ImageFeatures(values: values, rows: values.count / model.shape.hidden),
+          preprocessingSeconds: t1.timeIntervalSince(t0), visionSeconds: t2.timeIntervalSince(t1))
+      }.mapError { $0 as? TroLError ?? TroLError(.invalidImage, "\($0)") }
+    }
+    // 2. Prompts.
+    var prompts: [GenerationPrompt] = []
+    var owners: [Int] = []
+    for (i, request) in requests.enumerated() {
+      do {
+        try request.options.validate()
+        var encoded: EncodedImage?
+        if let image = request.image { encoded = try images[image]!.get() }
+        let text = try template.prompt(
+          question: request.question, imageTokens: encoded?.features.rows)
+        let ids = tokenizer.encode(text)
+        var options = request.options
+        if options.stopTokenIDs == nil { options.stopTokenIDs = defaultStopTokens(for: options) }
+        prompts.append(GenerationPrompt(tokens: ids, image: encoded?.features, options: options))
+        owners.append(i)
+      } catch {
+        results[i] = .failure(error as? TroLError ?? TroLError(.invalidRequest, "\(error)"))
+      }
+    }
+    // 3. Generation for every valid prompt together.
+    let outputs: [GenerationOutput]
+    do {
+      outputs = try generator.withLock { try $0.generator.generate(prompts) }
+    } catch {
+      let failure = error as? TroLError ?? TroLError(.invalidRequest, "\(error)")
+      for i in owners { results[i] = .failure(failure) }
+      return results.map { $0! }
+    }
+    let total = Date().timeIntervalSince(start)
+    for (k, output) in outputs.enumerated() {
+      let i = owners[k]
+      let request = requests[i]
+      var answerIDs = output.tokens
+      if output.finishReason == .stopToken { answerIDs.removeLast() }
+      let answer = template.extractAnswer(
+        from: tokenizer.decode(answerIDs, skipSpecialTokens: false))
+      let encoded = request.image.flatMap { try? images[$0]?.get() }
+      results[i] = .success(
+        AnswerResult(
+          answer: answer, promptTokenIDs: prompts[k].tokens, tokenIDs: output.tokens,
+          finishReason: output.finishReason.rawValue, beamScore: output.beamScore,
+          timings: AnswerTimings(
+            imagePreprocessingSeconds: encoded?.preprocessingSeconds ?? 0,
+            visionSeconds: encoded?.visionSeconds ?? 0,
+            prefillSeconds: output.prefillSeconds, prefillTokens: output.prefilledTokens,
+            decodeSeconds: output.decodeSeconds, decodeTokens: output.tokens.count,
+            totalSeconds: total)))
+    }
+    return results.map { $0! }
+  }
+
+  private func decode(_ image: AnswerRequest.Image) throws -> RGBImage {
+    switch image {
+    case .decoded(let decoded):
+      return decoded
+    case .encoded(let bytes):
+      return try ImageDecoder().decode(bytes)
+    case .file(let path):
+      let bytes: [UInt8]
+      do {
+        bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+      } catch {
+        throw TroLError(.io, "cannot read image \(path): \(error.localizedDescription)")
+      }
+      return try ImageDecoder().decode(bytes)
+    }
+  }
+}

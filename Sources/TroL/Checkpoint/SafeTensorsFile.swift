@@ -151,10 +151,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
   /// - Throws: as `tensor(_:shape:)`.
   public func floats(_ name: String, shape: [Int]? = nil) throws -> [Float] {
     let raw = try tensor(name, shape: shape)
-    return [Float](unsafeUninitializedCapacity: raw.count) { out, initialized in
-      Self.widen(raw.bytes, dtype: raw.dtype, into: out.baseAddress!, count: raw.count)
-      initialized = raw.count
-    }
+    return HalfConversion.floats(raw)
   }
 
   /// The elements of an integer or boolean tensor (I64, I32, I16, I8, U64, U32, U16, U8, BOOL).
@@ -214,33 +211,6 @@ public final class SafeTensorsFile: @unchecked Sendable {
         .unsupportedDType, "\(path): tensor '\(name)' is \(info.dtype.rawValue), not U8")
     }
     return [UInt8](UnsafeRawBufferPointer(rebasing: file.bytes[info.fileRange]))
-  }
-
-  /// Widens `count` little-endian elements of `dtype` starting at `bytes` into f32 (exactly).
-  public static func widen(
-    _ bytes: UnsafeRawBufferPointer, dtype: StorageDType, into out: UnsafeMutablePointer<Float>,
-    count: Int
-  ) {
-    precondition(
-      bytes.count >= count * dtype.byteWidth, "widen: \(bytes.count) bytes for \(count) \(dtype)")
-    switch dtype {
-    case .f32:
-      if count > 0 {
-        UnsafeMutableRawPointer(out).copyMemory(from: bytes.baseAddress!, byteCount: count * 4)
-      }
-    case .f16:
-      for i in 0..<count {
-        out[i] = HalfPrecision.float(
-          fromF16: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
-        )
-      }
-    case .bf16:
-      for i in 0..<count {
-        out[i] = HalfPrecision.float(
-          fromBF16: UInt16(
-            littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
-      }
-    }
   }
 
   // MARK: - Header

@@ -81,11 +81,14 @@ public struct TorchStateDictFile: Sendable {
       for flat in 0..<count {
         var element = ref.offset
         for axis in 0..<index.count { element += index[axis] * ref.strides[axis] }
-        values.withUnsafeMutableBufferPointer { out in
-          SafeTensorsFile.widen(
-            UnsafeRawBufferPointer(rebasing: storage[(element * width)..<((element + 1) * width)]),
-            dtype: dtype,
-            into: out.baseAddress! + flat, count: 1)
+        // Non-empty: the view reaches element `element` < elementCount of a non-empty storage.
+        let source = storage.baseAddress! + element * width
+        switch dtype {
+        case .f32:
+          values[flat] = Float(
+            bitPattern: UInt32(littleEndian: source.loadUnaligned(as: UInt32.self)))
+        case .f16: HalfConversion.widenF16(source, into: &values[flat], count: 1)
+        case .bf16: HalfConversion.widenBF16(source, into: &values[flat], count: 1)
         }
         var axis = index.count - 1
         while axis >= 0 {

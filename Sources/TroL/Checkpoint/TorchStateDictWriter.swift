@@ -1,4 +1,5 @@
 internal import Foundation
+internal import Tensor
 
 /// Writes a state dict of float tensors in PyTorch's zip format, readable by `torch.load` and by
 /// `TorchStateDictFile`: `<archive>/data.pkl` (pickle protocol 2, the same opcodes `torch.save`
@@ -83,26 +84,19 @@ public enum TorchStateDictWriter {
   }
 
   static func bytes(_ values: [Float], as type: TorchStorageType) -> [UInt8] {
-    var out: [UInt8] = []
-    out.reserveCapacity(values.count * type.byteWidth)
-    for value in values {
-      switch type {
-      case .half:
-        let bits = HalfPrecision.f16Bits(value)
-        out.append(UInt8(bits & 0xff))
-        out.append(UInt8(bits >> 8))
-      case .bfloat16:
-        let bits = HalfPrecision.bf16Bits(value)
-        out.append(UInt8(bits & 0xff))
-        out.append(UInt8(bits >> 8))
-      default:
-        let bits = value.bitPattern
-        for shift in stride(from: 0, to: 32, by: 8) {
-          out.append(UInt8((bits >> UInt32(shift)) & 0xff))
+    [UInt8](unsafeUninitializedCapacity: values.count * type.byteWidth) { out, initialized in
+      values.withUnsafeBufferPointer { source in
+        guard let from = source.baseAddress, let to = out.baseAddress else { return }
+        switch type {
+        case .half:
+          HalfConversion.narrowToF16(from, into: UnsafeMutableRawPointer(to), count: values.count)
+        case .bfloat16:
+          HalfConversion.narrowToBF16(from, into: UnsafeMutableRawPointer(to), count: values.count)
+        default: UnsafeMutableRawPointer(to).copyMemory(from: from, byteCount: values.count * 4)
         }
       }
+      initialized = values.count * type.byteWidth
     }
-    return out
   }
 
   /// Protocol-2 pickle of `OrderedDict(name -> _rebuild_tensor_v2(...))` plus torch's

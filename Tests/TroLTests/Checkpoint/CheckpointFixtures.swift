@@ -32,6 +32,16 @@ enum CheckpointFixtures {
     return url.path
   }
 
+  /// A unique path `<scratch>/<uuid>-<name>` in a folder shared by the whole test run
+  /// (callers delete their file).
+  static func scratchFile(_ name: String) throws -> String {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "trolley-checkpoint-tests"
+    ).path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    return "\(folder)/\(UUID().uuidString)-\(name)"
+  }
+
   static func write(_ bytes: [UInt8], to path: String) throws {
     try Data(bytes).write(to: URL(fileURLWithPath: path))
   }

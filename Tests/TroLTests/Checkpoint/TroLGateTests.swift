@@ -42,6 +42,7 @@ import TroL
 
   @Test func writerRoundTripsAndSharesStorage() throws {
     let folder = try CheckpointFixtures.scratchFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
     let path = folder + "/trol_gating.pt"
     let weight: [Float] = (0..<40).map { Float($0) * 0.03125 - 0.5 }
     let written = TroLGate(weight: weight, bias: -0.25, layerEntries: 5)
@@ -55,6 +56,7 @@ import TroL
 
   @Test func differingEntriesUseTheLastOne() throws {
     let folder = try CheckpointFixtures.scratchFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
     let path = folder + "/trol_gating.pt"
     var tensors: [TorchStateDictWriter.Tensor] = []
     for layer in 0..<3 {

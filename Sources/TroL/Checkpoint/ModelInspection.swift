@@ -1,3 +1,5 @@
+internal import Foundation
+
 /// What `trolley model inspect` reports: the family and dimensions from config.json, parameter
 /// counts by part from the safetensors header, the gate, and the memory needed per format.
 public struct ModelInspection: Sendable, Hashable, Codable {
@@ -125,14 +127,12 @@ public struct ModelInspection: Sendable, Hashable, Codable {
     let gateParameters = gate.hiddenSize + 1
     parts[.gate] = Part(
       kind: .gate, parameters: gateParameters, tensors: 2, storedBytes: gateParameters * 2,
-      dtypes: [gate.storageType.rawValue: 2])
-    self.parts = PartKind.allCases.compactMap { parts[$0] }.filter {
-      $0.tensors > 0 || $0.kind != .other
-    }
+      dtypes: [gate.storageType.dtypeName: 2])
+    self.parts = PartKind.allCases.compactMap { parts[$0] }.filter { $0.tensors > 0 }
     self.gate = Gate(
       hiddenSize: gate.hiddenSize, layerEntries: gate.layerEntries,
       entriesIdentical: gate.entriesIdentical,
-      storage: gate.storageType.rawValue, bias: gate.bias)
+      storage: gate.storageType.dtypeName, bias: gate.bias)
     path = model.path
     family = model.config.family
     decoder = model.config.decoder
@@ -235,5 +235,16 @@ public struct ModelInspection: Sendable, Hashable, Codable {
       if decimals < digits { text += String(repeating: "0", count: digits - decimals) }
     }
     return text
+  }
+}
+
+extension ModelInspection {
+  /// The report as pretty-printed JSON with sorted keys (stable for scripts and tests).
+  public var json: String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    // Encoding plain structs of numbers and strings cannot fail.
+    guard let data = try? encoder.encode(self) else { return "{}" }
+    return String(decoding: data, as: UTF8.self) + "\n"
   }
 }

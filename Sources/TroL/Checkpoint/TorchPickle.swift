@@ -462,6 +462,22 @@ public enum TorchStorageType: String, Sendable, Hashable, CaseIterable {
     }
   }
 
+  /// The element type in safetensors spelling (`BF16`, `F16`, `F32`, `I64`...).
+  public var dtypeName: String {
+    switch self {
+    case .float: "F32"
+    case .half: "F16"
+    case .bfloat16: "BF16"
+    case .double: "F64"
+    case .long: "I64"
+    case .int: "I32"
+    case .short: "I16"
+    case .char: "I8"
+    case .byte: "U8"
+    case .bool: "BOOL"
+    }
+  }
+
   /// The weight storage type, or nil for types the engine does not read as weights.
   public var storageDType: StorageDType? {
     switch self {

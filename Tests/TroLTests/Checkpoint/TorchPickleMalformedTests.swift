@@ -161,7 +161,8 @@ import TroL
 
   @Test func everyTruncationIsAnError() throws {
     let original = try fixtureBytes()
-    for cut in 0..<original.count {
+    // Every cut through the first entry's headers, then a stride through the rest.
+    for cut in Array(0..<160) + Array(stride(from: 160, to: original.count, by: 11)) {
       #expect(try load(Array(original[..<cut]))?.code == .invalidCheckpoint, "cut at \(cut)")
     }
   }
@@ -171,7 +172,7 @@ import TroL
     // Deterministic pseudo-random single-byte corruptions over the whole file: each either
     // fails cleanly or (for bytes nothing reads, e.g. padding) still loads.
     var state: UInt64 = 0x9e37_79b9_7f4a_7c15
-    for _ in 0..<400 {
+    for _ in 0..<200 {
       state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
       var bytes = original
       let position = Int(state >> 33) % bytes.count

@@ -1,0 +1,8 @@
+import ArgumentParser
+
+/// `trolley model`: work with TroL checkpoint folders.
+struct Model: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Inspect TroL checkpoint folders.",
+    subcommands: [ModelInspect.self])
+}

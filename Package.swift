@@ -117,7 +117,7 @@ let package = Package(
     .testTarget(name: "TrolleyCLIKitTests", dependencies: ["TrolleyCLIKit"], swiftSettings: strict),
     // End-to-end tests drive the real `trolley` binary against the real database.
     .testTarget(
-      name: "TrolleyEndToEndTests", dependencies: ["trolley", "Postgres", "PostgresTesting"],
+      name: "TrolleyEndToEndTests", dependencies: ["trolley", "Postgres", "Migrations", "PostgresTesting"],
       swiftSettings: strict),
   ]
 )

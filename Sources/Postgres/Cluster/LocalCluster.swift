@@ -94,7 +94,8 @@ public final class LocalCluster: Sendable {
       try layout.verifyOwnership()
       guard try serverPID(layout) != nil else { return false }
       let outcome = try runServerTool(
-        layout, layout.binaries().pgCtl.path, ["-D", layout.dataDirectory, "-m", "fast", "-w", "-t", "60", "stop"])
+        layout, layout.binaries().pgCtl.path,
+        ["-D", layout.dataDirectory, "-m", "fast", "-w", "-t", "60", "stop"])
       guard outcome.status == 0 else {
         throw PostgresError(.cluster, "pg_ctl stop failed: \(outcome.output.trimmingWhitespace())")
       }
@@ -107,21 +108,26 @@ public final class LocalCluster: Sendable {
   ///   directory this home did not create.
   public func status() throws -> Status {
     guard let layout = try loadLayout() else {
-      return Status(exists: false, isRunning: false, pid: nil, dataDirectory: nil, socketDirectory: nil, url: nil, logFile: nil)
+      return Status(
+        exists: false, isRunning: false, pid: nil, dataDirectory: nil, socketDirectory: nil,
+        url: nil, logFile: nil)
     }
     try layout.verifyOwnership()
     let pid = try serverPID(layout)
     let running = try pid != nil && isAccepting(layout)
     return Status(
-      exists: true, isRunning: running, pid: running ? pid : nil, dataDirectory: layout.dataDirectory,
-      socketDirectory: layout.socketDirectory, url: layout.url(database: Self.databaseName), logFile: layout.logFile)
+      exists: true, isRunning: running, pid: running ? pid : nil,
+      dataDirectory: layout.dataDirectory,
+      socketDirectory: layout.socketDirectory, url: layout.url(database: Self.databaseName),
+      logFile: layout.logFile)
   }
 
   /// The connection URI of the `trolley` database (whether or not the server is running).
   /// - Throws: `PostgresError.Code.cluster` if the cluster was never created.
   public func url() throws -> String {
     guard let layout = try loadLayout() else {
-      throw PostgresError(.cluster, "No embedded database under \(home.path) yet: run `trolley db start`")
+      throw PostgresError(
+        .cluster, "No embedded database under \(home.path) yet: run `trolley db start`")
     }
     return layout.url(database: Self.databaseName)
   }
@@ -136,7 +142,9 @@ public final class LocalCluster: Sendable {
       let layout = try? JSONDecoder().decode(LocalClusterLayout.self, from: data)
     else {
       throw PostgresError(
-        .cluster, "\(layoutFile.path) is unreadable or malformed; it records where the embedded database lives, so fix or remove it by hand")
+        .cluster,
+        "\(layoutFile.path) is unreadable or malformed; it records where the embedded database lives, so fix or remove it by hand"
+      )
     }
     return layout
   }
@@ -164,11 +172,15 @@ public final class LocalCluster: Sendable {
     let serviceUser: String? = isRoot ? "postgres" : nil
     if let serviceUser, getpwnam(serviceUser) == nil {
       throw PostgresError(
-        .cluster, "Running as root, the embedded database needs the system user \(serviceUser) (created by Debian's postgresql package; Ops/setup installs it)")
+        .cluster,
+        "Running as root, the embedded database needs the system user \(serviceUser) (created by Debian's postgresql package; Ops/setup installs it)"
+      )
     }
     var root = home.appendingPathComponent("postgres").path
     if let serviceUser {
-      let probe = try ProcessRunner.run(executable: "/usr/bin/test", arguments: ["-x", home.path], asUser: serviceUser, workingDirectory: URL(fileURLWithPath: "/"))
+      let probe = try ProcessRunner.run(
+        executable: "/usr/bin/test", arguments: ["-x", home.path], asUser: serviceUser,
+        workingDirectory: URL(fileURLWithPath: "/"))
       if probe.status != 0 {
         root = "/var/lib/trolley/\(Self.shortHash(home.standardizedFileURL.path))"
       }
@@ -178,7 +190,8 @@ public final class LocalCluster: Sendable {
       socket = "/tmp/trolley-\(Self.shortHash(root))"
     }
     return LocalClusterLayout(
-      clusterID: UUID().uuidString, root: root, socketDirectory: socket, port: Self.port, serviceUser: serviceUser,
+      clusterID: UUID().uuidString, root: root, socketDirectory: socket, port: Self.port,
+      serviceUser: serviceUser,
       superuser: Self.superuser)
   }
 
@@ -189,9 +202,12 @@ public final class LocalCluster: Sendable {
       if fileManager.fileExists(atPath: directory) {
         let contents = (try? fileManager.contentsOfDirectory(atPath: directory)) ?? []
         let marker = layout.root + "/" + LocalClusterLayout.markerName
-        if directory == layout.root && !contents.isEmpty && !fileManager.fileExists(atPath: marker) {
+        if directory == layout.root && !contents.isEmpty && !fileManager.fileExists(atPath: marker)
+        {
           throw PostgresError(
-            .cluster, "\(directory) exists and was not created by this trolley home; refusing to touch it. Move it away or set TROLLEY_HOME elsewhere")
+            .cluster,
+            "\(directory) exists and was not created by this trolley home; refusing to touch it. Move it away or set TROLLEY_HOME elsewhere"
+          )
         }
       }
       try fileManager.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -209,7 +225,8 @@ public final class LocalCluster: Sendable {
     let outcome = try runServerTool(
       layout, binaries.initdb.path,
       [
-        "-D", layout.dataDirectory, "-U", layout.superuser, "--auth=trust", "--encoding=UTF8", "--locale=C",
+        "-D", layout.dataDirectory, "-U", layout.superuser, "--auth=trust", "--encoding=UTF8",
+        "--locale=C",
         "--no-instructions",
       ])
     guard outcome.status == 0 else {
@@ -240,9 +257,21 @@ public final class LocalCluster: Sendable {
   private func serverPID(_ layout: LocalClusterLayout) throws -> Int32? {
     let pidFile = layout.dataDirectory + "/postmaster.pid"
     guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-      let first = text.split(separator: "\n").first, let pid = Int32(String(first).trimmingWhitespace())
+      let first = text.split(separator: "\n").first,
+      let pid = Int32(String(first).trimmingWhitespace())
     else { return nil }
     return Self.isPostgresProcess(pid) ? pid : nil
+  }
+
+  /// Whether a process with this id exists (for tests that wait for a killed server to go).
+  public static func isRunningProcess(_ pid: Int32) -> Bool {
+    guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+    // A zombie (killed, not yet reaped by its parent) is gone for our purposes.
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else {
+      return true
+    }
+    let state = stat.split(separator: ")").last.map { String($0).trimmingWhitespace() } ?? ""
+    return !state.hasPrefix("Z")
   }
 
   static func isPostgresProcess(_ pid: Int32) -> Bool {
@@ -257,7 +286,8 @@ public final class LocalCluster: Sendable {
   private func startServer(_ layout: LocalClusterLayout) throws {
     let pidFile = layout.dataDirectory + "/postmaster.pid"
     if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-      let first = text.split(separator: "\n").first, let pid = Int32(String(first).trimmingWhitespace()),
+      let first = text.split(separator: "\n").first,
+      let pid = Int32(String(first).trimmingWhitespace()),
       kill(pid, 0) == 0, !Self.isPostgresProcess(pid)
     {
       // The pid was reused by an unrelated process after a crash; the server would refuse to
@@ -282,11 +312,14 @@ public final class LocalCluster: Sendable {
   }
 
   private func isAccepting(_ layout: LocalClusterLayout) throws -> Bool {
-    guard FileManager.default.fileExists(atPath: layout.socketDirectory + "/.s.PGSQL.\(layout.port)") else {
+    guard
+      FileManager.default.fileExists(atPath: layout.socketDirectory + "/.s.PGSQL.\(layout.port)")
+    else {
       return false
     }
     do {
-      let connection = try PostgresConnection(configuration: layout.configuration(database: "postgres"))
+      let connection = try PostgresConnection(
+        configuration: layout.configuration(database: "postgres"))
       connection.close()
       return true
     } catch {
@@ -295,21 +328,29 @@ public final class LocalCluster: Sendable {
   }
 
   private func ensureDatabase(_ layout: LocalClusterLayout) throws {
-    let connection = try PostgresConnection(configuration: layout.configuration(database: "postgres"))
+    let connection = try PostgresConnection(
+      configuration: layout.configuration(database: "postgres"))
     defer { connection.close() }
-    let exists = try connection.query(
-      "SELECT 1 FROM pg_database WHERE datname = $1", [Self.databaseName], name: "clusterDatabaseExists"
-    ).count == 1
+    let exists =
+      try connection.query(
+        "SELECT 1 FROM pg_database WHERE datname = $1", [Self.databaseName],
+        name: "clusterDatabaseExists"
+      ).count == 1
     if !exists {
       do {
-        try connection.execute("CREATE DATABASE \(Self.databaseName)", name: "clusterCreateDatabase")
-      } catch let error as PostgresError where error.sqlState == PostgresError.SQLState.duplicateDatabase {
+        try connection.execute(
+          "CREATE DATABASE \(Self.databaseName)", name: "clusterCreateDatabase")
+      } catch let error as PostgresError
+        where error.sqlState == PostgresError.SQLState.duplicateDatabase
+      {
         // Created by a concurrent trolley process in between: fine.
       }
     }
   }
 
-  private func runServerTool(_ layout: LocalClusterLayout, _ executable: String, _ arguments: [String]) throws
+  private func runServerTool(
+    _ layout: LocalClusterLayout, _ executable: String, _ arguments: [String]
+  ) throws
     -> ProcessRunner.Outcome
   {
     try ProcessRunner.run(
@@ -329,7 +370,9 @@ public final class LocalCluster: Sendable {
     }
     defer { close(descriptor) }
     while flock(descriptor, LOCK_EX) != 0 {
-      guard errno == EINTR else { throw PostgresError(.cluster, "Cannot lock \(lockPath) (errno \(errno))") }
+      guard errno == EINTR else {
+        throw PostgresError(.cluster, "Cannot lock \(lockPath) (errno \(errno))")
+      }
     }
     defer { flock(descriptor, LOCK_UN) }
     return try body()

@@ -27,11 +27,15 @@ struct LocalClusterLayout: Codable, Sendable, Hashable {
   func configuration(database: String) -> PostgresConfiguration {
     PostgresConfiguration(
       "",
-      overrides: ["host": socketDirectory, "port": String(port), "user": superuser, "dbname": database])
+      overrides: [
+        "host": socketDirectory, "port": String(port), "user": superuser, "dbname": database,
+      ])
   }
 
   func url(database: String) -> String {
-    let host = socketDirectory.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? socketDirectory
+    let host =
+      socketDirectory.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)
+      ?? socketDirectory
     return "postgresql:///\(database)?host=\(host)&port=\(port)&user=\(superuser)"
   }
 
@@ -49,7 +53,8 @@ struct LocalClusterLayout: Codable, Sendable, Hashable {
 
   /// The server binaries, matching the data directory's version when it has one.
   func binaries() throws -> ServerBinaries {
-    let version = (try? String(contentsOfFile: dataDirectory + "/PG_VERSION", encoding: .utf8))?.trimmingWhitespace()
+    let version = (try? String(contentsOfFile: dataDirectory + "/PG_VERSION", encoding: .utf8))?
+      .trimmingWhitespace()
     return try ServerBinaries.locate(version: version)
   }
 
@@ -60,7 +65,9 @@ struct LocalClusterLayout: Codable, Sendable, Hashable {
         throw PostgresError(.cluster, "Cannot give \(path) to \(serviceUser) (errno \(errno))")
       }
     }
-    let isDirectory = (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeDirectory
+    let isDirectory =
+      (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType)
+      == .typeDirectory
     guard chmod(path, isDirectory ? 0o700 : 0o600) == 0 else {
       throw PostgresError(.cluster, "Cannot set permissions on \(path) (errno \(errno))")
     }

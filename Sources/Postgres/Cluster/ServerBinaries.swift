@@ -20,7 +20,8 @@ struct ServerBinaries: Sendable {
       candidates.append(override)
     }
     if let version { candidates.append("/usr/lib/postgresql/\(version)/bin") }
-    if let bindir = try? ProcessRunner.run(executable: "pg_config", arguments: ["--bindir"]).output {
+    if let bindir = try? ProcessRunner.run(executable: "pg_config", arguments: ["--bindir"]).output
+    {
       candidates.append(bindir.trimmingWhitespace())
     }
     let debian = (try? fileManager.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []

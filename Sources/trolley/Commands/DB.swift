@@ -46,7 +46,9 @@ struct DB: ParsableCommand {
         print("not created (home \(cluster.home.path)); `trolley db start` creates it")
         throw ExitCode(3)
       }
-      print("state:     \(status.isRunning ? "running (pid \(status.pid.map(String.init) ?? "?"))" : "stopped")")
+      print(
+        "state:     \(status.isRunning ? "running (pid \(status.pid.map(String.init) ?? "?"))" : "stopped")"
+      )
       print("url:       \(status.url ?? "")")
       print("data:      \(status.dataDirectory ?? "")")
       print("socket:    \(status.socketDirectory ?? "")")
@@ -57,7 +59,8 @@ struct DB: ParsableCommand {
 
   struct URL: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Print the embedded database's connection URI (for psql, TROLLEY_DATABASE_URL, ...).")
+      abstract:
+        "Print the embedded database's connection URI (for psql, TROLLEY_DATABASE_URL, ...).")
 
     func run() throws {
       print(try DB.cluster().url())

@@ -39,7 +39,8 @@ struct Migrate: ParsableCommand {
     print(
       applied.isEmpty
         ? "Already up to date\(latest)."
-        : "Applied \(applied.count) migration\(applied.count == 1 ? "" : "s"); up to date\(latest).")
+        : "Applied \(applied.count) migration\(applied.count == 1 ? "" : "s"); up to date\(latest)."
+    )
   }
 
   static func line(_ status: MigrationStatus) -> String {
@@ -47,7 +48,8 @@ struct Migrate: ParsableCommand {
     switch status.state {
     case .applied(let date): state = "applied   \(date.formatted(.iso8601))"
     case .pending: state = "pending"
-    case .changed(let date): state = "CHANGED   \(date.formatted(.iso8601)) (file edited after it was applied)"
+    case .changed(let date):
+      state = "CHANGED   \(date.formatted(.iso8601)) (file edited after it was applied)"
     case .unknown(let date): state = "unknown   \(date.formatted(.iso8601)) (not in this build)"
     }
     return "\(status.name.padding(toLength: 32, withPad: " ", startingAt: 0)) \(state)"

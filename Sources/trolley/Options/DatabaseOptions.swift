@@ -22,7 +22,9 @@ struct DatabaseOptions: ParsableArguments {
     var flags: [ConfigurationKey: (flag: String, value: String)] = [:]
     if let databaseURL { flags[.databaseURL] = ("--database-url", databaseURL) }
     let configuration = try Configuration.resolve(flags: flags, environment: environment)
-    if let url = configuration.settings.first(where: { $0.key == .databaseURL })?.value, !url.isEmpty {
+    if let url = configuration.settings.first(where: { $0.key == .databaseURL })?.value,
+      !url.isEmpty
+    {
       return PostgresConfiguration(url)
     }
     if let fromEnvironment = PostgresConfiguration.fromEnvironment(environment) {

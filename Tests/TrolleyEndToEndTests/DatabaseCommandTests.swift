@@ -1,0 +1,99 @@
+import Foundation
+import Migrations
+import Postgres
+import PostgresTesting
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// `trolley migrate` and `trolley db ...`, run as the real binary.
+@Suite(.serialized) struct DatabaseCommandTests {
+  @Test func migrateAppliesOnceAndReportsStatus() async throws {
+    try await withTestDatabase(migrated: false) { database in
+      let first = try await TrolleyCommand.run(["migrate"], database: database)
+      #expect(first.exitCode == 0, "\(first.standardError)")
+      #expect(first.standardOutput.contains("up to date"))
+      let second = try await TrolleyCommand.run(["migrate"], database: database)
+      #expect(second.exitCode == 0)
+      #expect(second.standardOutput.contains("Already up to date"))
+      let status = try await TrolleyCommand.run(["migrate", "--status"], database: database)
+      #expect(status.exitCode == 0)
+      #expect(status.standardOutput.hasSuffix("Up to date.\n"))
+      #expect(!status.standardOutput.contains("pending"))
+      let recorded = try await database.client.query("SELECT count(*) FROM schema_migrations")
+        .single()
+        .decode(0, as: Int64.self)
+      #expect(recorded == Int64(try Migrator.bundledCount()))
+    }
+  }
+
+  @Test func badDatabaseURLFailsWithoutLeakingThePassword() async throws {
+    let result = try await TrolleyCommand.run(
+      ["migrate", "--database-url", "postgresql://u:topsecret@/x?host=/nonexistent-trolley-socket"])
+    #expect(result.exitCode == 1)
+    #expect(result.standardError.contains("error:"))
+    #expect(!result.standardError.contains("topsecret"))
+  }
+
+  @Test func embeddedDatabaseLifecycleAndRecoveryAfterKill() async throws {
+    let home = "/tmp/trolley-e2e-home-\(UUID().uuidString.prefix(8))"
+    try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+    let environment = ["TROLLEY_HOME": home]
+    func trolley(_ arguments: String...) async throws -> TrolleyCommand.Result {
+      try await TrolleyCommand.run(arguments, environment: environment)
+    }
+    defer {
+      if let layout = FileManager.default.contents(atPath: home + "/postgres.json"),
+        let object = try? JSONSerialization.jsonObject(with: layout) as? [String: Any],
+        let root = object["root"] as? String
+      {
+        _ = try? LocalCluster(home: URL(fileURLWithPath: home)).stop()
+        try? FileManager.default.removeItem(atPath: root)
+      }
+      try? FileManager.default.removeItem(atPath: home)
+    }
+    let before = try await trolley("db", "status")
+    #expect(before.exitCode == 3)
+    #expect(before.standardOutput.contains("not created"))
+
+    let start = try await trolley("db", "start")
+    #expect(start.exitCode == 0, "\(start.standardError)")
+    let url = try await trolley("db", "url")
+    #expect(url.exitCode == 0)
+    let uri = url.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+    #expect(uri.hasPrefix("postgresql:///trolley?host="))
+    let connection = try PostgresConnection(configuration: PostgresConfiguration(uri))
+    #expect(
+      try connection.query("SELECT current_database()").single().decode(0, as: String.self)
+        == "trolley")
+    connection.close()
+
+    let status = try await trolley("db", "status")
+    #expect(status.exitCode == 0)
+    #expect(status.standardOutput.contains("state:     running"))
+
+    // Every other command uses (and starts) the embedded database when nothing is configured.
+    let stop = try await trolley("db", "stop")
+    #expect(stop.standardOutput == "stopped\n")
+    let migrate = try await trolley("migrate")
+    #expect(migrate.exitCode == 0, "\(migrate.standardError)")
+    #expect(try await trolley("db", "status").exitCode == 0)
+
+    // kill -9 the server: the next command recovers.
+    let pid = try #require(try LocalCluster(home: URL(fileURLWithPath: home)).status().pid)
+    #expect(kill(pid, SIGKILL) == 0)
+    while LocalCluster.isRunningProcess(pid) { usleep(10_000) }
+    let afterKill = try await trolley("migrate", "--status")
+    #expect(afterKill.exitCode == 0, "\(afterKill.standardError)")
+    #expect(afterKill.standardOutput.contains("Up to date."))
+
+    #expect(try await trolley("db", "stop").standardOutput == "stopped\n")
+    #expect(try await trolley("db", "stop").standardOutput == "not running\n")
+  }
+}
+
+extension Migrator {
+  static func bundledCount() throws -> Int { try Migrator.bundled().migrations.count }
+}

@@ -127,3 +127,53 @@ struct ResampleKernel: Sendable {
     value.clamped(lowerBound: SIMD4(repeating: 0), upperBound: SIMD4(repeating: 255))
   }
 }
+
+extension ResampleKernel {
+  /// The reference for `resample`: both full passes with plain indexing, one channel at a time.
+  /// Tests check that the optimized passes (SIMD lanes, raw pointers, narrowed rows) agree with it.
+  static func resampleNaive(
+    _ image: RGBImage, horizontal: ResampleKernel?, vertical: ResampleKernel?
+  ) -> RGBImage {
+    var width = image.width
+    var height = image.height
+    var pixels = image.pixels
+    if let kernel = horizontal {
+      var next = [UInt8](repeating: 0, count: kernel.outputSize * height * 3)
+      for y in 0..<height {
+        for x in 0..<kernel.outputSize {
+          for c in 0..<3 {
+            var sum = 1 << (kernel.precision - 1)
+            for t in 0..<kernel.counts[x] {
+              sum +=
+                Int(kernel.weights[x * kernel.stride + t])
+                * Int(pixels[(y * width + kernel.starts[x] + t) * 3 + c])
+            }
+            next[(y * kernel.outputSize + x) * 3 + c] = UInt8(
+              min(max(sum >> kernel.precision, 0), 255))
+          }
+        }
+      }
+      width = kernel.outputSize
+      pixels = next
+    }
+    if let kernel = vertical {
+      var next = [UInt8](repeating: 0, count: width * kernel.outputSize * 3)
+      for y in 0..<kernel.outputSize {
+        for x in 0..<width {
+          for c in 0..<3 {
+            var sum = 1 << (kernel.precision - 1)
+            for t in 0..<kernel.counts[y] {
+              sum +=
+                Int(kernel.weights[y * kernel.stride + t])
+                * Int(pixels[((kernel.starts[y] + t) * width + x) * 3 + c])
+            }
+            next[(y * width + x) * 3 + c] = UInt8(min(max(sum >> kernel.precision, 0), 255))
+          }
+        }
+      }
+      height = kernel.outputSize
+      pixels = next
+    }
+    return RGBImage(width: width, height: height, pixels: pixels)
+  }
+}

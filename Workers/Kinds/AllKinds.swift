@@ -5,20 +5,38 @@ public enum AllKinds {
   /// The kinds that exercise the queue without a model.
   public static let test: [any JobKind] = [NoopJob(), SleepJob(), FailJob(), CrashJob()]
 
-  /// Every kind, by name.
+  /// Every kind that needs no model, by name.
   public static var all: [any JobKind] { test }
+
+  /// The TroL kinds, sharing one loaded engine.
+  public static func trol(_ settings: EngineJobSettings) -> [any JobKind] {
+    [AnswerJob(settings: settings), CaptionJob(settings: settings)]
+  }
+
+  /// The names of the TroL kinds (available when the worker is given `--model`).
+  public static let trolNames = [AnswerJob.name, CaptionJob.name]
 
   /// The names of every kind.
   public static var names: [String] { all.map { type(of: $0).name } }
 
   /// The kinds with these names.
   /// - Throws: `JobQueueError.Code.invalidRequest` naming an unknown kind and the known ones.
-  public static func named(_ names: [String]) throws -> [any JobKind] {
-    try names.map { name in
-      guard let kind = all.first(where: { type(of: $0).name == name }) else {
+  public static func named(_ names: [String], engine: EngineJobSettings? = nil) throws
+    -> [any JobKind]
+  {
+    let available = all + (engine.map(trol) ?? [])
+    return try names.map { name in
+      guard let kind = available.first(where: { type(of: $0).name == name }) else {
+        if engine == nil, trolNames.contains(name) {
+          throw JobQueueError(
+            .invalidRequest,
+            "job kind \(name) needs a model: pass --model DIR (a TroL checkpoint folder, or one made by `trolley model synth --like tiny --out DIR`)"
+          )
+        }
         throw JobQueueError(
           .invalidRequest,
-          "Unknown job kind \(name); known kinds: \(Self.names.joined(separator: ", "))")
+          "Unknown job kind \(name); known kinds: \((Self.names + trolNames).joined(separator: ", "))"
+        )
       }
       return kind
     }

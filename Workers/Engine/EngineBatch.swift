@@ -1,0 +1,106 @@
+import Foundation
+public import TroL
+
+/// Runs one engine batch for a group of claimed jobs: fetches their images concurrently, answers
+/// every question in one `TroLEngine` call on a thread of its own, and classifies each failure.
+///
+/// The engine is synchronous and saturates the CPU; running it on the cooperative pool (two
+/// threads on this machine) would starve heartbeats and acknowledgements, so it gets a thread.
+public struct EngineBatch: Sendable {
+  /// One job's input.
+  public struct Item: Sendable {
+    /// A local path, `file://` or `http(s)://` URL.
+    public var image: String
+    /// The question (or caption prompt).
+    public var question: String
+    public var options: GenerationOptions
+
+    public init(image: String, question: String, options: GenerationOptions) {
+      self.image = image
+      self.question = question
+      self.options = options
+    }
+  }
+
+  public let engine: TroLEngine
+  public let fetcher: ImageFetcher
+  /// A name for the model, recorded in each result (the checkpoint folder's name).
+  public let modelName: String
+
+  public init(engine: TroLEngine, fetcher: ImageFetcher, modelName: String) {
+    self.engine = engine
+    self.fetcher = fetcher
+    self.modelName = modelName
+  }
+
+  /// One result per item, in order; a bad image fails only its own item.
+  public func run(_ items: [Item]) async -> [Result<AnswerResult, JobFailure>] {
+    var outcomes = [Result<AnswerResult, JobFailure>?](repeating: nil, count: items.count)
+    // Distinct sources are fetched once, concurrently (several questions often share an image).
+    let sources = Array(Set(items.map(\.image)))
+    var fetched: [String: Result<[UInt8], JobFailure>] = [:]
+    await withTaskGroup(of: (String, Result<[UInt8], JobFailure>).self) { group in
+      for source in sources {
+        group.addTask {
+          do {
+            return (source, .success(try await fetcher.fetch(source)))
+          } catch let error as ImageFetchError {
+            return (source, .failure(Self.failure(for: error)))
+          } catch {
+            return (source, .failure(JobFailure(.transient, "fetching \(source) failed: \(error)")))
+          }
+        }
+      }
+      for await (source, result) in group { fetched[source] = result }
+    }
+    var requests: [AnswerRequest] = []
+    var owners: [Int] = []
+    for (index, item) in items.enumerated() {
+      switch fetched[item.image] {
+      case .success(let bytes):
+        requests.append(
+          AnswerRequest(image: .encoded(bytes), question: item.question, options: item.options))
+        owners.append(index)
+      case .failure(let failure):
+        outcomes[index] = .failure(failure)
+      case nil:
+        outcomes[index] = .failure(JobFailure(.transient, "image \(item.image) was not fetched"))
+      }
+    }
+    if !requests.isEmpty {
+      let batchRequests = requests
+      let answers = await Self.onOwnThread { [engine] in engine.answer(requests: batchRequests) }
+      for (k, index) in owners.enumerated() {
+        outcomes[index] = answers[k].mapError { Self.failure(for: $0, image: items[index].image) }
+      }
+    }
+    return outcomes.map { $0 ?? .failure(JobFailure(.transient, "the engine returned no result")) }
+  }
+
+  /// Bad input is permanent (retrying cannot fix a corrupt image); network trouble is not.
+  static func failure(for error: ImageFetchError) -> JobFailure {
+    JobFailure(error.isRetryable ? .transient : .permanent, error.message)
+  }
+
+  /// Image problems are the job's input and permanent; engine trouble may pass (transient).
+  static func failure(for error: TroLError, image: String) -> JobFailure {
+    switch error.code {
+    case .invalidImage, .imageTooLarge, .unsupportedImageFormat:
+      return JobFailure(.permanent, "image \(image): \(error.message)")
+    case .invalidRequest:
+      return JobFailure(.invalidPayload, error.message)
+    default:
+      return JobFailure(.transient, "engine error: \(error.message)")
+    }
+  }
+
+  private static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+      let thread = Thread { continuation.resume(returning: body()) }
+      // Deep model code with large stack frames; 8 MiB like a main thread.
+      thread.stackSize = 8 << 20
+      thread.name = "trolley-engine"
+      thread.start()
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import JobQueue
+public import TroL
+
+/// `trol.caption`: image -> caption, with the payload's prompt or the worker's default one.
+public struct CaptionJob: JobKind {
+  /// As `trolley enqueue caption` writes it (docs/cli.md).
+  public struct Payload: Decodable, Sendable {
+    /// A local path, `file://` or `http(s)://` URL.
+    public var image: String
+    /// The caption instruction; the worker's `--caption-prompt` when absent or empty.
+    public var prompt: String?
+    public var id: String?
+    public var maxNewTokens: Int?
+
+    enum CodingKeys: String, CodingKey {
+      case image, prompt, id
+      case maxNewTokens = "max_new_tokens"
+    }
+  }
+
+  public struct Result: Encodable, Sendable {
+    public var caption: String
+    public var prompt: String
+    public var model: String
+    public var tokens: Int
+    public var finishReason: String
+    public var timings: AnswerTimings
+
+    enum CodingKeys: String, CodingKey {
+      case caption, prompt, model, tokens, timings
+      case finishReason = "finish_reason"
+    }
+  }
+
+  public static let name = "trol.caption"
+  public let settings: EngineJobSettings
+  public var maxBatchSize: Int { settings.batchSize }
+
+  public init(settings: EngineJobSettings) {
+    self.settings = settings
+  }
+
+  public func run(_ payload: Payload, context: JobContext) async throws -> Result {
+    try await run(batch: [(payload, context)])[0].get()
+  }
+
+  public func run(batch: [(payload: Payload, context: JobContext)]) async -> [Swift.Result<
+    Result, any Error
+  >] {
+    let prompts = batch.map { job -> String in
+      let prompt = job.payload.prompt?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+      return prompt.isEmpty ? settings.captionPrompt : prompt
+    }
+    let items = zip(batch, prompts).map { job, prompt in
+      EngineBatch.Item(
+        image: job.payload.image, question: prompt,
+        options: settings.options(maxNewTokens: job.payload.maxNewTokens, beams: nil))
+    }
+    let answers = await settings.batch.run(items)
+    return zip(answers, prompts).map { answer, prompt in
+      answer.map { answer in
+        Result(
+          caption: answer.answer, prompt: prompt, model: settings.batch.modelName,
+          tokens: answer.tokenIDs.count, finishReason: answer.finishReason, timings: answer.timings)
+      }.mapError { $0 }
+    }
+  }
+}

@@ -239,7 +239,7 @@ public final class LocalCluster: Sendable {
       unix_socket_directories = '\(layout.socketDirectory)'
       unix_socket_permissions = 0700
       port = \(layout.port)
-      max_connections = 100
+      max_connections = 300
 
       """
     let configFile = layout.dataDirectory + "/postgresql.conf"

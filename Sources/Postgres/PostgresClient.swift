@@ -143,6 +143,10 @@ public final class PostgresClient: Sendable {
       state.nextWaiterID += 1
       return state.nextWaiterID
     }
+    defer {
+      // A cancellation that arrived after this caller was served left its id behind.
+      _ = state.withLock { $0.cancelledWaiters.remove(id) }
+    }
     return try await withTaskCancellationHandler {
       try await withCheckedThrowingContinuation {
         (continuation: CheckedContinuation<Slot, any Error>) in
@@ -185,7 +189,6 @@ public final class PostgresClient: Sendable {
 
   private func release(_ slot: Slot) {
     let waiter = state.withLock { state -> Waiter? in
-      // The id was never needed for cancellation once served; keep the set small.
       if state.isShutdown { return nil }
       if !state.waiters.isEmpty { return state.waiters.removeFirst() }
       state.idle.append(slot)

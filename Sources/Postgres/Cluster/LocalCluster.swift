@@ -90,7 +90,10 @@ public final class LocalCluster: Sendable {
   @discardableResult
   public func stop() throws -> Bool {
     try withLock {
-      guard let layout = try loadLayout() else { return false }
+      guard let layout = try loadLayout(), FileManager.default.fileExists(atPath: layout.root)
+      else {
+        return false
+      }
       try layout.verifyOwnership()
       guard try serverPID(layout) != nil else { return false }
       let outcome = try runServerTool(
@@ -107,7 +110,7 @@ public final class LocalCluster: Sendable {
   /// - Throws: `PostgresError.Code.cluster` if `postgres.json` is unreadable or points at a
   ///   directory this home did not create.
   public func status() throws -> Status {
-    guard let layout = try loadLayout() else {
+    guard let layout = try loadLayout(), FileManager.default.fileExists(atPath: layout.root) else {
       return Status(
         exists: false, isRunning: false, pid: nil, dataDirectory: nil, socketDirectory: nil,
         url: nil, logFile: nil)
@@ -151,6 +154,11 @@ public final class LocalCluster: Sendable {
 
   private func loadOrCreateLayout() throws -> LocalClusterLayout {
     if let layout = try loadLayout() {
+      if !FileManager.default.fileExists(atPath: layout.root) {
+        // Recorded but gone (deleted by hand, or a fresh machine): nothing to protect, recreate it.
+        try initialize(layout)
+        return layout
+      }
       try layout.verifyOwnership()
       if !FileManager.default.fileExists(atPath: layout.dataDirectory + "/PG_VERSION") {
         try initialize(layout)

@@ -86,6 +86,8 @@ public struct ModelConfig: Sendable, Hashable {
       probe = try JSONDecoder().decode(Probe.self, from: data)
     } catch let error as DecodingError {
       throw TroLError(.invalidConfig, "\(source): \(error.summary)")
+    } catch {
+      throw TroLError(.invalidConfig, "\(source): not a JSON object (\(error))")
     }
     do {
       if probe.hasLLMConfig {
@@ -104,6 +106,10 @@ public struct ModelConfig: Sendable, Hashable {
       }
     } catch let error as DecodingError {
       throw TroLError(.invalidConfig, "\(source): \(error.summary)")
+    } catch let error as TroLError {
+      throw error
+    } catch {
+      throw TroLError(.invalidConfig, "\(source): \(error)")
     }
   }
 

@@ -25,6 +25,14 @@ public struct ModelDirectory: Sendable {
     else {
       throw TroLError(.io, "\(path) is not a folder: \(Self.advice)")
     }
+    if !FileManager.default.fileExists(atPath: Self.join(path, "model.safetensors")),
+      FileManager.default.fileExists(atPath: Self.join(path, "model.safetensors.index.json"))
+    {
+      throw TroLError(
+        .invalidCheckpoint,
+        "\(path) holds a sharded checkpoint (model.safetensors.index.json); the released TroL checkpoints are one model.safetensors file: \(Self.advice)"
+      )
+    }
     for name in ["config.json", "model.safetensors", "trol_gating.pt"] {
       try Self.require(name, in: path)
     }

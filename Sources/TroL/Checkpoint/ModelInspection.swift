@@ -105,6 +105,8 @@ public struct ModelInspection: Sendable, Hashable, Codable {
   public var totalParameters: Int
   public var storedBytes: Int
   public var memory: Memory
+  /// Disagreements between config.json and the weights (empty when consistent).
+  public var findings: [String]
 
   /// Inspects an opened model folder (reads the header and the gate, not the weights).
   ///
@@ -143,6 +145,7 @@ public struct ModelInspection: Sendable, Hashable, Codable {
     totalParameters = self.parts.reduce(0) { $0 + $1.parameters }
     storedBytes = self.parts.reduce(0) { $0 + $1.storedBytes }
     memory = Memory(parameters: totalParameters)
+    findings = Self.findings(model)
   }
 
   /// The human-readable report.
@@ -199,6 +202,12 @@ public struct ModelInspection: Sendable, Hashable, Codable {
     lines.append(
       "memory   f32 \(Self.bytes(memory.f32)) · 16-bit \(Self.bytes(memory.bits16)) · q8 \(Self.bytes(memory.q8)) · q4 \(Self.bytes(memory.q4)) (weights only; add activations and KV cache)"
     )
+    if findings.isEmpty {
+      lines.append("checks   config.json and model.safetensors agree (layer counts and key shapes)")
+    } else {
+      lines.append("checks   \(findings.count) problem(s): the engine will refuse this checkpoint")
+      lines += findings.map { "  - \($0)" }
+    }
     return lines.joined(separator: "\n") + "\n"
   }
 

@@ -39,7 +39,9 @@ public final class SafeTensorsWriter {
   private let specs: [TensorSpec]
   private let partialPath: String
   private var descriptor: Int32
-  private var buffer: [UInt8] = []
+  /// Output staged for the next `write(2)`: `pending` bytes of `buffer` are in use.
+  private let buffer: UnsafeMutableRawBufferPointer
+  private var pending = 0
   /// Index of the tensor being written and bytes of it written so far.
   private var current = 0
   private var written = 0
@@ -76,17 +78,18 @@ public final class SafeTensorsWriter {
     guard descriptor >= 0 else {
       throw TroLError(.io, "cannot create \(partialPath): \(String(cString: strerror(errno)))")
     }
-    buffer.reserveCapacity(Self.bufferSize)
+    buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 64)
     var header = Array(Self.header(tensors, metadata: metadata).utf8)
     // Pad with spaces so the data starts 8-byte aligned, as the reference writer does.
     header += [UInt8](repeating: UInt8(ascii: " "), count: (8 - (8 + header.count) % 8) % 8)
     var length = UInt64(header.count).littleEndian
-    withUnsafeBytes(of: &length) { buffer += $0 }
-    buffer += header
+    try withUnsafeBytes(of: &length) { try buffered($0) }
+    try header.withUnsafeBytes { try buffered($0) }
     try skipEmptyTensors()
   }
 
   deinit {
+    buffer.deallocate()
     if descriptor >= 0 { close(descriptor) }
     if !finished { unlink(partialPath) }
   }
@@ -138,27 +141,19 @@ public final class SafeTensorsWriter {
       )
     }
     guard let source = floats.baseAddress else { return }
-    try flushIfNeeded(adding: byteCount)
-    if byteCount > Self.bufferSize {
-      // Large chunks are converted in slices so the buffer stays bounded.
-      let step = Self.bufferSize / dtype.byteWidth
-      var start = 0
-      while start < floats.count {
-        let end = min(floats.count, start + step)
-        try append(floats: UnsafeBufferPointer(rebasing: floats[start..<end]))
-        start = end
-      }
-      return
-    }
-    let base = buffer.count
-    buffer.append(contentsOf: repeatElement(0, count: byteCount))
-    buffer.withUnsafeMutableBytes { out in
-      let destination = out.baseAddress! + base
+    // Convert straight into the output buffer, flushing whenever it fills.
+    var start = 0
+    while start < floats.count {
+      if Self.bufferSize - pending < dtype.byteWidth { try flush() }
+      let count = min(floats.count - start, (Self.bufferSize - pending) / dtype.byteWidth)
+      let destination = buffer.baseAddress! + pending
       switch dtype {
-      case .f32: destination.copyMemory(from: source, byteCount: byteCount)
-      case .f16: HalfConversion.narrowToF16(source, into: destination, count: floats.count)
-      case .bf16: HalfConversion.narrowToBF16(source, into: destination, count: floats.count)
+      case .f32: destination.copyMemory(from: source + start, byteCount: count * 4)
+      case .f16: HalfConversion.narrowToF16(source + start, into: destination, count: count)
+      case .bf16: HalfConversion.narrowToBF16(source + start, into: destination, count: count)
       }
+      pending += count * dtype.byteWidth
+      start += count
     }
     written += byteCount
     try advanceIfComplete()
@@ -253,22 +248,18 @@ public final class SafeTensorsWriter {
   }
 
   private func buffered(_ bytes: UnsafeRawBufferPointer) throws {
+    if pending + bytes.count > Self.bufferSize { try flush() }
     if bytes.count >= Self.bufferSize {
-      try flush()
       try writeAll(bytes)
-    } else {
-      try flushIfNeeded(adding: bytes.count)
-      buffer += bytes
+    } else if let source = bytes.baseAddress {
+      (buffer.baseAddress! + pending).copyMemory(from: source, byteCount: bytes.count)
+      pending += bytes.count
     }
   }
 
-  private func flushIfNeeded(adding count: Int) throws {
-    if buffer.count + count > Self.bufferSize { try flush() }
-  }
-
   private func flush() throws {
-    try buffer.withUnsafeBytes { try writeAll($0) }
-    buffer.removeAll(keepingCapacity: true)
+    try writeAll(UnsafeRawBufferPointer(rebasing: buffer[..<pending]))
+    pending = 0
   }
 
   private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {

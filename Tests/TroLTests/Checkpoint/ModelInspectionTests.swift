@@ -42,6 +42,7 @@ import TroL
     #expect(parts[.decoder]?.dtypes == ["F16": 22])
     #expect(inspection.gate.entriesIdentical)
     #expect(inspection.text.contains("PLoRA adapters"))
+    #expect(inspection.findings.isEmpty, "\(inspection.findings)")
   }
 
   @Test func phi3JSONReport() throws {
@@ -51,6 +52,7 @@ import TroL
     let json = try #require(
       try JSONSerialization.jsonObject(with: Data(inspection.json.utf8)) as? [String: Any])
     #expect(json["family"] as? String == "phi3")
+    #expect(inspection.findings.isEmpty, "\(inspection.findings)")
     #expect(json["totalParameters"] as? Int == inspection.totalParameters)
     let memory = try #require(json["memory"] as? [String: Int])
     #expect(Set(memory.keys) == ["f32", "16bit", "q8", "q4"])
@@ -73,5 +75,33 @@ import TroL
     #expect(model.tokenizerJSONPath == nil)
     #expect(model.sentencePieceModelPath == folder + "/tokenizer.model")
     #expect(try model.gate().hiddenSize == 64)
+  }
+
+  /// A config that disagrees with the weights is reported key by key.
+  @Test func findingsListDisagreements() throws {
+    let folder = try CheckpointFixtures.scratchFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let source = CheckpointFixtures.model("phi3")
+    for name in ["model.safetensors", "trol_gating.pt", "tokenizer.json"] {
+      try FileManager.default.copyItem(atPath: "\(source)/\(name)", toPath: "\(folder)/\(name)")
+    }
+    var json = try CheckpointFixtures.json("\(source)/config.json")
+    var llm = try #require(json["llm_config"] as? [String: Any])
+    llm["intermediate_size"] = 192
+    llm["vocab_size"] = 500
+    json["llm_config"] = llm
+    var vision = try #require(json["vision_config"] as? [String: Any])
+    vision["num_hidden_layers"] = 3
+    json["vision_config"] = vision
+    try JSONSerialization.data(withJSONObject: json).write(
+      to: URL(fileURLWithPath: folder + "/config.json"))
+    let inspection = try ModelInspection(ModelDirectory(path: folder))
+    let text = inspection.findings.joined(separator: "\n")
+    #expect(
+      text.contains("gate_up_proj.weight has shape [320, 96], config.json implies [384, 96]"),
+      "\(text)")
+    #expect(text.contains("embed_tokens.weight has shape [512, 96], config.json implies [500, 96]"))
+    #expect(text.contains("2 vision layers"))
+    #expect(inspection.text.contains("problem(s)"))
   }
 }

@@ -7,6 +7,9 @@ struct Trolley: AsyncParsableCommand {
     abstract:
       "Run the TroL vision-language model over image collections, with PostgreSQL as the queue.",
     version: "0.1.0",
-    subcommands: [Config.self, Migrate.self, DB.self, Bench.self, Tokenize.self, Ask.self, Model.self]
+    subcommands: [
+      Config.self, Migrate.self, DB.self, Bench.self, Tokenize.self, Ask.self, Model.self,
+      Images.self,
+    ]
   )
 }

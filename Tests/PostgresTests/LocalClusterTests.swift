@@ -14,7 +14,7 @@ import Testing
     let home = URL(fileURLWithPath: "/tmp/trolley-cluster-test-\(UUID().uuidString.prefix(8))")
     try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
     chmod(home.path, 0o755)
-    let cluster = LocalCluster(home: home)
+    let cluster = LocalCluster(home: home, durable: false)
     defer {
       let data = (try? cluster.status())?.dataDirectory
       _ = try? cluster.stop()

@@ -40,7 +40,7 @@ import Testing
   @Test func embeddedDatabaseLifecycleAndRecoveryAfterKill() async throws {
     let home = "/tmp/trolley-e2e-home-\(UUID().uuidString.prefix(8))"
     try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
-    let environment = ["TROLLEY_HOME": home]
+    let environment = ["TROLLEY_HOME": home, "TROLLEY_DB_FSYNC": "off"]
     func trolley(_ arguments: String...) async throws -> TrolleyCommand.Result {
       try await TrolleyCommand.run(arguments, environment: environment)
     }

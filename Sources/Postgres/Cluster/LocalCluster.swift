@@ -36,8 +36,21 @@ public final class LocalCluster: Sendable {
   /// The port number, which on a Unix-socket-only server just names the socket file.
   static let port = 5432
 
+  /// Whether a newly created cluster syncs to disk. False (from `TROLLEY_DB_FSYNC=off`, or the
+  /// initializer) is for throw-away clusters such as the test server: `initdb --no-sync` and
+  /// `fsync = off`, so a power loss can corrupt it. Commits stay synchronous, so a crash of the
+  /// server alone (even `kill -9`) loses nothing that was committed.
+  public let isDurable: Bool
+
   /// Creates a handle; nothing is read or created until a method is called.
-  public init(home: URL) { self.home = home }
+  /// - Parameters:
+  ///   - home: Trolley's data folder.
+  ///   - durable: whether a cluster created by this handle syncs to disk; nil reads
+  ///     `TROLLEY_DB_FSYNC` (`off` means no, anything else yes). Ignored for existing clusters.
+  public init(home: URL, durable: Bool? = nil) {
+    self.home = home
+    self.isDurable = durable ?? (ProcessInfo.processInfo.environment["TROLLEY_DB_FSYNC"] != "off")
+  }
 
   /// `$TROLLEY_HOME`, else `~/.local/share/trolley`.
   public static func defaultHome(
@@ -236,7 +249,7 @@ public final class LocalCluster: Sendable {
         "-D", layout.dataDirectory, "-U", layout.superuser, "--auth=trust", "--encoding=UTF8",
         "--locale=C",
         "--no-instructions",
-      ])
+      ] + (isDurable ? [] : ["--no-sync"]))
     guard outcome.status == 0 else {
       throw PostgresError(.cluster, "initdb failed: \(outcome.output.trimmingWhitespace())")
     }
@@ -248,7 +261,7 @@ public final class LocalCluster: Sendable {
       unix_socket_permissions = 0700
       port = \(layout.port)
       max_connections = 300
-
+      \(isDurable ? "" : "fsync = off\nfull_page_writes = off\n")
       """
     let configFile = layout.dataDirectory + "/postgresql.conf"
     guard let handle = FileHandle(forWritingAtPath: configFile) else {
@@ -303,9 +316,10 @@ public final class LocalCluster: Sendable {
       try? FileManager.default.removeItem(atPath: pidFile)
     }
     let binaries = try layout.binaries()
+    Self.waitForOrphanedChildren(pidFile: pidFile)
     var lastOutput = ""
-    // After a kill -9, the old server's children may hold its shared memory for a moment;
-    // the server refuses to start until they are gone, so retry briefly.
+    // Should the old children still hold the shared memory, the server refuses to start until
+    // they are gone, so retry briefly.
     for attempt in 0..<10 {
       let outcome = try runServerTool(
         layout, binaries.pgCtl.path,
@@ -317,6 +331,25 @@ public final class LocalCluster: Sendable {
     }
     throw PostgresError(
       .cluster, "The embedded PostgreSQL did not start: \(lastOutput). See \(layout.logFile)")
+  }
+
+  /// After a kill -9 of the postmaster, its children (checkpointer, backends) notice and exit
+  /// within moments, but until they do they keep the old shared memory segment attached and a
+  /// new server refuses to start. The pid file's last line names that segment: wait (at most
+  /// 15 s) until nothing is attached to it.
+  static func waitForOrphanedChildren(pidFile: String) {
+    guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8) else { return }
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    guard lines.count >= 7, let pid = Int32(String(lines[0]).trimmingWhitespace()),
+      !isPostgresProcess(pid),
+      let segment = lines[6].split(separator: " ").last.flatMap({ Int32(String($0)) })
+    else { return }
+    let deadline = ContinuousClock.now + .seconds(15)
+    while ContinuousClock.now < deadline {
+      var status = shmid_ds()
+      guard shmctl(segment, IPC_STAT, &status) == 0, status.shm_nattch > 0 else { return }
+      usleep(20_000)
+    }
   }
 
   private func isAccepting(_ layout: LocalClusterLayout) throws -> Bool {

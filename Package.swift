@@ -86,7 +86,7 @@ let package = Package(
       path: "Workers",
       swiftSettings: strict),
     // The operator CLI's library: configuration, manifests, terminal rendering, export formats.
-    .target(name: "TrolleyCLIKit", swiftSettings: strict),
+    .target(name: "TrolleyCLIKit", dependencies: ["JobQueue", "Postgres"], swiftSettings: strict),
     // The operator CLI: one file per subcommand, no SQL and no model code.
     .executableTarget(
       name: "trolley",
@@ -117,7 +117,10 @@ let package = Package(
     .testTarget(name: "TrolleyCLIKitTests", dependencies: ["TrolleyCLIKit"], swiftSettings: strict),
     // End-to-end tests drive the real `trolley` binary against the real database.
     .testTarget(
-      name: "TrolleyEndToEndTests", dependencies: ["trolley", "Postgres", "Migrations", "PostgresTesting"],
+      name: "TrolleyEndToEndTests",
+      dependencies: [
+        "trolley", "Postgres", "Migrations", "PostgresTesting", "JobQueue", "TrolleyCLIKit",
+      ],
       swiftSettings: strict),
   ]
 )

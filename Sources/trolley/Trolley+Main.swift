@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import JobQueue
+import Postgres
 import TrolleyCLIKit
 
 extension Trolley {
@@ -18,6 +20,17 @@ extension Trolley {
     } catch let error as CLIError {
       FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
       Foundation.exit(error.code == .invalidArgument ? 2 : 1)
+    } catch let error as PostgresError where error.sqlState == "42P01" || error.sqlState == "42704"
+    {
+      // undefined_table / undefined_object: the database exists but has no Trolley schema yet.
+      FileHandle.standardError.write(
+        Data(
+          ("error: the database has no Trolley tables yet (\(error.serverMessage ?? "undefined table")). "
+            + "Create them with: trolley migrate\n").utf8))
+      Foundation.exit(1)
+    } catch let error as JobQueueError where error.code == .invalidRequest {
+      FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+      Foundation.exit(2)
     } catch {
       let code = exitCode(for: error)
       if code == .success {

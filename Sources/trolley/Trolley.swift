@@ -8,8 +8,9 @@ struct Trolley: AsyncParsableCommand {
       "Run the TroL vision-language model over image collections, with PostgreSQL as the queue.",
     version: "0.1.0",
     subcommands: [
-      Config.self, Migrate.self, DB.self, Bench.self, Tokenize.self, Ask.self, Model.self,
-      Images.self,
+      Enqueue.self, Batches.self, Batch.self, Top.self, Jobs.self, Export.self, Queues.self,
+      Prune.self, Config.self, Migrate.self, DB.self, Bench.self, Tokenize.self, Ask.self,
+      Model.self, Images.self,
     ]
   )
 }

@@ -48,8 +48,8 @@ struct RenderTests {
     let snapshot = TopSnapshot(
       time: 1_800_000_000,
       queues: [
-        .init(name: "default", paused: false, available: 120, running: 4, waiting: 2, dead: 1),
-        .init(name: "slow", paused: true, available: 3, running: 0, waiting: 0, dead: 0),
+        .init(name: "default", paused: false, available: 120, running: 4, waiting: 2),
+        .init(name: "slow", paused: true, available: 3, running: 0, waiting: 0),
       ],
       batches: (1...15).map {
         batch(String($0), done: Int64($0 * 9), running: 1, available: 80, dead: 0)
@@ -57,7 +57,7 @@ struct RenderTests {
       workers: [
         .init(
           host: "gpu-box-1", pid: 4242, currentJobs: 2, capacity: 4, heartbeatAgeSeconds: 1.2,
-          jobsPerMinute: 14.5, stale: false)
+          stale: false)
       ],
       failures: [.init(jobID: 77, kind: "trol.answer", ageSeconds: 30, error: "boom\nwith newline")]
     )

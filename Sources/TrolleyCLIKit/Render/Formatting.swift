@@ -74,3 +74,23 @@ public enum Formatting {
       })
   }
 }
+
+extension Formatting {
+  /// Unix seconds as ISO 8601 in UTC ("2026-11-22T17:10:05Z"), for JSON output.
+  public static func isoTimestamp(_ unixSeconds: Double) -> String {
+    let text = timestamp(unixSeconds)  // "2026-11-22 17:10:05 UTC"
+    return String(text.prefix(10)) + "T" + String(text.dropFirst(11).prefix(8)) + "Z"
+  }
+
+  /// A finite number as JSON number text with at most three decimals ("12.5", "3").
+  public static func jsonNumber(_ value: Double) -> String {
+    guard value.isFinite else { return "0" }
+    let thousandths = Int64((value * 1000).rounded())
+    let whole = thousandths / 1000
+    var fraction = String((thousandths % 1000).magnitude)
+    if fraction == "0" { return (thousandths < 0 && whole == 0 ? "-" : "") + String(whole) }
+    fraction = String(repeating: "0", count: 3 - fraction.count) + fraction
+    while fraction.hasSuffix("0") { fraction.removeLast() }
+    return (thousandths < 0 && whole == 0 ? "-" : "") + "\(whole).\(fraction)"
+  }
+}

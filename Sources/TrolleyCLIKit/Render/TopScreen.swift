@@ -66,6 +66,12 @@ public enum TopScreen {
     return out
   }
 
+  /// The table's header row as the section title: the name moved left over the rows' indent,
+  /// so the other column titles stay above their columns.
+  private static func headerTitle(_ header: String, name: String) -> String {
+    name + "  " + String(header.dropFirst(2 + name.count))
+  }
+
   private struct Section {
     var title: String
     var rows: [String]
@@ -75,18 +81,17 @@ public enum TopScreen {
     var table = Table(columns: [
       Table.Column("Queues", flexible: true), Table.Column("STATE"),
       Table.Column("AVAILABLE", alignRight: true), Table.Column("RUNNING", alignRight: true),
-      Table.Column("WAITING", alignRight: true), Table.Column("DEAD", alignRight: true),
+      Table.Column("WAITING", alignRight: true),
     ])
     for queue in snapshot.queues {
       table.append([
         queue.name, queue.paused ? "paused" : "active", Formatting.count(queue.available),
         Formatting.count(queue.running), Formatting.count(queue.waiting),
-        Formatting.count(queue.dead),
       ])
     }
     let lines = table.render(width: width - 2).map { "  " + $0 }
     if snapshot.queues.isEmpty { return Section(title: "Queues", rows: ["  no queues yet"]) }
-    return Section(title: String(lines[0].dropFirst(2)), rows: Array(lines.dropFirst()))
+    return Section(title: headerTitle(lines[0], name: "Queues"), rows: Array(lines.dropFirst()))
   }
 
   private static func batchSection(_ snapshot: TopSnapshot, width: Int) -> Section {
@@ -123,17 +128,17 @@ public enum TopScreen {
     var table = Table(columns: [
       Table.Column("Workers", flexible: true), Table.Column("PID", alignRight: true),
       Table.Column("JOBS", alignRight: true), Table.Column("BEAT", alignRight: true),
-      Table.Column("/MIN", alignRight: true), Table.Column("STATUS"),
+      Table.Column("STATUS"),
     ])
     for worker in snapshot.workers {
       table.append([
         worker.host, String(worker.pid), "\(worker.currentJobs)/\(worker.capacity)",
-        Formatting.duration(worker.heartbeatAgeSeconds), Formatting.rate(worker.jobsPerMinute),
+        Formatting.duration(worker.heartbeatAgeSeconds),
         worker.stale ? "stale" : "ok",
       ])
     }
     let lines = table.render(width: width - 2).map { "  " + $0 }
-    return Section(title: String(lines[0].dropFirst(2)), rows: Array(lines.dropFirst()))
+    return Section(title: headerTitle(lines[0], name: "Workers"), rows: Array(lines.dropFirst()))
   }
 
   private static func failureSection(_ snapshot: TopSnapshot, width: Int) -> Section {

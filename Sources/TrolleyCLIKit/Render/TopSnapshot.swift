@@ -6,18 +6,14 @@ public struct TopSnapshot: Sendable, Equatable {
     public var paused: Bool
     public var available: Int64
     public var running: Int64
-    /// Scheduled and retrying jobs (waiting for their time).
+    /// Scheduled, retrying and dependency-waiting jobs (not claimable yet).
     public var waiting: Int64
-    public var dead: Int64
-    public init(
-      name: String, paused: Bool, available: Int64, running: Int64, waiting: Int64, dead: Int64
-    ) {
+    public init(name: String, paused: Bool, available: Int64, running: Int64, waiting: Int64) {
       self.name = name
       self.paused = paused
       self.available = available
       self.running = running
       self.waiting = waiting
-      self.dead = dead
     }
   }
 
@@ -28,18 +24,16 @@ public struct TopSnapshot: Sendable, Equatable {
     public var currentJobs: Int64
     public var capacity: Int64
     public var heartbeatAgeSeconds: Double
-    public var jobsPerMinute: Double
     public var stale: Bool
     public init(
       host: String, pid: Int64, currentJobs: Int64, capacity: Int64, heartbeatAgeSeconds: Double,
-      jobsPerMinute: Double, stale: Bool
+      stale: Bool
     ) {
       self.host = host
       self.pid = pid
       self.currentJobs = currentJobs
       self.capacity = capacity
       self.heartbeatAgeSeconds = heartbeatAgeSeconds
-      self.jobsPerMinute = jobsPerMinute
       self.stale = stale
     }
   }

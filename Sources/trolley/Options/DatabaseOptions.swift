@@ -17,11 +17,13 @@ struct DatabaseOptions: ParsableArguments {
   var databaseURL: String?
 
   /// The database to use; starts the embedded cluster when nothing else is configured.
-  func resolve() throws -> PostgresConfiguration {
+  /// - Parameter configFile: the `--config` file, if the command has that option.
+  func resolve(configFile: String? = nil) throws -> PostgresConfiguration {
     let environment = ProcessInfo.processInfo.environment
     var flags: [ConfigurationKey: (flag: String, value: String)] = [:]
     if let databaseURL { flags[.databaseURL] = ("--database-url", databaseURL) }
-    let configuration = try Configuration.resolve(flags: flags, environment: environment)
+    let configuration = try Configuration.resolve(
+      flags: flags, environment: environment, configFile: configFile)
     if let url = configuration.settings.first(where: { $0.key == .databaseURL })?.value,
       !url.isEmpty
     {

@@ -1,0 +1,171 @@
+public import JobQueue
+import Postgres
+
+/// What `trolley enqueue answer|caption` was asked to do.
+public struct EnqueueRequest: Sendable {
+  public var source: ManifestSource
+  public var kind: ImageJobKind
+  /// The question (answer) or prompt (caption) for rows without their own.
+  public var defaultText: String?
+  /// The batch to add to (created if new); nil: a name derived from the kind and the source.
+  public var batchName: String?
+  public var queue: String
+  public var priority: Int16
+  public var maxAttempts: Int32
+  /// Reject the whole manifest if any row is bad.
+  public var strict: Bool
+  /// Report rows whose local image file is missing or unreadable.
+  public var checksFiles: Bool
+
+  public init(
+    source: ManifestSource, kind: ImageJobKind, defaultText: String?, batchName: String?,
+    queue: String, priority: Int16, maxAttempts: Int32, strict: Bool, checksFiles: Bool
+  ) {
+    self.source = source
+    self.kind = kind
+    self.defaultText = defaultText
+    self.batchName = batchName
+    self.queue = queue
+    self.priority = priority
+    self.maxAttempts = maxAttempts
+    self.strict = strict
+    self.checksFiles = checksFiles
+  }
+
+  /// The batch name used when none is given: stable for the same kind and source, so a re-run
+  /// lands in the same batch.
+  public var effectiveBatchName: String {
+    if let batchName { return batchName }
+    let path: String
+    switch source {
+    case .folder(let value), .glob(let value), .jsonl(let value), .csv(let value): path = value
+    }
+    let absolute = ImagePath.resolve(path, relativeTo: ImagePath.currentDirectory())
+    let name = "\(kind.shortName) \(absolute)"
+    return name.count <= 200
+      ? name : String(name.prefix(150)) + " " + String(SHA256.hex(name).prefix(16))
+  }
+}
+
+/// What an enqueue did.
+public struct EnqueueReport: Sendable, Equatable {
+  /// How many bad rows are listed in `issues`; the rest are only counted.
+  public static let listedIssues = 20
+
+  public var batchID: Int64
+  public var batchName: String
+  public var added: Int
+  public var skipped: Int
+  public var badRows: Int
+  /// The first `listedIssues` bad rows.
+  public var issues: [ManifestIssue]
+}
+
+/// Collects bad rows: all are counted, the first few are kept for the report.
+final class IssueLog {
+  private(set) var count = 0
+  private(set) var first: [ManifestIssue] = []
+
+  func record(_ issue: ManifestIssue) {
+    count += 1
+    if first.count < EnqueueReport.listedIssues { first.append(issue) }
+  }
+}
+
+/// The rows of a manifest as queue rows, read lazily: bad rows are logged and skipped, and a read
+/// error ends the sequence and is kept for the caller to throw (a Sequence cannot throw).
+struct PlannedRows: Sequence, IteratorProtocol {
+  let reader: any ManifestReader
+  let planner: JobPlanner
+  let request: EnqueueRequest
+  let issues: IssueLog
+  let failure: FailureBox
+
+  final class FailureBox {
+    var error: CLIError?
+  }
+
+  mutating func next() -> JobInsertRow? {
+    guard failure.error == nil else { return nil }
+    do {
+      while let entry = try reader.next() {
+        switch entry {
+        case .issue(let issue):
+          issues.record(issue)
+        case .row(let row):
+          switch planner.plan(row) {
+          case .failure(let issue):
+            issues.record(issue)
+          case .success(let job):
+            return JobInsertRow(
+              queue: request.queue, kind: request.kind.rawValue,
+              payload: PostgresJSONB(text: job.payload), priority: request.priority,
+              maxAttempts: request.maxAttempts, uniqueKey: job.uniqueKey)
+          }
+        }
+      }
+    } catch {
+      failure.error = error
+    }
+    return nil
+  }
+}
+
+/// Streams a folder or manifest into the queue through one COPY, in constant memory.
+public enum EnqueueOperation {
+  /// Reads the whole source without touching the database and returns its bad rows (for
+  /// `--strict`, which must refuse a manifest before enqueueing any of it).
+  /// - Throws: `CLIError` if the source cannot be read.
+  public static func validate(_ request: EnqueueRequest) throws(CLIError) -> (
+    rows: Int, issues: IssueList
+  ) {
+    let reader = try request.source.open()
+    let planner = JobPlanner(
+      kind: request.kind, defaultText: request.defaultText, checksFiles: request.checksFiles)
+    let log = IssueLog()
+    var rows = 0
+    while let entry = try reader.next() {
+      switch entry {
+      case .issue(let issue): log.record(issue)
+      case .row(let row):
+        switch planner.plan(row) {
+        case .failure(let issue): log.record(issue)
+        case .success: rows += 1
+        }
+      }
+    }
+    return (rows, IssueList(count: log.count, first: log.first))
+  }
+
+  /// Enqueues every good row of the source into its batch, in one transaction: a read error
+  /// part-way adds nothing.
+  /// - Throws: `CLIError` (unreadable source), `JobQueueError`, `PostgresError`.
+  public static func run(_ request: EnqueueRequest, store: JobStore) async throws -> EnqueueReport {
+    try await store.client.withConnection { connection in
+      let reader = try request.source.open()
+      let planner = JobPlanner(
+        kind: request.kind, defaultText: request.defaultText, checksFiles: request.checksFiles)
+      let issues = IssueLog()
+      let failure = PlannedRows.FailureBox()
+      let rows = PlannedRows(
+        reader: reader, planner: planner, request: request, issues: issues, failure: failure)
+      let (batch, result) = try connection.withTransaction { connection in
+        let batch = try store.batchCreate(
+          BatchCreateParams(name: request.effectiveBatchName), on: connection)
+        let result = try store.jobInsertMany(
+          JobInsertManyParams(batchID: batch.id), rows: rows, on: connection)
+        if let error = failure.error { throw error }
+        return (batch, result)
+      }
+      return EnqueueReport(
+        batchID: batch.id, batchName: batch.name, added: result.added, skipped: result.skipped,
+        badRows: issues.count, issues: issues.first)
+    }
+  }
+}
+
+/// Bad rows found by a validation pass: how many, and the first few.
+public struct IssueList: Sendable, Equatable {
+  public var count: Int
+  public var first: [ManifestIssue]
+}

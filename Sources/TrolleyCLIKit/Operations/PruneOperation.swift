@@ -1,0 +1,79 @@
+public import JobQueue
+import Postgres
+
+/// What `trolley prune` deleted.
+public struct PruneReport: Sendable, Equatable {
+  /// Jobs deleted, by state, in `JobState.allCases` order.
+  public var deleted: [(state: JobState, count: Int)]
+  public var workers: Int
+
+  public static func == (lhs: PruneReport, rhs: PruneReport) -> Bool {
+    lhs.workers == rhs.workers && lhs.deleted.map(\.state) == rhs.deleted.map(\.state)
+      && lhs.deleted.map(\.count) == rhs.deleted.map(\.count)
+  }
+}
+
+/// Deletes finished jobs older than an age, a thousand at a time.
+public enum PruneOperation {
+  static let finished: [JobState] = [.succeeded, .dead, .cancelled]
+
+  /// Parses `--state`: finished states only.
+  /// - Throws: `CLIError.invalidArgument` for unknown or unfinished states.
+  public static func states(_ text: String) throws(CLIError) -> [JobState] {
+    guard let states = try JobFilter.states(text) else { return finished }
+    for state in states where !finished.contains(state) {
+      throw CLIError(
+        .invalidArgument,
+        "--state \(state.rawValue): only finished jobs are pruned. Use succeeded, dead, cancelled or all."
+      )
+    }
+    return states
+  }
+
+  /// Deletes, state by state, until nothing older is left.
+  public static func run(olderThan seconds: Double, states: [JobState], store: JobStore)
+    async throws
+    -> PruneReport
+  {
+    let age = Duration.milliseconds(Int64((seconds * 1000).rounded()))
+    var report = PruneReport(deleted: [], workers: 0)
+    for state in states {
+      var total = 0
+      while true {
+        let deleted = try await store.jobDeleteFinished(
+          JobDeleteFinishedParams(state: state, olderThan: age, limit: 1000))
+        total += deleted
+        if deleted < 1000 { break }
+      }
+      report.deleted.append((state, total))
+    }
+    report.workers = try await store.client.withConnection { connection in
+      try store.workerDeleteStopped(olderThan: age, on: connection)
+    }
+    return report
+  }
+
+  /// "Deleted 1,200 finished jobs older than 7d: succeeded 1,100, dead 100."
+  public static func text(_ report: PruneReport, olderThan: String) -> String {
+    let total = report.deleted.reduce(0) { $0 + $1.count }
+    let parts = report.deleted.map { "\($0.state.rawValue) \(Formatting.count(Int64($0.count)))" }
+    var line =
+      "Deleted \(Formatting.count(Int64(total))) finished job\(total == 1 ? "" : "s") older than \(olderThan)"
+    line += parts.isEmpty ? "." : ": " + parts.joined(separator: ", ") + "."
+    if report.workers > 0 {
+      line += " Removed \(report.workers) stopped worker record\(report.workers == 1 ? "" : "s")."
+    }
+    return line + "\n"
+  }
+
+  /// The report as JSON.
+  public static func json(_ report: PruneReport) -> JSONValue {
+    .object([
+      .init(
+        "deleted",
+        .object(report.deleted.map { .init($0.state.rawValue, .number(String($0.count))) })),
+      .init("total", .number(String(report.deleted.reduce(0) { $0 + $1.count }))),
+      .init("workers", .number(String(report.workers))),
+    ])
+  }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import TrolleyCLIKit
+
+/// `trolley batch show`: one batch's exact counts, throughput, ETA and most common errors.
+struct BatchShow: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "show",
+    abstract: "Show a batch: counts by state, throughput over recent minutes, ETA, top errors.",
+    discussion: """
+      On a terminal: a progress bar and a sparkline of the last minutes; otherwise one \
+      "key: value" per line. --json prints an object with a "counts" object keyed by state.
+
+      Examples:
+        trolley batch show 3
+        trolley batch show "answer /data/photos" --json
+      """)
+
+  @Argument(help: ArgumentHelp("The batch's id or name.", valueName: "batch"))
+  var batch: String
+
+  @Flag(help: "Print JSON.")
+  var json = false
+
+  @OptionGroup var config: ConfigOptions
+
+  @OptionGroup var database: DatabaseOptions
+
+  func run() async throws {
+    let context = try OperatorContext(config: config, database: database)
+    let store = try context.store()
+    let record = try await BatchOverview.resolve(batch, store: store)
+    let summary = try await BatchOverview.summary(of: record, store: store)
+    if json {
+      printJSON(summary.json)
+    } else {
+      print(
+        BatchReport.detail(summary, width: context.width, terminal: context.richOutput),
+        terminator: "")
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import TrolleyCLIKit
+
+/// `trolley jobs cancel`: unfinished jobs to cancelled, by id or by filter.
+struct JobsCancel: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "cancel",
+    abstract:
+      "Cancel unfinished jobs by id or by filter (running jobs stop at their next heartbeat).",
+    discussion: """
+      Without ids, at least one filter is required; --all cancels every unfinished job.
+
+      Examples:
+        trolley jobs cancel 1234
+        trolley jobs cancel --batch 3 --kind trol.caption
+        trolley jobs cancel --queue default --state available --json
+      """)
+
+  @Argument(help: ArgumentHelp("Job ids to cancel.", valueName: "id"))
+  var ids: [Int64] = []
+
+  @OptionGroup var filters: JobFilterOptions
+
+  @Option(help: ArgumentHelp("Why, recorded on each job.", valueName: "text"))
+  var reason: String?
+
+  @Flag(help: "Cancel every unfinished job (when no filter is given).")
+  var all = false
+
+  @Flag(help: "Print JSON.")
+  var json = false
+
+  @OptionGroup var config: ConfigOptions
+
+  @OptionGroup var database: DatabaseOptions
+
+  func run() async throws {
+    let filter = try filters.filter()
+    guard !ids.isEmpty || !filter.isEmpty || all else {
+      throw CLIError(
+        .invalidArgument,
+        "say which jobs to cancel: give job ids, a filter such as --batch 3 or --kind trol.answer, "
+          + "or --all for every unfinished job.")
+    }
+    let context = try OperatorContext(config: config, database: database)
+    let report = try await JobOperations.cancel(
+      filter, ids: ids, reason: reason, store: try context.store())
+    if json {
+      printJSON(
+        .object([
+          .init("matched", .number(String(report.matched))),
+          .init("cancelled", .number(String(report.changed))),
+          .init("stop_requested", .number(String(report.requested))),
+        ]))
+    } else {
+      var line =
+        "Cancelled \(Formatting.count(Int64(report.changed))) job\(report.changed == 1 ? "" : "s")"
+      if report.requested > 0 {
+        line +=
+          "; asked \(report.requested) running job\(report.requested == 1 ? "" : "s") to stop (they end at their next heartbeat)"
+      }
+      print(line + ".")
+    }
+  }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import TrolleyCLIKit
+
+/// `trolley jobs retry`: dead jobs back to available, by id or by filter.
+struct JobsRetry: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "retry",
+    abstract: "Retry dead jobs by id or by filter (their error and crash budgets start afresh).",
+    discussion: """
+      Without ids, at least one filter is required; --all retries every dead job.
+
+      Examples:
+        trolley jobs retry 1234 1235
+        trolley jobs retry --batch 3 --error "connection reset"
+        trolley jobs retry --all --json
+      """)
+
+  @Argument(help: ArgumentHelp("Job ids to retry.", valueName: "id"))
+  var ids: [Int64] = []
+
+  @OptionGroup var filters: JobFilterOptions
+
+  @Flag(help: "Retry every dead job (when no filter is given).")
+  var all = false
+
+  @Flag(help: "Print JSON.")
+  var json = false
+
+  @OptionGroup var config: ConfigOptions
+
+  @OptionGroup var database: DatabaseOptions
+
+  func run() async throws {
+    let filter = try filters.filter()
+    guard !ids.isEmpty || !filter.isEmpty || all else {
+      throw CLIError(
+        .invalidArgument,
+        "say which jobs to retry: give job ids, a filter such as --batch 3 or --error \"timeout\", "
+          + "or --all for every dead job.")
+    }
+    let context = try OperatorContext(config: config, database: database)
+    let store = try context.store()
+    var report = try await JobOperations.retry(filter, ids: ids, store: store)
+    if !ids.isEmpty { report.matched = max(report.matched, report.changed) }
+    if json {
+      printJSON(
+        .object([
+          .init("matched", .number(String(report.matched))),
+          .init("retried", .number(String(report.changed))),
+        ]))
+    } else {
+      print(
+        "Retried \(Formatting.count(Int64(report.changed))) dead job\(report.changed == 1 ? "" : "s")."
+      )
+    }
+  }
+}

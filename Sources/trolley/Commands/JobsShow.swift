@@ -1,0 +1,41 @@
+import ArgumentParser
+import JobQueue
+import TrolleyCLIKit
+
+/// `trolley jobs show`: everything about one job.
+struct JobsShow: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "show",
+    abstract: "Show one job: state, attempts, payload, result, error and crash evidence.",
+    discussion: """
+      Examples:
+        trolley jobs show 1234
+        trolley jobs show 1234 --json
+      """)
+
+  @Argument(help: ArgumentHelp("The job's id.", valueName: "id"))
+  var id: Int64
+
+  @Flag(help: "Print JSON.")
+  var json = false
+
+  @OptionGroup var config: ConfigOptions
+
+  @OptionGroup var database: DatabaseOptions
+
+  func run() async throws {
+    let context = try OperatorContext(config: config, database: database)
+    let store = try context.store()
+    guard let job = try await store.jobGet(id: id) else {
+      throw CLIError(
+        .notFound,
+        "no job has the id \(id) (it may have been pruned). Find jobs with: trolley jobs list")
+    }
+    let crashes = try await store.jobCrashes(jobID: id)
+    if json {
+      printJSON(JobRendering.json(job, crashes: crashes))
+    } else {
+      print(JobRendering.detail(job, crashes: crashes), terminator: "")
+    }
+  }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import TrolleyCLIKit
+
+/// `trolley queues pause`: workers stop claiming from a queue.
+struct QueuesPause: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "pause",
+    abstract: "Pause a queue: workers claim no new jobs from it; running jobs finish.",
+    discussion: """
+      Example:
+        trolley queues pause default
+      """)
+
+  @Argument(help: ArgumentHelp("The queue's name.", valueName: "name"))
+  var name: String
+
+  @Flag(help: "Print JSON.")
+  var json = false
+
+  @OptionGroup var config: ConfigOptions
+
+  @OptionGroup var database: DatabaseOptions
+
+  func run() async throws {
+    let context = try OperatorContext(config: config, database: database)
+    try await QueueOperations.pause(name, store: try context.store())
+    if json {
+      printJSON(.object([.init("queue", .string(name)), .init("paused", .bool(true))]))
+    } else {
+      print("Paused queue \(name). Resume it with: trolley queues resume \(name)")
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import ArgumentParser
+import TrolleyCLIKit
+
+/// Options shared by `enqueue answer` and `enqueue caption`.
+struct ImageEnqueueOptions: ParsableArguments {
+  @Option(
+    help: ArgumentHelp(
+      "A folder of images (walked recursively for .jpg, .jpeg, .png), a quoted glob such as "
+        + "'photos/**/*.jpg', or a .jsonl or .csv manifest.",
+      valueName: "dir|glob|manifest"))
+  var images: String
+
+  @Option(
+    help: ArgumentHelp(
+      "Batch to add the jobs to (created if new). Default: the kind and the source's path, so a "
+        + "re-run lands in the same batch.", valueName: "name"))
+  var batch: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "Queue to put the jobs in. Default: config queue (default).", valueName: "name"))
+  var queue: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "Priority, lower runs first (-32768...32767). Default: config priority (0).", valueName: "n"))
+  var priority: Int?
+
+  @Option(
+    help: ArgumentHelp(
+      "Attempts before a job goes dead (1...1000). Default: config max_attempts (3).",
+      valueName: "n"))
+  var maxAttempts: Int?
+
+  @Flag(
+    help: "Reject the whole manifest if any row is bad (default: skip bad rows and report them).")
+  var strict = false
+
+  @Flag(
+    help:
+      "Do not check that local image files exist (when workers see other files than this machine).")
+  var noCheckFiles = false
+
+  @Flag(help: "Print the result as JSON.")
+  var json = false
+
+  @OptionGroup var config: ConfigOptions
+
+  @OptionGroup var database: DatabaseOptions
+
+  /// Runs the enqueue for `kind` and prints the report.
+  func run(kind: ImageJobKind, text: String?, textFlag: (ConfigurationKey, String)?) async throws {
+    var flags: [ConfigurationKey: (flag: String, value: String)] = [:]
+    if let queue { flags[.queue] = ("--queue", queue) }
+    if let priority { flags[.priority] = ("--priority", String(priority)) }
+    if let maxAttempts { flags[.maxAttempts] = ("--max-attempts", String(maxAttempts)) }
+    if let textFlag, let text { flags[textFlag.0] = (textFlag.1, text) }
+    let context = try OperatorContext(config: config, database: database, flags: flags)
+    let configuration = context.configuration
+    let defaultText = kind == .caption ? configuration.value(.captionPrompt) : text
+    let source = try ManifestSource.detect(images)
+    if kind == .answer, text == nil, !source.isManifest {
+      throw CLIError(
+        .invalidArgument,
+        "--question is required when --images is a folder or a glob (only a manifest can give each "
+          + "row its own question). Example: trolley enqueue answer --images \(images) "
+          + "--question \"What is in this picture?\"")
+    }
+    let request = EnqueueRequest(
+      source: source, kind: kind, defaultText: defaultText,
+      batchName: batch, queue: configuration.value(.queue) ?? "default",
+      priority: Int16(try configuration.integer(.priority, in: -32768...32767) ?? 0),
+      maxAttempts: Int32(try configuration.integer(.maxAttempts, in: 1...1000) ?? 3),
+      strict: strict, checksFiles: !noCheckFiles)
+    if strict {
+      let validation = try EnqueueOperation.validate(request)
+      if validation.issues.count > 0 {
+        throw CLIError(
+          .invalidManifest, EnqueueText.strictRejection(validation.issues, source: request.source))
+      }
+    }
+    let report = try await EnqueueOperation.run(request, store: try context.store())
+    if json {
+      printJSON(EnqueueText.json(report))
+    } else {
+      print(EnqueueText.summary(report, source: request.source), terminator: "")
+    }
+    if report.added + report.skipped == 0 {
+      throw CLIError(.invalidManifest, EnqueueText.nothingToEnqueue(report, source: request.source))
+    }
+  }
+}

@@ -2,18 +2,31 @@ internal import COpenBLAS
 internal import Dispatch
 internal import Synchronization
 
+#if canImport(Glibc)
+  internal import Glibc
+#elseif canImport(Darwin)
+  internal import Darwin
+#endif
+
 /// How many threads the engine's kernels use: OpenBLAS's own pool and our row-split SIMD kernels.
 ///
 /// Both use the same count and never run at the same time (our kernels call OpenBLAS only from the
-/// calling thread, outside any parallel region), so the machine is never oversubscribed by one
-/// engine. Several engines in one process (or several worker processes) share the cores: give each
+/// calling thread, outside any parallel region), so one engine never oversubscribes the machine.
+/// Several engines in one process (or several worker processes) share the cores: give each
 /// `cores / engines` threads.
 ///
-/// The default is 1. Measured on the 2-vCPU (1 physical core, SMT) development machine
-/// (`trolley bench engine --kernels`): see docs/benchmarks.md, "Kernels", for the figures that
-/// chose it. Call `configure(count:)` once at startup, before any product runs.
+/// The default is the number of physical cores (`physicalCores`), not logical CPUs: SMT siblings
+/// share one core's FMA units and load ports, so compute-bound products (prefill, decode batches)
+/// gain nothing from a second hardware thread, and the bandwidth-bound m = 1 products gain little
+/// (see docs/benchmarks.md, "Kernels", for the measurements with 1 and 2 threads on the 2-vCPU,
+/// 1-core development machine). The default is applied to OpenBLAS before the first weight is
+/// built, so OpenBLAS never starts with its own default of one thread per logical CPU.
 public enum TensorThreads {
-  private static let state = Mutex<Int>(1)
+  private static let state: Mutex<Int> = {
+    let n = physicalCores
+    openblas_set_num_threads(Int32(n))
+    return Mutex(n)
+  }()
 
   /// The number of threads kernels split their work across (at least 1).
   public static var count: Int { state.withLock { $0 } }
@@ -28,7 +41,37 @@ public enum TensorThreads {
   }
 
   /// The number of threads OpenBLAS reports it will use.
-  public static var blasCount: Int { Int(openblas_get_num_threads()) }
+  public static var blasCount: Int {
+    ensureConfigured()
+    return Int(openblas_get_num_threads())
+  }
+
+  /// Applies the default to OpenBLAS if nothing has yet; weight constructors call this so that
+  /// every BLAS call (ours and the ops') runs with the configured count.
+  static func ensureConfigured() { _ = count }
+
+  /// Physical cores available to this process: logical CPUs online, with SMT siblings (CPUs that
+  /// list the same `thread_siblings_list` in sysfs) counted once. Falls back to the logical count
+  /// where the topology cannot be read.
+  public static let physicalCores: Int = {
+    let logical = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    #if os(Linux)
+      var siblingSets = Set<String>()
+      for cpu in 0..<logical {
+        let path = "/sys/devices/system/cpu/cpu\(cpu)/topology/thread_siblings_list"
+        guard let file = fopen(path, "r") else { return logical }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 256)
+        guard fgets(&line, Int32(line.count), file) != nil else { return logical }
+        let text = String(
+          decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        siblingSets.insert(text.trimmingSuffixNewline())
+      }
+      return max(1, siblingSets.count)
+    #else
+      return logical
+    #endif
+  }()
 
   /// Runs `body` over `0..<total` split into contiguous ranges, one per thread, each range (except
   /// possibly the last) a multiple of `granule`. Runs inline when one thread is configured or the
@@ -53,5 +96,13 @@ public enum TensorThreads {
         body(start..<min(total, start + perThread))
       }
     }
+  }
+}
+
+extension String {
+  fileprivate func trimmingSuffixNewline() -> String {
+    var text = self
+    while let last = text.last, last == "\n" || last == " " { text.removeLast() }
+    return text
   }
 }

@@ -7,7 +7,7 @@
 public final class BF16Weight: LinearWeight, TiledWeight, @unchecked Sendable {
   public let outFeatures: Int
   public let inFeatures: Int
-  let matrix: HalfMatrix<BF16Encoding>
+  let matrix: HalfMatrix
   /// Keeps the checkpoint mapping alive when the weight borrows its bytes.
   private let owner: AnyObject?
   /// Set when the weight owns its bytes (built from f32 values).
@@ -34,7 +34,7 @@ public final class BF16Weight: LinearWeight, TiledWeight, @unchecked Sendable {
     owner = raw.owner
     owned = nil
     let base = raw.bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 2)!
-    matrix = HalfMatrix(base: base, outFeatures: outF, inFeatures: inF)
+    matrix = HalfMatrix(base: base, outFeatures: outF, inFeatures: inF, dtype: .bf16)
   }
 
   /// Narrows f32 values ([outFeatures * inFeatures], row-major) to an owned bf16 copy, rounding to
@@ -43,6 +43,7 @@ public final class BF16Weight: LinearWeight, TiledWeight, @unchecked Sendable {
     precondition(
       outFeatures >= 0 && inFeatures >= 0 && values.count == outFeatures * inFeatures,
       "BF16Weight: \(values.count) values for [\(outFeatures), \(inFeatures)]")
+    TensorThreads.ensureConfigured()
     self.outFeatures = outFeatures
     self.inFeatures = inFeatures
     let buffer = UnsafeMutableRawBufferPointer.allocate(
@@ -55,7 +56,8 @@ public final class BF16Weight: LinearWeight, TiledWeight, @unchecked Sendable {
     owned = buffer
     owner = nil
     matrix = HalfMatrix(
-      base: UnsafeRawPointer(buffer.baseAddress!), outFeatures: outFeatures, inFeatures: inFeatures)
+      base: UnsafeRawPointer(buffer.baseAddress!), outFeatures: outFeatures, inFeatures: inFeatures,
+      dtype: .bf16)
   }
 
   deinit { owned?.deallocate() }

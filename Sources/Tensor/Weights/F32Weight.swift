@@ -17,6 +17,7 @@ public final class F32Weight: LinearWeight, TiledWeight, @unchecked Sendable {
     precondition(
       values.count == outFeatures * inFeatures,
       "F32Weight: \(values.count) values for [\(outFeatures), \(inFeatures)]")
+    TensorThreads.ensureConfigured()
     self.outFeatures = outFeatures
     self.inFeatures = inFeatures
     self.values = UnsafeMutableBufferPointer<Float>.allocate(capacity: values.count)

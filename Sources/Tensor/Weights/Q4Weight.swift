@@ -104,20 +104,12 @@ public final class Q4Weight: LinearWeight, TiledWeight, @unchecked Sendable {
     tiledMultiplyNaive(x, rows: rows)
   }
 
-  /// The 32 quantized values of one block as four 8-lane vectors, in element order.
+  /// q · s + m for 8 quantized values (not fused, matching the scalar path bit for bit).
   @inline(__always)
-  private static func unpack(_ block: UnsafePointer<UInt8>)
-    -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
+  private static func dequantize(_ q: SIMD8<UInt8>, _ s: SIMD8<Float>, _ m: SIMD8<Float>)
+    -> SIMD8<Float>
   {
-    let bytes = UnsafeRawPointer(block).loadUnaligned(as: SIMD16<UInt8>.self)
-    let low = bytes & 0x0F
-    let high = bytes &>> 4
-    return (
-      SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: low.lowHalf)),
-      SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: low.highHalf)),
-      SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: high.lowHalf)),
-      SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: high.highHalf))
-    )
+    SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: q)) * s + m
   }
 
   /// Element j of block `block` (the scalar path for a partial last block).
@@ -138,12 +130,19 @@ public final class Q4Weight: LinearWeight, TiledWeight, @unchecked Sendable {
         let block = o * blocksPerRow + k / 32
         let s = SIMD8<Float>(repeating: Float(scales[block]))
         let m = SIMD8<Float>(repeating: Float(minimums[block]))
-        let (q0, q1, q2, q3) = Self.unpack(quants.baseAddress! + block * 16)
-        let at = 4 * (k - columns.lowerBound)
-        out.storeBytes(of: q0 * s + m, toByteOffset: at, as: SIMD8<Float>.self)
-        out.storeBytes(of: q1 * s + m, toByteOffset: at + 32, as: SIMD8<Float>.self)
-        out.storeBytes(of: q2 * s + m, toByteOffset: at + 64, as: SIMD8<Float>.self)
-        out.storeBytes(of: q3 * s + m, toByteOffset: at + 96, as: SIMD8<Float>.self)
+        let bytes = UnsafeRawPointer(quants.baseAddress! + block &* 16).loadUnaligned(
+          as: SIMD16<UInt8>.self)
+        let low = bytes & 0x0F
+        let high = bytes &>> 4
+        let at = 4 &* (k &- columns.lowerBound)
+        out.storeBytes(
+          of: Self.dequantize(low.lowHalf, s, m), toByteOffset: at, as: SIMD8<Float>.self)
+        out.storeBytes(
+          of: Self.dequantize(low.highHalf, s, m), toByteOffset: at &+ 32, as: SIMD8<Float>.self)
+        out.storeBytes(
+          of: Self.dequantize(high.lowHalf, s, m), toByteOffset: at &+ 64, as: SIMD8<Float>.self)
+        out.storeBytes(
+          of: Self.dequantize(high.highHalf, s, m), toByteOffset: at &+ 96, as: SIMD8<Float>.self)
         k += 32
       }
       while k < columns.upperBound {
@@ -155,8 +154,9 @@ public final class Q4Weight: LinearWeight, TiledWeight, @unchecked Sendable {
     }
   }
 
-  /// m = 1: four rows at a time share each activation load and the per-block sums of x (for the
-  /// minimum term). A last row group shorter than four repeats its last row.
+  /// m = 1: one row at a time (a single sequential stream per thread, which measured faster
+  /// than interleaving rows), two blocks per step into alternating accumulators. The per-block
+  /// sums of x (for the minimum term) are computed once per call.
   func dotRows(
     _ rows: Range<Int>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, accumulate: Bool
   ) {
@@ -165,65 +165,64 @@ public final class Q4Weight: LinearWeight, TiledWeight, @unchecked Sendable {
     withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, fullBlocks)) { sumsBuffer in
       let xSums = sumsBuffer.baseAddress!
       for b in 0..<fullBlocks {
-        var s = SIMD8<Float>()
-        for c in Swift.stride(from: 0, to: 32, by: 8) {
-          s += xr.loadUnaligned(fromByteOffset: 4 * (32 * b + c), as: SIMD8<Float>.self)
-        }
+        let xb = xr + 128 &* b
+        let s01 =
+          xb.loadUnaligned(as: SIMD8<Float>.self)
+          + xb.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+        let s23 =
+          xb.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self)
+          + xb.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
+        let s = s01 + s23
         xSums[b] = s.sum()
       }
-      var o = rows.lowerBound
-      while o < rows.upperBound {
-        let count = min(4, rows.upperBound - o)
-        let b0 = o * blocksPerRow
-        let b1 = (o + min(1, count - 1)) * blocksPerRow
-        let b2 = (o + min(2, count - 1)) * blocksPerRow
-        let b3 = (o + min(3, count - 1)) * blocksPerRow
+      let packed = UnsafePointer(quants.baseAddress!)
+      let scale = UnsafePointer(scales.baseAddress!)
+      let minimum = UnsafePointer(minimums.baseAddress!)
+      for o in rows {
+        let first = o &* blocksPerRow
         var a0 = SIMD8<Float>()
         var a1 = SIMD8<Float>()
-        var a2 = SIMD8<Float>()
-        var a3 = SIMD8<Float>()
         var m0: Float = 0
         var m1: Float = 0
-        var m2: Float = 0
-        var m3: Float = 0
-        for b in 0..<fullBlocks {
-          let v0 = xr.loadUnaligned(fromByteOffset: 128 * b, as: SIMD8<Float>.self)
-          let v1 = xr.loadUnaligned(fromByteOffset: 128 * b + 32, as: SIMD8<Float>.self)
-          let v2 = xr.loadUnaligned(fromByteOffset: 128 * b + 64, as: SIMD8<Float>.self)
-          let v3 = xr.loadUnaligned(fromByteOffset: 128 * b + 96, as: SIMD8<Float>.self)
-          let sum = xSums[b]
-          blockStep(b0 + b, v0, v1, v2, v3, sum, &a0, &m0)
-          blockStep(b1 + b, v0, v1, v2, v3, sum, &a1, &m1)
-          blockStep(b2 + b, v0, v1, v2, v3, sum, &a2, &m2)
-          blockStep(b3 + b, v0, v1, v2, v3, sum, &a3, &m3)
+        var b = 0
+        while b &+ 2 <= fullBlocks {
+          Self.blockStep(packed, scale, minimum, first &+ b, xr + 128 &* b, xSums[b], &a0, &m0)
+          Self.blockStep(
+            packed, scale, minimum, first &+ b &+ 1, xr + 128 &* (b &+ 1), xSums[b &+ 1], &a1, &m1)
+          b &+= 2
         }
-        var r0 = a0.sum() + m0
-        var r1 = a1.sum() + m1
-        var r2 = a2.sum() + m2
-        var r3 = a3.sum() + m3
-        if fullBlocks * 32 < inFeatures {
-          r0 += partialBlockDot(b0 + fullBlocks, x)
-          r1 += partialBlockDot(b1 + fullBlocks, x)
-          r2 += partialBlockDot(b2 + fullBlocks, x)
-          r3 += partialBlockDot(b3 + fullBlocks, x)
+        if b < fullBlocks {
+          Self.blockStep(packed, scale, minimum, first &+ b, xr + 128 &* b, xSums[b], &a0, &m0)
         }
-        RowResults.store(r0, r1, r2, r3, count: count, into: y + o, accumulate: accumulate)
-        o += count
+        var sum = (a0 + a1).sum() + (m0 + m1)
+        if fullBlocks &* 32 < inFeatures { sum += partialBlockDot(first &+ fullBlocks, x) }
+        y[o] = accumulate ? y[o] + sum : sum
       }
     }
   }
 
-  /// acc += s · (q ⊙ x) for one block, and minimumSum += m · Σ x.
+  /// acc += s · (q ⊙ x) for one block (x at `xb`), and minimumSum += m · Σ x.
   @inline(__always)
-  private func blockStep(
-    _ block: Int, _ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ v2: SIMD8<Float>, _ v3: SIMD8<Float>,
-    _ xSum: Float, _ acc: inout SIMD8<Float>, _ minimumSum: inout Float
+  private static func blockStep(
+    _ packed: UnsafePointer<UInt8>, _ scales: UnsafePointer<Float16>,
+    _ minimums: UnsafePointer<Float16>, _ block: Int, _ xb: UnsafeRawPointer, _ xSum: Float,
+    _ acc: inout SIMD8<Float>, _ minimumSum: inout Float
   ) {
-    let (q0, q1, q2, q3) = Self.unpack(quants.baseAddress! + block * 16)
-    var d = q0 * v0
-    d.addProduct(q1, v1)
-    d.addProduct(q2, v2)
-    d.addProduct(q3, v3)
+    let bytes = UnsafeRawPointer(packed + block &* 16).loadUnaligned(as: SIMD16<UInt8>.self)
+    let low = bytes & 0x0F
+    let high = bytes &>> 4
+    var d =
+      SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: low.lowHalf))
+      * xb.loadUnaligned(as: SIMD8<Float>.self)
+    d.addProduct(
+      SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: low.highHalf)),
+      xb.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+    d.addProduct(
+      SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: high.lowHalf)),
+      xb.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
+    d.addProduct(
+      SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: high.highHalf)),
+      xb.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
     acc.addProduct(d, SIMD8(repeating: Float(scales[block])))
     minimumSum += Float(minimums[block]) * xSum
   }

@@ -91,11 +91,18 @@ enum TiledProduct {
             var k0 = 0
             while k0 < inF {
               let kcount = min(kc, inF - k0)
-              w.decodeTile(
-                rows: o..<(o + rowCount), columns: k0..<(k0 + kcount), into: tile, stride: kc)
-              for r in rowCount..<4 { (tile + r * kc).update(repeating: 0, count: kcount) }
-              tileTimesRows(
-                tile, stride: kc, columns: kcount, x + k0, xStride: inF, m: m, acc, tail)
+              if let direct = w.f32Rows, rowCount == 4 {
+                // f32 weights are read in place; only a last partial group goes through a tile.
+                tileTimesRows(
+                  direct + o * inF + k0, stride: inF, columns: kcount, x + k0, xStride: inF, m: m,
+                  acc, tail)
+              } else {
+                w.decodeTile(
+                  rows: o..<(o + rowCount), columns: k0..<(k0 + kcount), into: tile, stride: kc)
+                for r in rowCount..<4 { (tile + r * kc).update(repeating: 0, count: kcount) }
+                tileTimesRows(
+                  tile, stride: kc, columns: kcount, x + k0, xStride: inF, m: m, acc, tail)
+              }
               k0 += kcount
             }
             for i in 0..<m {
@@ -113,7 +120,9 @@ enum TiledProduct {
   }
 
   /// acc[i*4 + r] += tile[r, 0..<columns8] ⊙ x[i, 0..<columns8] lane-wise, and the scalar
-  /// remainder columns into tail[i*4 + r]: 4 tile rows × 2 activation rows per register block.
+  /// remainder columns into tail[i*4 + r]: 4 tile rows × 2 activation rows per register block
+  /// (8 accumulators, 6 loads per 8 FMAs). Offsets use wrapping arithmetic and bumped pointers:
+  /// checked index arithmetic put overflow branches and spills into the inner loop.
   @inline(__always)
   static func tileTimesRows(
     _ tile: UnsafePointer<Float>, stride kc: Int, columns: Int, _ x: UnsafePointer<Float>,
@@ -121,66 +130,88 @@ enum TiledProduct {
     _ tail: UnsafeMutablePointer<Float>
   ) {
     let columns8 = columns & ~7
-    let t = UnsafeRawPointer(tile)
+    let r0 = tile
+    let r1 = tile + kc
+    let r2 = tile + 2 &* kc
+    let r3 = tile + 3 &* kc
     var i = 0
-    while i + 2 <= m {
-      let x0 = UnsafeRawPointer(x + i * xStride)
-      let x1 = UnsafeRawPointer(x + (i + 1) * xStride)
-      var a00 = acc[i * 4]
-      var a01 = acc[i * 4 + 1]
-      var a02 = acc[i * 4 + 2]
-      var a03 = acc[i * 4 + 3]
-      var a10 = acc[i * 4 + 4]
-      var a11 = acc[i * 4 + 5]
-      var a12 = acc[i * 4 + 6]
-      var a13 = acc[i * 4 + 7]
-      var k = 0
-      while k < columns8 {
-        let v0 = x0.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
-        let v1 = x1.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
-        let t0 = t.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
-        let t1 = t.loadUnaligned(fromByteOffset: 4 * (kc + k), as: SIMD8<Float>.self)
-        let t2 = t.loadUnaligned(fromByteOffset: 4 * (2 * kc + k), as: SIMD8<Float>.self)
-        let t3 = t.loadUnaligned(fromByteOffset: 4 * (3 * kc + k), as: SIMD8<Float>.self)
-        a00.addProduct(t0, v0)
-        a01.addProduct(t1, v0)
-        a02.addProduct(t2, v0)
-        a03.addProduct(t3, v0)
-        a10.addProduct(t0, v1)
-        a11.addProduct(t1, v1)
-        a12.addProduct(t2, v1)
-        a13.addProduct(t3, v1)
-        k += 8
+    while i &+ 2 <= m {
+      let a = acc + i &* 4
+      var a00 = a[0]
+      var a01 = a[1]
+      var a02 = a[2]
+      var a03 = a[3]
+      var a10 = a[4]
+      var a11 = a[5]
+      var a12 = a[6]
+      var a13 = a[7]
+      var x0 = x + i &* xStride
+      var x1 = x0 + xStride
+      var t0 = r0
+      var t1 = r1
+      var t2 = r2
+      var t3 = r3
+      let end = r0 + columns8
+      while t0 < end {
+        let v0 = UnsafeRawPointer(x0).loadUnaligned(as: SIMD8<Float>.self)
+        let v1 = UnsafeRawPointer(x1).loadUnaligned(as: SIMD8<Float>.self)
+        let w0 = UnsafeRawPointer(t0).loadUnaligned(as: SIMD8<Float>.self)
+        let w1 = UnsafeRawPointer(t1).loadUnaligned(as: SIMD8<Float>.self)
+        let w2 = UnsafeRawPointer(t2).loadUnaligned(as: SIMD8<Float>.self)
+        let w3 = UnsafeRawPointer(t3).loadUnaligned(as: SIMD8<Float>.self)
+        a00.addProduct(w0, v0)
+        a01.addProduct(w1, v0)
+        a02.addProduct(w2, v0)
+        a03.addProduct(w3, v0)
+        a10.addProduct(w0, v1)
+        a11.addProduct(w1, v1)
+        a12.addProduct(w2, v1)
+        a13.addProduct(w3, v1)
+        x0 += 8
+        x1 += 8
+        t0 += 8
+        t1 += 8
+        t2 += 8
+        t3 += 8
       }
-      acc[i * 4] = a00
-      acc[i * 4 + 1] = a01
-      acc[i * 4 + 2] = a02
-      acc[i * 4 + 3] = a03
-      acc[i * 4 + 4] = a10
-      acc[i * 4 + 5] = a11
-      acc[i * 4 + 6] = a12
-      acc[i * 4 + 7] = a13
-      i += 2
+      a[0] = a00
+      a[1] = a01
+      a[2] = a02
+      a[3] = a03
+      a[4] = a10
+      a[5] = a11
+      a[6] = a12
+      a[7] = a13
+      i &+= 2
     }
     if i < m {
-      let x0 = UnsafeRawPointer(x + i * xStride)
-      var a0 = acc[i * 4]
-      var a1 = acc[i * 4 + 1]
-      var a2 = acc[i * 4 + 2]
-      var a3 = acc[i * 4 + 3]
-      var k = 0
-      while k < columns8 {
-        let v0 = x0.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
-        a0.addProduct(t.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self), v0)
-        a1.addProduct(t.loadUnaligned(fromByteOffset: 4 * (kc + k), as: SIMD8<Float>.self), v0)
-        a2.addProduct(t.loadUnaligned(fromByteOffset: 4 * (2 * kc + k), as: SIMD8<Float>.self), v0)
-        a3.addProduct(t.loadUnaligned(fromByteOffset: 4 * (3 * kc + k), as: SIMD8<Float>.self), v0)
-        k += 8
+      let a = acc + i &* 4
+      var a0 = a[0]
+      var a1 = a[1]
+      var a2 = a[2]
+      var a3 = a[3]
+      var x0 = x + i &* xStride
+      var t0 = r0
+      var t1 = r1
+      var t2 = r2
+      var t3 = r3
+      let end = r0 + columns8
+      while t0 < end {
+        let v0 = UnsafeRawPointer(x0).loadUnaligned(as: SIMD8<Float>.self)
+        a0.addProduct(UnsafeRawPointer(t0).loadUnaligned(as: SIMD8<Float>.self), v0)
+        a1.addProduct(UnsafeRawPointer(t1).loadUnaligned(as: SIMD8<Float>.self), v0)
+        a2.addProduct(UnsafeRawPointer(t2).loadUnaligned(as: SIMD8<Float>.self), v0)
+        a3.addProduct(UnsafeRawPointer(t3).loadUnaligned(as: SIMD8<Float>.self), v0)
+        x0 += 8
+        t0 += 8
+        t1 += 8
+        t2 += 8
+        t3 += 8
       }
-      acc[i * 4] = a0
-      acc[i * 4 + 1] = a1
-      acc[i * 4 + 2] = a2
-      acc[i * 4 + 3] = a3
+      a[0] = a0
+      a[1] = a1
+      a[2] = a2
+      a[3] = a3
     }
     if columns8 < columns {
       for i in 0..<m {

@@ -4,6 +4,7 @@ enum WeightShape {
   ///
   /// - Throws: `TensorError.invalidShape` unless the shape has two non-negative dimensions.
   static func matrix(_ shape: [Int], for what: String) throws -> (Int, Int) {
+    TensorThreads.ensureConfigured()
     guard shape.count == 2, shape[0] >= 0, shape[1] >= 0 else {
       throw TensorError(
         .invalidShape, "\(what) needs a 2-D tensor [out, in], got shape \(shape)")

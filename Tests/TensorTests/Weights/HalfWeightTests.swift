@@ -85,24 +85,4 @@ import Testing
       bfBorrowed.dequantized()
         == BF16Weight(outFeatures: 5, inFeatures: 40, values: values).dequantized())
   }
-
-  /// Splitting rows across threads gives the same result as one thread, bit for bit.
-  @Test func threadedProductEqualsSingleThreaded() throws {
-    let (outF, inF) = (260, 96)
-    let w = try makeLinearWeight(
-      TestTensorBytes.tensor(
-        WeightCheck.randomValues(outF * inF, seed: 5), shape: [outF, inF], dtype: .bf16),
-      format: .f16)
-    // Other tests may run while the count is 2; their results do not depend on it (this test
-    // is the proof), only their speed does.
-    for rows in [1, 4] {
-      let x = WeightCheck.randomValues(rows * inF, seed: 6)
-      TensorThreads.configure(count: 1)
-      let single = WeightCheck.product(w, x, rows: rows)
-      TensorThreads.configure(count: 2)
-      let threaded = WeightCheck.product(w, x, rows: rows)
-      TensorThreads.configure(count: 1)
-      #expect(single == threaded)
-    }
-  }
 }

@@ -36,6 +36,11 @@ public struct TorchStateDictFile: Sendable {
       throw TroLError(
         .invalidCheckpoint, "\(path): \(file.bytes.count) bytes is too large for a gate state dict")
     }
+    if file.bytes.count >= 2, file.bytes[0] == 0x80, file.bytes[1] <= 5 {
+      throw TroLError(
+        .invalidCheckpoint,
+        "\(path): legacy (pre-1.6) torch pickle format; re-save it with torch.save (the zip format) first")
+    }
     let archive = try ZipArchive(bytes: file.bytes, path: path)
     // torch.save puts every entry under one folder named after the archive (any name works).
     guard let first = archive.names.first, let slash = first.firstIndex(of: "/") else {

@@ -61,6 +61,13 @@ import TroL
     #expect(error?.code == .invalidCheckpoint, "\(header): \(error?.message ?? "no error")")
   }
 
+  @Test func deeplyNestedJSON() throws {
+    let nested = "{\"a\":" + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}"
+    #expect(try open(file(header: nested))?.code == .invalidCheckpoint)
+    let config = #expect(throws: TroLError.self) { try ModelConfig(json: Array(nested.utf8), source: "cfg.json") }
+    #expect(config?.code == .invalidConfig)
+  }
+
   @Test func unknownDType() throws {
     let error = try open(
       file(header: #"{"a":{"dtype":"Q4","shape":[2],"data_offsets":[0,1]}}"#, dataBytes: 1))

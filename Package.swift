@@ -52,7 +52,9 @@ let package = Package(
     .target(
       name: "Postgres",
       dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")],
-      swiftSettings: strict),
+      // COPY encoding and row decoding are per-byte loops: -O makes them 3-5x faster in the debug
+      // builds the tests and `trolley bench` use (see docs/benchmarks.md, "Postgres layer").
+      swiftSettings: strict + [.unsafeFlags(["-O"])]),
     // Numbered SQL files and the code that applies them in order.
     .target(
       name: "Migrations",

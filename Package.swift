@@ -79,7 +79,7 @@ let package = Package(
     .target(
       name: "TrolleyWorkers",
       dependencies: [
-        "JobQueue", "TroL", "CCurl",
+        "JobQueue", "TroL", "CCurl", "Migrations",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),
@@ -97,6 +97,7 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ],
       swiftSettings: strict),
 

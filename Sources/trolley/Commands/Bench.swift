@@ -5,6 +5,6 @@ struct Bench: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
     abstract: "Measure the engine's kernels and model, or the queue's throughput.",
-    subcommands: [BenchEngine.self]
+    subcommands: [BenchEngine.self, BenchQueue.self]
   )
 }

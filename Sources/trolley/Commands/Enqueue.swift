@@ -8,5 +8,5 @@ struct Enqueue: AsyncParsableCommand {
       Example:
         trolley enqueue answer --images photos/ --question "How many people are in the picture?"
       """,
-    subcommands: [EnqueueAnswer.self, EnqueueCaption.self])
+    subcommands: [EnqueueAnswer.self, EnqueueCaption.self, EnqueueTest.self])
 }

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import TrolleyWorkers
+
+/// `trolley bench queue`: the queue's enqueue, claim+complete and pickup figures next to the raw
+/// SQL ceiling, on a database of its own.
+struct BenchQueue: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "queue",
+    abstract: "Measure the queue: COPY enqueue, claim+complete, pickup latency, vs raw SQL.",
+    discussion: """
+      Creates a database of its own on the configured server (dropped afterwards), so it never \
+      touches real jobs. Every throughput figure is shown with the raw ceiling measured in the \
+      same run (a bare COPY; a plain CTE + SKIP LOCKED claim then UPDATE by id) and their ratio.
+
+      Examples:
+        trolley bench queue
+        trolley bench queue --json --scale 0.1
+      """)
+
+  @Flag(help: "Print the report as JSON.")
+  var json = false
+
+  @Option(help: "Multiply every job count by this (0.01 for a quick smoke run).")
+  var scale: Double = 1
+
+  @Option(help: "Pickup-latency samples.")
+  var samples: Int = 200
+
+  @OptionGroup var database: DatabaseOptions
+
+  func validate() throws {
+    guard scale > 0 && scale <= 100 else {
+      throw ValidationError("--scale must be within (0, 100]")
+    }
+    guard samples >= 10 else { throw ValidationError("--samples must be at least 10") }
+  }
+
+  func run() async throws {
+    var configuration = QueueBenchmark.Configuration()
+    configuration.scale = scale
+    configuration.latencySamples = samples
+    let quiet = json
+    let benchmark = QueueBenchmark(
+      server: try database.resolve(), configuration: configuration,
+      progress: { line in
+        if !quiet { print(line) } else { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+      })
+    let report = try await benchmark.run()
+    if json {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys]
+      print(String(decoding: try encoder.encode(report), as: UTF8.self))
+    } else {
+      print(
+        "database \(report.database) (dropped), PostgreSQL \(report.serverVersion / 10000)."
+          + "\(report.serverVersion % 10000)")
+    }
+  }
+}

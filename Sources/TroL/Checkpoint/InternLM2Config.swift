@@ -142,7 +142,10 @@ public struct InternLM2Config: Sendable, Hashable, Decodable {
         throw check.fail(key, "\(id) is outside the vocabulary (\(vocabSize))")
       }
     }
-    guard vision.imageSize % vision.patchSize == 0 else {
+    guard vision.patchSize > 0 else {
+      throw check.fail("vision_config.patch_size", "must be positive, got \(vision.patchSize)")
+    }
+    guard imgSize % vision.patchSize == 0 else {
       throw check.fail(
         "img_size", "(\(imgSize)) must be a multiple of the patch size \(vision.patchSize)")
     }

@@ -20,6 +20,9 @@ public struct TorchStateDictFile: Sendable {
   /// Largest file accepted: trol_gating.pt is a few kB, and the whole file is read.
   public static let maximumFileSize = 256 << 20
 
+  /// Most elements one tensor may expand to (64 MiB of f32).
+  public static let maximumTensorElements = 16 << 20
+
   public let path: String
   /// Tensors in the order of the state dict.
   public let tensors: [Tensor]
@@ -39,7 +42,8 @@ public struct TorchStateDictFile: Sendable {
     if file.bytes.count >= 2, file.bytes[0] == 0x80, file.bytes[1] <= 5 {
       throw TroLError(
         .invalidCheckpoint,
-        "\(path): legacy (pre-1.6) torch pickle format; re-save it with torch.save (the zip format) first")
+        "\(path): legacy (pre-1.6) torch pickle format; re-save it with torch.save (the zip format) first"
+      )
     }
     let archive = try ZipArchive(bytes: file.bytes, path: path)
     // torch.save puts every entry under one folder named after the archive (any name works).
@@ -80,6 +84,13 @@ public struct TorchStateDictFile: Sendable {
         )
       }
       let count = ref.shape.reduce(1, *)
+      // Zero strides let a tiny storage describe a huge view; nothing read here is that big.
+      guard count <= Self.maximumTensorElements else {
+        throw TroLError(
+          .invalidCheckpoint,
+          "\(path): tensor '\(name)' has \(count) elements (shape \(ref.shape)); too large for a gate"
+        )
+      }
       var values = [Float](repeating: 0, count: count)
       // Walk the view's indices in row-major order (views may be strided or offset).
       var index = [Int](repeating: 0, count: ref.shape.count)

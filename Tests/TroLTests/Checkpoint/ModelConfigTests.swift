@@ -100,6 +100,15 @@ import TroL
       ),
       ("internlm2", "model_type", { $0["model_type"] = "llama" }),
       (
+        "internlm2", "patch_size",
+        {
+          var vision = $0["vision_config"] as? [String: Any] ?? [:]
+          vision["patch_size"] = 0
+          $0["vision_config"] = vision
+        }
+      ),
+      ("internlm2", "img_size", { $0["img_size"] = 50 }),
+      (
         "phi3", "llm_config.rope_scaling.short_factor",
         {
           var llm = $0["llm_config"] as? [String: Any] ?? [:]

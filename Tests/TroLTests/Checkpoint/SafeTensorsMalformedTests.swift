@@ -62,9 +62,13 @@ import TroL
   }
 
   @Test func deeplyNestedJSON() throws {
-    let nested = "{\"a\":" + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}"
+    let nested =
+      "{\"a\":" + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+      + "}"
     #expect(try open(file(header: nested))?.code == .invalidCheckpoint)
-    let config = #expect(throws: TroLError.self) { try ModelConfig(json: Array(nested.utf8), source: "cfg.json") }
+    let config = #expect(throws: TroLError.self) {
+      try ModelConfig(json: Array(nested.utf8), source: "cfg.json")
+    }
     #expect(config?.code == .invalidConfig)
   }
 
@@ -104,5 +108,25 @@ import TroL
       #expect(error?.code == .invalidCheckpoint, "cut at \(cut)")
       cut += cut < 12_000 ? 997 : 65_521
     }
+  }
+
+  /// Random byte corruptions in the length field and header: a clean error or a valid file.
+  @Test func corruptHeaderBytesNeverCrash() throws {
+    let original = [UInt8](
+      try Data(
+        contentsOf: URL(
+          fileURLWithPath: CheckpointFixtures.model("internlm2") + "/model.safetensors")))
+    let headerEnd = 8 + Int(original[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+    var state: UInt64 = 0x2545_f491_4f6c_dd1d
+    var rejected = 0
+    for _ in 0..<200 {
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      var bytes = original
+      let position = Int(state >> 33) % headerEnd
+      bytes[position] ^= UInt8(truncatingIfNeeded: state >> 13) | 1
+      if try open(bytes) != nil { rejected += 1 }
+    }
+    // Most single-byte changes to the JSON are caught (a digit inside a name can survive).
+    #expect(rejected > 100)
   }
 }

@@ -140,6 +140,12 @@ import TroL
     #expect(shortStorage?.code == .invalidCheckpoint)
     let noStorage = try load(archive(pickle: ok))
     #expect(noStorage?.message.contains("missing storage") == true)
+    // A zero-stride view of one element claiming 255 × 255 × 255 × 2 elements.
+    let huge = tensorPickle(
+      storageType: "BFloat16Storage", numel: 4, shape: [255, 255, 255, 2], stride: [0, 0, 0, 0])
+    #expect(
+      try load(archive(pickle: huge, extra: [("archive/data/0", storage)]))?.message.contains(
+        "too large") == true)
     let integer = tensorPickle(
       storageType: "LongStorage", numel: 1, shape: [1, 1], stride: [1, 1])
     #expect(

@@ -21,8 +21,12 @@ public final class MetricsServer: @unchecked Sendable {
   public init(port: UInt16, host: String = "0.0.0.0", metrics: WorkerMetrics) throws {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw BindError(port: port, reason: String(cString: strerror(errno))) }
-    var one: Int32 = 1
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+    if port != 0 {
+      // Lets a restarted worker rebind its fixed port while old connections sit in TIME_WAIT. Not
+      // for port 0: with it the kernel may hand out a port another reusable socket already holds.
+      var one: Int32 = 1
+      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr(host)

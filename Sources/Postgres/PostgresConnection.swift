@@ -1,4 +1,5 @@
 import CLibPQ
+import Foundation
 
 #if canImport(Glibc)
   import Glibc
@@ -50,6 +51,16 @@ public final class PostgresConnection {
   private static func connect(_ configuration: PostgresConfiguration) throws -> OpaquePointer {
     var keywords: [String] = []
     var values: [String] = []
+    // Defaults first, so the connection string, the overrides and PG* variables all win: give up
+    // on an unreachable server after 10 s, and notice a vanished TCP peer within about a minute
+    // (a LISTEN connection otherwise waits on a dead socket for hours).
+    let environment = ProcessInfo.processInfo.environment
+    if environment["PGCONNECT_TIMEOUT"] == nil {
+      keywords.append("connect_timeout")
+      values.append("10")
+    }
+    keywords += ["keepalives_idle", "keepalives_interval", "keepalives_count"]
+    values += ["30", "10", "3"]
     if !configuration.connectionString.isEmpty {
       // With expand_dbname, the first dbname may be a whole URI or key=value string.
       keywords.append("dbname")

@@ -4,8 +4,8 @@ struct BPEModel: Sendable {
   let vocab: ByteStringTable
   /// Token bytes by id (nil where the vocabulary has a gap).
   let tokensByID: [[UInt8]?]
-  /// (left id << 32 | right id) -> (rank, merged id).
-  private let merges: [UInt64: (rank: Int32, id: Int32)]
+  /// (left id, right id) -> (rank, merged id).
+  private let merges: PairTable
   private let byteIDs: [Int32]?
   let unkID: Int?
   let fuseUnk: Bool
@@ -69,9 +69,8 @@ struct BPEModel: Sendable {
       byteIDs = nil
     }
 
-    var merges: [UInt64: (rank: Int32, id: Int32)] = [:]
     let rawMerges = model["merges"] as? [Any] ?? []
-    merges.reserveCapacity(rawMerges.count)
+    var merges = PairTable(expectedCount: rawMerges.count)
     let prefixLength = continuingSubwordPrefix?.count ?? 0
     for (rank, entry) in rawMerges.enumerated() {
       let parts: [String]
@@ -103,7 +102,7 @@ struct BPEModel: Sendable {
           .invalidTokenizer,
           "\(file): merge \(rank) (\(entry)) produces a token missing from the vocabulary.")
       }
-      merges[UInt64(UInt32(aID)) << 32 | UInt64(UInt32(bID))] = (Int32(rank), newID)
+      merges.set(aID, bID, rank: Int32(rank), id: newID)
     }
     self.merges = merges
   }
@@ -115,7 +114,7 @@ struct BPEModel: Sendable {
     var length: Int32
   }
 
-  private struct Merge {
+  private struct Merge: MergeCandidate {
     var rank: Int32
     var pos: Int32
     var newID: Int32
@@ -144,10 +143,22 @@ struct BPEModel: Sendable {
       let n = min(UTF8Scan.charLength(lead: word[i]), word.endIndex - i)
       let isFirst = i == word.startIndex
       let isLast = i + n == word.endIndex
-      var s = Array(word[i..<i + n])
-      if !isFirst, let prefix = continuingSubwordPrefix { s = prefix + s }
-      if isLast, let suffix = endOfWordSuffix { s += suffix }
-      if let id = vocab.lookup(s) {
+      let affixed =
+        (!isFirst && continuingSubwordPrefix != nil) || (isLast && endOfWordSuffix != nil)
+      var s: [UInt8] = []
+      let found: Int32?
+      if affixed {
+        s = Array(word[i..<i + n])
+        if !isFirst, let prefix = continuingSubwordPrefix { s = prefix + s }
+        if isLast, let suffix = endOfWordSuffix { s += suffix }
+        found = vocab.lookup(s)
+      } else {
+        found = word.withUnsafeBufferPointer {
+          vocab.lookup(
+            UnsafeBufferPointer(rebasing: $0[(i - word.startIndex)..<(i - word.startIndex + n)]))
+        }
+      }
+      if let id = found {
         if let u = unk {
           add(u.id, u.length)
           unk = nil
@@ -156,7 +167,7 @@ struct BPEModel: Sendable {
       } else {
         var handled = false
         if let byteIDs {
-          let bytes = s
+          let bytes = affixed ? s : Array(word[i..<i + n])
           if bytes.allSatisfy({ byteIDs[Int($0)] >= 0 }) {
             // tokenizers does not flush a pending unknown here; neither do we.
             for b in bytes { add(byteIDs[Int(b)], 1) }
@@ -187,67 +198,34 @@ struct BPEModel: Sendable {
   /// `Word::merge_all`: lowest rank first, then leftmost; stale queue entries are skipped.
   private func mergeAll(_ symbols: inout [Symbol]) {
     guard symbols.count > 1 else { return }
-    var heap: [Merge] = []
-    heap.reserveCapacity(symbols.count)
-    func push(_ m: Merge) {
-      heap.append(m)
-      var i = heap.count - 1
-      while i > 0 {
-        let parent = (i - 1) / 2
-        if !heap[i].precedes(heap[parent]) { break }
-        heap.swapAt(i, parent)
-        i = parent
-      }
-    }
-    func pop() -> Merge {
-      let top = heap[0]
-      let last = heap.removeLast()
-      if !heap.isEmpty {
-        heap[0] = last
-        var i = 0
-        while true {
-          let l = 2 * i + 1
-          let r = l + 1
-          var best = i
-          if l < heap.count && heap[l].precedes(heap[best]) { best = l }
-          if r < heap.count && heap[r].precedes(heap[best]) { best = r }
-          if best == i { break }
-          heap.swapAt(i, best)
-          i = best
+    var queue = MergeQueue<Merge>(capacity: symbols.count * 2)
+    symbols.withUnsafeMutableBufferPointer { sym in
+      for i in 0..<(sym.count - 1) {
+        if let m = merges.get(sym[i].id, sym[i + 1].id) {
+          queue.push(Merge(rank: m.rank, pos: Int32(i), newID: m.id))
         }
       }
-      return top
-    }
-    @inline(__always) func key(_ a: Int32, _ b: Int32) -> UInt64 {
-      UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
-    }
-    for i in 0..<(symbols.count - 1) {
-      if let m = merges[key(symbols[i].id, symbols[i + 1].id)] {
-        push(Merge(rank: m.rank, pos: Int32(i), newID: m.id))
-      }
-    }
-    while !heap.isEmpty {
-      let top = pop()
-      let pos = Int(top.pos)
-      if symbols[pos].length == 0 || symbols[pos].next == -1 { continue }
-      let nextPos = Int(symbols[pos].next)
-      let right = symbols[nextPos]
-      guard let m = merges[key(symbols[pos].id, right.id)], m.id == top.newID else { continue }
-      symbols[pos].id = top.newID
-      symbols[pos].length += right.length
-      symbols[pos].next = right.next
-      symbols[nextPos].length = 0
-      if right.next >= 0 && Int(right.next) < symbols.count {
-        symbols[Int(right.next)].prev = top.pos
-      }
-      let current = symbols[pos]
-      if current.prev >= 0, let m = merges[key(symbols[Int(current.prev)].id, current.id)] {
-        push(Merge(rank: m.rank, pos: current.prev, newID: m.id))
-      }
-      if current.next >= 0, Int(current.next) < symbols.count,
-        let m = merges[key(current.id, symbols[Int(current.next)].id)]
-      {
-        push(Merge(rank: m.rank, pos: top.pos, newID: m.id))
+      while !queue.isEmpty {
+        let top = queue.pop()
+        let pos = Int(top.pos)
+        if sym[pos].length == 0 || sym[pos].next == -1 { continue }
+        let nextPos = Int(sym[pos].next)
+        let right = sym[nextPos]
+        guard let m = merges.get(sym[pos].id, right.id), m.id == top.newID else { continue }
+        sym[pos].id = top.newID
+        sym[pos].length += right.length
+        sym[pos].next = right.next
+        sym[nextPos].length = 0
+        if right.next >= 0 && Int(right.next) < sym.count { sym[Int(right.next)].prev = top.pos }
+        let current = sym[pos]
+        if current.prev >= 0, let m = merges.get(sym[Int(current.prev)].id, current.id) {
+          queue.push(Merge(rank: m.rank, pos: current.prev, newID: m.id))
+        }
+        if current.next >= 0, Int(current.next) < sym.count,
+          let m = merges.get(current.id, sym[Int(current.next)].id)
+        {
+          queue.push(Merge(rank: m.rank, pos: top.pos, newID: m.id))
+        }
       }
     }
   }

@@ -3,10 +3,15 @@
 /// Keys are raw UTF-8 bytes on purpose: Swift `String` equality is canonical equivalence
 /// ("é" == "e\u{301}"), while the reference tokenizers compare bytes. Built once, then read-only.
 struct ByteStringTable: Sendable {
+  private struct Entry {
+    var start: Int32
+    var length: Int32
+    var value: Int32
+    var hash: UInt32
+  }
+
   private var storage: [UInt8] = []
-  private var starts: [Int32] = []
-  private var lengths: [Int32] = []
-  private var values: [Int32] = []
+  private var entries: [Entry] = []
   /// Open addressing: each slot holds an entry index or -1.
   private var slots: [Int32]
   private var mask: Int
@@ -18,40 +23,46 @@ struct ByteStringTable: Sendable {
     mask = capacity - 1
   }
 
-  var count: Int { values.count }
+  var count: Int { entries.count }
 
   /// Inserts `key`; keeps the first value when the key is already present and returns false.
   @discardableResult
   mutating func insert(_ key: some Collection<UInt8>, value: Int32) -> Bool {
     let bytes = Array(key)
-    if bytes.withUnsafeBufferPointer({ lookup($0) }) != nil { return false }
-    if (values.count + 1) * 2 > slots.count { grow() }
-    let entry = Int32(values.count)
-    starts.append(Int32(storage.count))
-    lengths.append(Int32(bytes.count))
-    values.append(value)
+    if lookup(bytes) != nil { return false }
+    if (entries.count + 1) * 2 > slots.count { grow() }
+    let hash = bytes.withUnsafeBufferPointer { Self.hash($0) }
+    let entry = Int32(entries.count)
+    entries.append(
+      Entry(
+        start: Int32(storage.count), length: Int32(bytes.count), value: value,
+        hash: UInt32(truncatingIfNeeded: hash)))
     storage.append(contentsOf: bytes)
-    place(entry, hash: bytes.withUnsafeBufferPointer { Self.hash($0) })
+    place(entry, hash: hash)
     return true
   }
 
+  @inline(__always)
   func lookup(_ key: UnsafeBufferPointer<UInt8>) -> Int32? {
-    var slot = Self.hash(key) & mask
-    return storage.withUnsafeBufferPointer { store in
-      while true {
-        let entry = slots[slot]
-        if entry < 0 { return nil }
-        let e = Int(entry)
-        if Int(lengths[e]) == key.count {
-          let start = Int(starts[e])
-          var equal = true
-          for i in 0..<key.count where store[start + i] != key[i] {
-            equal = false
-            break
+    let hash = Self.hash(key)
+    let tag = UInt32(truncatingIfNeeded: hash)
+    return slots.withUnsafeBufferPointer { slots in
+      entries.withUnsafeBufferPointer { entries in
+        storage.withUnsafeBufferPointer { store in
+          var slot = hash & mask
+          while true {
+            let e = Int(slots[slot])
+            if e < 0 { return nil }
+            let entry = entries[e]
+            if entry.hash == tag && Int(entry.length) == key.count {
+              let start = Int(entry.start)
+              var i = 0
+              while i < key.count && store[start + i] == key[i] { i += 1 }
+              if i == key.count { return entry.value }
+            }
+            slot = (slot + 1) & mask
           }
-          if equal { return values[e] }
         }
-        slot = (slot + 1) & mask
       }
     }
   }
@@ -70,16 +81,16 @@ struct ByteStringTable: Sendable {
   private mutating func grow() {
     slots = [Int32](repeating: -1, count: slots.count * 2)
     mask = slots.count - 1
-    for e in 0..<values.count {
-      let start = Int(starts[e])
+    for e in 0..<entries.count {
+      let start = Int(entries[e].start)
       let hash = storage.withUnsafeBufferPointer {
-        Self.hash(UnsafeBufferPointer(rebasing: $0[start..<start + Int(lengths[e])]))
+        Self.hash(UnsafeBufferPointer(rebasing: $0[start..<start + Int(entries[e].length)]))
       }
       place(Int32(e), hash: hash)
     }
   }
 
-  /// FNV-1a, 64 bit.
+  /// FNV-1a, 64 bit, folded.
   @inline(__always)
   static func hash(_ key: UnsafeBufferPointer<UInt8>) -> Int {
     var h: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -87,6 +98,6 @@ struct ByteStringTable: Sendable {
       h ^= UInt64(byte)
       h = h &* 0x100_0000_01b3
     }
-    return Int(truncatingIfNeeded: h ^ (h >> 29))
+    return Int(truncatingIfNeeded: h ^ (h >> 32))
   }
 }

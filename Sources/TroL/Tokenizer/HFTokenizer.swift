@@ -21,9 +21,10 @@ public final class HFTokenizer: TextTokenizer {
   /// Loads `tokenizer.json` and the transformers files beside it in `directory`.
   public convenience init(directory: String) throws {
     let path = directory + "/tokenizer.json"
-    try self.init(
-      json: try TokenizerJSON.readObject(at: path),
-      settings: try HFTokenizerSettings(directory: directory), file: path)
+    var settings = try HFTokenizerSettings(directory: directory)
+    // LlamaTokenizerFast.__init__ defaults.
+    settings.applyDefaults(bos: "<s>", eos: "</s>", unk: "<unk>", pad: nil)
+    try self.init(json: try TokenizerJSON.readObject(at: path), settings: settings, file: path)
   }
 
   init(json: [String: Any], settings: HFTokenizerSettings, file: String) throws {

@@ -47,12 +47,20 @@ struct SentencePieceNormalizer: Sendable {
   }
 
   private func normalize(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+    replacements.withUnsafeBufferPointer { table in
+      normalize(input, table)
+    }
+  }
+
+  private func normalize(_ input: UnsafeBufferPointer<UInt8>, _ table: UnsafeBufferPointer<UInt8>)
+    -> [UInt8]
+  {
     var pos = 0
     let n = input.count
     if spec.removeExtraWhitespaces {
       // Drops leading spaces (after mapping).
       while pos < n {
-        let (piece, consumed) = normalizePrefix(input, at: pos)
+        let (piece, consumed) = normalizePrefix(input, at: pos, table)
         if !(piece.count == 1 && piece[0] == 0x20) { break }
         pos += consumed
       }
@@ -66,7 +74,7 @@ struct SentencePieceNormalizer: Sendable {
 
     var isPrevSpace = spec.removeExtraWhitespaces
     while pos < n {
-      let (piece, consumed) = normalizePrefix(input, at: pos)
+      let (piece, consumed) = normalizePrefix(input, at: pos, table)
       var start = 0
       while isPrevSpace, start < piece.count, piece[start] == 0x20 { start += 1 }
       if start < piece.count {
@@ -84,28 +92,37 @@ struct SentencePieceNormalizer: Sendable {
     }
 
     if spec.removeExtraWhitespaces {
-      while out.count >= space.count, Array(out[(out.count - space.count)...]) == space {
+      while out.count >= space.count, out[(out.count - space.count)...].elementsEqual(space) {
         out.removeLast(space.count)
       }
     }
     return out
   }
 
+  private static let replacementCharacter: StaticString = "\u{FFFD}"
+
   /// One normalization step: the replacement for the longest mapped prefix at `pos`, or the
-  /// character itself; and how many input bytes it consumed.
-  private func normalizePrefix(_ input: UnsafeBufferPointer<UInt8>, at pos: Int) -> ([UInt8], Int) {
+  /// character itself; and how many input bytes it consumed. The returned bytes point into
+  /// `input`, `table` or a static string: no allocation per character.
+  @inline(__always)
+  private func normalizePrefix(
+    _ input: UnsafeBufferPointer<UInt8>, at pos: Int, _ table: UnsafeBufferPointer<UInt8>
+  ) -> (UnsafeBufferPointer<UInt8>, Int) {
     if let m = userDefined.longestMatch(input, from: pos) {
-      return (Array(input[pos..<pos + m.length]), m.length)
+      return (UnsafeBufferPointer(rebasing: input[pos..<pos + m.length]), m.length)
     }
     if !trie.isEmpty, let (length, value) = longestTrieMatch(input, from: pos) {
-      var end = value
-      while end < replacements.count, replacements[end] != 0 { end += 1 }
-      return (value < replacements.count ? Array(replacements[value..<end]) : [], length)
+      // A value past the table (a corrupt map) maps to nothing rather than trapping.
+      let start = min(value, table.count)
+      var end = start
+      while end < table.count, table[end] != 0 { end += 1 }
+      return (UnsafeBufferPointer(rebasing: table[start..<end]), length)
     }
     if let length = UTF8Scan.validCharLength(input, at: pos) {
-      return (Array(input[pos..<pos + length]), length)
+      return (UnsafeBufferPointer(rebasing: input[pos..<pos + length]), length)
     }
-    return (UTF8Scan.replacementCharacter, 1)
+    let r = Self.replacementCharacter
+    return (UnsafeBufferPointer(start: r.utf8Start, count: r.utf8CodeUnitCount), 1)
   }
 
   /// Darts-clone `commonPrefixSearch`, keeping the longest of the first 32 results as

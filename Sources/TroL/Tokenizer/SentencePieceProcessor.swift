@@ -13,6 +13,8 @@ struct SentencePieceProcessor: Sendable {
   /// Id of the `<0xXX>` piece for each byte, or -1.
   private let byteIDs: [Int32]
   let unkID: Int
+  private let scores: [Float]
+  private let isUnused: [Bool]
 
   init(model: SentencePieceModel, context: String) throws {
     guard model.trainerSpec.modelType == .bpe else {
@@ -68,6 +70,8 @@ struct SentencePieceProcessor: Sendable {
     self.userDefined = userDefined
     self.byteIDs = byteIDs
     self.unkID = unkID
+    self.scores = model.pieces.map(\.score)
+    self.isUnused = model.pieces.map { $0.type == .unused }
     self.normalizer = try SentencePieceNormalizer(
       spec: model.normalizerSpec, userDefined: userDefined, context: context)
   }
@@ -91,141 +95,130 @@ struct SentencePieceProcessor: Sendable {
     normalized.withUnsafeBufferPointer { encodeNormalized($0, into: &ids) }
   }
 
-  private struct Pair {
+  private struct Pair: MergeCandidate {
     var score: Float
     var left: Int32
     var right: Int32
     var size: Int32
-    /// Max-heap order of sentencepiece's agenda: higher score first, then the leftmost pair.
-    @inline(__always) func outranks(_ o: Pair) -> Bool {
+    /// sentencepiece's agenda order: higher score first, then the leftmost pair.
+    @inline(__always) func precedes(_ o: Pair) -> Bool {
       score > o.score || (score == o.score && left < o.left)
     }
   }
 
+  private struct Symbol {
+    var start: Int32
+    var length: Int32
+    var prev: Int32
+    var next: Int32
+    var frozen: Bool
+  }
+
   private func encodeNormalized(_ text: UnsafeBufferPointer<UInt8>, into ids: inout [Int]) {
-    // Symbols: a linked list over byte ranges of `text`.
-    var start: [Int32] = []
-    var length: [Int32] = []
-    var prev: [Int32] = []
-    var next: [Int32] = []
-    var frozen: [Bool] = []
-    let estimate = text.count
-    start.reserveCapacity(estimate)
-    length.reserveCapacity(estimate)
-    prev.reserveCapacity(estimate)
-    next.reserveCapacity(estimate)
-    frozen.reserveCapacity(estimate)
+    // Symbols: a linked list over byte ranges of `text`, one per character or user symbol.
+    let sym = UnsafeMutableBufferPointer<Symbol>.allocate(capacity: text.count)
+    defer { sym.deallocate() }
+    var count = 0
     var pos = 0
     while pos < text.count {
-      var len: Int
+      var length: Int
       var isUser = false
       if let m = userDefined.longestMatch(text, from: pos) {
-        len = m.length
+        length = m.length
         isUser = true
       } else {
-        len = min(UTF8Scan.charLength(lead: text[pos]), text.count - pos)
+        length = min(UTF8Scan.charLength(lead: text[pos]), text.count - pos)
       }
-      let index = Int32(start.count)
-      start.append(Int32(pos))
-      length.append(Int32(len))
-      prev.append(index - 1)
-      pos += len
-      next.append(pos < text.count ? index + 1 : -1)
-      frozen.append(isUser)
+      pos += length
+      sym.initializeElement(
+        at: count,
+        to: Symbol(
+          start: Int32(pos - length), length: Int32(length), prev: Int32(count - 1),
+          next: pos < text.count ? Int32(count + 1) : -1, frozen: isUser))
+      count += 1
     }
+    let symbols = UnsafeMutableBufferPointer(rebasing: sym[..<count])
 
-    // Resegmentation of UNUSED pieces needs the pair each was merged from.
+    // Resegmentation of UNUSED pieces needs the pair each was last merged from.
     var revMerge: [Int32: (Int32, Int32, Int32, Int32)] = [:]  // id -> (lstart, llen, rstart, rlen)
-    var heap: [Pair] = []
-    heap.reserveCapacity(start.count)
+    var queue = MergeQueue<Pair>(capacity: count * 2)
 
-    func push(_ p: Pair) {
-      heap.append(p)
-      var i = heap.count - 1
-      while i > 0 {
-        let parent = (i - 1) / 2
-        if !heap[i].outranks(heap[parent]) { break }
-        heap.swapAt(i, parent)
-        i = parent
-      }
+    for i in 1..<max(count, 1) {
+      addCandidate(Int32(i - 1), Int32(i), symbols, text, &queue, &revMerge)
     }
-    func pop() -> Pair {
-      let top = heap[0]
-      let last = heap.removeLast()
-      if !heap.isEmpty {
-        heap[0] = last
-        var i = 0
-        while true {
-          let l = 2 * i + 1
-          let r = l + 1
-          var best = i
-          if l < heap.count && heap[l].outranks(heap[best]) { best = l }
-          if r < heap.count && heap[r].outranks(heap[best]) { best = r }
-          if best == i { break }
-          heap.swapAt(i, best)
-          i = best
-        }
-      }
-      return top
-    }
-    func maybeAddPair(_ left: Int32, _ right: Int32) {
-      if left < 0 || right < 0 || frozen[Int(left)] || frozen[Int(right)] { return }
-      let s = Int(start[Int(left)])
-      let size = Int(length[Int(left)] + length[Int(right)])
-      guard let id = mergeable.lookup(UnsafeBufferPointer(rebasing: text[s..<s + size])) else {
-        return
-      }
-      push(Pair(score: model.pieces[Int(id)].score, left: left, right: right, size: Int32(size)))
-      if model.pieces[Int(id)].type == .unused {
-        revMerge[id] = (start[Int(left)], length[Int(left)], start[Int(right)], length[Int(right)])
-      }
-    }
-
-    for i in 1..<max(start.count, 1) { maybeAddPair(Int32(i - 1), Int32(i)) }
-
-    while !heap.isEmpty {
-      let top = pop()
+    while !queue.isEmpty {
+      let top = queue.pop()
       let l = Int(top.left)
       let r = Int(top.right)
-      if length[l] == 0 || length[r] == 0 || length[l] + length[r] != top.size { continue }
-      length[l] += length[r]
-      next[l] = next[r]
-      if next[r] >= 0 { prev[Int(next[r])] = top.left }
-      length[r] = 0
-      maybeAddPair(prev[l], top.left)
-      maybeAddPair(top.left, next[l])
+      let lengthL = symbols[l].length
+      let lengthR = symbols[r].length
+      if lengthL == 0 || lengthR == 0 || lengthL + lengthR != top.size { continue }
+      symbols[l].length = lengthL + lengthR
+      let next = symbols[r].next
+      symbols[l].next = next
+      if next >= 0 { symbols[Int(next)].prev = top.left }
+      symbols[r].length = 0
+      addCandidate(symbols[l].prev, top.left, symbols, text, &queue, &revMerge)
+      addCandidate(top.left, next, symbols, text, &queue, &revMerge)
     }
 
-    func emit(_ s: Int, _ len: Int) {
-      let piece = UnsafeBufferPointer(rebasing: text[s..<s + len])
-      var id = -1
-      if let r = reserved.lookup(piece) {
-        id = Int(r)
-      } else if let m = mergeable.lookup(piece) {
-        id = Int(m)
-      }
-      if id >= 0, model.pieces[id].type == .unused, let parts = revMerge[Int32(id)] {
-        emit(Int(parts.0), Int(parts.1))
-        emit(Int(parts.2), Int(parts.3))
-        return
-      }
-      if id < 0 || id == unkID {
-        if model.trainerSpec.byteFallback {
-          for b in piece { ids.append(Int(byteIDs[Int(b)])) }
-        } else {
-          ids.append(unkID)
-        }
-        return
-      }
-      ids.append(id)
-    }
-
-    var index: Int32 = 0
+    var index: Int32 = count == 0 ? -1 : 0
     while index >= 0 {
-      let i = Int(index)
-      if length[i] > 0 { emit(Int(start[i]), Int(length[i])) }
-      index = next[i]
+      let symbol = symbols[Int(index)]
+      if symbol.length > 0 {
+        emit(text, Int(symbol.start), Int(symbol.length), revMerge, into: &ids)
+      }
+      index = symbol.next
     }
+  }
+
+  /// sentencepiece's `MaybeAddNewSymbolPair`.
+  @inline(__always)
+  private func addCandidate(
+    _ left: Int32, _ right: Int32, _ symbols: UnsafeMutableBufferPointer<Symbol>,
+    _ text: UnsafeBufferPointer<UInt8>, _ queue: inout MergeQueue<Pair>,
+    _ revMerge: inout [Int32: (Int32, Int32, Int32, Int32)]
+  ) {
+    if left < 0 || right < 0 { return }
+    let l = symbols[Int(left)]
+    let r = symbols[Int(right)]
+    if l.frozen || r.frozen { return }
+    let size = Int(l.length + r.length)
+    let s = Int(l.start)
+    guard let id = mergeable.lookup(UnsafeBufferPointer(rebasing: text[s..<s + size])) else {
+      return
+    }
+    queue.push(Pair(score: scores[Int(id)], left: left, right: right, size: Int32(size)))
+    if isUnused[Int(id)] { revMerge[id] = (l.start, l.length, r.start, r.length) }
+  }
+
+  /// Final symbol -> ids: UNUSED pieces are split back into the pair they came from, unknown
+  /// ones fall back to bytes (or `<unk>`).
+  private func emit(
+    _ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ length: Int,
+    _ revMerge: [Int32: (Int32, Int32, Int32, Int32)], into ids: inout [Int]
+  ) {
+    let piece = UnsafeBufferPointer(rebasing: text[start..<start + length])
+    var id = -1
+    if let r = reserved.lookup(piece) {
+      id = Int(r)
+    } else if let m = mergeable.lookup(piece) {
+      id = Int(m)
+    }
+    if id >= 0, isUnused[id], let parts = revMerge[Int32(id)] {
+      emit(text, Int(parts.0), Int(parts.1), revMerge, into: &ids)
+      emit(text, Int(parts.2), Int(parts.3), revMerge, into: &ids)
+      return
+    }
+    if id < 0 || id == unkID {
+      if model.trainerSpec.byteFallback {
+        for b in piece { ids.append(Int(byteIDs[Int(b)])) }
+      } else {
+        ids.append(unkID)
+      }
+      return
+    }
+    ids.append(id)
   }
 
   // MARK: Decoding

@@ -16,7 +16,7 @@ public final class SentencePieceTokenizer: TextTokenizer {
   private let specialIDs: Set<Int>
   /// Added tokens decoded as separate sub-texts: non-special ones and special ones beyond the
   /// SentencePiece vocabulary (transformers' `legacy_added_tokens`, e.g. `<image>`).
-  private let legacyAdded: Set<[UInt8]>
+  private let decodeRoles: [DecodeRole]
   private let addBOS: Bool
   private let addEOS: Bool
   private let spacesBetweenSpecialTokens: Bool
@@ -30,8 +30,10 @@ public final class SentencePieceTokenizer: TextTokenizer {
     let path = directory + "/tokenizer.model"
     let bytes = try TokenizerJSON.readBytes(at: path)
     let model = try SentencePieceModel(serialized: bytes, context: path)
-    try self.init(
-      model: model, settings: try HFTokenizerSettings(directory: directory), context: path)
+    var settings = try HFTokenizerSettings(directory: directory)
+    // InternLM2Tokenizer.__init__ defaults.
+    settings.applyDefaults(bos: "<s>", eos: "</s>", unk: "<unk>", pad: "</s>")
+    try self.init(model: model, settings: settings, context: path)
   }
 
   init(model: SentencePieceModel, settings: HFTokenizerSettings, context: String) throws {
@@ -71,16 +73,31 @@ public final class SentencePieceTokenizer: TextTokenizer {
     var legacy = Set<[UInt8]>()
     for token in added.values {
       let isSpecial = specialContents.contains(token.bytes)
-      if !isSpecial || (token.id >= vocab && settings.specialTokens.contains(token.content)) {
+      if !isSpecial
+        || (token.id >= vocab && settings.additionalSpecialTokens.contains(token.content))
+      {
         legacy.insert(token.bytes)
       }
     }
-    legacyAdded = legacy
+    vocabularySize = max(vocab, (added.keys.max() ?? -1) + 1)
+    var roles = [DecodeRole](repeating: .unknown, count: vocabularySize)
+    for id in 0..<vocabularySize {
+      guard let token = added[id]?.bytes ?? (id < vocab ? model.pieces[id].piece : nil) else {
+        continue
+      }
+      if legacy.contains(token) {
+        roles[id] = .legacyAdded
+      } else if specialContents.contains(token) {
+        roles[id] = .special
+      } else {
+        roles[id] = .piece(processor.pieceToID(token))
+      }
+    }
+    decodeRoles = roles
     addBOS = settings.addBOSToken ?? true
     addEOS = settings.addEOSToken ?? false
     spacesBetweenSpecialTokens = settings.spacesBetweenSpecialTokens ?? true
     cleanUpTokenizationSpaces = settings.cleanUpTokenizationSpaces ?? false
-    vocabularySize = max(vocab, (added.keys.max() ?? -1) + 1)
     let spec = model.trainerSpec
     bosTokenID = spec.bosID >= 0 && Int(spec.bosID) < vocab ? Int(spec.bosID) : nil
     eosTokenID = spec.eosID >= 0 && Int(spec.eosID) < vocab ? Int(spec.eosID) : nil
@@ -166,26 +183,23 @@ public final class SentencePieceTokenizer: TextTokenizer {
   // MARK: Decoding
 
   public func decode(_ ids: [Int], skipSpecialTokens: Bool) -> String {
-    // convert_ids_to_tokens
-    var tokens: [[UInt8]] = []
-    tokens.reserveCapacity(ids.count)
-    for id in ids {
-      if skipSpecialTokens && specialIDs.contains(id) { continue }
-      if let token = tokenBytes(forID: id) { tokens.append(token) }
-    }
-    // _decode: legacy added tokens become their own sub-texts.
+    // convert_ids_to_tokens, then _decode: legacy added tokens become their own sub-texts.
     var subTexts: [[UInt8]] = []
-    var current: [[UInt8]] = []
-    for token in tokens {
-      if legacyAdded.contains(token) {
+    var current: [Int] = []
+    current.reserveCapacity(ids.count)
+    for id in ids {
+      guard id >= 0, id < decodeRoles.count else { continue }
+      if skipSpecialTokens && specialIDs.contains(id) { continue }
+      switch decodeRoles[id] {
+      case .unknown: continue
+      case .legacyAdded:
         if !current.isEmpty {
           let s = tokensToString(current)
           if !s.isEmpty { subTexts.append(s) }
-          current.removeAll()
+          current.removeAll(keepingCapacity: true)
         }
-        subTexts.append(token)
-      } else {
-        current.append(token)
+        if let token = tokenBytes(forID: id) { subTexts.append(token) }
+      case .special, .piece: current.append(id)
       }
     }
     if !current.isEmpty { subTexts.append(tokensToString(current)) }
@@ -198,21 +212,31 @@ public final class SentencePieceTokenizer: TextTokenizer {
     return String(decoding: text, as: UTF8.self)
   }
 
-  /// `InternLM2Tokenizer.convert_tokens_to_string`.
-  private func tokensToString(_ tokens: [[UInt8]]) -> [UInt8] {
+  /// How `decode` treats an id, precomputed from its token string as transformers compares
+  /// strings: a special token (`all_special_tokens`), a legacy added token, or a piece to hand
+  /// to SentencePiece (by the id `piece_to_id` gives its string).
+  enum DecodeRole: Equatable {
+    case unknown
+    case special
+    case legacyAdded
+    case piece(Int)
+  }
+
+  /// `InternLM2Tokenizer.convert_tokens_to_string` over ids whose role is special or piece.
+  private func tokensToString(_ ids: [Int]) -> [UInt8] {
     var out: [UInt8] = []
     var sub: [Int] = []
     var prevIsSpecial = false
-    for token in tokens {
-      if specialContents.contains(token) {
+    for id in ids {
+      if case .piece(let pieceID) = decodeRoles[id] {
+        sub.append(pieceID)
+        prevIsSpecial = false
+      } else {
         if !prevIsSpecial { out.append(0x20) }
         out.append(contentsOf: processor.decode(sub))
-        out.append(contentsOf: token)
+        out.append(contentsOf: tokenBytes(forID: id) ?? [])
         prevIsSpecial = true
-        sub.removeAll()
-      } else {
-        sub.append(processor.pieceToID(token))
-        prevIsSpecial = false
+        sub.removeAll(keepingCapacity: true)
       }
     }
     out.append(contentsOf: processor.decode(sub))

@@ -79,6 +79,8 @@ struct HFTokenizerSettings: Sendable {
   var addedTokens: [Int: AddedToken] = [:]
   /// bos, eos, unk, pad and the additional special tokens, as strings (`all_special_tokens`).
   var specialTokens: [String] = []
+  /// `additional_special_tokens` alone.
+  var additionalSpecialTokens: [String] = []
   var bosToken: String?
   var eosToken: String?
   var unkToken: String?
@@ -90,6 +92,25 @@ struct HFTokenizerSettings: Sendable {
   var tokenizerClass: String?
 
   init() {}
+
+  /// Fills the special tokens a tokenizer class defines in its `__init__` defaults when the
+  /// files do not name them.
+  mutating func applyDefaults(bos: String?, eos: String?, unk: String?, pad: String?) {
+    bosToken = bosToken ?? bos
+    eosToken = eosToken ?? eos
+    unkToken = unkToken ?? unk
+    padToken = padToken ?? pad
+    rebuildSpecialTokens()
+  }
+
+  private mutating func rebuildSpecialTokens() {
+    var specials: [String] = []
+    for s in [bosToken, eosToken, unkToken, padToken].compactMap({ $0 }) + additionalSpecialTokens
+    where !specials.contains(s) {
+      specials.append(s)
+    }
+    specialTokens = specials
+  }
 
   init(directory: String) throws {
     let configPath = directory + "/tokenizer_config.json"
@@ -130,12 +151,9 @@ struct HFTokenizerSettings: Sendable {
         }
       }
     }
-    var specials: [String] = []
-    for s in [bosToken, eosToken, unkToken, padToken].compactMap({ $0 }) + additional
-    where !specials.contains(s) {
-      specials.append(s)
-    }
-    specialTokens = specials
+    additionalSpecialTokens = additional
+    rebuildSpecialTokens()
+    let specials = specialTokens
 
     // Legacy added_tokens.json: transformers rebuilds these entries with default flags.
     if let added = try TokenizerJSON.readObjectIfPresent(at: addedPath) {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import TroL
 import TrolleyCLIKit
 
@@ -37,16 +38,49 @@ struct Tokenize: ParsableCommand {
     help: "Print the token strings next to the ids ({\"ids\": [...], \"tokens\": [...]}).")
   var tokens = false
 
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Read one JSON value per line from FILE ('-' for standard input): a string is encoded, an array of ids is decoded; prints one JSON line per input line.",
+      valueName: "FILE"))
+  var jsonl: String?
+
+  @Option(
+    name: .long,
+    help: "Encode (or decode) TEXT this many times and report the time per call on standard error.")
+  var repeatCount: Int?
+
   @Argument(help: "The text to encode, or the ids to decode.")
-  var text: String
+  var text: String?
+
+  func validate() throws {
+    if jsonl == nil && text == nil { throw ValidationError("Give TEXT or --jsonl FILE.") }
+    if jsonl != nil && text != nil {
+      throw ValidationError("Give either TEXT or --jsonl FILE, not both.")
+    }
+    if let repeatCount, repeatCount < 1 {
+      throw ValidationError("--repeat-count must be at least 1.")
+    }
+  }
 
   func run() throws {
     let tokenizer = try TokenizerLoader.load(modelDirectory: model)
+    if let jsonl {
+      try runLines(jsonl, tokenizer)
+      return
+    }
+    guard let text else { return }
     if decode {
       let ids = try Self.parseIDs(text)
+      try timeIfAsked { _ = tokenizer.decode(ids, skipSpecialTokens: skipSpecialTokens) }
       print(JSONWriter.quoted(tokenizer.decode(ids, skipSpecialTokens: skipSpecialTokens)))
       return
     }
+    try timeIfAsked { _ = tokenizer.encode(text, addSpecialTokens: addSpecialTokens) }
+    print(encoded(text, tokenizer))
+  }
+
+  private func encoded(_ text: String, _ tokenizer: any TextTokenizer) -> String {
     let ids = tokenizer.encode(text, addSpecialTokens: addSpecialTokens)
     let idArray = JSONValue.array(ids.map { .number(String($0)) })
     var out = ""
@@ -56,7 +90,58 @@ struct Tokenize: ParsableCommand {
     } else {
       JSONWriter.append(idArray, to: &out)
     }
-    print(out)
+    return out
+  }
+
+  private func runLines(_ path: String, _ tokenizer: any TextTokenizer) throws {
+    let lines = try TokenizeInput.lines(path)
+    for (number, line) in lines.enumerated() where !line.isEmpty {
+      let value: JSONValue
+      do {
+        value = try JSONParser.parse(line)
+      } catch {
+        throw CLIError(
+          .invalidArgument,
+          "\(path):\(number + 1): not JSON (column \(error.column): \(error.reason))")
+      }
+      switch value {
+      case .string(let s):
+        print(encoded(s, tokenizer))
+      case .array:
+        let ids = try Self.parseIDs(line)
+        print(JSONWriter.quoted(tokenizer.decode(ids, skipSpecialTokens: skipSpecialTokens)))
+      default:
+        throw CLIError(
+          .invalidArgument,
+          "\(path):\(number + 1): expected a string or an array of ids, got \(value.typeName)")
+      }
+    }
+  }
+
+  /// CPU time of this thread, so that other processes on a busy machine do not count.
+  private func timeIfAsked(_ body: () -> Void) throws {
+    guard let repeatCount else { return }
+    body()  // warm-up
+    func cpuMicroseconds() -> Double {
+      var t = timespec()
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+      return Double(t.tv_sec) * 1e6 + Double(t.tv_nsec) / 1e3
+    }
+    let start = cpuMicroseconds()
+    for _ in 0..<repeatCount { body() }
+    let perCall = (cpuMicroseconds() - start) / Double(repeatCount)
+    var line = ""
+    JSONWriter.append(
+      .object([
+        .init("calls", .number(String(repeatCount))),
+        .init("cpu_microseconds_per_call", .number(format3(perCall))),
+      ]), to: &line)
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+  }
+
+  private func format3(_ x: Double) -> String {
+    let scaled = (x * 1000).rounded() / 1000
+    return String(scaled)
   }
 
   /// "[1, 2, 3]" or "1,2,3".
@@ -89,6 +174,24 @@ struct Tokenize: ParsableCommand {
           "--decode expects ids like 1,2,3 or [1,2,3]; \"\(part)\" is not an integer")
       }
       return id
+    }
+  }
+}
+
+/// Input lines of `--jsonl`: a file, or standard input for "-".
+private enum TokenizeInput {
+  static func lines(_ path: String) throws -> [String] {
+    if path == "-" {
+      var lines: [String] = []
+      while let line = readLine(strippingNewline: true) { lines.append(line) }
+      return lines
+    }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw CLIError(.notFound, "cannot read \(path); check the path given to --jsonl")
+    }
+    // Split bytes, not Characters: "\r\n" is one Character in Swift.
+    return [UInt8](data).split(separator: 0x0A, omittingEmptySubsequences: false).map { line in
+      String(decoding: line.last == 0x0D ? line.dropLast() : line, as: UTF8.self)
     }
   }
 }

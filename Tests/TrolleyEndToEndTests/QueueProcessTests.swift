@@ -1,0 +1,179 @@
+import Foundation
+import JobQueue
+import Migrations
+import Postgres
+import PostgresTesting
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A `trolley worker` child process.
+final class WorkerProcess {
+  let process = Process()
+
+  init(databaseURL: String, arguments: [String]) throws {
+    process.executableURL = URL(fileURLWithPath: TrolleyBinary.path)
+    process.arguments = ["worker", "--log-level", "warning"] + arguments
+    var environment = ProcessInfo.processInfo.environment
+    for name in ["PGHOST", "PGDATABASE", "DATABASE_URL", "TROLLEY_CONFIG"] {
+      environment[name] = nil
+    }
+    environment["TROLLEY_DATABASE_URL"] = databaseURL
+    environment["TROLLEY_HOME"] = NSTemporaryDirectory() + "trolley-e2e-home-none"
+    process.environment = environment
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+  }
+
+  var pid: Int32 { process.processIdentifier }
+
+  func kill(_ signal: Int32) {
+    _ = Glibc.kill(process.processIdentifier, signal)
+  }
+
+  /// SIGTERM, then waits for the graceful exit.
+  func stop() {
+    if process.isRunning { kill(SIGTERM) }
+    process.waitUntilExit()
+  }
+}
+
+/// Polls `condition` every 50 ms until it holds; fails (never asserting on timing) after `limit`.
+func eventually(
+  _ what: String, limit: Duration = .seconds(180), _ condition: () async throws -> Bool
+) async throws {
+  let deadline = ContinuousClock.now + limit
+  while ContinuousClock.now < deadline {
+    if try await condition() { return }
+    try await Task.sleep(for: .milliseconds(50))
+  }
+  Issue.record("gave up waiting for: \(what)")
+  throw CancellationError()
+}
+
+@Suite(.serialized) struct QueueProcessTests {
+  @Test func aKilledWorkersJobRunsAgainAndSucceedsExactlyOnce() async throws {
+    try await withTestDatabase { database in
+      let store = JobStore(client: database.client)
+      let url = try database.configuration.resolvedConnectionString()
+      let batch = try await store.batchCreate(.init(name: "sigkill"))
+      let id = try #require(
+        try await store.jobInsert(
+          .init(kind: "sleep", payload: PostgresJSONB(text: #"{"ms": 2000}"#), batchID: batch.id)
+        ).id)
+      let doomed = try WorkerProcess(
+        databaseURL: url, arguments: ["--kinds", "sleep", "--lease", "2", "--no-maintenance"])
+      try await eventually("the first worker claims the job") {
+        try await store.jobGet(id: id)?.state == .running
+      }
+      let zombieToken = try #require(try await store.jobGet(id: id)?.leaseToken)
+      doomed.kill(SIGKILL)
+      doomed.process.waitUntilExit()
+      #expect(doomed.process.terminationReason == .uncaughtSignal)
+
+      let heir = try WorkerProcess(
+        databaseURL: url, arguments: ["--kinds", "sleep", "--lease", "2", "--poll-interval", "0.2"])
+      defer { heir.stop() }
+      try await eventually("the job finishes after its lease expires") {
+        try await store.jobGet(id: id)?.state.isTerminal == true
+      }
+      let record = try #require(try await store.jobGet(id: id))
+      #expect(record.state == .succeeded)
+      #expect(record.attempt == 2)
+      #expect(record.crashCount == 1 && record.errorCount == 0)
+      let evidence = try await store.jobCrashes(jobID: id)
+      #expect(evidence.map(\.pid) == [doomed.pid])
+      // The killed worker's late report (what a zombie would send) is rejected.
+      await #expect(throws: JobQueueError(.leaseLost, "")) {
+        try await store.jobComplete(
+          JobCompletion(
+            id: id, leaseToken: zombieToken, outcome: .failedPermanently(error: "zombie")))
+      }
+      #expect(try await store.jobGet(id: id)?.state == .succeeded)
+      let progress = try await store.batchProgress(.init(batchID: batch.id))
+      #expect(progress.counts[.succeeded] == 1 && progress.total == 1)
+    }
+  }
+
+  @Test func aJobThatKeepsKillingItsWorkerIsQuarantined() async throws {
+    try await withTestDatabase { database in
+      let store = JobStore(client: database.client)
+      let url = try database.configuration.resolvedConnectionString()
+      let id = try #require(try await store.jobInsert(.init(kind: "crash", maxCrashes: 2)).id)
+      var pids: [Int32] = []
+      // Each worker process dies by the job; the next one rescues and retries it, until the
+      // crash budget is spent.
+      while try await store.jobGet(id: id)?.state != .dead {
+        let worker = try WorkerProcess(
+          databaseURL: url,
+          arguments: ["--kinds", "crash", "--lease", "1", "--poll-interval", "0.2"])
+        pids.append(worker.pid)
+        try await eventually("the worker crashes or the job is quarantined") {
+          if !worker.process.isRunning { return true }
+          return try await store.jobGet(id: id)?.state == .dead
+        }
+        worker.stop()
+        try #require(pids.count <= 6, "the job was never quarantined")
+      }
+      let record = try #require(try await store.jobGet(id: id))
+      #expect(record.crashCount == 2)
+      #expect(record.lastError?.contains("quarantined") == true)
+      let evidence = try await store.jobCrashes(jobID: id)
+      #expect(evidence.count == 2)
+      #expect(Set(evidence.compactMap(\.pid)).isSubset(of: Set(pids)))
+    }
+  }
+
+  @Test func workersRideOutAPostgreSQLRestart() async throws {
+    let home = URL(fileURLWithPath: NSTemporaryDirectory())
+      .appendingPathComponent("trolley-restart-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+    let cluster = LocalCluster(home: home, durable: false)
+    defer {
+      _ = try? cluster.stop()
+      try? FileManager.default.removeItem(at: home)
+    }
+    let configuration = try cluster.start()
+    let setup = try PostgresConnection(configuration: configuration)
+    _ = try Migrator.bundled().migrate(setup)
+    setup.close()
+    let client = PostgresClient(configuration: configuration, maximumConnections: 2)
+    defer { client.shutdown() }
+    let store = JobStore(client: client)
+    let total = 400
+    let batch = try await store.batchCreate(.init(name: "restart"))
+    _ = try await store.jobInsertMany(
+      .init(batchID: batch.id),
+      rows: (0..<total).map { _ in
+        JobInsertRow(kind: "sleep", payload: PostgresJSONB(text: #"{"ms": 25}"#))
+      })
+    let url = try configuration.resolvedConnectionString()
+    let workers = try (0..<2).map { _ in
+      try WorkerProcess(
+        databaseURL: url,
+        arguments: [
+          "--kinds", "sleep", "--concurrency", "4", "--lease", "5", "--poll-interval", "0.2",
+        ])
+    }
+    defer { for worker in workers { worker.stop() } }
+    func finished() async throws -> Int64 {
+      try await store.batchProgress(.init(batchID: batch.id)).finished
+    }
+    try await eventually("some jobs finish") { try await finished() >= 60 }
+    // Restart the server in the middle of the batch (fast shutdown drops every connection).
+    _ = try cluster.stop()
+    _ = try cluster.start()
+    try await eventually("every job finishes") {
+      (try? await finished()) == Int64(total)
+    }
+    let progress = try await store.batchProgress(.init(batchID: batch.id))
+    #expect(progress.counts[.succeeded] == Int64(total))
+    #expect(progress.total == Int64(total))
+    #expect(workers.allSatisfy { $0.process.isRunning }, "a worker died with the server")
+    let leftovers = try await store.jobClaim(.init(queue: "default", limit: 10, workerID: 0))
+    #expect(leftovers.isEmpty)
+  }
+}

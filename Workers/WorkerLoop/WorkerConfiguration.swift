@@ -14,6 +14,9 @@ public struct WorkerConfiguration: Sendable {
   public var ackDelay: Duration
   /// Jobs run at once (the claim size when idle). Default 1.
   public var concurrency: Int
+  /// Exit once no job is available and none is running (`trolley worker --once`, for scripts).
+  /// Default false: wait for more work.
+  public var exitWhenIdle: Bool
   /// After SIGTERM, how long running jobs may take to finish before they are handed back.
   /// Default 60 s.
   public var gracePeriod: Duration
@@ -40,7 +43,7 @@ public struct WorkerConfiguration: Sendable {
     gracePeriod: Duration = .seconds(60), heartbeatInterval: Duration = .seconds(10),
     host: String? = nil, lease: Duration = .seconds(30),
     pid: Int32? = nil, pollInterval: Duration = .seconds(1), pollOnly: Bool = false,
-    queues: [String] = ["default"], version: String = "0.1.0"
+    queues: [String] = ["default"], version: String = "0.1.0", exitWhenIdle: Bool = false
   ) {
     precondition(ackBatchSize >= 1, "ackBatchSize must be at least 1")
     precondition(ackDelay >= .zero, "ackDelay must not be negative")
@@ -55,6 +58,7 @@ public struct WorkerConfiguration: Sendable {
     self.ackBatchSize = ackBatchSize
     self.ackDelay = ackDelay
     self.concurrency = concurrency
+    self.exitWhenIdle = exitWhenIdle
     self.gracePeriod = gracePeriod
     self.heartbeatInterval = heartbeatInterval
     self.host = host ?? ProcessInfo.processInfo.hostName

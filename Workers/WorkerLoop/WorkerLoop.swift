@@ -170,6 +170,12 @@ public final class WorkerLoop: Service, Sendable {
           continue
         }
       }
+      if configuration.exitWhenIdle, claimed == 0, free > 0,
+        state.withLock({ $0.running.isEmpty })
+      {
+        logger.info("no job available and none running: exiting (--once)")
+        return
+      }
       // Slots full, or the queues ran dry: wait for a finished job, a notification or the poll.
       if claimed == 0 || claimed < free || free <= 0 {
         await claimWake.wait(timeout: configuration.pollInterval)

@@ -4,6 +4,8 @@ import JobQueue
 import Logging
 import Postgres
 import ServiceLifecycle
+import Tensor
+import TroL
 import TrolleyWorkers
 import UnixSignals
 
@@ -20,16 +22,46 @@ struct Worker: AsyncParsableCommand {
       SIGTERM or a first Ctrl-C: stop claiming, let running jobs finish within --grace seconds, \
       hand the rest back, exit. A second Ctrl-C hands everything back at once and exits.
 
+      With --model, the worker loads the TroL checkpoint once and runs trol.answer and \
+      trol.caption jobs (the default kinds then), answering up to --batch-size claimed jobs as one \
+      engine batch (jobs on the same image share its prefix); each job gets its own result.
+
       Examples:
+        trolley worker --model ~/models/TroL-1.8B --batch-size 4 --metrics-port 9401
+        trolley worker --model ./tiny --once
         trolley worker --kinds noop,sleep --concurrency 8
         trolley worker --kinds sleep --queues default,bulk --poll-only
       """)
 
   @Option(
     help: ArgumentHelp(
-      "Comma-separated job kinds to run (\(AllKinds.names.joined(separator: ", "))).",
+      "Comma-separated job kinds to run (\((AllKinds.names + AllKinds.trolNames).joined(separator: ", "))); default with --model: trol.answer,trol.caption.",
       valueName: "kinds"))
-  var kinds: String
+  var kinds: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "A TroL checkpoint folder (BK-Lee/TroL-* layout, or `trolley model synth --out DIR`); needed for trol.* kinds.",
+      valueName: "dir"))
+  var model: String?
+
+  @Option(help: "In-memory weight format: f16 (the checkpoint's 16-bit, default), f32, q8 or q4.")
+  var weights: String = "f16"
+
+  @Option(help: "Most trol.* jobs answered together in one engine batch (default 1).")
+  var batchSize: Int = 1
+
+  @Option(help: "Engine threads (default: the machine's physical cores).")
+  var threads: Int?
+
+  @Option(help: "Most new tokens per answer when a job does not say (default 256).")
+  var maxNewTokens: Int = 256
+
+  @Option(help: "The caption prompt for trol.caption jobs whose payload has none.")
+  var captionPrompt: String = EngineJobSettings.defaultCaptionPrompt
+
+  @Flag(help: "Exit once no job is available and none is running (for scripts).")
+  var once = false
 
   @Option(help: ArgumentHelp("Comma-separated queues to claim from.", valueName: "queues"))
   var queues: String = "default"
@@ -69,7 +101,34 @@ struct Worker: AsyncParsableCommand {
     guard Logger.Level(rawValue: logLevel) != nil else {
       throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error")
     }
-    _ = try AllKinds.named(Self.list(kinds))
+    guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+    guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be at least 1") }
+    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    guard WeightFormat(rawValue: weights) != nil else {
+      throw ValidationError("--weights must be f16, f32, q8 or q4, got \(weights)")
+    }
+    if kinds == nil && model == nil {
+      throw ValidationError(
+        "say what to run: --model DIR for TroL jobs (trol.answer, trol.caption), or --kinds for the test kinds (\(AllKinds.names.joined(separator: ", ")))"
+      )
+    }
+    let names = kindNames
+    if model == nil, let needing = names.first(where: { AllKinds.trolNames.contains($0) }) {
+      throw ValidationError(
+        "job kind \(needing) needs a model: add --model DIR (a TroL checkpoint folder, or one made by `trolley model synth --like tiny --out DIR`)"
+      )
+    }
+    let known = Set(AllKinds.names + AllKinds.trolNames)
+    if let unknown = names.first(where: { !known.contains($0) }) {
+      throw ValidationError(
+        "unknown job kind \(unknown); known kinds: \(known.sorted().joined(separator: ", "))")
+    }
+  }
+
+  /// The kinds to run: --kinds, or the TroL kinds when only --model is given.
+  var kindNames: [String] {
+    if let kinds { return Self.list(kinds) }
+    return AllKinds.trolNames
   }
 
   static func list(_ text: String) -> [String] {
@@ -95,15 +154,28 @@ struct Worker: AsyncParsableCommand {
     let server = try metricsPort.map { try MetricsServer(port: $0, metrics: metrics) }
     defer { server?.stop() }
 
+    var engineSettings: EngineJobSettings?
+    if let model {
+      TensorThreads.configure(count: threads ?? TensorThreads.physicalCores)
+      let format = WeightFormat(rawValue: weights) ?? .f16
+      logger.info("loading model", metadata: ["model": "\(model)", "weights": "\(weights)"])
+      let engine = try TroLEngine.load(modelDirectory: model, weights: format)
+      let name = URL(fileURLWithPath: model).standardizedFileURL.lastPathComponent
+      engineSettings = EngineJobSettings(
+        batch: EngineBatch(engine: engine, fetcher: ImageFetcher(), modelName: name),
+        batchSize: batchSize, captionPrompt: captionPrompt, maxNewTokens: maxNewTokens)
+    }
+
     let lease = Duration.milliseconds(Int64(lease * 1000))
     let loop = WorkerLoop(
       store: store,
-      kinds: try AllKinds.named(Self.list(kinds)).map { KindRunner(any: $0) },
+      kinds: try AllKinds.named(kindNames, engine: engineSettings).map { KindRunner(any: $0) },
       configuration: WorkerConfiguration(
-        concurrency: concurrency, gracePeriod: .milliseconds(Int64(grace * 1000)),
+        concurrency: max(concurrency, model == nil ? 1 : batchSize),
+        gracePeriod: .milliseconds(Int64(grace * 1000)),
         heartbeatInterval: lease / 3, lease: lease,
         pollInterval: .milliseconds(Int64(pollInterval * 1000)), pollOnly: pollOnly,
-        queues: Self.list(queues), version: Trolley.configuration.version),
+        queues: Self.list(queues), version: Trolley.configuration.version, exitWhenIdle: once),
       logger: logger, metrics: metrics)
     var services: [any Service] = [loop]
     if !noMaintenance {
@@ -115,7 +187,10 @@ struct Worker: AsyncParsableCommand {
     }
     let group = ServiceGroup(
       configuration: .init(
-        services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm],
+        services: services.map {
+          // The loop returns on its own with --once: then the rest shut down too, without error.
+          .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup)
+        }, gracefulShutdownSignals: [.sigterm],
         logger: logger))
     // Ctrl-C: the first shuts down gracefully, the second hands everything back and exits.
     let interrupts = await UnixSignalsSequence(trapping: .sigint)

@@ -33,7 +33,7 @@ struct BPEModel: Sendable {
     var pairs: [([UInt8], Int)] = []
     pairs.reserveCapacity(vocabObject.count)
     for (token, value) in vocabObject {
-      guard let id = TokenizerJSON.int(value), id >= 0 else {
+      guard let id = TokenizerJSON.int(value), TokenizerJSON.isPlausibleID(id) else {
         throw TroLError(
           .invalidTokenizer, "\(file): vocab entry \(token.debugDescription) has no valid id.")
       }

@@ -41,7 +41,7 @@ public final class HFTokenizer: TextTokenizer {
 
     var added: [Int: AddedToken] = [:]
     for entry in json["added_tokens"] as? [[String: Any]] ?? [] {
-      guard let id = TokenizerJSON.int(entry["id"]) else {
+      guard let id = TokenizerJSON.int(entry["id"]), TokenizerJSON.isPlausibleID(id) else {
         throw TroLError(.invalidTokenizer, "\(file): an added token has no id.")
       }
       added[id] = try TokenizerJSON.addedToken(entry, id: id, defaultNormalized: true, file: file)

@@ -35,6 +35,11 @@ enum TokenizerJSON {
     FileManager.default.fileExists(atPath: path) ? try readObject(at: path) : nil
   }
 
+  /// Ids index tables sized by the largest id, so a corrupt file must not name a huge one.
+  static let maximumID = 1 << 24
+
+  static func isPlausibleID(_ id: Int) -> Bool { id >= 0 && id < maximumID }
+
   static func bool(_ value: Any?) -> Bool? {
     if let b = value as? Bool { return b }
     if let n = value as? NSNumber { return n.boolValue }
@@ -121,7 +126,9 @@ struct HFTokenizerSettings: Sendable {
 
     if let decoder = config["added_tokens_decoder"] as? [String: Any] {
       for (key, value) in decoder {
-        guard let id = Int(key), let object = value as? [String: Any] else {
+        guard let id = Int(key), TokenizerJSON.isPlausibleID(id),
+          let object = value as? [String: Any]
+        else {
           throw TroLError(
             .invalidTokenizer, "\(configPath): bad added_tokens_decoder entry \"\(key)\".")
         }
@@ -158,9 +165,11 @@ struct HFTokenizerSettings: Sendable {
     // Legacy added_tokens.json: transformers rebuilds these entries with default flags.
     if let added = try TokenizerJSON.readObjectIfPresent(at: addedPath) {
       for (content, value) in added {
-        guard let id = TokenizerJSON.int(value) else {
+        guard let id = TokenizerJSON.int(value), TokenizerJSON.isPlausibleID(id) else {
           throw TroLError(
-            .invalidTokenizer, "\(addedPath): the id of \"\(content)\" is not an integer.")
+            .invalidTokenizer,
+            "\(addedPath): the id of \"\(content)\" is not a token id (0..<\(TokenizerJSON.maximumID))."
+          )
         }
         let special = specials.contains(content)
         addedTokens[id] = AddedToken(

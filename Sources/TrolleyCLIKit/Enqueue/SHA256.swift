@@ -18,37 +18,63 @@ public struct SHA256 {
     0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab,
     0x5be0_cd19
   )
-  private var pending: [UInt8] = []
+  private var pending = [UInt8](repeating: 0, count: 64)
+  private var pendingCount = 0
   private var length: UInt64 = 0
 
-  public init() { pending.reserveCapacity(64) }
+  public init() {}
 
   /// Adds `bytes` to the message.
   public mutating func update<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
-    for byte in bytes {
-      pending.append(byte)
-      length &+= 1
-      if pending.count == 64 {
-        compress(pending)
-        pending.removeAll(keepingCapacity: true)
+    let handled: Void? = bytes.withContiguousStorageIfAvailable { buffer in update(buffer) }
+    if handled == nil { update(Array(bytes)) }
+  }
+
+  /// Adds the bytes in `buffer` to the message, a whole 64-byte block at a time where it can.
+  public mutating func update(_ buffer: UnsafeBufferPointer<UInt8>) {
+    length &+= UInt64(buffer.count)
+    var offset = 0
+    if pendingCount > 0 {
+      let take = min(64 - pendingCount, buffer.count)
+      for index in 0..<take { pending[pendingCount + index] = buffer[index] }
+      pendingCount += take
+      offset = take
+      if pendingCount == 64 {
+        let block = pending
+        block.withUnsafeBufferPointer { compress($0) }
+        pendingCount = 0
       }
+    }
+    while buffer.count - offset >= 64 {
+      compress(UnsafeBufferPointer(rebasing: buffer[offset..<offset + 64]))
+      offset += 64
+    }
+    for index in offset..<buffer.count {
+      pending[pendingCount] = buffer[index]
+      pendingCount += 1
     }
   }
 
   /// Adds the UTF-8 bytes of `text` to the message.
-  public mutating func update(_ text: String) { update(text.utf8) }
+  public mutating func update(_ text: String) {
+    var text = text
+    text.withUTF8 { update($0) }
+  }
 
   /// The digest as 64 lowercase hex characters.
   public mutating func finalizeHex() -> String {
     let bitLength = length &* 8
-    var tail = pending
+    var tail = Array(pending[..<pendingCount])
     tail.append(0x80)
     while tail.count % 64 != 56 { tail.append(0) }
     for shift in stride(from: 56, through: 0, by: -8) {
       tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
     }
-    for start in stride(from: 0, to: tail.count, by: 64) {
-      compress(Array(tail[start..<start + 64]))
+    let padded = tail
+    padded.withUnsafeBufferPointer { buffer in
+      for start in stride(from: 0, to: buffer.count, by: 64) {
+        compress(UnsafeBufferPointer(rebasing: buffer[start..<start + 64]))
+      }
     }
     let words = [state.0, state.1, state.2, state.3, state.4, state.5, state.6, state.7]
     let digits = Array("0123456789abcdef".utf8)
@@ -69,8 +95,15 @@ public struct SHA256 {
     return hasher.finalizeHex()
   }
 
-  private mutating func compress(_ block: [UInt8]) {
-    var schedule = [UInt32](repeating: 0, count: 64)
+  private mutating func compress(_ block: UnsafeBufferPointer<UInt8>) {
+    withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { schedule in
+      compress(block, schedule: schedule)
+    }
+  }
+
+  private mutating func compress(
+    _ block: UnsafeBufferPointer<UInt8>, schedule: UnsafeMutableBufferPointer<UInt32>
+  ) {
     for index in 0..<16 {
       schedule[index] =
         UInt32(block[index * 4]) << 24 | UInt32(block[index * 4 + 1]) << 16

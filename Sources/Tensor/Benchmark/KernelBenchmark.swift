@@ -18,6 +18,8 @@ public enum KernelBenchmark {
     public var prefillRows: Int = 1300
     /// Bytes each decode measurement streams per repetition, at least; default 128 MiB (4× L3).
     public var streamBytes: Int = 128 << 20
+    /// Bytes of the peak read-bandwidth test's buffer; default 256 MiB (8× L3).
+    public var peakStreamBytes: Int = 256 << 20
     /// Seconds each measurement repeats for (best repetition reported); default 0.3.
     public var minimumSeconds: Double = 0.3
 
@@ -34,7 +36,8 @@ public enum KernelBenchmark {
   public static func run(
     _ configuration: Configuration, progress: (KernelMeasurement) -> Void = { _ in }
   ) -> KernelReport {
-    let peak = MachinePeak.measure(minimumSeconds: configuration.minimumSeconds)
+    let peak = MachinePeak.measure(
+      streamBytes: configuration.peakStreamBytes, minimumSeconds: configuration.minimumSeconds)
     var measurements: [KernelMeasurement] = []
     for shape in configuration.shapes {
       for format in configuration.formats {
@@ -51,7 +54,8 @@ public enum KernelBenchmark {
         for rows in configuration.decodeRows {
           let m = measure(big, rows: rows, minimumSeconds: configuration.minimumSeconds)
           let result = KernelMeasurement(
-            shape: shape, format: format, rows: rows, seconds: m / Double(copies),
+            shape: shape, format: format, rows: rows, seconds: m.wall / Double(copies),
+            cpuSeconds: m.cpu / Double(copies),
             weightBytes: big.byteCount / copies)
           measurements.append(result)
           progress(result)
@@ -64,7 +68,8 @@ public enum KernelBenchmark {
           let m = measure(
             weight, rows: configuration.prefillRows, minimumSeconds: configuration.minimumSeconds)
           let result = KernelMeasurement(
-            shape: shape, format: format, rows: configuration.prefillRows, seconds: m,
+            shape: shape, format: format, rows: configuration.prefillRows, seconds: m.wall,
+            cpuSeconds: m.cpu,
             weightBytes: weight.byteCount)
           measurements.append(result)
           progress(result)
@@ -74,8 +79,10 @@ public enum KernelBenchmark {
     return KernelReport(peak: peak, shapes: configuration.shapes, measurements: measurements)
   }
 
-  /// Best seconds per product of `weight` with `rows` activation rows.
-  static func measure(_ weight: any LinearWeight, rows: Int, minimumSeconds: Double) -> Double {
+  /// Best (wall, CPU) seconds per product of `weight` with `rows` activation rows.
+  static func measure(_ weight: any LinearWeight, rows: Int, minimumSeconds: Double)
+    -> Stopwatch.Timing
+  {
     var state: UInt32 = 12345
     let x = (0..<(rows * weight.inFeatures)).map { _ -> Float in
       state = state &* 1_664_525 &+ 1_013_904_223
@@ -85,7 +92,7 @@ public enum KernelBenchmark {
     let scratch = MatmulScratch()
     return x.withUnsafeBufferPointer { xp in
       y.withUnsafeMutableBufferPointer { yp in
-        Stopwatch.best(minimumSeconds: minimumSeconds) {
+        Stopwatch.best(minimumSeconds: minimumSeconds, threads: TensorThreads.count) {
           weight.multiply(
             xp.baseAddress!, rows: rows, into: yp.baseAddress!, accumulate: false, scratch: scratch)
         }

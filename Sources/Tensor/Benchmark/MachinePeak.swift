@@ -1,10 +1,15 @@
 /// The machine's measured limits: what the kernels are compared against.
 public struct MachinePeak: Codable, Sendable {
   /// f32 FMA throughput of a register-only loop (AVX2 8-lane FMAs, independent chains), GFLOPS,
-  /// counting a multiply-add as 2 flops.
+  /// counting a multiply-add as 2 flops; from wall time.
   public var fmaGFLOPS: Double
-  /// Streaming read bandwidth over a buffer much larger than the last-level cache, GB/s (10^9).
+  /// The same from CPU time per thread (see `Stopwatch`).
+  public var fmaGFLOPSCPU: Double
+  /// Streaming read bandwidth over a buffer much larger than the last-level cache, GB/s (10^9);
+  /// from wall time.
   public var readGBPerSecond: Double
+  /// The same from CPU time per thread.
+  public var readGBPerSecondCPU: Double
   /// Threads used for both measurements (`TensorThreads.count`).
   public var threads: Int
 
@@ -18,22 +23,24 @@ public struct MachinePeak: Codable, Sendable {
     -> MachinePeak
   {
     let threads = TensorThreads.count
+    let fma = measureFMA(threads: threads, minimumSeconds: minimumSeconds)
+    let read = measureRead(bytes: streamBytes, threads: threads, minimumSeconds: minimumSeconds)
     return MachinePeak(
-      fmaGFLOPS: measureFMA(threads: threads, minimumSeconds: minimumSeconds),
-      readGBPerSecond: measureRead(
-        bytes: streamBytes, threads: threads, minimumSeconds: minimumSeconds),
-      threads: threads)
+      fmaGFLOPS: fma.wall, fmaGFLOPSCPU: fma.cpu, readGBPerSecond: read.wall,
+      readGBPerSecondCPU: read.cpu, threads: threads)
   }
 
   /// Ten independent accumulators cover the FMA latency (4 cycles) × 2 ports with room to spare.
-  static func measureFMA(threads: Int, minimumSeconds: Double) -> Double {
+  /// (wall, CPU) GFLOPS.
+  static func measureFMA(threads: Int, minimumSeconds: Double) -> (wall: Double, cpu: Double) {
     let iterations = 20_000_000
-    let seconds = Stopwatch.best(minimumSeconds: minimumSeconds) {
+    let seconds = Stopwatch.best(minimumSeconds: minimumSeconds, threads: threads) {
       TensorThreads.parallelRanges(threads, granule: 1, minimumPerThread: 1) { range in
         for _ in range { blackHole(fmaLoop(iterations)) }
       }
     }
-    return Double(threads) * Double(iterations) * 10 * 8 * 2 / seconds / 1e9
+    let flops = Double(threads) * Double(iterations) * 10 * 8 * 2
+    return (flops / seconds.wall / 1e9, flops / seconds.cpu / 1e9)
   }
 
   @inline(never)
@@ -66,13 +73,16 @@ public struct MachinePeak: Codable, Sendable {
     return (a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9).sum()
   }
 
-  static func measureRead(bytes: Int, threads: Int, minimumSeconds: Double) -> Double {
+  /// (wall, CPU) GB/s.
+  static func measureRead(bytes: Int, threads: Int, minimumSeconds: Double) -> (
+    wall: Double, cpu: Double
+  ) {
     let count = bytes / 4
     let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
     defer { buffer.deallocate() }
     buffer.initialize(repeating: 1)
     let base = UnsafeRawPointer(buffer.baseAddress!)
-    let seconds = Stopwatch.best(minimumSeconds: minimumSeconds) {
+    let seconds = Stopwatch.best(minimumSeconds: minimumSeconds, threads: threads) {
       TensorThreads.parallelRanges(count / 32, granule: 1, minimumPerThread: 1 << 16) { range in
         var s0 = SIMD8<Float>()
         var s1 = SIMD8<Float>()
@@ -88,7 +98,8 @@ public struct MachinePeak: Codable, Sendable {
         blackHole((s0 + s1 + s2 + s3).sum())
       }
     }
-    return Double(count / 32 * 128) / seconds / 1e9
+    let bytesRead = Double(count / 32 * 128)
+    return (bytesRead / seconds.wall / 1e9, bytesRead / seconds.cpu / 1e9)
   }
 }
 

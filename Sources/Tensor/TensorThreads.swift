@@ -15,15 +15,16 @@ internal import Synchronization
 /// Several engines in one process (or several worker processes) share the cores: give each
 /// `cores / engines` threads.
 ///
-/// The default is the number of physical cores (`physicalCores`), not logical CPUs: SMT siblings
-/// share one core's FMA units and load ports, so compute-bound products (prefill, decode batches)
-/// gain nothing from a second hardware thread, and the bandwidth-bound m = 1 products gain little
-/// (see docs/benchmarks.md, "Kernels", for the measurements with 1 and 2 threads on the 2-vCPU,
-/// 1-core development machine). The default is applied to OpenBLAS before the first weight is
-/// built, so OpenBLAS never starts with its own default of one thread per logical CPU.
+/// The default is `TROLLEY_THREADS` if set, else the number of physical cores (`physicalCores`),
+/// not logical CPUs: SMT siblings share one core's FMA units and load ports, so compute-bound
+/// products (prefill, decode batches) gain nothing from a second hardware thread. A guest VM may
+/// not see its host's SMT (the 2-vCPU development machine reports 2 cores, no SMT), in which case
+/// set `TROLLEY_THREADS`. See docs/benchmarks.md, "Kernels", for the 1- and 2-thread figures.
+/// The default is applied to OpenBLAS before the first weight is built, so OpenBLAS never starts
+/// with its own default of one thread per logical CPU.
 public enum TensorThreads {
   private static let state: Mutex<Int> = {
-    let n = physicalCores
+    let n = environmentCount ?? physicalCores
     openblas_set_num_threads(Int32(n))
     return Mutex(n)
   }()
@@ -49,6 +50,15 @@ public enum TensorThreads {
   /// Applies the default to OpenBLAS if nothing has yet; weight constructors call this so that
   /// every BLAS call (ours and the ops') runs with the configured count.
   static func ensureConfigured() { _ = count }
+
+  /// `TROLLEY_THREADS` from the environment, when it holds a positive integer: lets operators
+  /// running several workers on one machine split the cores without code changes.
+  static var environmentCount: Int? {
+    guard let text = getenv("TROLLEY_THREADS"), let n = Int(String(cString: text)), n > 0 else {
+      return nil
+    }
+    return n
+  }
 
   /// Physical cores available to this process: logical CPUs online, with SMT siblings (CPUs that
   /// list the same `thread_siblings_list` in sysfs) counted once. Falls back to the logical count

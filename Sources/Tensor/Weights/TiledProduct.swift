@@ -120,8 +120,8 @@ enum TiledProduct {
   }
 
   /// acc[i*4 + r] += tile[r, 0..<columns8] ⊙ x[i, 0..<columns8] lane-wise, and the scalar
-  /// remainder columns into tail[i*4 + r]: 4 tile rows × 2 activation rows per register block
-  /// (8 accumulators, 6 loads per 8 FMAs). Offsets use wrapping arithmetic and bumped pointers:
+  /// remainder columns into tail[i*4 + r]: 4 tile rows × 3 activation rows per register block
+  /// while 3 remain (4 × 2, then 4 × 1, for the rest). Offsets use wrapping arithmetic and bumped pointers:
   /// checked index arithmetic put overflow branches and spills into the inner loop.
   @inline(__always)
   static func tileTimesRows(
@@ -135,6 +135,72 @@ enum TiledProduct {
     let r2 = tile + 2 &* kc
     let r3 = tile + 3 &* kc
     var i = 0
+    // 4 tile rows × 3 activation rows: 12 accumulators, 7 loads per 12 FMAs (the 16 AVX2
+    // registers: 12 accumulators, 3 activation vectors, 1 tile vector).
+    while i &+ 3 <= m && m != 4 {
+      let a = acc + i &* 4
+      var a00 = a[0]
+      var a01 = a[1]
+      var a02 = a[2]
+      var a03 = a[3]
+      var a10 = a[4]
+      var a11 = a[5]
+      var a12 = a[6]
+      var a13 = a[7]
+      var a20 = a[8]
+      var a21 = a[9]
+      var a22 = a[10]
+      var a23 = a[11]
+      var x0 = x + i &* xStride
+      var x1 = x0 + xStride
+      var x2 = x1 + xStride
+      var t0 = r0
+      var t1 = r1
+      var t2 = r2
+      var t3 = r3
+      let end = r0 + columns8
+      while t0 < end {
+        let v0 = UnsafeRawPointer(x0).loadUnaligned(as: SIMD8<Float>.self)
+        let v1 = UnsafeRawPointer(x1).loadUnaligned(as: SIMD8<Float>.self)
+        let v2 = UnsafeRawPointer(x2).loadUnaligned(as: SIMD8<Float>.self)
+        let w0 = UnsafeRawPointer(t0).loadUnaligned(as: SIMD8<Float>.self)
+        a00.addProduct(w0, v0)
+        a10.addProduct(w0, v1)
+        a20.addProduct(w0, v2)
+        let w1 = UnsafeRawPointer(t1).loadUnaligned(as: SIMD8<Float>.self)
+        a01.addProduct(w1, v0)
+        a11.addProduct(w1, v1)
+        a21.addProduct(w1, v2)
+        let w2 = UnsafeRawPointer(t2).loadUnaligned(as: SIMD8<Float>.self)
+        a02.addProduct(w2, v0)
+        a12.addProduct(w2, v1)
+        a22.addProduct(w2, v2)
+        let w3 = UnsafeRawPointer(t3).loadUnaligned(as: SIMD8<Float>.self)
+        a03.addProduct(w3, v0)
+        a13.addProduct(w3, v1)
+        a23.addProduct(w3, v2)
+        x0 += 8
+        x1 += 8
+        x2 += 8
+        t0 += 8
+        t1 += 8
+        t2 += 8
+        t3 += 8
+      }
+      a[0] = a00
+      a[1] = a01
+      a[2] = a02
+      a[3] = a03
+      a[4] = a10
+      a[5] = a11
+      a[6] = a12
+      a[7] = a13
+      a[8] = a20
+      a[9] = a21
+      a[10] = a22
+      a[11] = a23
+      i &+= 3
+    }
     while i &+ 2 <= m {
       let a = acc + i &* 4
       var a00 = a[0]

@@ -21,7 +21,10 @@ struct BenchEngine: AsyncParsableCommand {
   @Flag(help: "Print one JSON object instead of a table.")
   var json = false
 
-  @Option(help: "Threads for OpenBLAS and the SIMD kernels (default: TensorThreads' default, 1).")
+  @Option(
+    help:
+      "Threads for OpenBLAS and the SIMD kernels (default: TROLLEY_THREADS, else the physical core count)."
+  )
   var threads: Int?
 
   @Option(

@@ -28,6 +28,11 @@ public final class TroLModel: Sendable {
   public let eosTokenID: Int
   /// Bytes held by decoder weights in memory (not counting memory-mapped pages never touched).
   public let weightBytes: Int
+  /// Bytes of weights a decode step reads: every layer's matrices and the LM head (one embedding
+  /// row is negligible).
+  public let streamedBytesPerToken: Int
+  /// Matrix parameters each prompt token multiplies through per pass (layers' base matrices).
+  public let matrixParametersPerToken: Int
 
   /// Builds the model from config.json, the checkpoint's tensors and the gate.
   ///
@@ -78,6 +83,13 @@ public final class TroLModel: Sendable {
       self.imageTokenID = imageTokenID
       eosTokenID = llm.eos_token_id ?? 2
       weightBytes = Self.bytes(phi3)
+      streamedBytesPerToken = weightBytes - phi3.embeddings.byteCount
+      matrixParametersPerToken = phi3.layers.reduce(0) {
+        $0
+          + [$1.qkv, $1.output, $1.gateUp, $1.down].reduce(0) {
+            $0 + $1.inFeatures * $1.outFeatures
+          }
+      }
     } else {
       family = .internLM2
       let config = try decode(InternLM2.Config.self, object, "InternLM2 keys")
@@ -95,6 +107,21 @@ public final class TroLModel: Sendable {
       self.imageTokenID = imageTokenID ?? config.vocab_size
       eosTokenID = config.eos_token_id ?? 2
       weightBytes = Self.bytes(internLM2)
+      // PLoRA adapters are read only for image tokens, never in decode steps.
+      streamedBytesPerToken =
+        internLM2.head.byteCount
+        + internLM2.layers.reduce(0) { total, layer in
+          total
+            + [layer.wqkv, layer.wo, layer.w1, layer.w2, layer.w3].reduce(0) {
+              $0 + $1.base.byteCount
+            }
+        }
+      matrixParametersPerToken = internLM2.layers.reduce(0) { total, layer in
+        total
+          + [layer.wqkv, layer.wo, layer.w1, layer.w2, layer.w3].reduce(0) {
+            $0 + $1.base.inFeatures * $1.base.outFeatures
+          }
+      }
     }
   }
 

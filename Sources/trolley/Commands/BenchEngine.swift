@@ -18,6 +18,12 @@ struct BenchEngine: AsyncParsableCommand {
   @Flag(help: "Run the weight-kernel micro-benchmarks.")
   var kernels = false
 
+  @Option(
+    help:
+      "A TroL checkpoint folder: also time the whole model (vision, traversed prefill, decode at each batch size, prefix sharing) per weight format."
+  )
+  var model: String?
+
   @Flag(help: "Print one JSON object instead of a table.")
   var json = false
 
@@ -49,7 +55,9 @@ struct BenchEngine: AsyncParsableCommand {
   var seconds: Double = 0.3
 
   func validate() throws {
-    guard kernels else { throw ValidationError("nothing to run: pass --kernels") }
+    guard kernels || model != nil else {
+      throw ValidationError("nothing to run: pass --kernels and/or --model DIR")
+    }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     guard parsedDecodeRows() != nil else {
       throw ValidationError("--decode-rows must be positive integers separated by commas, e.g. 1,8")
@@ -58,7 +66,7 @@ struct BenchEngine: AsyncParsableCommand {
     guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
   }
 
-  private func parsedDecodeRows() -> [Int]? {
+  func parsedDecodeRows() -> [Int]? {
     let rows = decodeRows.split(separator: ",").map { Int($0) }
     guard !rows.isEmpty, rows.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
     return rows.compactMap { $0 }
@@ -66,6 +74,8 @@ struct BenchEngine: AsyncParsableCommand {
 
   func run() async throws {
     if let threads { TensorThreads.configure(count: threads) }
+    if let model { try runModel(model) }
+    guard kernels else { return }
     var configuration = KernelBenchmark.Configuration()
     configuration.formats = formats
     configuration.decodeRows = parsedDecodeRows() ?? [1]

@@ -40,6 +40,9 @@ protocol DecoderModel: Sendable {
     _ l: Int, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: ForwardBatch,
     pass: Int,
     scratch: DecoderScratch)
+  /// Most positions a sequence may reach (InternLM2's dynamic NTK rescaling beyond it is not
+  /// implemented, so longer sequences are refused rather than computed differently).
+  var maxPositions: Int { get }
   /// Which rotary tables a sequence whose largest position id + 1 is `span` uses (Phi-3's LongRoPE
   /// switches from short to long factors past its original context); prompts share a prefix only
   /// when they agree.

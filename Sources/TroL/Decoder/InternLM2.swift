@@ -103,6 +103,8 @@ struct InternLM2: DecoderModel {
     rope = RotaryEmbedding(headDim: Dh, base: config.rope_theta)
   }
 
+  var maxPositions: Int { config.max_position_embeddings }
+
   func ropeVariant(forSpan span: Int) -> Int { 0 }
 
   func embed(_ token: Int, into destination: UnsafeMutablePointer<Float>) {

@@ -134,6 +134,8 @@ struct Phi3: DecoderModel {
     }
   }
 
+  var maxPositions: Int { config.max_position_embeddings }
+
   func ropeVariant(forSpan span: Int) -> Int { span > originalMaxPositions ? 1 : 0 }
 
   func embed(_ token: Int, into destination: UnsafeMutablePointer<Float>) {

@@ -80,13 +80,22 @@ struct PlannedRows: Sequence, IteratorProtocol {
   let request: EnqueueRequest
   let issues: IssueLog
   let failure: FailureBox
+  let progress: (@Sendable (EnqueueProgress) -> Void)?
 
   final class FailureBox {
     var error: CLIError?
+    var rows = 0
   }
+
+  /// Rows between progress reports.
+  static let progressInterval = 50_000
 
   mutating func next() -> JobInsertRow? {
     guard failure.error == nil else { return nil }
+    failure.rows += 1
+    if let progress, failure.rows % Self.progressInterval == 0 {
+      progress(.reading(rows: failure.rows, badRows: issues.count))
+    }
     do {
       while let entry = try reader.next() {
         switch entry {
@@ -140,7 +149,12 @@ public enum EnqueueOperation {
   /// Enqueues every good row of the source into its batch, in one transaction: a read error
   /// part-way adds nothing.
   /// - Throws: `CLIError` (unreadable source), `JobQueueError`, `PostgresError`.
-  public static func run(_ request: EnqueueRequest, store: JobStore) async throws -> EnqueueReport {
+  /// - Parameter progress: called every 50,000 rows while reading, and once when the rows are
+  ///   all sent and the database is adding them (for a status line on a terminal).
+  public static func run(
+    _ request: EnqueueRequest, store: JobStore,
+    progress: (@Sendable (EnqueueProgress) -> Void)? = nil
+  ) async throws -> EnqueueReport {
     try await store.client.withConnection { connection in
       let reader = try request.source.open()
       let planner = JobPlanner(
@@ -148,7 +162,8 @@ public enum EnqueueOperation {
       let issues = IssueLog()
       let failure = PlannedRows.FailureBox()
       let rows = PlannedRows(
-        reader: reader, planner: planner, request: request, issues: issues, failure: failure)
+        reader: reader, planner: planner, request: request, issues: issues, failure: failure,
+        progress: progress)
       let (batch, result) = try connection.withTransaction { connection in
         let batch = try store.batchCreate(
           BatchCreateParams(name: request.effectiveBatchName), on: connection)
@@ -160,6 +175,22 @@ public enum EnqueueOperation {
       return EnqueueReport(
         batchID: batch.id, batchName: batch.name, added: result.added, skipped: result.skipped,
         badRows: issues.count, issues: issues.first)
+    }
+  }
+}
+
+/// Where a long enqueue is, for a status line.
+public enum EnqueueProgress: Sendable, Equatable {
+  /// Rows read so far (good and bad), and how many of them were bad.
+  case reading(rows: Int, badRows: Int)
+
+  /// The status line ("read 250,000 rows (3 bad)").
+  public var text: String {
+    switch self {
+    case .reading(let rows, let badRows):
+      "read \(Formatting.count(Int64(rows))) rows"
+        + (badRows > 0 ? " (\(Formatting.count(Int64(badRows))) bad)" : "")
+        + "…"
     }
   }
 }

@@ -79,7 +79,15 @@ struct ImageEnqueueOptions: ParsableArguments {
           .invalidManifest, EnqueueText.strictRejection(validation.issues, source: request.source))
       }
     }
-    let report = try await EnqueueOperation.run(request, store: try context.store())
+    // A status line on a terminal: a million-row manifest takes a minute or two.
+    let showsProgress = Terminal.isTerminal(2)
+    let statusLine: @Sendable (EnqueueProgress) -> Void = { progress in
+      Terminal.write("\r\u{1B}[K" + progress.text, to: 2)
+    }
+    let store = try context.store()
+    let report = try await EnqueueOperation.run(
+      request, store: store, progress: showsProgress ? statusLine : nil)
+    if showsProgress { Terminal.write("\r\u{1B}[K", to: 2) }
     if json {
       printJSON(EnqueueText.json(report))
     } else {

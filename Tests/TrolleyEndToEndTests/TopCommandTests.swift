@@ -36,6 +36,9 @@ struct TopCommandTests {
   }
 
   @Test func topDrawsEverySectionIn80x24AndQuitsOnQ() async throws {
+    try #require(
+      system("command -v tmux > /dev/null 2>&1") == 0,
+      "tmux is not installed; Ops/setup installs it (apt-get install tmux)")
     try await OperatorDatabase.with { db in
       let scratch = try Scratch()
       let path = try scratch.write(

@@ -77,7 +77,9 @@ extension JobStore {
       SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::jsonb[], $5::text[],
                            $6::float8[]) AS r(id, token, outcome, result, error, retry_delay)),
     -- Fenced: only a row still running under the reporter's token changes; a zombie whose lease
-    -- was taken over matches nothing and is told so.
+    -- was taken over matches nothing and is told so. The token alone implies 'running' (the
+    -- jobs_lease_iff_running CHECK), and leaving the state out of the WHERE keeps the planner on
+    -- the primary key: with it, a generic plan walks jobs_lease_idx and its dead entries.
     done AS (
       UPDATE jobs j SET
         state = \(completionTargetState),
@@ -94,7 +96,7 @@ extension JobStore {
           THEN clock.now END,
         lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
       FROM reported r, clock
-      WHERE j.id = r.id AND j.lease_token = r.token AND j.state = 'running'
+      WHERE j.id = r.id AND j.lease_token = r.token
       RETURNING j.id, j.state, j.has_dependents, j.queue),
     \(dependencyResolutionCTEs),
     handed AS (

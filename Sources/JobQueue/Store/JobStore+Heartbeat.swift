@@ -44,12 +44,13 @@ public struct JobHeartbeatResult: Sendable, Hashable {
 extension JobStore {
   static let jobHeartbeatManySQL = """
     -- Fenced: only rows still running under the caller's token are extended; the caller treats
-    -- every job not returned as lost.
+    -- every job not returned as lost. The token implies 'running' (jobs_lease_iff_running), and
+    -- leaving the state out keeps a generic plan on the primary key (see jobCompleteMany).
     UPDATE jobs j SET
       lease_expires_at = coalesce($4::timestamptz, now()) + $5::float8 * interval '1 second',
       progress = coalesce(h.progress, j.progress)
     FROM unnest($1::bigint[], $2::bigint[], $3::float8[]) AS h(id, token, progress)
-    WHERE j.id = h.id AND j.lease_token = h.token AND j.state = 'running'
+    WHERE j.id = h.id AND j.lease_token = h.token
     RETURNING j.id, j.cancel_requested_at IS NOT NULL
     """
 

@@ -51,7 +51,7 @@ struct Worker: AsyncParsableCommand {
   @Option(help: "Most trol.* jobs answered together in one engine batch (default 1).")
   var batchSize: Int = 1
 
-  @Option(help: "Engine threads (default: the machine's physical cores).")
+  @Option(help: "Engine threads (default: $TROLLEY_THREADS, else the physical cores).")
   var threads: Int?
 
   @Option(help: "Most new tokens per answer when a job does not say (default 256).")
@@ -156,7 +156,8 @@ struct Worker: AsyncParsableCommand {
 
     var engineSettings: EngineJobSettings?
     if let model {
-      TensorThreads.configure(count: threads ?? TensorThreads.physicalCores)
+      // Without --threads the Tensor default applies (TROLLEY_THREADS, else the physical cores).
+      if let threads { TensorThreads.configure(count: threads) }
       let format = WeightFormat(rawValue: weights) ?? .f16
       logger.info("loading model", metadata: ["model": "\(model)", "weights": "\(weights)"])
       let engine = try TroLEngine.load(modelDirectory: model, weights: format)

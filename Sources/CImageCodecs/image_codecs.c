@@ -34,7 +34,7 @@ static void trl_jpeg_error_exit(j_common_ptr cinfo) {
   (*cinfo->err->format_message)(cinfo, buffer);
   trl_set_message(error->result, buffer);
   if (cinfo->err->msg_code == JERR_IMAGE_TOO_BIG) {
-    error->status = TRL_IMAGE_TOO_LARGE;
+    error->status = TRL_IMAGE_OVER_LIMIT;
   } else if (cinfo->err->msg_code == JERR_BAD_PRECISION) {
     error->status = TRL_IMAGE_UNSUPPORTED;
   } else if (cinfo->err->msg_code == JERR_OUT_OF_MEMORY) {
@@ -56,6 +56,22 @@ static void trl_jpeg_emit_message(j_common_ptr cinfo, int level) {
 }
 
 static void trl_jpeg_output_message(j_common_ptr cinfo) { (void)cinfo; }
+
+// A progressive JPEG may hold any number of scans, and each one re-reads the whole coefficient
+// buffer: a small file with thousands of scans takes minutes to decode. Real encoders write
+// about ten; past this many, the file is treated as a decompression bomb.
+enum { TRL_JPEG_MAX_SCANS = 1000 };
+
+static void trl_jpeg_progress(j_common_ptr cinfo) {
+  j_decompress_ptr decompress = (j_decompress_ptr)cinfo;
+  if (decompress->input_scan_number > TRL_JPEG_MAX_SCANS) {
+    struct trl_jpeg_error *error = (struct trl_jpeg_error *)cinfo->err;
+    snprintf(error->result->message, sizeof error->result->message,
+        "more than %d progressive scans", TRL_JPEG_MAX_SCANS);
+    error->status = TRL_IMAGE_OVER_LIMIT;
+    longjmp(error->jump, 1);
+  }
+}
 
 // Pillow's MULDIV255: a * b / 255, rounded, in integers.
 static int trl_muldiv255(int a, int b) {
@@ -90,6 +106,8 @@ trl_image_status trl_decode_jpeg(
   }
 
   jpeg_create_decompress(&cinfo);
+  struct jpeg_progress_mgr progress = {.progress_monitor = trl_jpeg_progress};
+  cinfo.progress = &progress;
   jpeg_mem_src(&cinfo, data, (unsigned long)size);
   jpeg_read_header(&cinfo, TRUE);
 

@@ -19,6 +19,9 @@ typedef enum {
   TRL_IMAGE_UNSUPPORTED = 3,
   /// An allocation failed.
   TRL_IMAGE_NO_MEMORY = 4,
+  /// The file exceeds a decoder limit other than the pixel count (too many progressive scans,
+  /// a side over libjpeg's 65500); `message` says which.
+  TRL_IMAGE_OVER_LIMIT = 5,
 } trl_image_status;
 
 typedef struct {

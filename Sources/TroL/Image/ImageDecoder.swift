@@ -113,6 +113,9 @@ public struct ImageDecoder: Sendable {
         .imageTooLarge,
         "the \(format.rawValue) image is \(size), over the limit of \(limits.maxPixels) pixels; "
           + "raise ImageDecoder.Limits.maxPixels to accept it")
+    case TRL_IMAGE_OVER_LIMIT:
+      throw TroLError(
+        .imageTooLarge, "the \(format.rawValue) image exceeds a decoder limit: \(message)")
     case TRL_IMAGE_UNSUPPORTED:
       throw TroLError(
         .unsupportedImageFormat, "this \(format.rawValue) variant is not supported: \(message)")

@@ -257,6 +257,34 @@ import TroL
     file[sof + 7] = 0xFD
     file[sof + 8] = 0xE8
     expectError(.imageTooLarge, mentioning: ["65000x65000"], file)
+    // Past libjpeg's own 65500-pixel side limit.
+    file[sof + 5] = 0xFF
+    file[sof + 6] = 0xFF
+    expectError(.imageTooLarge, mentioning: ["65500"], file)
+  }
+
+  @Test func decodesProgressiveJPEG() throws {
+    let source = Self.gradient(width: 21, height: 13, components: 3)
+    let file = TestJPEG.encode(
+      width: 21, height: 13, components: 3, pixels: source, quality: 100, progressive: true)
+    let image = try decoder.decode(file)
+    #expect(Self.maxDifference(image.pixels, source) <= 4)
+  }
+
+  /// A progressive JPEG whose last scan is repeated 2000 times: tiny, but each scan re-reads the
+  /// whole coefficient buffer. Rejected after 1000 scans.
+  @Test func jpegWithThousandsOfScansIsRejected() throws {
+    let file = TestJPEG.encode(
+      width: 16, height: 16, components: 3,
+      pixels: Self.gradient(width: 16, height: 16, components: 3), progressive: true)
+    let lastScan = try #require(
+      (0..<file.count - 1).last { file[$0] == 0xFF && file[$0 + 1] == 0xDA })
+    let end = file.count - 2  // EOI
+    let scan = Array(file[lastScan..<end])
+    var bomb = Array(file[..<end])
+    for _ in 0..<2000 { bomb += scan }
+    bomb += [0xFF, 0xD9]
+    expectError(.imageTooLarge, mentioning: ["scans"], bomb)
   }
 
   @Test(arguments: [3, 20, 100, 300, smallJPEG.count / 2, smallJPEG.count - 10])

@@ -7,9 +7,10 @@ enum TestJPEG {
   ///   - components: 1 (grey), 3 (RGB) or 4 (CMYK, written with libjpeg's Adobe marker).
   ///   - pixels: width * height * components bytes, interleaved.
   ///   - subsampled: 4:2:0 chroma (libjpeg's default) instead of 4:4:4.
+  ///   - progressive: libjpeg's standard progressive scan script instead of one baseline scan.
   static func encode(
     width: Int, height: Int, components: Int, pixels: [UInt8], quality: Int32 = 100,
-    subsampled: Bool = false
+    subsampled: Bool = false, progressive: Bool = false
   ) -> [UInt8] {
     // libjpeg keeps pointers to these for the whole compression, so they live on the heap.
     let info = UnsafeMutablePointer<jpeg_compress_struct>.allocate(capacity: 1)
@@ -45,6 +46,7 @@ enum TestJPEG {
       info.pointee.comp_info[0].h_samp_factor = 1
       info.pointee.comp_info[0].v_samp_factor = 1
     }
+    if progressive { jpeg_simple_progression(info) }
     jpeg_start_compress(info, 1)
     var row = [UInt8](repeating: 0, count: width * components)
     while info.pointee.next_scanline < info.pointee.image_height {

@@ -64,17 +64,20 @@ public final class MetricsServer: @unchecked Sendable {
 
   public func stop() {
     lock.withLock { stopped = true }
+    // Wakes the accept thread, which closes the descriptor itself: closing it here could let the
+    // number be reused by another socket while that thread still accepts on it.
     shutdown(listener, Int32(SHUT_RDWR))
-    close(listener)
   }
 
   private func serve() {
     while true {
       let client = accept(listener, nil, nil)
-      if client < 0 {
-        if lock.withLock({ stopped }) { return }
-        continue
+      if lock.withLock({ stopped }) {
+        if client >= 0 { close(client) }
+        close(listener)
+        return
       }
+      if client < 0 { continue }
       respond(client)
       close(client)
     }

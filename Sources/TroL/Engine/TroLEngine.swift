@@ -64,8 +64,8 @@ public final class TroLEngine: Sendable {
     switch model.family {
     case .internLM2: preprocessor = .internLM2(imageSize: model.imageSize)
     case .phi3:
-      preprocessor = .phi3(
-        tileSize: model.imageSize, maxTiles: directory.config.phi3?.maxDynamicPatch ?? 6)
+      // The official code tiles with at most 6 tiles whatever the config's max_dynamic_patch says.
+      preprocessor = .phi3(tileSize: model.imageSize, maxTiles: 6)
     }
     return TroLEngine(
       model: model, tokenizer: tokenizer, template: template, preprocessor: preprocessor,
@@ -189,13 +189,8 @@ public final class TroLEngine: Sendable {
     case .encoded(let bytes):
       return try ImageDecoder().decode(bytes)
     case .file(let path):
-      let bytes: [UInt8]
-      do {
-        bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-      } catch {
-        throw TroLError(.io, "cannot read image \(path): \(error.localizedDescription)")
-      }
-      return try ImageDecoder().decode(bytes)
+      // Checks the file's size before reading it, so an oversized file is never loaded.
+      return try ImageDecoder().decode(contentsOfFile: path)
     }
   }
 }

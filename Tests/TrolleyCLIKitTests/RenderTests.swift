@@ -57,7 +57,7 @@ struct RenderTests {
       workers: [
         .init(
           host: "gpu-box-1", pid: 4242, currentJobs: 2, capacity: 4, heartbeatAgeSeconds: 1.2,
-          stale: false)
+          stale: false, jobsPerMinute: 1234.4)
       ],
       failures: [.init(jobID: 77, kind: "trol.answer", ageSeconds: 30, error: "boom\nwith newline")]
     )
@@ -67,7 +67,7 @@ struct RenderTests {
     let screen = lines.joined(separator: "\n")
     for needle in [
       "Queues", "default", "paused", "Batches", "photos-1", "Workers", "gpu-box-1", "4242",
-      "Recent failures", "boom with newline", "q quit", "more",
+      "JOBS/MIN", "1,234", "Recent failures", "boom with newline", "q quit", "more",
     ] {
       #expect(screen.contains(needle), "missing \(needle)")
     }

@@ -42,6 +42,31 @@ struct JobCommandTests {
     }
   }
 
+  @Test func workersListTheirJobsPerMinute() async throws {
+    try await OperatorDatabase.with { db in
+      #expect(try db.trolley("workers").stdout.contains("No workers are registered"))
+      #expect(try (db.trolley("workers", "--json").json() as? [Any])?.isEmpty == true)
+      let scratch = try Scratch()
+      let path = try scratch.write(
+        "m.csv", "image,question\nhttps://h/1.jpg,q\nhttps://h/2.jpg,q\nhttps://h/3.jpg,q\n")
+      #expect(try db.trolley("enqueue", "answer", "--images", path).status == 0)
+      #expect(try await db.work { _ in .failedPermanently(error: "no") } == 3)
+      let listed = try #require(try db.trolley("workers", "--json").json() as? [[String: Any]])
+      let worker = try #require(listed.first)
+      #expect(listed.count == 1)
+      #expect(worker["host"] as? String == "test-host")
+      #expect(int(worker["pid"]) == 4242)
+      #expect(int(worker["recently_finished"]) == 3)
+      let rate = try #require((worker["jobs_per_minute"] as? NSNumber)?.doubleValue)
+      let window = try #require((worker["window_seconds"] as? NSNumber)?.doubleValue)
+      #expect(window > 0 && window <= 300)
+      #expect(abs(rate - 3 * 60 / window) <= 0.01 * rate)
+      let table = try db.trolley("workers")
+      #expect(table.status == 0)
+      #expect(table.stdout.contains("JOBS/MIN") && table.stdout.contains("test-host"))
+    }
+  }
+
   @Test func queuesPauseResumeAndPrune() async throws {
     try await OperatorDatabase.with { db in
       #expect(try db.trolley("queues", "pause", "bulk").status == 0)
@@ -92,6 +117,7 @@ struct JobCommandTests {
     ["enqueue", "answer"], ["enqueue", "caption"], ["batches"], ["batch", "show"], ["top"],
     ["jobs", "list"], ["jobs", "show"], ["jobs", "retry"], ["jobs", "cancel"], ["export"],
     ["queues", "list"], ["queues", "pause"], ["queues", "resume"], ["prune"], ["config"],
+    ["workers"],
   ])
   func everyCommandHasHelpWithAnExample(command: [String]) throws {
     let run = try TrolleyBinary.run(command + ["--help"])

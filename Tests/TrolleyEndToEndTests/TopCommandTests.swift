@@ -74,11 +74,21 @@ struct TopCommandTests {
       #expect(lines.prefix(24).allSatisfy { $0.count <= 80 })
       for needle in [
         "trolley top", "Queues", "default", "Batches", "top-batch", "100.0%", "waiting-batch",
-        "Workers",
+        "Workers", "JOBS/MIN",
         "test-host", "Recent failures", "decoder exploded", "q quit",
       ] {
         #expect(screen.contains(needle), "missing \(needle) in:\n\(screen)")
       }
+      // The worker row: host, pid, jobs held/capacity, jobs per minute (2 jobs ended just now,
+      // so a positive rate), heartbeat age, status; the columns before the rate have no spaces.
+      let header = try #require(lines.first { $0.contains("JOBS/MIN") })
+      let row = try #require(lines.first { $0.contains("test-host") })
+      let headerColumns = header.split(separator: " ")
+      let columns = row.split(separator: " ")
+      let rateIndex = try #require(headerColumns.firstIndex(of: "JOBS/MIN"))
+      try #require(rateIndex < columns.count, "\(row)")
+      let rate = try #require(Double(columns[rateIndex].replacingOccurrences(of: ",", with: "")))
+      #expect(rate > 0, "\(row)")
 
       try Self.tmux(socket, ["send-keys", "-t", "top", "q"], output: false)
       for _ in 0..<200 where !FileManager.default.fileExists(atPath: marker + ".stty") {

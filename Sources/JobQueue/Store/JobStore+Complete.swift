@@ -94,10 +94,22 @@ extension JobStore {
           THEN clock.now + r.retry_delay * interval '1 second' ELSE j.run_at END,
         finished_at = CASE WHEN \(completionTargetState) IN ('succeeded', 'dead', 'cancelled')
           THEN clock.now END,
+        -- SET sees the old row: the lease owner whose report this is.
+        finished_by = CASE WHEN r.outcome = 'handed_back' THEN j.finished_by ELSE j.lease_owner END,
         lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
       FROM reported r, clock
       WHERE j.id = r.id AND j.lease_token = r.token
-      RETURNING j.id, j.state, j.has_dependents, j.queue),
+      RETURNING j.id, j.state, j.has_dependents, j.queue, j.finished_by,
+        r.outcome = 'handed_back' AS handed_back),
+    -- Per-worker throughput: one upsert per statement, on a row only this worker writes. Not
+    -- referenced below, so it runs last and its row lock is the last one this statement takes.
+    tallied AS (
+      INSERT INTO worker_minutes (worker_id, minute, finished)
+      SELECT finished_by, date_trunc('minute', (SELECT now FROM clock)), count(*)
+      FROM done WHERE NOT handed_back AND finished_by IS NOT NULL
+      GROUP BY 1
+      ON CONFLICT (worker_id, minute)
+        DO UPDATE SET finished = worker_minutes.finished + excluded.finished),
     \(dependencyResolutionCTEs),
     handed AS (
       SELECT pg_notify('trolley_jobs', q.queue)

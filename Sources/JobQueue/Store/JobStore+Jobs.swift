@@ -28,6 +28,8 @@ public struct JobRecord: Sendable, Hashable {
   public var createdAt: Date
   public var attemptedAt: Date?
   public var finishedAt: Date?
+  /// The worker whose report ended the latest attempt (nil until one did).
+  public var finishedBy: Int64?
 }
 
 /// One expired lease of a job: the evidence kept for quarantine.
@@ -47,7 +49,7 @@ extension JobStore {
     SELECT id, queue, kind, payload, priority, state::text, run_at, attempt, max_attempts,
       error_count, max_crashes, crash_count, lease_owner, lease_token, lease_expires_at,
       cancel_requested_at, progress, last_error, result, batch_id, unique_key,
-      pending_dependencies, created_at, attempted_at, finished_at
+      pending_dependencies, created_at, attempted_at, finished_at, finished_by
     FROM jobs WHERE id = $1
     """
 
@@ -72,7 +74,8 @@ extension JobStore {
       progress: try row.decode(16), lastError: try row.decode(17), result: try row.decode(18),
       batchID: try row.decode(19), uniqueKey: try row.decode(20),
       pendingDependencies: try row.decode(21), createdAt: try row.decode(22),
-      attemptedAt: try row.decode(23), finishedAt: try row.decode(24))
+      attemptedAt: try row.decode(23), finishedAt: try row.decode(24),
+      finishedBy: try row.decode(25))
   }
 
   /// Looks up on a pooled connection. See `jobGet(id:on:)`.

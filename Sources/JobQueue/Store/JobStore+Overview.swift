@@ -22,6 +22,18 @@ public struct WorkerOverview: Sendable, Hashable {
   public var runningJobs: Int64
   public var heartbeatAgeSeconds: Double
   public var startedAt: Date
+  /// Attempts it ended (succeeded, retrying, dead or cancelled; not handed back) within `window`.
+  public var recentlyFinished: Int64
+  /// The span `recentlyFinished` covers: the last few whole minutes, not before the worker started.
+  public var window: Duration
+
+  /// `window` in seconds.
+  public var windowSeconds: Double { window.seconds }
+  /// Attempts ended per minute over `window` (0 when the window is empty).
+  public var jobsPerMinute: Double {
+    let seconds = window.seconds
+    return seconds > 0 ? Double(recentlyFinished) * 60 / seconds : 0
+  }
 }
 
 /// A job that failed recently (dead, or waiting to retry) and its error.
@@ -47,11 +59,20 @@ extension JobStore {
     """
 
   static let workerOverviewSQL = """
+    -- Throughput comes from worker_minutes (one row per worker and minute, written by the
+    -- acknowledgements), over the last $1 minutes including the current one, or since the worker
+    -- started if that is later.
+    WITH clock AS (SELECT now() AS now, date_trunc('minute', now()) - ($1 - 1) * interval '1 minute' AS since)
     SELECT w.id, w.host, w.pid, w.version, w.state, w.capacity, coalesce(r.n, 0),
-      extract(epoch FROM now() - w.heartbeat_at)::float8, w.started_at
+      extract(epoch FROM clock.now - w.heartbeat_at)::float8, w.started_at,
+      coalesce(m.finished, 0)::bigint,
+      greatest(0, extract(epoch FROM clock.now - greatest(clock.since, w.started_at)))::float8
     FROM workers w
+    CROSS JOIN clock
     LEFT JOIN (SELECT lease_owner, count(*) AS n FROM jobs WHERE state = 'running'
                GROUP BY 1) r ON r.lease_owner = w.id
+    LEFT JOIN (SELECT worker_id, sum(finished) AS finished FROM worker_minutes
+               WHERE minute >= (SELECT since FROM clock) GROUP BY 1) m ON m.worker_id = w.id
     WHERE w.state <> 'stopped'
     ORDER BY w.host, w.pid, w.id
     """
@@ -105,15 +126,26 @@ extension JobStore {
     }
   }
 
-  /// Workers that are active or stale (not stopped), by host and pid.
-  public func workerOverview(on connection: PostgresConnection) throws -> [WorkerOverview] {
-    try connection.query(Self.workerOverviewSQL, name: "workerOverview").map { row in
+  /// Workers that are active or stale (not stopped), by host and pid, with the attempts each
+  /// ended over the last `minutes` whole minutes (including the current one; default 5).
+  public func workerOverview(minutes: Int = 5, on connection: PostgresConnection) throws
+    -> [WorkerOverview]
+  {
+    try connection.query(
+      Self.workerOverviewSQL, [Int32(max(1, minutes))], name: "workerOverview"
+    ).map { row in
       WorkerOverview(
         id: try row.decode(0), host: try row.decode(1), pid: try row.decode(2),
         version: try row.decode(3), state: try row.decode(4), capacity: try row.decode(5),
         runningJobs: try row.decode(6), heartbeatAgeSeconds: try row.decode(7),
-        startedAt: try row.decode(8))
+        startedAt: try row.decode(8), recentlyFinished: try row.decode(9),
+        window: .milliseconds(Int64((try row.decode(10, as: Double.self) * 1000).rounded())))
     }
+  }
+
+  /// Workers on a pooled connection. See `workerOverview(minutes:on:)`.
+  public func workerOverview(minutes: Int = 5) async throws -> [WorkerOverview] {
+    try await withConnection { try self.workerOverview(minutes: minutes, on: $0) }
   }
 
   /// The most recent failures (dead or retrying jobs with an error), newest first.

@@ -35,9 +35,18 @@ extension JobStore {
     """
 
   static let workerDeleteStoppedSQL = """
-    DELETE FROM workers
-    WHERE state <> 'active'
-      AND stopped_at < coalesce($2::timestamptz, now()) - $1::float8 * interval '1 second'
+    WITH clock AS (SELECT coalesce($2::timestamptz, now()) AS now),
+    gone AS (
+      DELETE FROM workers
+      WHERE state <> 'active'
+        AND stopped_at < (SELECT now FROM clock) - $1::float8 * interval '1 second'
+      RETURNING id),
+    -- Throughput older than an hour is never shown; a deleted worker's is never shown again.
+    tallies AS (
+      DELETE FROM worker_minutes
+      WHERE minute < (SELECT now FROM clock) - interval '1 hour'
+        OR worker_id IN (SELECT id FROM gone))
+    SELECT count(*) FROM gone
     """
 
   /// Deletes one small chunk of old finished jobs (their dependency edges and crash evidence go
@@ -66,13 +75,16 @@ extension JobStore {
     try await withConnection { try self.jobDeleteFinished(params, on: $0) }
   }
 
-  /// Deletes registry rows of workers stopped or stale for longer than `olderThan`.
+  /// Deletes registry rows of workers stopped or stale for longer than `olderThan`, and
+  /// per-minute throughput rows older than an hour or of the deleted workers.
+  /// - Returns: how many workers were deleted.
   @discardableResult
   public func workerDeleteStopped(
     olderThan: Duration, now: Date? = nil, on connection: PostgresConnection
   ) throws -> Int {
-    try connection.query(
-      Self.workerDeleteStoppedSQL, [olderThan.seconds, now], name: "workerDeleteStopped"
-    ).affectedRowCount
+    Int(
+      try connection.query(
+        Self.workerDeleteStoppedSQL, [olderThan.seconds, now], name: "workerDeleteStopped"
+      ).single().decode(0, as: Int64.self))
   }
 }

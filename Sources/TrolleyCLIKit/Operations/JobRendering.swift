@@ -67,6 +67,7 @@ public enum JobRendering {
       .init("error", job.lastError.map(JSONValue.string) ?? .null),
       .init("run_at", time(job.runAt)), .init("created_at", time(job.createdAt)),
       .init("attempted_at", time(job.attemptedAt)), .init("finished_at", time(job.finishedAt)),
+      .init("finished_by_worker", job.finishedBy.map { .number(String($0)) } ?? .null),
       .init("lease_expires_at", time(job.leaseExpiresAt)),
       .init("cancel_requested_at", time(job.cancelRequestedAt)),
       .init(

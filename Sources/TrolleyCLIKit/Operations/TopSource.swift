@@ -26,7 +26,7 @@ public enum TopSource {
         TopSnapshot.Worker(
           host: worker.host, pid: Int64(worker.pid), currentJobs: worker.runningJobs,
           capacity: Int64(worker.capacity), heartbeatAgeSeconds: worker.heartbeatAgeSeconds,
-          stale: worker.state != "active")
+          stale: worker.state != "active", jobsPerMinute: worker.jobsPerMinute)
       }
       let failures = try store.jobRecentFailures(limit: failureLimit, on: connection).map {
         failure in

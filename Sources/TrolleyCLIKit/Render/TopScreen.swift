@@ -127,13 +127,13 @@ public enum TopScreen {
     }
     var table = Table(columns: [
       Table.Column("Workers", flexible: true), Table.Column("PID", alignRight: true),
-      Table.Column("JOBS", alignRight: true), Table.Column("BEAT", alignRight: true),
-      Table.Column("STATUS"),
+      Table.Column("JOBS", alignRight: true), Table.Column("JOBS/MIN", alignRight: true),
+      Table.Column("BEAT", alignRight: true), Table.Column("STATUS"),
     ])
     for worker in snapshot.workers {
       table.append([
         worker.host, String(worker.pid), "\(worker.currentJobs)/\(worker.capacity)",
-        Formatting.duration(worker.heartbeatAgeSeconds),
+        Formatting.rate(worker.jobsPerMinute), Formatting.duration(worker.heartbeatAgeSeconds),
         worker.stale ? "stale" : "ok",
       ])
     }

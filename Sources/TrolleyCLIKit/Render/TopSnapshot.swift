@@ -25,9 +25,11 @@ public struct TopSnapshot: Sendable, Equatable {
     public var capacity: Int64
     public var heartbeatAgeSeconds: Double
     public var stale: Bool
+    /// Attempts it ended per minute over the last few minutes.
+    public var jobsPerMinute: Double
     public init(
       host: String, pid: Int64, currentJobs: Int64, capacity: Int64, heartbeatAgeSeconds: Double,
-      stale: Bool
+      stale: Bool, jobsPerMinute: Double
     ) {
       self.host = host
       self.pid = pid
@@ -35,6 +37,7 @@ public struct TopSnapshot: Sendable, Equatable {
       self.capacity = capacity
       self.heartbeatAgeSeconds = heartbeatAgeSeconds
       self.stale = stale
+      self.jobsPerMinute = jobsPerMinute
     }
   }
 

@@ -1,0 +1,34 @@
+import ArgumentParser
+import TrolleyCLIKit
+
+/// `trolley workers`: registered worker processes, their jobs and their recent throughput.
+struct Workers: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "List worker processes: host, pid, jobs held, jobs per minute, heartbeat age.",
+    discussion: """
+      Shows active and stale workers (stopped ones are left out). JOBS/MIN counts the attempts \
+      each worker ended (succeeded, failed or cancelled) over the last 5 minutes, or since it \
+      started if that is later.
+
+      Examples:
+        trolley workers
+        trolley workers --json
+      """)
+
+  @Flag(help: "Print JSON.")
+  var json = false
+
+  @OptionGroup var config: ConfigOptions
+
+  @OptionGroup var database: DatabaseOptions
+
+  func run() async throws {
+    let context = try OperatorContext(config: config, database: database)
+    let workers = try await WorkerOperations.list(store: try context.store())
+    if json {
+      printJSON(.array(workers.map(WorkerOperations.json)))
+    } else {
+      print(WorkerOperations.table(workers), terminator: "")
+    }
+  }
+}

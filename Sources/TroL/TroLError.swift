@@ -5,7 +5,7 @@ public struct TroLError: Error, Hashable, Sendable, CustomStringConvertible {
   public struct Code: Hashable, Sendable, CustomStringConvertible {
     private enum Value: String, Hashable, Sendable {
       case invalidCheckpoint, missingTensor, unsupportedDType, invalidConfig, invalidTokenizer
-      case invalidImage, imageTooLarge, unsupportedImageFormat, invalidRequest, io
+      case invalidImage, imageTooLarge, unsupportedImageFormat, invalidRequest, io, cancelled
     }
     private let value: Value
     private init(_ value: Value) { self.value = value }
@@ -30,6 +30,8 @@ public struct TroLError: Error, Hashable, Sendable, CustomStringConvertible {
     public static let invalidRequest = Code(.invalidRequest)
     /// Reading a file failed.
     public static let io = Code(.io)
+    /// The request's `CancellationFlag` was set before it finished; nothing is wrong with it.
+    public static let cancelled = Code(.cancelled)
 
     public var description: String { value.rawValue }
   }

@@ -14,11 +14,17 @@ public struct EngineBatch: Sendable {
     /// The question (or caption prompt).
     public var question: String
     public var options: GenerationOptions
+    /// Stops this item early (its job was cancelled or timed out); nil: never.
+    public var cancellation: CancellationFlag?
 
-    public init(image: String, question: String, options: GenerationOptions) {
+    public init(
+      image: String, question: String, options: GenerationOptions,
+      cancellation: CancellationFlag? = nil
+    ) {
       self.image = image
       self.question = question
       self.options = options
+      self.cancellation = cancellation
     }
   }
 
@@ -59,7 +65,9 @@ public struct EngineBatch: Sendable {
       switch fetched[item.image] {
       case .success(let bytes):
         requests.append(
-          AnswerRequest(image: .encoded(bytes), question: item.question, options: item.options))
+          AnswerRequest(
+            image: .encoded(bytes), question: item.question, options: item.options,
+            cancellation: item.cancellation))
         owners.append(index)
       case .failure(let failure):
         outcomes[index] = .failure(failure)
@@ -89,6 +97,9 @@ public struct EngineBatch: Sendable {
       return JobFailure(.permanent, "image \(image): \(error.message)")
     case .invalidRequest:
       return JobFailure(.invalidPayload, error.message)
+    case .cancelled:
+      // The job was asked to stop; the worker decides what that means (cancel, retry, hand back).
+      return JobFailure(.cancelled, "stopped: \(error.message)")
     default:
       return JobFailure(.transient, "engine error: \(error.message)")
     }

@@ -63,7 +63,8 @@ public struct AnswerJob: JobKind {
         EngineBatch.Item(
           image: job.payload.image, question: job.payload.question,
           options: settings.options(
-            maxNewTokens: job.payload.maxNewTokens, beams: job.payload.beams)))
+            maxNewTokens: job.payload.maxNewTokens, beams: job.payload.beams),
+          cancellation: job.context.engineCancellation()))
       positions.append(index)
     }
     let answers = await settings.batch.run(items)

@@ -55,7 +55,8 @@ public struct CaptionJob: JobKind {
     let items = zip(batch, prompts).map { job, prompt in
       EngineBatch.Item(
         image: job.payload.image, question: prompt,
-        options: settings.options(maxNewTokens: job.payload.maxNewTokens, beams: nil))
+        options: settings.options(maxNewTokens: job.payload.maxNewTokens, beams: nil),
+        cancellation: job.context.engineCancellation())
     }
     let answers = await settings.batch.run(items)
     return zip(answers, prompts).map { answer, prompt in

@@ -9,11 +9,14 @@ public final class JobContext: Sendable {
     case leaseLost = "lease lost"
     /// The worker is shutting down and its grace period is over; the job is handed back.
     case shutdown = "worker shutting down"
+    /// The job ran longer than its timeout; it fails with a retryable error.
+    case timedOut = "timed out"
   }
 
   private struct State {
     var progress: Double?
     var stopReason: StopReason?
+    var stopHandlers: [@Sendable () -> Void] = []
   }
 
   /// The job's id.
@@ -24,14 +27,29 @@ public final class JobContext: Sendable {
   public let attempt: Int32
   /// The batch the job belongs to, if any.
   public let batchID: Int64?
+  /// How long the job may run before it is stopped as timed out (nil: no limit).
+  public let timeout: Duration?
   private let state = Protected(State())
   private let stopSignal = WakeSignal()
 
-  public init(jobID: Int64, queue: String, attempt: Int32, batchID: Int64?) {
+  public init(
+    jobID: Int64, queue: String, attempt: Int32, batchID: Int64?, timeout: Duration? = nil
+  ) {
     self.jobID = jobID
     self.queue = queue
     self.attempt = attempt
     self.batchID = batchID
+    self.timeout = timeout
+  }
+
+  /// The error a timed-out job fails with: "timed out after 30 s".
+  public var timeoutMessage: String {
+    guard let timeout else { return "timed out" }
+    let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+    let text =
+      seconds == seconds.rounded()
+      ? String(Int64(seconds)) : String((seconds * 1000).rounded() / 1000)
+    return "timed out after \(text) s"
   }
 
   /// Records progress (for example the fraction done); sent with the next heartbeat.
@@ -66,13 +84,28 @@ public final class JobContext: Sendable {
     }
   }
 
+  /// Calls `handler` once when the job is asked to stop (at once if it already was), from the
+  /// task that asks. Code that cannot poll `stopReason` (an engine thread) hooks its own
+  /// cancellation here; the handler must be quick and must not block.
+  public func onStop(_ handler: @escaping @Sendable () -> Void) {
+    let stopped = state.withLock { state -> Bool in
+      if state.stopReason != nil { return true }
+      state.stopHandlers.append(handler)
+      return false
+    }
+    if stopped { handler() }
+  }
+
   /// Asks the job to stop (the first reason wins).
   func requestStop(_ reason: StopReason) {
-    let changed = state.withLock { state -> Bool in
-      guard state.stopReason == nil else { return false }
+    let handlers = state.withLock { state -> [@Sendable () -> Void]? in
+      guard state.stopReason == nil else { return nil }
       state.stopReason = reason
-      return true
+      defer { state.stopHandlers.removeAll() }
+      return state.stopHandlers
     }
-    if changed { stopSignal.signal() }
+    guard let handlers else { return }
+    stopSignal.signal()
+    for handler in handlers { handler() }
   }
 }

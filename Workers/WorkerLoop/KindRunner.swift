@@ -9,12 +9,15 @@ public struct KindRunner: Sendable {
   public let name: String
   /// The most jobs run together.
   public let maxBatchSize: Int
+  /// The kind's backoff after retryable errors (a timeout is one).
+  public let retryPolicy: RetryPolicy
   private let execute: @Sendable ([ClaimedJob], [JobContext]) async -> [JobOutcome]
 
   /// Wraps a kind.
   public init<Kind: JobKind>(_ kind: Kind) {
     name = Kind.name
     maxBatchSize = max(1, kind.maxBatchSize)
+    retryPolicy = kind.retryPolicy
     execute = { jobs, contexts in await Self.run(kind, jobs: jobs, contexts: contexts) }
   }
 
@@ -76,14 +79,14 @@ public struct KindRunner: Sendable {
     case .failure(let error as JobFailure):
       switch error.code {
       case .invalidPayload, .permanent: return .failedPermanently(error: error.message)
-      case .cancelled: return stopped(context, message: error.message)
+      case .cancelled: return stopped(context, job: job, policy: policy, message: error.message)
       default:
         return .failed(
           error: error.message, retryDelay: policy.delay(afterError: Int(job.errorCount) + 1))
       }
     case .failure(let error):
       if error is CancellationError, context.stopReason != nil {
-        return stopped(context, message: "stopped")
+        return stopped(context, job: job, policy: policy, message: "stopped")
       }
       return .failed(
         error: String(describing: error),
@@ -91,9 +94,22 @@ public struct KindRunner: Sendable {
     }
   }
 
-  /// A job that stopped on request: cancelled for a cancel, handed back at shutdown.
-  private static func stopped(_ context: JobContext, message: String) -> JobOutcome {
-    context.stopReason == .shutdown ? .handedBack : .cancelled(reason: message)
+  /// A job that stopped on request: cancelled for a cancel, handed back at shutdown, failed
+  /// (retryable) after its timeout.
+  private static func stopped(
+    _ context: JobContext, job: ClaimedJob, policy: RetryPolicy, message: String
+  ) -> JobOutcome {
+    switch context.stopReason {
+    case .shutdown: .handedBack
+    case .timedOut: timedOut(job, context: context, policy: policy)
+    default: .cancelled(reason: message)
+    }
+  }
+
+  /// The outcome of a job stopped by its timeout: retried with the kind's backoff.
+  static func timedOut(_ job: ClaimedJob, context: JobContext, policy: RetryPolicy) -> JobOutcome {
+    .failed(
+      error: context.timeoutMessage, retryDelay: policy.delay(afterError: Int(job.errorCount) + 1))
   }
 
   private static func describe(decoding error: any Error) -> String {

@@ -24,6 +24,13 @@ public struct WorkerConfiguration: Sendable {
   public var heartbeatInterval: Duration
   /// Recorded in the workers registry. Default: this machine's host name.
   public var host: String
+  /// How long one job may run (from its claim) before it is asked to stop and fails with a
+  /// retryable "timed out after N s"; a payload's `timeout_seconds` overrides it. Default nil:
+  /// no limit.
+  public var jobTimeout: Duration?
+  /// How long a timed-out job gets to stop before the worker records the timeout anyway and frees
+  /// its slot (a kind that never checks for a stop keeps its thread, not its slot). Default 10 s.
+  public var timeoutGrace: Duration
   /// How long a claimed job's lease lasts without a heartbeat. Default 30 s: a crashed worker's
   /// jobs are back in play within about this long.
   public var lease: Duration
@@ -43,7 +50,8 @@ public struct WorkerConfiguration: Sendable {
     gracePeriod: Duration = .seconds(60), heartbeatInterval: Duration = .seconds(10),
     host: String? = nil, lease: Duration = .seconds(30),
     pid: Int32? = nil, pollInterval: Duration = .seconds(1), pollOnly: Bool = false,
-    queues: [String] = ["default"], version: String = "0.1.0", exitWhenIdle: Bool = false
+    queues: [String] = ["default"], version: String = "0.1.0", exitWhenIdle: Bool = false,
+    jobTimeout: Duration? = nil, timeoutGrace: Duration = .seconds(10)
   ) {
     precondition(ackBatchSize >= 1, "ackBatchSize must be at least 1")
     precondition(ackDelay >= .zero, "ackDelay must not be negative")
@@ -55,6 +63,8 @@ public struct WorkerConfiguration: Sendable {
       "heartbeatInterval must be positive and at most half the lease")
     precondition(pollInterval > .zero, "pollInterval must be positive")
     precondition(!queues.isEmpty, "a worker needs at least one queue")
+    precondition(jobTimeout.map { $0 > .zero } ?? true, "jobTimeout must be positive")
+    precondition(timeoutGrace >= .zero, "timeoutGrace must not be negative")
     self.ackBatchSize = ackBatchSize
     self.ackDelay = ackDelay
     self.concurrency = concurrency
@@ -62,6 +72,8 @@ public struct WorkerConfiguration: Sendable {
     self.gracePeriod = gracePeriod
     self.heartbeatInterval = heartbeatInterval
     self.host = host ?? ProcessInfo.processInfo.hostName
+    self.jobTimeout = jobTimeout
+    self.timeoutGrace = timeoutGrace
     self.lease = lease
     self.pid = pid ?? getpid()
     self.pollInterval = pollInterval

@@ -13,6 +13,9 @@ public import ServiceLifecycle
 ///   (`pollOnly` turns LISTEN off for connection poolers).
 /// - Heartbeats extend every held lease in one statement, carry progress, and bring back cancel
 ///   requests and lost leases; the affected jobs are asked to stop through their `JobContext`.
+/// - A job running past its timeout (`jobTimeout`, or its payload's `timeout_seconds`) is asked to
+///   stop and fails with a retryable "timed out after N s"; one that does not stop within
+///   `timeoutGrace` is recorded as timed out anyway and its slot freed.
 /// - Graceful shutdown (SIGTERM through a `ServiceGroup`): stop claiming, let running jobs finish
 ///   within `gracePeriod`, then hand the rest back (fenced, no budget charged), flush
 ///   acknowledgements and mark the worker stopped. `abandon()` does the hand-back at once.
@@ -28,6 +31,9 @@ public final class WorkerLoop: Service, Sendable {
     var job: ClaimedJob
     var context: JobContext
     var started: ContinuousClock.Instant
+    /// When the job times out, if it has a limit.
+    var deadline: ContinuousClock.Instant?
+    var policy: RetryPolicy
   }
 
   private struct State {
@@ -43,6 +49,8 @@ public final class WorkerLoop: Service, Sendable {
   private let claimWake = WakeSignal()
   /// Wakes the acknowledger.
   private let ackWake = WakeSignal()
+  /// Wakes the timeout watch when jobs with a deadline start.
+  private let timeoutWake = WakeSignal()
 
   /// Creates a worker loop.
   /// - Parameters:
@@ -78,6 +86,7 @@ public final class WorkerLoop: Service, Sendable {
       await withTaskGroup(of: Void.self) { group in
         group.addTask { await self.heartbeatLoop(workerID: workerID) }
         group.addTask { await self.acknowledgeLoop() }
+        group.addTask { await self.timeoutLoop() }
         if !configuration.pollOnly {
           group.addTask { await self.listenLoop() }
         }
@@ -187,7 +196,19 @@ public final class WorkerLoop: Service, Sendable {
     observe?(.claimed(jobs))
     let now = ContinuousClock.now
     var byKind: [String: [ClaimedJob]] = [:]
-    for job in jobs { byKind[job.kind, default: []].append(job) }
+    var timeouts: [Int64: Duration] = [:]
+    var invalid: [JobCompletion] = []
+    for job in jobs {
+      do {
+        if let timeout = try JobTimeout.limit(for: job, default: configuration.jobTimeout) {
+          timeouts[job.id] = timeout
+        }
+        byKind[job.kind, default: []].append(job)
+      } catch {
+        invalid.append(JobCompletion(job, .failedPermanently(error: "\(error)")))
+      }
+    }
+    if !invalid.isEmpty { acknowledge(invalid) }
     for (kind, jobsOfKind) in byKind {
       guard let runner = runners[kind] else {
         // The claim filters by kind, so this only happens if the registry changes underneath.
@@ -202,17 +223,22 @@ public final class WorkerLoop: Service, Sendable {
         let chunk = Array(jobsOfKind[index..<min(index + runner.maxBatchSize, jobsOfKind.count)])
         index += chunk.count
         let contexts = chunk.map {
-          JobContext(jobID: $0.id, queue: $0.queue, attempt: $0.attempt, batchID: $0.batchID)
+          JobContext(
+            jobID: $0.id, queue: $0.queue, attempt: $0.attempt, batchID: $0.batchID,
+            timeout: timeouts[$0.id])
         }
         state.withLock { state in
           for (job, context) in zip(chunk, contexts) {
-            state.running[job.id] = Running(job: job, context: context, started: now)
+            state.running[job.id] = Running(
+              job: job, context: context, started: now,
+              deadline: context.timeout.map { now + $0 }, policy: runner.retryPolicy)
           }
         }
         group.addTask { await self.execute(chunk, contexts: contexts, runner: runner) }
       }
     }
     metrics?.setJobsInFlight(runningCount)
+    if !timeouts.isEmpty { timeoutWake.signal() }
   }
 
   private func execute(_ jobs: [ClaimedJob], contexts: [JobContext], runner: KindRunner) async {
@@ -352,6 +378,73 @@ public final class WorkerLoop: Service, Sendable {
         logger.warning("heartbeat failed; retrying", metadata: ["error": "\(error)"])
       }
     }
+  }
+
+  // MARK: - Timeouts
+
+  /// Stops jobs that reach their deadline; frees the slots of those that do not stop in time.
+  private func timeoutLoop() async {
+    while !Task.isCancelled {
+      let now = ContinuousClock.now
+      let grace = configuration.timeoutGrace
+      let (expired, abandoned, next) = state.withLock {
+        state -> ([JobContext], [Running], ContinuousClock.Instant?) in
+        var expired: [JobContext] = []
+        var abandoned: [Running] = []
+        var next: ContinuousClock.Instant?
+        for (id, entry) in state.running {
+          guard let deadline = entry.deadline else { continue }
+          let reason = entry.context.stopReason
+          if deadline > now {
+            if reason == nil { next = min(next ?? deadline, deadline) }
+          } else if reason == nil {
+            expired.append(entry.context)
+            next = min(next ?? deadline + grace, deadline + grace)
+          } else if reason == .timedOut {
+            if deadline + grace <= now {
+              abandoned.append(entry)
+              state.running.removeValue(forKey: id)
+            } else {
+              next = min(next ?? deadline + grace, deadline + grace)
+            }
+          }
+        }
+        return (expired, abandoned, next)
+      }
+      for context in expired {
+        logger.warning(
+          "a job ran past its timeout; stopping it",
+          metadata: ["job_id": "\(context.jobID)", "error": "\(context.timeoutMessage)"])
+        context.requestStop(.timedOut)
+      }
+      if !abandoned.isEmpty { recordAbandoned(abandoned, at: now) }
+      await timeoutWake.wait(timeout: next.map { now.duration(to: $0) } ?? .seconds(3600))
+    }
+  }
+
+  /// Records timed-out jobs that did not stop within the grace period as timed out, so their slots
+  /// serve other jobs; whatever they report later is ignored.
+  private func recordAbandoned(_ abandoned: [Running], at now: ContinuousClock.Instant) {
+    logger.error(
+      "timed-out jobs did not stop within the grace period; recording their timeout and freeing their slots",
+      metadata: ["jobs": "\(abandoned.map(\.job.id).sorted())"])
+    let completions = abandoned.map {
+      JobCompletion(
+        $0.job, KindRunner.timedOut($0.job, context: $0.context, policy: $0.policy))
+    }
+    acknowledge(completions)
+    for completion in completions {
+      observe?(.finished(jobID: completion.id, outcome: completion.outcome))
+    }
+    if let metrics {
+      for entry in abandoned {
+        metrics.recordJob(
+          kind: entry.job.kind, outcome: "retrying",
+          seconds: entry.started.duration(to: now).seconds)
+      }
+      metrics.setJobsInFlight(runningCount)
+    }
+    claimWake.signal()
   }
 
   // MARK: - Notifications

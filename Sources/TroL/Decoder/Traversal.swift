@@ -36,17 +36,20 @@ enum Traversal {
   ///   - passes: propagations per layer for this call (1 for decode steps); every slice of the
   ///     batch must carry one cache per pass. Pass 1's cache is the persistent KV cache; the caches of
   ///     later passes hold only what those passes attend to (kept by callers only to share a prefix).
-  /// - Returns: the buffer holding the final residual stream [N, D].
+  ///   - shouldStop: checked before each layer; when it says yes the forward ends there and
+  ///     commits nothing (every sequence of the batch was cancelled).
+  /// - Returns: the buffer holding the final residual stream [N, D], or nil when stopped.
   static func forward(
     _ decoder: some DecoderModel, batch: ForwardBatch, passes: Int, scratch: DecoderScratch,
-    tracer: Tracer?
-  ) -> UnsafeMutablePointer<Float> {
+    tracer: Tracer?, shouldStop: (() -> Bool)? = nil
+  ) -> UnsafeMutablePointer<Float>? {
     let N = batch.rows
     let D = decoder.shape.hidden
     var x = scratch.streams[0]
     var current = scratch.streams[1]
     var next = scratch.streams[2]
     for l in 0..<decoder.shape.layers {
+      if let shouldStop, shouldStop() { return nil }
       // a = L(x): the pass that fills the KV cache.
       decoder.layer(l, x, into: current, batch: batch, pass: 0, scratch: scratch)
       tracer?("a", l, UnsafeBufferPointer(start: current, count: N * D))

@@ -16,10 +16,17 @@ public struct AnswerRequest: Sendable {
   public var question: String
   /// Token selection, limits and traversal.
   public var options: GenerationOptions
+  /// Set it (from any thread) to stop this request early with `TroLError.Code.cancelled`; the rest
+  /// of its batch is unaffected. Nil: the request always runs to its end.
+  public var cancellation: CancellationFlag?
 
-  public init(image: Image?, question: String, options: GenerationOptions = GenerationOptions()) {
+  public init(
+    image: Image?, question: String, options: GenerationOptions = GenerationOptions(),
+    cancellation: CancellationFlag? = nil
+  ) {
     self.image = image
     self.question = question
     self.options = options
+    self.cancellation = cancellation
   }
 }

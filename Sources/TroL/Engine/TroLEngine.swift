@@ -104,7 +104,9 @@ public final class TroLEngine: Sendable {
   }
 
   /// Answers a batch of requests; results are in request order, each a success or its own error
-  /// (a corrupt image fails only its request).
+  /// (a corrupt image fails only its request). A request whose `cancellation` flag gets set ends
+  /// early with `TroLError.Code.cancelled` (checked before its image is encoded, between prefill
+  /// layers and before each decode step); the other requests' results do not change.
   public func answer(requests: [AnswerRequest]) -> [Result<AnswerResult, TroLError>] {
     let start = Date()
     var results = [Result<AnswerResult, TroLError>?](repeating: nil, count: requests.count)
@@ -115,8 +117,11 @@ public final class TroLEngine: Sendable {
       var visionSeconds: Double
     }
     var images: [AnswerRequest.Image: Result<EncodedImage, TroLError>] = [:]
+    func isCancelled(_ request: AnswerRequest) -> Bool {
+      request.cancellation?.isCancelled == true
+    }
     for request in requests {
-      guard let image = request.image, images[image] == nil else { continue }
+      guard let image = request.image, images[image] == nil, !isCancelled(request) else { continue }
       images[image] = Result {
         let t0 = Date()
         let decoded = try decode(image)
@@ -135,6 +140,10 @@ public final class TroLEngine: Sendable {
     var prompts: [GenerationPrompt] = []
     var owners: [Int] = []
     for (i, request) in requests.enumerated() {
+      if isCancelled(request) {
+        results[i] = .failure(Self.cancelled(after: 0))
+        continue
+      }
       do {
         try request.options.validate()
         var encoded: EncodedImage?
@@ -144,7 +153,10 @@ public final class TroLEngine: Sendable {
         let ids = tokenizer.encode(text)
         var options = request.options
         if options.stopTokenIDs == nil { options.stopTokenIDs = defaultStopTokens(for: options) }
-        prompts.append(GenerationPrompt(tokens: ids, image: encoded?.features, options: options))
+        prompts.append(
+          GenerationPrompt(
+            tokens: ids, image: encoded?.features, options: options,
+            cancellation: request.cancellation))
         owners.append(i)
       } catch {
         results[i] = .failure(error as? TroLError ?? TroLError(.invalidRequest, "\(error)"))
@@ -163,6 +175,10 @@ public final class TroLEngine: Sendable {
     for (k, output) in outputs.enumerated() {
       let i = owners[k]
       let request = requests[i]
+      if output.finishReason == .cancelled {
+        results[i] = .failure(Self.cancelled(after: output.tokens.count))
+        continue
+      }
       var answerIDs = output.tokens
       if output.finishReason == .stopToken { answerIDs.removeLast() }
       let answer = template.extractAnswer(
@@ -180,6 +196,10 @@ public final class TroLEngine: Sendable {
             totalSeconds: total)))
     }
     return results.map { $0! }
+  }
+
+  private static func cancelled(after tokens: Int) -> TroLError {
+    TroLError(.cancelled, "the request was cancelled after \(tokens) generated tokens")
   }
 
   private func decode(_ image: AnswerRequest.Image) throws -> RGBImage {

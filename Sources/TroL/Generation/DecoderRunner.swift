@@ -45,9 +45,14 @@ final class DecoderRunner {
   /// Runs one forward over `inputs` with `passes` propagations per layer and returns the logits of
   /// each sequence's last row ([inputs.count, V], valid until the next call).
   ///
+  /// `shouldStop` is asked before each layer (prefill forwards are long: a cancelled batch should
+  /// not run to their end).
+  ///
   /// - Throws: `invalidRequest` if a token id is out of range or the image features do not match
-  ///   the image tokens.
-  func forward(_ inputs: [SequenceInput], passes: Int) throws -> UnsafeBufferPointer<Float> {
+  ///   the image tokens; `cancelled` when `shouldStop` said so (the caches are left as they were).
+  func forward(
+    _ inputs: [SequenceInput], passes: Int, shouldStop: (() -> Bool)? = nil
+  ) throws -> UnsafeBufferPointer<Float> {
     let D = shape.hidden
     batch.removeAll()
     for input in inputs {
@@ -95,8 +100,13 @@ final class DecoderRunner {
     }
     tracer?(
       "embeddings", nil, UnsafeBufferPointer(start: scratch.streams[0], count: batch.rows * D))
-    let output = Traversal.forward(
-      decoder, batch: batch, passes: passes, scratch: scratch, tracer: tracer)
+    guard
+      let output = Traversal.forward(
+        decoder, batch: batch, passes: passes, scratch: scratch, tracer: tracer,
+        shouldStop: shouldStop)
+    else {
+      throw TroLError(.cancelled, "the forward was stopped: every sequence in it was cancelled")
+    }
     // Final norm and head on each sequence's last row only.
     let count = inputs.count
     if lastRows.count < count * D {

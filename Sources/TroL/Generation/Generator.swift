@@ -54,9 +54,17 @@ final class Generator {
 
     var passes: Int { prompt.options.traversal.propagations }
     var isOpen: Bool { finish == nil }
+
+    /// Ends an open sequence whose cancellation flag is set; true if it is (now) cancelled.
+    @discardableResult func stopIfCancelled() -> Bool {
+      if finish == nil, let flag = prompt.cancellation, flag.isCancelled { finish = .cancelled }
+      return finish == .cancelled
+    }
   }
 
-  /// Generates for every prompt; outputs are in prompt order.
+  /// Generates for every prompt; outputs are in prompt order. A prompt whose cancellation flag is
+  /// set stops at the next check (before each prefill layer, before each decode step) with
+  /// `.cancelled`; the others' outputs do not change.
   ///
   /// - Throws: `invalidRequest` for bad options or prompts (empty, ids out of range, image
   ///   features that do not match the placeholders).
@@ -186,7 +194,10 @@ final class Generator {
   /// Runs prefill items in forwards grouped by pass count and row budget.
   private func runPrefill(_ items: [PrefillItem], imageFrom: (PrefillItem) -> ImageFeatures?) throws
   {
-    var pending = items
+    // Cancelled prompts are dropped before their forward; a prefix goes once all its users are.
+    var pending = items.filter { item in
+      !item.members.map { $0.stopIfCancelled() }.allSatisfy { $0 }
+    }
     while !pending.isEmpty {
       let passes = pending[0].input.caches.count
       var chosen: [PrefillItem] = []
@@ -207,16 +218,26 @@ final class Generator {
       let images = chosen.map { item -> ImageFeatures? in
         item.input.tokens.contains(model.imageTokenID) ? imageFrom(item) : nil
       }
-      let logits = try withFeatures(images, 0, []) { pointers in
-        var inputs = chosen.map(\.input)
-        for i in inputs.indices { inputs[i].imageFeatures = pointers[i] }
-        return Array(try runner.forward(inputs, passes: passes))
+      // The forward can end early only if every prompt in it can be (and then was) cancelled.
+      let flags = chosen.flatMap { $0.members.map(\.prompt.cancellation) }
+      let shouldStop: (() -> Bool)? =
+        flags.contains { $0 == nil } ? nil : { flags.allSatisfy { $0!.isCancelled } }
+      let logits: [Float]
+      do {
+        logits = try withFeatures(images, 0, []) { pointers in
+          var inputs = chosen.map(\.input)
+          for i in inputs.indices { inputs[i].imageFeatures = pointers[i] }
+          return Array(try runner.forward(inputs, passes: passes, shouldStop: shouldStop))
+        }
+      } catch let error as TroLError where error.code == .cancelled {
+        for item in chosen { for member in item.members { member.stopIfCancelled() } }
+        continue
       }
       let seconds = Date().timeIntervalSince(start)
       let V = model.shape.vocabulary
       for (i, item) in chosen.enumerated() {
         for member in item.members { member.prefillSeconds += seconds }
-        guard let owner = item.owner else { continue }
+        guard let owner = item.owner, !owner.stopIfCancelled() else { continue }
         logits.withUnsafeBufferPointer { buffer in
           accept(owner, logits: UnsafeBufferPointer(rebasing: buffer[(i * V)..<((i + 1) * V)]))
         }
@@ -289,6 +310,9 @@ final class Generator {
     let start = Date()
     var tokenBuffers: [[Int]] = []
     while true {
+      for s in sequences where s.isOpen {
+        if s.stopIfCancelled() { s.decodeSeconds = Date().timeIntervalSince(start) }
+      }
       let open = sequences.filter(\.isOpen)
       if open.isEmpty { break }
       var inputs: [SequenceInput] = []
@@ -321,13 +345,20 @@ final class Generator {
   private func generateRecomputing(_ s: Sequence) throws {
     let start = Date()
     var sequence = s.prompt.tokens
-    while s.isOpen {
+    let shouldStop: (() -> Bool)? = s.prompt.cancellation.map { flag in { flag.isCancelled } }
+    while s.isOpen, !s.stopIfCancelled() {
       let caches = (0..<s.passes).map { _ in runner.makeCache(capacity: sequence.count) }
-      let logits = try withFeatures([s.prompt.image], 0, []) { pointers in
-        Array(
-          try runner.forward(
-            [SequenceInput(tokens: sequence[...], imageFeatures: pointers[0], caches: caches)],
-            passes: s.passes))
+      let logits: [Float]
+      do {
+        logits = try withFeatures([s.prompt.image], 0, []) { pointers in
+          Array(
+            try runner.forward(
+              [SequenceInput(tokens: sequence[...], imageFeatures: pointers[0], caches: caches)],
+              passes: s.passes, shouldStop: shouldStop))
+        }
+      } catch let error as TroLError where error.code == .cancelled {
+        s.stopIfCancelled()
+        break
       }
       if s.tokens.isEmpty { s.prefillSeconds = Date().timeIntervalSince(start) }
       logits.withUnsafeBufferPointer { accept(s, logits: $0) }

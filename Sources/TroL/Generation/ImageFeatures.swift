@@ -23,11 +23,17 @@ public struct GenerationPrompt: Sendable {
   public var tokens: [Int]
   public var image: ImageFeatures?
   public var options: GenerationOptions
+  /// Stops this prompt early when set (its output then ends with `.cancelled`); nil: never.
+  public var cancellation: CancellationFlag?
 
-  public init(tokens: [Int], image: ImageFeatures?, options: GenerationOptions) {
+  public init(
+    tokens: [Int], image: ImageFeatures?, options: GenerationOptions,
+    cancellation: CancellationFlag? = nil
+  ) {
     self.tokens = tokens
     self.image = image
     self.options = options
+    self.cancellation = cancellation
   }
 }
 
@@ -39,6 +45,8 @@ public struct GenerationOutput: Sendable {
     case stopToken = "stop_token"
     /// `maxNewTokens` were generated.
     case length
+    /// The prompt's cancellation flag was set; `tokens` are whatever came before.
+    case cancelled
   }
 
   /// Generated ids in order (the stop token included when one ended the answer).

@@ -22,6 +22,12 @@ struct Worker: AsyncParsableCommand {
       SIGTERM or a first Ctrl-C: stop claiming, let running jobs finish within --grace seconds, \
       hand the rest back, exit. A second Ctrl-C hands everything back at once and exits.
 
+      A job running longer than --job-timeout seconds (or its payload's "timeout_seconds") is \
+      stopped (an engine job between two decode steps or prefill layers, the rest of its batch \
+      unaffected) and fails with "timed out after N s"; it is retried while its attempts last. \
+      A cancel request (trolley jobs cancel) stops a running job the same way at the next \
+      heartbeat.
+
       With --model, the worker loads the TroL checkpoint once and runs trol.answer and \
       trol.caption jobs (the default kinds then), answering up to --batch-size claimed jobs as one \
       engine batch (jobs on the same image share its prefix); each job gets its own result.
@@ -76,6 +82,18 @@ struct Worker: AsyncParsableCommand {
   @Option(help: "Seconds running jobs get to finish after SIGTERM before they are handed back.")
   var grace: Double = 60
 
+  @Option(
+    help: ArgumentHelp(
+      "Seconds a job may run before it fails as timed out and is retried (a payload's timeout_seconds overrides it; 0: no limit).",
+      valueName: "seconds"))
+  var jobTimeout: Double = 1800
+
+  @Option(
+    help: ArgumentHelp(
+      "Seconds an image download may receive nothing before it fails (retried); the whole download may take 4x this, at least 60 s.",
+      valueName: "seconds"))
+  var fetchTimeout: Double = 15
+
   @Option(help: "Seconds between polls when no notification arrives.")
   var pollInterval: Double = 1
 
@@ -97,6 +115,12 @@ struct Worker: AsyncParsableCommand {
     guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
     guard lease >= 1 else { throw ValidationError("--lease must be at least 1 second") }
     guard grace >= 0 else { throw ValidationError("--grace must not be negative") }
+    guard jobTimeout >= 0, jobTimeout <= 604_800 else {
+      throw ValidationError("--job-timeout must be 0 (no limit) to 604800 seconds")
+    }
+    guard fetchTimeout >= 1, fetchTimeout <= 3600 else {
+      throw ValidationError("--fetch-timeout must be 1 to 3600 seconds")
+    }
     guard pollInterval > 0 else { throw ValidationError("--poll-interval must be positive") }
     guard Logger.Level(rawValue: logLevel) != nil else {
       throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error")
@@ -162,8 +186,12 @@ struct Worker: AsyncParsableCommand {
       logger.info("loading model", metadata: ["model": "\(model)", "weights": "\(weights)"])
       let engine = try TroLEngine.load(modelDirectory: model, weights: format)
       let name = URL(fileURLWithPath: model).standardizedFileURL.lastPathComponent
+      var fetchPolicy = ImageFetcher.Policy()
+      fetchPolicy.stallTimeout = .milliseconds(Int64(fetchTimeout * 1000))
+      fetchPolicy.totalTimeout = max(.seconds(60), fetchPolicy.stallTimeout * 4)
       engineSettings = EngineJobSettings(
-        batch: EngineBatch(engine: engine, fetcher: ImageFetcher(), modelName: name),
+        batch: EngineBatch(
+          engine: engine, fetcher: ImageFetcher(policy: fetchPolicy), modelName: name),
         batchSize: batchSize, captionPrompt: captionPrompt, maxNewTokens: maxNewTokens)
     }
 
@@ -176,7 +204,8 @@ struct Worker: AsyncParsableCommand {
         gracePeriod: .milliseconds(Int64(grace * 1000)),
         heartbeatInterval: lease / 3, lease: lease,
         pollInterval: .milliseconds(Int64(pollInterval * 1000)), pollOnly: pollOnly,
-        queues: Self.list(queues), version: Trolley.configuration.version, exitWhenIdle: once),
+        queues: Self.list(queues), version: Trolley.configuration.version, exitWhenIdle: once,
+        jobTimeout: jobTimeout > 0 ? .milliseconds(Int64(jobTimeout * 1000)) : nil),
       logger: logger, metrics: metrics)
     var services: [any Service] = [loop]
     if !noMaintenance {

@@ -96,12 +96,13 @@ struct JobTimeoutTests {
         try await store.jobInsert(
           Self.sleep(#"{"ms": 1, "timeout_seconds": null, "metadata": {"timeout_seconds": -5}}"#)
         ).id)
+      let all = Set(ids + [unset])
       let harness = WorkerHarness(
         store: store, kinds: [KindRunner(SleepJob())],
         configuration: .init(concurrency: 4, pollInterval: .milliseconds(100)))
       try await harness.running { harness in
         try await harness.wait(
-          for: "every outcome", WorkerLoopTests.acknowledged(Set(ids + [unset])))
+          for: "every outcome", WorkerLoopTests.acknowledged(all))
       }
       for id in ids {
         let record = try #require(try await store.jobGet(id: id))

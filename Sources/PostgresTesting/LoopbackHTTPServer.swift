@@ -4,23 +4,40 @@ import Foundation
   import Glibc
 #endif
 
-/// A tiny HTTP/1.0 server on 127.0.0.1 for tests: each path maps to a canned response.
-final class LoopbackHTTPServer: @unchecked Sendable {
-  struct Response: Sendable {
-    var status: Int = 200
-    var body: [UInt8] = []
+/// A tiny HTTP/1.0 server on 127.0.0.1 for tests: each path maps to a canned response, which a
+/// test may change while the server runs (a slow server that recovers, for example).
+///
+/// ```swift
+/// let server = try LoopbackHTTPServer()
+/// defer { server.stop() }
+/// server.serve("/cat.png", .init(body: pngBytes))
+/// let url = server.url("/cat.png")  // http://127.0.0.1:<port>/cat.png
+/// ```
+public final class LoopbackHTTPServer: @unchecked Sendable {
+  public struct Response: Sendable {
+    public var status: Int
+    public var body: [UInt8]
     /// Wait this long after the headers before sending the body (a slow server).
-    var stallBeforeBody: Duration = .zero
+    public var stallBeforeBody: Duration
+
+    public init(status: Int = 200, body: [UInt8] = [], stallBeforeBody: Duration = .zero) {
+      self.status = status
+      self.body = body
+      self.stallBeforeBody = stallBeforeBody
+    }
   }
 
-  let port: UInt16
+  /// The port it listens on (chosen by the system).
+  public let port: UInt16
   private let listener: Int32
   private let lock = NSLock()
   private var routes: [String: Response] = [:]
   private var hits: [String: Int] = [:]
   private var stopped = false
 
-  init() throws {
+  /// Starts listening on an ephemeral port of 127.0.0.1.
+  /// - Throws: `POSIXError` if no socket can be bound.
+  public init() throws {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw POSIXError(.EIO) }
     var address = sockaddr_in()
@@ -46,15 +63,19 @@ final class LoopbackHTTPServer: @unchecked Sendable {
     thread.start()
   }
 
-  func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+  /// The URL of `path` on this server.
+  public func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
 
-  func serve(_ path: String, _ response: Response) {
+  /// Answers requests for `path` with `response` from now on (unknown paths get 404).
+  public func serve(_ path: String, _ response: Response) {
     lock.withLock { routes[path] = response }
   }
 
-  func hitCount(_ path: String) -> Int { lock.withLock { hits[path, default: 0] } }
+  /// How many requests `path` received.
+  public func hitCount(_ path: String) -> Int { lock.withLock { hits[path, default: 0] } }
 
-  func stop() {
+  /// Stops accepting connections; requests being answered finish on their own threads.
+  public func stop() {
     lock.withLock { stopped = true }
     // Wakes the accept thread, which closes the descriptor itself: closing it here could let the
     // number be reused by another socket while that thread still accepts on it.

@@ -4,7 +4,8 @@ import ArgumentParser
 struct Bench: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
-    abstract: "Measure the engine's kernels and model, or the queue's throughput.",
-    subcommands: [BenchEngine.self, BenchQueue.self]
+    abstract:
+      "Measure the engine's kernels and model, the queue's throughput, or a worker's images per hour.",
+    subcommands: [BenchEngine.self, BenchQueue.self, BenchWorker.self]
   )
 }

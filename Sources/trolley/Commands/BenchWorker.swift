@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import Tensor
+import TroL
+import TrolleyWorkers
+
+/// `trolley bench worker`: images per hour of answer jobs at each engine batch size.
+struct BenchWorker: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "worker",
+    abstract: "Measure a worker's answer throughput (images per hour) at each engine batch size.",
+    discussion: """
+      Answers --images synthetic images with one question through the worker's own engine path \
+      (the trol.answer kind: image file read and decoded, one engine call per batch), in \
+      consecutive batches of each --batch-sizes value, as `trolley worker --batch-size B` runs \
+      them; the queue is left out (its cost per job is microseconds: see `trolley bench queue`). \
+      One untimed answer warms the engine up first. Every batch size answers the same images, so \
+      their answers must agree: the last column says whether they do.
+
+      Reported per batch size: images/hour, seconds per image, generated tokens and generated \
+      tokens per wall second (vision and prefill included).
+
+      Examples:
+        trolley model synth --like tiny --out /tmp/tiny && trolley bench worker --model /tmp/tiny
+        trolley bench worker --model ~/models/TroL-1.8B --images 16 --batch-sizes 1,4 --json
+      """)
+
+  @Option(
+    help: ArgumentHelp(
+      "A TroL checkpoint folder (or one made by `trolley model synth`).", valueName: "dir"))
+  var model: String
+
+  @Option(help: "Distinct images answered per batch size.")
+  var images: Int = 16
+
+  @Option(
+    help: ArgumentHelp("Comma-separated engine batch sizes.", valueName: "sizes"),
+    transform: { text in
+      let sizes = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+      guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= 256 }) else {
+        throw ValidationError(
+          "--batch-sizes must be integers from 1 to 256 separated by commas, e.g. 1,4")
+      }
+      return sizes.compactMap { $0 }
+    })
+  var batchSizes: [Int] = [1, 4]
+
+  @Option(help: "Most new tokens per answer (the worker's --max-new-tokens).")
+  var maxNewTokens: Int = 64
+
+  @Option(help: "The question asked about every image.")
+  var question: String = WorkerBenchmark.Configuration().question
+
+  @Option(help: "In-memory weight format: f16 (default), f32, q8 or q4.")
+  var weights: String = "f16"
+
+  @Option(help: "Engine threads (default: $TROLLEY_THREADS, else the physical cores).")
+  var threads: Int?
+
+  @Flag(help: "Print one JSON object instead of a table.")
+  var json = false
+
+  func validate() throws {
+    guard (1...100_000).contains(images) else {
+      throw ValidationError("--images must be between 1 and 100000, got \(images)")
+    }
+    guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be at least 1") }
+    guard WeightFormat(rawValue: weights) != nil else {
+      throw ValidationError("--weights must be f16, f32, q8 or q4, got \(weights)")
+    }
+    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    guard !question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+      throw ValidationError("--question must not be empty")
+    }
+  }
+
+  func run() async throws {
+    if let threads { TensorThreads.configure(count: threads) }
+    let engine = try TroLEngine.load(
+      modelDirectory: model, weights: WeightFormat(rawValue: weights) ?? .f16)
+    var configuration = WorkerBenchmark.Configuration()
+    configuration.images = images
+    configuration.batchSizes = batchSizes
+    configuration.question = question
+    configuration.maxNewTokens = maxNewTokens
+    let name = URL(fileURLWithPath: model).standardizedFileURL.lastPathComponent
+    let benchmark = WorkerBenchmark(engine: engine, modelName: name, configuration: configuration)
+    let json = self.json
+    if !json {
+      print(
+        "model \(name) (\(weights) weights), \(images) images, up to \(maxNewTokens) new tokens, "
+          + "threads \(TensorThreads.count)")
+      print(Self.header)
+    }
+    var report = try await benchmark.run { run in
+      if !json { print(Self.line(run)) }
+    }
+    if json {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      report.threads = TensorThreads.count
+      print(String(decoding: try encoder.encode(report), as: UTF8.self))
+    }
+  }
+
+  static let header =
+    "batch  images/hour  s/image  tokens  tokens/s  answers"
+
+  static func line(_ run: WorkerBenchmark.Run) -> String {
+    func pad(_ text: String, _ width: Int) -> String {
+      String(repeating: " ", count: max(0, width - text.count)) + text
+    }
+    return pad("\(run.batchSize)", 5) + pad(String(format: "%.0f", run.imagesPerHour), 13)
+      + pad(String(format: "%.3f", run.secondsPerImage), 9) + pad("\(run.generatedTokens)", 8)
+      + pad(String(format: "%.1f", run.tokensPerSecond), 10) + "  "
+      + (run.sameAnswersAsFirst ? "same as first" : "DIFFERENT from the first batch size")
+  }
+}

@@ -11,12 +11,20 @@ public struct EngineJobSettings: Sendable {
   public var maxNewTokens: Int
 
   public static let defaultCaptionPrompt = "Describe this image in detail."
+  /// The most new tokens a job may ask for: the engine reserves cache for all of them up front,
+  /// so a payload must not be able to ask for gigabytes.
+  public static let maxNewTokensLimit = 4096
+  /// The most beams a job may ask for (each beam holds a cache of its own).
+  public static let beamsLimit = 8
 
   public init(
     batch: EngineBatch, batchSize: Int = 1, captionPrompt: String = Self.defaultCaptionPrompt,
     maxNewTokens: Int = 256
   ) {
     precondition(batchSize >= 1, "EngineJobSettings: batch size must be at least 1")
+    precondition(
+      (1...Self.maxNewTokensLimit).contains(maxNewTokens),
+      "EngineJobSettings: maxNewTokens must be 1...\(Self.maxNewTokensLimit)")
     self.batch = batch
     self.batchSize = batchSize
     self.captionPrompt = captionPrompt
@@ -24,7 +32,16 @@ public struct EngineJobSettings: Sendable {
   }
 
   /// Generation options for one job: greedy unless the payload asks for beams.
-  func options(maxNewTokens requested: Int?, beams: Int?) -> GenerationOptions {
+  /// - Throws: `JobFailure.Code.invalidPayload` naming a field outside its limits.
+  func options(maxNewTokens requested: Int?, beams: Int?) throws -> GenerationOptions {
+    if let requested, !(1...Self.maxNewTokensLimit).contains(requested) {
+      throw JobFailure(
+        .invalidPayload,
+        "max_new_tokens must be 1...\(Self.maxNewTokensLimit), got \(requested)")
+    }
+    if let beams, !(1...Self.beamsLimit).contains(beams) {
+      throw JobFailure(.invalidPayload, "beams must be 1...\(Self.beamsLimit), got \(beams)")
+    }
     var options = GenerationOptions(maxNewTokens: requested ?? maxNewTokens)
     if let beams, beams > 1 { options.strategy = .beamSearch(beams: beams) }
     return options

@@ -59,11 +59,17 @@ public struct AnswerJob: JobKind {
         results[index] = .failure(JobFailure(.invalidPayload, "trol.answer: the question is empty"))
         continue
       }
+      let options: GenerationOptions
+      do {
+        options = try settings.options(
+          maxNewTokens: job.payload.maxNewTokens, beams: job.payload.beams)
+      } catch {
+        results[index] = .failure(error)
+        continue
+      }
       items.append(
         EngineBatch.Item(
-          image: job.payload.image, question: job.payload.question,
-          options: settings.options(
-            maxNewTokens: job.payload.maxNewTokens, beams: job.payload.beams),
+          image: job.payload.image, question: job.payload.question, options: options,
           cancellation: job.context.engineCancellation()))
       positions.append(index)
     }

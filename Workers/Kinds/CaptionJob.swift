@@ -48,23 +48,31 @@ public struct CaptionJob: JobKind {
   public func run(batch: [(payload: Payload, context: JobContext)]) async -> [Swift.Result<
     Result, any Error
   >] {
-    let prompts = batch.map { job -> String in
+    var results = [Swift.Result<Result, any Error>?](repeating: nil, count: batch.count)
+    var items: [EngineBatch.Item] = []
+    var positions: [Int] = []
+    for (index, job) in batch.enumerated() {
       let prompt = job.payload.prompt?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-      return prompt.isEmpty ? settings.captionPrompt : prompt
-    }
-    let items = zip(batch, prompts).map { job, prompt in
-      EngineBatch.Item(
-        image: job.payload.image, question: prompt,
-        options: settings.options(maxNewTokens: job.payload.maxNewTokens, beams: nil),
-        cancellation: job.context.engineCancellation())
+      do {
+        items.append(
+          EngineBatch.Item(
+            image: job.payload.image, question: prompt.isEmpty ? settings.captionPrompt : prompt,
+            options: try settings.options(maxNewTokens: job.payload.maxNewTokens, beams: nil),
+            cancellation: job.context.engineCancellation()))
+        positions.append(index)
+      } catch {
+        results[index] = .failure(error)
+      }
     }
     let answers = await settings.batch.run(items)
-    return zip(answers, prompts).map { answer, prompt in
-      answer.map { answer in
+    for (k, index) in positions.enumerated() {
+      let prompt = items[k].question
+      results[index] = answers[k].map { answer in
         Result(
           caption: answer.answer, prompt: prompt, model: settings.batch.modelName,
           tokens: answer.tokenIDs.count, finishReason: answer.finishReason, timings: answer.timings)
       }.mapError { $0 }
     }
+    return results.map { $0! }
   }
 }

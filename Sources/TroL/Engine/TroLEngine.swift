@@ -151,6 +151,9 @@ public final class TroLEngine: Sendable {
         let text = try template.prompt(
           question: request.question, imageTokens: encoded?.features.rows)
         let ids = tokenizer.encode(text)
+        try Generator.checkLength(
+          promptTokens: ids.count, options: request.options,
+          maxPositions: model.decoder.maxPositions)
         var options = request.options
         if options.stopTokenIDs == nil { options.stopTokenIDs = defaultStopTokens(for: options) }
         prompts.append(

@@ -66,14 +66,18 @@ final class Generator {
   /// set stops at the next check (before each prefill layer, before each decode step) with
   /// `.cancelled`; the others' outputs do not change.
   ///
-  /// - Throws: `invalidRequest` for bad options or prompts (empty, ids out of range, image
-  ///   features that do not match the placeholders).
+  /// - Throws: `invalidRequest` for bad options or prompts (empty, longer than the model's
+  ///   positions with its new tokens, ids out of range, image features that do not match the
+  ///   placeholders).
   func generate(_ prompts: [GenerationPrompt]) throws -> [GenerationOutput] {
     for prompt in prompts {
       try prompt.options.validate()
       guard !prompt.tokens.isEmpty else {
         throw TroLError(.invalidRequest, "a prompt has no tokens")
       }
+      try Self.checkLength(
+        promptTokens: prompt.tokens.count, options: prompt.options,
+        maxPositions: model.decoder.maxPositions)
       let imageTokens = prompt.tokens.reduce(0) { $0 + ($1 == model.imageTokenID ? 1 : 0) }
       guard imageTokens == (prompt.image?.rows ?? 0) else {
         throw TroLError(
@@ -95,6 +99,19 @@ final class Generator {
         beamHypotheses: hypotheses, prefillSeconds: s.prefillSeconds,
         decodeSeconds: s.decodeSeconds,
         prefilledTokens: s.prefilledTokens, stepLogits: recordLogits ? s.logits : nil)
+    }
+  }
+
+  /// Refuses a prompt whose tokens plus `maxNewTokens` exceed the model's positions: caches are
+  /// reserved for that many positions up front, so an absurd limit must fail here, not in `malloc`.
+  ///
+  /// - Throws: `invalidRequest` naming the largest `maxNewTokens` that fits.
+  static func checkLength(promptTokens: Int, options: GenerationOptions, maxPositions: Int) throws {
+    guard options.maxNewTokens <= maxPositions - promptTokens else {
+      throw TroLError(
+        .invalidRequest,
+        "the prompt's \(promptTokens) tokens plus up to \(options.maxNewTokens) new tokens exceed the model's \(maxPositions) positions; ask for at most \(max(maxPositions - promptTokens, 0)) new tokens"
+      )
     }
   }
 

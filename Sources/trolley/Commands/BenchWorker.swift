@@ -64,7 +64,10 @@ struct BenchWorker: AsyncParsableCommand {
     guard (1...100_000).contains(images) else {
       throw ValidationError("--images must be between 1 and 100000, got \(images)")
     }
-    guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be at least 1") }
+    guard (1...EngineJobSettings.maxNewTokensLimit).contains(maxNewTokens) else {
+      throw ValidationError(
+        "--max-new-tokens must be 1...\(EngineJobSettings.maxNewTokensLimit), got \(maxNewTokens)")
+    }
     guard WeightFormat(rawValue: weights) != nil else {
       throw ValidationError("--weights must be f16, f32, q8 or q4, got \(weights)")
     }

@@ -60,7 +60,7 @@ struct Worker: AsyncParsableCommand {
   @Option(help: "Engine threads (default: $TROLLEY_THREADS, else the physical cores).")
   var threads: Int?
 
-  @Option(help: "Most new tokens per answer when a job does not say (default 256).")
+  @Option(help: "Most new tokens per answer when a job does not say (default 256; at most 4096).")
   var maxNewTokens: Int = 256
 
   @Option(help: "The caption prompt for trol.caption jobs whose payload has none.")
@@ -126,7 +126,10 @@ struct Worker: AsyncParsableCommand {
       throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error")
     }
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
-    guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be at least 1") }
+    guard (1...EngineJobSettings.maxNewTokensLimit).contains(maxNewTokens) else {
+      throw ValidationError(
+        "--max-new-tokens must be 1...\(EngineJobSettings.maxNewTokensLimit), got \(maxNewTokens)")
+    }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     guard WeightFormat(rawValue: weights) != nil else {
       throw ValidationError("--weights must be f16, f32, q8 or q4, got \(weights)")

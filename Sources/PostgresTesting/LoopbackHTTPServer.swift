@@ -27,6 +27,12 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     }
   }
 
+  #if canImport(Glibc)
+    private static let noSignal = Int32(MSG_NOSIGNAL)
+  #else
+    private static let noSignal: Int32 = 0
+  #endif
+
   /// The port it listens on (chosen by the system).
   public let port: UInt16
   private let listener: Int32
@@ -98,6 +104,10 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
 
   private func handle(_ client: Int32) {
     defer { close(client) }
+    #if canImport(Darwin)
+      var one: Int32 = 1
+      setsockopt(client, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
+    #endif
     var request = [UInt8]()
     var buffer = [UInt8](repeating: 0, count: 4096)
     while !request.containsHeaderEnd {
@@ -123,10 +133,14 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     writeAll(client, response.body)
   }
 
+  /// Writes with MSG_NOSIGNAL: a client that gave up (a fetch timeout) must cost an EPIPE here,
+  /// not a SIGPIPE that kills the whole test process.
   private func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
     var offset = 0
     while offset < bytes.count {
-      let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+      let n = bytes[offset...].withUnsafeBytes {
+        send(fd, $0.baseAddress, $0.count, Self.noSignal)
+      }
       if n <= 0 { return }
       offset += n
     }

@@ -42,12 +42,15 @@ final class WorkerHarness: Sendable {
   let events: AsyncStream<WorkerEvent>
   private let continuation: AsyncStream<WorkerEvent>.Continuation
 
-  init(store: JobStore, kinds: [KindRunner], configuration: WorkerConfiguration) {
+  init(
+    store: JobStore, kinds: [KindRunner], configuration: WorkerConfiguration,
+    metrics: WorkerMetrics? = nil
+  ) {
     let (events, continuation) = AsyncStream.makeStream(of: WorkerEvent.self)
     self.events = events
     self.continuation = continuation
     loop = WorkerLoop(
-      store: store, kinds: kinds, configuration: configuration,
+      store: store, kinds: kinds, configuration: configuration, metrics: metrics,
       observe: { continuation.yield($0) })
   }
 

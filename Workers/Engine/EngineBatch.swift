@@ -32,11 +32,16 @@ public struct EngineBatch: Sendable {
   public let fetcher: ImageFetcher
   /// A name for the model, recorded in each result (the checkpoint folder's name).
   public let modelName: String
+  /// Where each batch's decode rate goes (`trolley_engine_tokens_per_second`), if anywhere.
+  public let metrics: WorkerMetrics?
 
-  public init(engine: TroLEngine, fetcher: ImageFetcher, modelName: String) {
+  public init(
+    engine: TroLEngine, fetcher: ImageFetcher, modelName: String, metrics: WorkerMetrics? = nil
+  ) {
     self.engine = engine
     self.fetcher = fetcher
     self.modelName = modelName
+    self.metrics = metrics
   }
 
   /// One result per item, in order; a bad image fails only its own item.
@@ -78,11 +83,25 @@ public struct EngineBatch: Sendable {
     if !requests.isEmpty {
       let batchRequests = requests
       let answers = await Self.onOwnThread { [engine] in engine.answer(requests: batchRequests) }
+      if let metrics, let rate = Self.decodeRate(answers) { metrics.setTokensPerSecond(rate) }
       for (k, index) in owners.enumerated() {
         outcomes[index] = answers[k].mapError { Self.failure(for: $0, image: items[index].image) }
       }
     }
     return outcomes.map { $0 ?? .failure(JobFailure(.transient, "the engine returned no result")) }
+  }
+
+  /// Tokens the batch decoded per second of its decode phase: the sequences step together, so
+  /// the phase lasts as long as the longest answer's. Each answer's first token comes from the
+  /// prefill and is not counted. Nil when nothing was decoded.
+  static func decodeRate(_ answers: [Result<AnswerResult, TroLError>]) -> Double? {
+    var tokens = 0
+    var seconds = 0.0
+    for case .success(let answer) in answers {
+      tokens += max(answer.timings.decodeTokens - 1, 0)
+      seconds = max(seconds, answer.timings.decodeSeconds)
+    }
+    return tokens > 0 && seconds > 0 ? Double(tokens) / seconds : nil
   }
 
   /// Bad input is permanent (retrying cannot fix a corrupt image); network trouble is not.

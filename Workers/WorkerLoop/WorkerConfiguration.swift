@@ -40,6 +40,9 @@ public struct WorkerConfiguration: Sendable {
   public var pollInterval: Duration
   /// Poll only, never LISTEN (for connection poolers in transaction mode). Default false.
   public var pollOnly: Bool
+  /// With metrics, how often the queue depth gauge is refreshed (a count over the unfinished
+  /// jobs, so not on every heartbeat). Default 30 s.
+  public var queueDepthInterval: Duration
   /// The queues to claim from, in turn. Default ["default"].
   public var queues: [String]
   /// Recorded in the workers registry.
@@ -51,7 +54,8 @@ public struct WorkerConfiguration: Sendable {
     host: String? = nil, lease: Duration = .seconds(30),
     pid: Int32? = nil, pollInterval: Duration = .seconds(1), pollOnly: Bool = false,
     queues: [String] = ["default"], version: String = "0.1.0", exitWhenIdle: Bool = false,
-    jobTimeout: Duration? = nil, timeoutGrace: Duration = .seconds(10)
+    jobTimeout: Duration? = nil, timeoutGrace: Duration = .seconds(10),
+    queueDepthInterval: Duration = .seconds(30)
   ) {
     precondition(ackBatchSize >= 1, "ackBatchSize must be at least 1")
     precondition(ackDelay >= .zero, "ackDelay must not be negative")
@@ -65,6 +69,7 @@ public struct WorkerConfiguration: Sendable {
     precondition(!queues.isEmpty, "a worker needs at least one queue")
     precondition(jobTimeout.map { $0 > .zero } ?? true, "jobTimeout must be positive")
     precondition(timeoutGrace >= .zero, "timeoutGrace must not be negative")
+    precondition(queueDepthInterval > .zero, "queueDepthInterval must be positive")
     self.ackBatchSize = ackBatchSize
     self.ackDelay = ackDelay
     self.concurrency = concurrency
@@ -78,6 +83,7 @@ public struct WorkerConfiguration: Sendable {
     self.pid = pid ?? getpid()
     self.pollInterval = pollInterval
     self.pollOnly = pollOnly
+    self.queueDepthInterval = queueDepthInterval
     self.queues = queues
     self.version = version
   }

@@ -87,6 +87,9 @@ public final class WorkerLoop: Service, Sendable {
         group.addTask { await self.heartbeatLoop(workerID: workerID) }
         group.addTask { await self.acknowledgeLoop() }
         group.addTask { await self.timeoutLoop() }
+        if metrics != nil {
+          group.addTask { await self.queueDepthLoop() }
+        }
         if !configuration.pollOnly {
           group.addTask { await self.listenLoop() }
         }
@@ -445,6 +448,35 @@ public final class WorkerLoop: Service, Sendable {
       metrics.setJobsInFlight(runningCount)
     }
     claimWake.signal()
+  }
+
+  // MARK: - Queue depth
+
+  /// Keeps `trolley_queue_depth` current: jobs available or waiting to retry in this worker's
+  /// queues, counted every `queueDepthInterval` on a connection of the pool (never in the
+  /// heartbeat's way).
+  private func queueDepthLoop() async {
+    guard let metrics else { return }
+    let queues = Set(configuration.queues)
+    while !Task.isCancelled {
+      do {
+        let overview = try await store.client.withConnection {
+          try self.store.queueOverview(on: $0)
+        }
+        let depth = overview.filter { queues.contains($0.name) }.reduce(Int64(0)) {
+          $0 + ($1.counts[.available] ?? 0) + ($1.counts[.retrying] ?? 0)
+        }
+        metrics.setQueueDepth(Int(depth))
+      } catch {
+        if Task.isCancelled { return }
+        logger.debug("counting the queue depth failed", metadata: ["error": "\(error)"])
+      }
+      do {
+        try await Task.sleep(for: configuration.queueDepthInterval)
+      } catch {
+        return
+      }
+    }
   }
 
   // MARK: - Notifications

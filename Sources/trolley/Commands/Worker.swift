@@ -194,7 +194,8 @@ struct Worker: AsyncParsableCommand {
       fetchPolicy.totalTimeout = max(.seconds(60), fetchPolicy.stallTimeout * 4)
       engineSettings = EngineJobSettings(
         batch: EngineBatch(
-          engine: engine, fetcher: ImageFetcher(policy: fetchPolicy), modelName: name),
+          engine: engine, fetcher: ImageFetcher(policy: fetchPolicy), modelName: name,
+          metrics: metrics),
         batchSize: batchSize, captionPrompt: captionPrompt, maxNewTokens: maxNewTokens)
     }
 

@@ -107,9 +107,14 @@ public struct WorkerBenchmark: Sendable {
   }
 
   /// Writes the images to a scratch folder (removed afterwards), warms the engine up with one
-  /// untimed answer, then measures each batch size in turn; `progress` gets each finished `Run`.
+  /// untimed answer, then measures each batch size in turn; `progress` gets each finished `Run`,
+  /// `step` (batch size, images done, images) each finished engine batch (large models take
+  /// minutes per batch).
   /// - Throws: `Failure` naming the image or the job that failed.
-  public func run(progress: @Sendable (Run) -> Void = { _ in }) async throws -> Report {
+  public func run(
+    progress: @Sendable (Run) -> Void = { _ in },
+    step: @Sendable (_ batchSize: Int, _ done: Int, _ total: Int) -> Void = { _, _, _ in }
+  ) async throws -> Report {
     let folder = NSTemporaryDirectory() + "trolley-bench-worker-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -124,13 +129,15 @@ public struct WorkerBenchmark: Sendable {
     }
     let batch = EngineBatch(engine: engine, fetcher: ImageFetcher(), modelName: modelName)
     // Maps the weights and fills the scratch buffers, so the first batch size pays no extra.
-    _ = try await answers(for: Array(paths.prefix(1)), batchSize: 1, batch: batch)
+    _ = try await answers(
+      for: Array(paths.prefix(1)), batchSize: 1, batch: batch, step: { _, _, _ in })
     var runs: [Run] = []
     var reference: [String]?
     for batchSize in configuration.batchSizes {
       let clock = ContinuousClock()
       let start = clock.now
-      let results = try await answers(for: paths, batchSize: batchSize, batch: batch)
+      let results = try await answers(
+        for: paths, batchSize: batchSize, batch: batch, step: step)
       let elapsed = start.duration(to: clock.now)
       let texts = results.map(\.answer)
       let run = Run(
@@ -149,7 +156,10 @@ public struct WorkerBenchmark: Sendable {
   }
 
   /// Answers every image, `batchSize` jobs per engine batch, as a worker with that batch size.
-  private func answers(for paths: [String], batchSize: Int, batch: EngineBatch) async throws
+  private func answers(
+    for paths: [String], batchSize: Int, batch: EngineBatch,
+    step: @Sendable (Int, Int, Int) -> Void
+  ) async throws
     -> [AnswerJob.Result]
   {
     let kind = AnswerJob(
@@ -174,6 +184,7 @@ public struct WorkerBenchmark: Sendable {
         }
       }
       index += chunk.count
+      step(batchSize, index, paths.count)
     }
     return results
   }

@@ -95,9 +95,18 @@ struct BenchWorker: AsyncParsableCommand {
           + "threads \(TensorThreads.count)")
       print(Self.header)
     }
-    var report = try await benchmark.run { run in
-      if !json { print(Self.line(run)) }
-    }
+    // Engine batches of a large model take minutes: a terminal sees them go by on stderr.
+    let live = isatty(STDERR_FILENO) == 1
+    var report = try await benchmark.run(
+      progress: { run in
+        if live { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if !json { print(Self.line(run)) }
+      },
+      step: { batchSize, done, total in
+        guard live else { return }
+        FileHandle.standardError.write(
+          Data("\r\u{1B}[Kbatch size \(batchSize): \(done)/\(total) images".utf8))
+      })
     if json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

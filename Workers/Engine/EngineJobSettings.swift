@@ -16,6 +16,9 @@ public struct EngineJobSettings: Sendable {
   public static let maxNewTokensLimit = 4096
   /// The most beams a job may ask for (each beam holds a cache of its own).
   public static let beamsLimit = 8
+  /// The most beams × new tokens a job may ask for: a beam search keeps two caches of
+  /// `maxNewTokens` positions per beam (about 3 GiB at this limit for TroL-1.8B).
+  public static let beamTokensLimit = 8192
 
   public init(
     batch: EngineBatch, batchSize: Int = 1, captionPrompt: String = Self.defaultCaptionPrompt,
@@ -41,6 +44,12 @@ public struct EngineJobSettings: Sendable {
     }
     if let beams, !(1...Self.beamsLimit).contains(beams) {
       throw JobFailure(.invalidPayload, "beams must be 1...\(Self.beamsLimit), got \(beams)")
+    }
+    if let beams, beams > 1, beams * (requested ?? maxNewTokens) > Self.beamTokensLimit {
+      throw JobFailure(
+        .invalidPayload,
+        "beams × max_new_tokens must be at most \(Self.beamTokensLimit), got \(beams) × \(requested ?? maxNewTokens); ask for fewer beams or tokens"
+      )
     }
     var options = GenerationOptions(maxNewTokens: requested ?? maxNewTokens)
     if let beams, beams > 1 { options.strategy = .beamSearch(beams: beams) }

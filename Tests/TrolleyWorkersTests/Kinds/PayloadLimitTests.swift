@@ -29,13 +29,15 @@ import TrolleyWorkers
       ["image": image, "question": "Which shapes?", "max_new_tokens": 0],
       ["image": image, "question": "Which shapes?", "beams": 64],
       ["image": image, "question": "Which shapes?", "max_new_tokens": 3, "beams": 2],
+      ["image": image, "question": "Which shapes?", "max_new_tokens": 4096, "beams": 4],
     ]
     let kind = AnswerJob(settings: try settings())
     let results = await kind.run(
       batch: try payloads.enumerated().map {
         (try decode(AnswerJob.Payload.self, $0.element), context(Int64($0.offset)))
       })
-    for (index, field) in [(0, "max_new_tokens"), (1, "max_new_tokens"), (2, "beams")] {
+    let fields = [(0, "max_new_tokens"), (1, "max_new_tokens"), (2, "beams"), (4, "beams ×")]
+    for (index, field) in fields {
       switch results[index] {
       case .success: Issue.record("job \(index) ran")
       case .failure(let error):

@@ -16,15 +16,18 @@ public struct EngineBatch: Sendable {
     public var options: GenerationOptions
     /// Stops this item early (its job was cancelled or timed out); nil: never.
     public var cancellation: CancellationFlag?
+    /// Counts the item's generated tokens as they come, if given.
+    public var progress: GenerationProgress?
 
     public init(
       image: String, question: String, options: GenerationOptions,
-      cancellation: CancellationFlag? = nil
+      cancellation: CancellationFlag? = nil, progress: GenerationProgress? = nil
     ) {
       self.image = image
       self.question = question
       self.options = options
       self.cancellation = cancellation
+      self.progress = progress
     }
   }
 
@@ -72,7 +75,7 @@ public struct EngineBatch: Sendable {
         requests.append(
           AnswerRequest(
             image: .encoded(bytes), question: item.question, options: item.options,
-            cancellation: item.cancellation))
+            cancellation: item.cancellation, progress: item.progress))
         owners.append(index)
       case .failure(let failure):
         outcomes[index] = .failure(failure)

@@ -70,7 +70,8 @@ public struct AnswerJob: JobKind {
       items.append(
         EngineBatch.Item(
           image: job.payload.image, question: job.payload.question, options: options,
-          cancellation: job.context.engineCancellation()))
+          cancellation: job.context.engineCancellation(),
+          progress: job.context.engineProgress(maxNewTokens: options.maxNewTokens)))
       positions.append(index)
     }
     let answers = await settings.batch.run(items)

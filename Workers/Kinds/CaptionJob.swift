@@ -54,11 +54,12 @@ public struct CaptionJob: JobKind {
     for (index, job) in batch.enumerated() {
       let prompt = job.payload.prompt?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
       do {
+        let options = try settings.options(maxNewTokens: job.payload.maxNewTokens, beams: nil)
         items.append(
           EngineBatch.Item(
             image: job.payload.image, question: prompt.isEmpty ? settings.captionPrompt : prompt,
-            options: try settings.options(maxNewTokens: job.payload.maxNewTokens, beams: nil),
-            cancellation: job.context.engineCancellation()))
+            options: options, cancellation: job.context.engineCancellation(),
+            progress: job.context.engineProgress(maxNewTokens: options.maxNewTokens)))
         positions.append(index)
       } catch {
         results[index] = .failure(error)

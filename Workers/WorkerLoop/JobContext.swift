@@ -15,6 +15,7 @@ public final class JobContext: Sendable {
 
   private struct State {
     var progress: Double?
+    var progressSource: (@Sendable () -> Double)?
     var stopReason: StopReason?
     var stopHandlers: [@Sendable () -> Void] = []
   }
@@ -57,8 +58,17 @@ public final class JobContext: Sendable {
     state.withLock { $0.progress = value }
   }
 
+  /// Reads progress from `source` whenever it is needed (each heartbeat), for work that counts its
+  /// own progress on another thread (an engine request's tokens); replaces `reportProgress`.
+  public func reportProgress(from source: @escaping @Sendable () -> Double) {
+    state.withLock { $0.progressSource = source }
+  }
+
   /// The latest progress reported.
-  public var progress: Double? { state.withLock { $0.progress } }
+  public var progress: Double? {
+    let (value, source) = state.withLock { ($0.progress, $0.progressSource) }
+    return source?() ?? value
+  }
 
   /// Why the job should stop, or nil to keep going.
   public var stopReason: StopReason? { state.withLock { $0.stopReason } }

@@ -19,14 +19,17 @@ public struct AnswerRequest: Sendable {
   /// Set it (from any thread) to stop this request early with `TroLError.Code.cancelled`; the rest
   /// of its batch is unaffected. Nil: the request always runs to its end.
   public var cancellation: CancellationFlag?
+  /// Counts this request's generated tokens as they come, if given.
+  public var progress: GenerationProgress?
 
   public init(
     image: Image?, question: String, options: GenerationOptions = GenerationOptions(),
-    cancellation: CancellationFlag? = nil
+    cancellation: CancellationFlag? = nil, progress: GenerationProgress? = nil
   ) {
     self.image = image
     self.question = question
     self.options = options
     self.cancellation = cancellation
+    self.progress = progress
   }
 }

@@ -159,7 +159,7 @@ public final class TroLEngine: Sendable {
         prompts.append(
           GenerationPrompt(
             tokens: ids, image: encoded?.features, options: options,
-            cancellation: request.cancellation))
+            cancellation: request.cancellation, progress: request.progress))
         owners.append(i)
       } catch {
         results[i] = .failure(error as? TroLError ?? TroLError(.invalidRequest, "\(error)"))

@@ -25,15 +25,18 @@ public struct GenerationPrompt: Sendable {
   public var options: GenerationOptions
   /// Stops this prompt early when set (its output then ends with `.cancelled`); nil: never.
   public var cancellation: CancellationFlag?
+  /// Receives this prompt's generated token count after each new token, if given.
+  public var progress: GenerationProgress?
 
   public init(
     tokens: [Int], image: ImageFeatures?, options: GenerationOptions,
-    cancellation: CancellationFlag? = nil
+    cancellation: CancellationFlag? = nil, progress: GenerationProgress? = nil
   ) {
     self.tokens = tokens
     self.image = image
     self.options = options
     self.cancellation = cancellation
+    self.progress = progress
   }
 }
 

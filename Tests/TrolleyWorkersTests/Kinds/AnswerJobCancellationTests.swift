@@ -44,6 +44,19 @@ import TroL
     }
   }
 
+  @Test func engineJobsReportTheirTokensAsProgress() async throws {
+    let engine = try #require(AnswerJobTests.engine, "the internlm2 fixture model must load")
+    let settings = EngineJobSettings(
+      batch: EngineBatch(engine: engine, fetcher: ImageFetcher(), modelName: "trol-tiny"),
+      batchSize: 1, maxNewTokens: 8)
+    let context = JobContext(jobID: 1, queue: "default", attempt: 1, batchID: nil)
+    #expect(context.progress == nil)
+    let result = try await AnswerJob(settings: settings).run(
+      try payload("What is in the image?"), context: context)
+    #expect(result.tokens >= 1)
+    #expect(context.progress == Double(result.tokens) / 8)
+  }
+
   @Test func aStopHookSetAfterTheStopRunsAtOnce() {
     let context = JobContext(jobID: 1, queue: "default", attempt: 1, batchID: nil)
     let before = context.engineCancellation()

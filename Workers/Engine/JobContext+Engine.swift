@@ -9,4 +9,13 @@ extension JobContext {
     onStop { flag.cancel() }
     return flag
   }
+
+  /// A token counter for the job's engine request; the job's heartbeats then carry the fraction
+  /// of `maxNewTokens` generated so far.
+  public func engineProgress(maxNewTokens: Int) -> GenerationProgress {
+    let progress = GenerationProgress()
+    let limit = Double(max(maxNewTokens, 1))
+    reportProgress(from: { min(Double(progress.generatedTokens) / limit, 1) })
+    return progress
+  }
 }

@@ -38,6 +38,10 @@ public struct QueueBenchmark: Sendable {
     public var jobs: Int
     public var jobsPerSecond: Double
     public var ceilingJobsPerSecond: Double
+    /// This process's CPU time (user + system) per job: the client side, which shares the
+    /// machine with the server.
+    public var clientMicrosecondsPerJob: Double?
+    public var ceilingClientMicrosecondsPerJob: Double?
     public var ratio: Double { ceilingJobsPerSecond > 0 ? jobsPerSecond / ceilingJobsPerSecond : 0 }
 
     enum CodingKeys: String, CodingKey {
@@ -47,6 +51,8 @@ public struct QueueBenchmark: Sendable {
       case jobsPerSecond = "jobs_per_second"
       case ceilingJobsPerSecond = "ceiling_jobs_per_second"
       case ratio
+      case clientMicrosecondsPerJob = "client_cpu_us_per_job"
+      case ceilingClientMicrosecondsPerJob = "ceiling_client_cpu_us_per_job"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -57,6 +63,12 @@ public struct QueueBenchmark: Sendable {
       try container.encode(jobsPerSecond.rounded(), forKey: .jobsPerSecond)
       try container.encode(ceilingJobsPerSecond.rounded(), forKey: .ceilingJobsPerSecond)
       try container.encode((ratio * 1000).rounded() / 1000, forKey: .ratio)
+      try container.encodeIfPresent(
+        clientMicrosecondsPerJob.map { ($0 * 10).rounded() / 10 }, forKey: .clientMicrosecondsPerJob
+      )
+      try container.encodeIfPresent(
+        ceilingClientMicrosecondsPerJob.map { ($0 * 10).rounded() / 10 },
+        forKey: .ceilingClientMicrosecondsPerJob)
     }
   }
 
@@ -134,15 +146,20 @@ public struct QueueBenchmark: Sendable {
     for size in configuration.claimSizes {
       for workers in configuration.workerCounts {
         let jobs = configuration.jobs(configuration.jobsPerClaimSize[size] ?? 20_000)
+        let rawCPU = Self.processCPUSeconds()
         let raw = try await measureBaseline(
           database: database, store: store, setup: setup, workers: workers, claimSize: size,
           jobs: jobs)
+        let oursCPU = Self.processCPUSeconds()
         let ours = try await measureWorkers(
           database: database, store: store, setup: setup, workers: workers, claimSize: size,
           jobs: jobs)
+        let end = Self.processCPUSeconds()
+        // Each span includes one fill (a bare COPY of the jobs), the same in both.
         let result = Throughput(
           workers: workers, claimSize: size, jobs: jobs, jobsPerSecond: ours,
-          ceilingJobsPerSecond: raw)
+          ceilingJobsPerSecond: raw, clientMicrosecondsPerJob: (end - oursCPU) * 1e6 / Double(jobs),
+          ceilingClientMicrosecondsPerJob: (oursCPU - rawCPU) * 1e6 / Double(jobs))
         claims.append(result)
         progress(Self.line(result, label: "claim+complete"))
       }
@@ -165,20 +182,26 @@ public struct QueueBenchmark: Sendable {
     try store.baselineReset(on: setup)
     let clock = ContinuousClock()
     let rawStart = clock.now
+    let rawCPU = Self.processCPUSeconds()
     try store.baselineCopy(queue: "bench-enqueue", count: count, on: setup)
     let raw = rawStart.duration(to: clock.now)
+    let rawClient = Self.processCPUSeconds() - rawCPU
     try store.baselineReset(on: setup)
     let payload = PostgresJSONB(text: "{}")
     let rows = (0..<count).lazy.map { _ in
       JobInsertRow(queue: "bench-enqueue", kind: "noop", payload: payload)
     }
     let start = clock.now
+    let cpu = Self.processCPUSeconds()
     let result = try store.jobInsertMany(.init(), rows: rows, on: setup)
     let ours = start.duration(to: clock.now)
+    let client = Self.processCPUSeconds() - cpu
     precondition(result.added == count, "the benchmark's enqueue lost rows")
     return Throughput(
       jobs: count, jobsPerSecond: Double(count) / ours.inSeconds,
-      ceilingJobsPerSecond: Double(count) / raw.inSeconds)
+      ceilingJobsPerSecond: Double(count) / raw.inSeconds,
+      clientMicrosecondsPerJob: client * 1e6 / Double(count),
+      ceilingClientMicrosecondsPerJob: rawClient * 1e6 / Double(count))
   }
 
   private func fill(_ store: JobStore, setup: PostgresConnection, jobs: Int) throws {
@@ -303,6 +326,19 @@ public struct QueueBenchmark: Sendable {
       pollOnly: false)
   }
 
+  /// CPU time (user + system) this process has used, in seconds.
+  static func processCPUSeconds() -> Double {
+    var usage = rusage()
+    #if os(Linux)
+      let who = __rusage_who_t(RUSAGE_SELF.rawValue)
+    #else
+      let who = RUSAGE_SELF
+    #endif
+    guard getrusage(who, &usage) == 0 else { return 0 }
+    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+  }
+
   // MARK: - Formatting
 
   static func line(_ throughput: Throughput, label: String) -> String {
@@ -313,6 +349,11 @@ public struct QueueBenchmark: Sendable {
     return text + "  \(throughput.jobs) jobs  \(format(throughput.jobsPerSecond, digits: 0)) jobs/s"
       + "  raw \(format(throughput.ceilingJobsPerSecond, digits: 0)) jobs/s"
       + "  ratio \(format(throughput.ratio, digits: 2))"
+      + (throughput.clientMicrosecondsPerJob.map { ours in
+        "  client CPU \(format(ours, digits: 1)) µs/job"
+          + (throughput.ceilingClientMicrosecondsPerJob.map { " (raw \(format($0, digits: 1)))" }
+            ?? "")
+      } ?? "")
   }
 
   static func format(_ value: Double, digits: Int) -> String {

@@ -1,4 +1,6 @@
+public import Foundation
 public import JobQueue
+public import Postgres
 
 /// A kind of job: how to decode its payload, run it and encode its result.
 ///
@@ -23,6 +25,14 @@ public protocol JobKind: Sendable {
   /// The most jobs handed to `run(batch:)` at once. Default 1.
   var maxBatchSize: Int { get }
 
+  /// Decodes a payload (a JSON object). The default uses `decoder`; a kind that ignores its
+  /// payload may skip the parsing.
+  func decodePayload(_ json: PostgresJSONB, decoder: JSONDecoder) throws -> Payload
+
+  /// Encodes a result as JSON. The default uses `encoder`; a kind with a constant result may
+  /// return it without encoding.
+  func encodeResult(_ result: Result, encoder: JSONEncoder) throws -> PostgresJSONB
+
   /// Runs one job.
   func run(_ payload: Payload, context: JobContext) async throws -> Result
 
@@ -36,6 +46,14 @@ public protocol JobKind: Sendable {
 extension JobKind {
   public var retryPolicy: RetryPolicy { .standard }
   public var maxBatchSize: Int { 1 }
+
+  public func decodePayload(_ json: PostgresJSONB, decoder: JSONDecoder) throws -> Payload {
+    try decoder.decode(Payload.self, from: Data(json.bytes))
+  }
+
+  public func encodeResult(_ result: Result, encoder: JSONEncoder) throws -> PostgresJSONB {
+    PostgresJSONB(bytes: Array(try encoder.encode(result)))
+  }
 
   public func run(batch: [(payload: Payload, context: JobContext)]) async -> [Swift.Result<
     Result, any Error

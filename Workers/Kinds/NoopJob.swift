@@ -1,6 +1,14 @@
-/// `noop`: does nothing and succeeds; measures the queue itself.
+public import Foundation
+public import Postgres
+
+/// `noop`: does nothing and succeeds; measures the queue itself (`trolley bench queue`), so it
+/// neither parses its payload (PostgreSQL already checked it is a JSON object) nor runs a JSON
+/// encoder for its constant result: the figures are the queue's and the worker loop's, not
+/// Foundation's JSON coders'.
 public struct NoopJob: JobKind {
-  public struct Payload: Decodable, Sendable {}
+  public struct Payload: Decodable, Sendable {
+    public init() {}
+  }
   public struct Result: Encodable, Sendable {}
 
   public static let name = "noop"
@@ -8,6 +16,16 @@ public struct NoopJob: JobKind {
   public var maxBatchSize: Int { 1000 }
 
   public init() {}
+
+  public func decodePayload(_ json: PostgresJSONB, decoder: JSONDecoder) throws -> Payload {
+    Payload()
+  }
+
+  public func encodeResult(_ result: Result, encoder: JSONEncoder) throws -> PostgresJSONB {
+    Self.emptyObject
+  }
+
+  private static let emptyObject = PostgresJSONB(bytes: Array("{}".utf8))
 
   public func run(_ payload: Payload, context: JobContext) async throws -> Result { Result() }
 }

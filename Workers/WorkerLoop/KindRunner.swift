@@ -40,7 +40,7 @@ public struct KindRunner: Sendable {
     let decoder = JSONDecoder()
     for (index, job) in jobs.enumerated() {
       do {
-        let payload = try decoder.decode(Kind.Payload.self, from: Data(job.payload.bytes))
+        let payload = try kind.decodePayload(job.payload, decoder: decoder)
         batch.append((payload, contexts[index]))
         positions.append(index)
       } catch {
@@ -59,20 +59,21 @@ public struct KindRunner: Sendable {
           ? results[offset]
           : .failure(JobFailure(.transient, "\(Kind.name) returned no outcome for this job"))
         outcomes[position] = outcome(
-          result, job: job, context: contexts[position], policy: kind.retryPolicy, encoder: encoder)
+          result, job: job, context: contexts[position], kind: kind, encoder: encoder)
       }
     }
     return outcomes.map { $0 ?? .failed(error: "no outcome", retryDelay: .seconds(1)) }
   }
 
-  private static func outcome<R: Encodable>(
-    _ result: Swift.Result<R, any Error>, job: ClaimedJob, context: JobContext,
-    policy: RetryPolicy, encoder: JSONEncoder
+  private static func outcome<Kind: JobKind>(
+    _ result: Swift.Result<Kind.Result, any Error>, job: ClaimedJob, context: JobContext,
+    kind: Kind, encoder: JSONEncoder
   ) -> JobOutcome {
+    let policy = kind.retryPolicy
     switch result {
     case .success(let value):
       do {
-        return .succeeded(result: PostgresJSONB(bytes: Array(try encoder.encode(value))))
+        return .succeeded(result: try kind.encodeResult(value, encoder: encoder))
       } catch {
         return .failedPermanently(error: "the result could not be encoded as JSON: \(error)")
       }

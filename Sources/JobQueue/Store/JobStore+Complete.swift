@@ -114,8 +114,11 @@ extension JobStore {
     handed AS (
       SELECT pg_notify('trolley_jobs', q.queue)
       FROM (SELECT DISTINCT queue FROM done WHERE state = 'available') q)
-    SELECT done.id, done.state::text, (SELECT count(*) FROM released WHERE state = 'available'),
-      (SELECT count(*) FROM doomed), (SELECT count(*) FROM woken) + (SELECT count(*) FROM handed)
+    -- One row of arrays (aligned: both aggregates read the same rows in the same order), not a
+    -- row per job: the worker decodes 2 values per statement instead of 5 per job.
+    SELECT array_agg(done.id), array_agg(done.state::text),
+      (SELECT count(*) FROM released WHERE state = 'available'), (SELECT count(*) FROM doomed),
+      (SELECT count(*) FROM woken) + (SELECT count(*) FROM handed)
     FROM done
     """
 
@@ -168,14 +171,18 @@ extension JobStore {
     let rows = try connection.query(
       Self.jobCompleteManySQL, [ids, tokens, outcomes, results, errors, delays, params.now],
       name: "jobCompleteMany")
-    for row in rows {
-      let (id, state, released, doomed, _) = try row.decode(
-        (Int64, String, Int64, Int64, Int64).self)
+    let row = try rows.single()
+    let applied = try row.decode(0, as: [Int64]?.self) ?? []
+    let states = try row.decode(1, as: [String]?.self) ?? []
+    result.applied.reserveCapacity(applied.count)
+    for (id, state) in zip(applied, states) {
       result.applied[id] = JobState(rawValue: state)
-      result.releasedDependents = Int(released)
-      result.cancelledDependents = Int(doomed)
     }
-    result.rejected = Set(ids).subtracting(result.applied.keys)
+    result.releasedDependents = Int(try row.decode(2, as: Int64.self))
+    result.cancelledDependents = Int(try row.decode(3, as: Int64.self))
+    if applied.count < ids.count {
+      result.rejected = Set(ids).subtracting(result.applied.keys)
+    }
     return result
   }
 

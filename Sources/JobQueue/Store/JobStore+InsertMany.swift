@@ -131,23 +131,51 @@ extension JobStore {
           Self.jobInsertFromStagingSQL, [params.batchID, params.now], name: "jobInsertFromStaging"
         ).affectedRowCount
       } else {
-        let batch = params.batchID.map { String($0) }
         copied = try connection.copyFrom(Self.jobCopyDirectSQL, name: "jobCopyDirect") { writer in
+          var encoder = CopyRowEncoder()
+          // The columns after the payload, formatted once per run of equal settings.
+          var tail: [UInt8] = []
+          var tailKey: (Int16, Int32, Int32)? = nil
+          var lastQueue: String? = nil
+          var rowNumber = 0
           var next: JobInsertRow? = first
           while let row = next {
+            rowNumber += 1
             try Self.validate(row)
             guard row.uniqueKey == nil, row.runAt == nil else {
               throw JobQueueError(
                 .invalidRequest,
                 "Rows of one bulk enqueue must agree: the first row has no unique key or start time, "
-                  + "but row \(writer.rowsWritten + 1) has one. Give every row a unique key (or "
+                  + "but row \(rowNumber) has one. Give every row a unique key (or "
                   + "start time) or none.")
             }
-            queues.insert(row.queue)
-            try writer.writeRow([
-              row.queue, row.kind, row.payload.text, String(row.priority),
-              String(row.maxAttempts), String(row.maxCrashes), batch,
-            ])
+            if row.queue != lastQueue {
+              queues.insert(row.queue)
+              lastQueue = row.queue
+            }
+            let key = (row.priority, row.maxAttempts, row.maxCrashes)
+            if tailKey.map({ $0 != key }) ?? true {
+              var settings = CopyRowEncoder()
+              settings.tab()
+              settings.integer(row.priority)
+              settings.tab()
+              settings.integer(row.maxAttempts)
+              settings.tab()
+              settings.integer(row.maxCrashes)
+              settings.tab()
+              if let batch = params.batchID { settings.integer(batch) } else { settings.null() }
+              settings.newline()
+              tail = settings.bytes
+              tailKey = key
+            }
+            encoder.reset()
+            encoder.text(row.queue)
+            encoder.tab()
+            encoder.text(row.kind)
+            encoder.tab()
+            encoder.text(utf8: row.payload.bytes)
+            encoder.raw(tail)
+            try writer.write(encoder.bytes)
             next = iterator.next()
           }
         }
@@ -169,10 +197,19 @@ extension JobStore {
     }
   }
 
+  /// The checks of `validate(_: JobInsertParams)`, without building one per row.
   static func validate(_ row: JobInsertRow) throws {
-    try validate(
-      JobInsertParams(
-        queue: row.queue, kind: row.kind, maxAttempts: row.maxAttempts, maxCrashes: row.maxCrashes))
+    let queueBytes = row.queue.utf8.count
+    let kindBytes = row.kind.utf8.count
+    guard queueBytes >= 1, queueBytes <= 100, kindBytes >= 1, kindBytes <= 100,
+      row.maxAttempts >= 1, row.maxCrashes >= 1
+    else {
+      try validate(
+        JobInsertParams(
+          queue: row.queue, kind: row.kind, maxAttempts: row.maxAttempts,
+          maxCrashes: row.maxCrashes))
+      return
+    }
   }
 }
 

@@ -16,6 +16,7 @@ struct BenchQueue: AsyncParsableCommand {
       Examples:
         trolley bench queue
         trolley bench queue --json --scale 0.1
+        trolley bench queue --workers 4 --claim-sizes 100
       """)
 
   @Flag(help: "Print the report as JSON.")
@@ -27,6 +28,17 @@ struct BenchQueue: AsyncParsableCommand {
   @Option(help: "Pickup-latency samples.")
   var samples: Int = 200
 
+  @Option(
+    help: ArgumentHelp(
+      "Worker counts for claim+complete, comma-separated.", valueName: "n,n,..."))
+  var workers: String = "1,4,8"
+
+  @Option(
+    help: ArgumentHelp(
+      "Claim sizes (each worker's concurrency) for claim+complete, comma-separated.",
+      valueName: "n,n,..."))
+  var claimSizes: String = "1,10,100"
+
   @OptionGroup var database: DatabaseOptions
 
   func validate() throws {
@@ -34,12 +46,29 @@ struct BenchQueue: AsyncParsableCommand {
       throw ValidationError("--scale must be within (0, 100]")
     }
     guard samples >= 10 else { throw ValidationError("--samples must be at least 10") }
+    _ = try Self.counts(workers, option: "--workers", maximum: 64)
+    _ = try Self.counts(claimSizes, option: "--claim-sizes", maximum: 1000)
+  }
+
+  /// "1,4,8" as [1, 4, 8]; each between 1 and `maximum`.
+  static func counts(_ text: String, option: String, maximum: Int) throws -> [Int] {
+    let values = text.split(separator: ",").map {
+      Int($0.trimmingCharacters(in: .whitespaces))
+    }
+    guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= maximum }) else {
+      throw ValidationError(
+        "\(option) takes whole numbers from 1 to \(maximum) separated by commas, like 1,4,8; "
+          + "got \"\(text)\"")
+    }
+    return values.compactMap { $0 }
   }
 
   func run() async throws {
     var configuration = QueueBenchmark.Configuration()
     configuration.scale = scale
     configuration.latencySamples = samples
+    configuration.workerCounts = try Self.counts(workers, option: "--workers", maximum: 64)
+    configuration.claimSizes = try Self.counts(claimSizes, option: "--claim-sizes", maximum: 1000)
     let quiet = json
     let benchmark = QueueBenchmark(
       server: try database.resolve(), configuration: configuration,

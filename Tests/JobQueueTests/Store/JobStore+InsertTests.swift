@@ -42,6 +42,45 @@ struct JobStoreInsertTests {
     }
   }
 
+  @Test func bulkFastPathKeepsEveryFieldExactly() async throws {
+    try await withTestDatabase { database in
+      let factory = try await QueueFactory.make(database)
+      let store = factory.store
+      let batch = try await store.batchCreate(.init(name: "fields"))
+      // Text that COPY's text format must escape, non-ASCII text, and settings that change from
+      // row to row (the encoder reuses the formatted tail while they repeat).
+      let texts = ["tab\there", "line\nbreak", "back\\slash \\N", "cr\rhere", "日本語 ✓", "plain"]
+      let rows = try texts.enumerated().map { index, text in
+        // Queue and kind carry the raw characters; the payload is JSON (escaped by the encoder,
+        // so it holds backslashes that COPY must double).
+        JobInsertRow(
+          queue: "q" + text, kind: "k\\\(index)\n",
+          payload: try PostgresJSONB(encoding: ["text": text]), priority: Int16(index / 2 - 1),
+          maxAttempts: Int32(1 + index / 3), maxCrashes: Int32(2 + index % 2))
+      }
+      let result = try await store.jobInsertMany(.init(batchID: batch.id), rows: rows)
+      #expect(result.added == rows.count && result.skipped == 0)
+      let ids = try await database.client.withConnection { connection in
+        try connection.query("SELECT id FROM jobs WHERE batch_id = $1 ORDER BY id", [batch.id])
+          .map { try $0.decode(0, as: Int64.self) }
+      }
+      try #require(ids.count == rows.count)
+      for (id, row) in zip(ids, rows) {
+        let record = try await factory.record(id)
+        #expect(record.queue == row.queue)
+        #expect(record.kind == row.kind)
+        #expect(
+          try record.payload.decode([String: String].self)
+            == row.payload.decode([String: String].self))
+        #expect(record.priority == row.priority)
+        #expect(record.maxAttempts == row.maxAttempts)
+        #expect(record.maxCrashes == row.maxCrashes)
+        #expect(record.batchID == batch.id)
+        #expect(record.state == .available)
+      }
+    }
+  }
+
   @Test func bulkRowsMustAgreeOnKeysAndAddNothingOtherwise() async throws {
     try await withTestDatabase { database in
       let factory = try await QueueFactory.make(database)

@@ -71,12 +71,18 @@ public struct KeyValueChunk {
   }
 }
 
-/// Scaled dot-product attention through BLAS: for each head, scores = scale·Q·Kᵀ (sgemm, or sgemv
-/// for a single query), masked softmax per row in f32, then P·V.
+/// Floats of `scores` scratch an attention call of this shape needs: a row of S per query, and
+/// at least one per head (a single query runs its heads in parallel, each on its own row).
+public func attentionScoresCount(_ shape: AttentionShape) -> Int {
+  max(shape.queries, shape.heads) * shape.keys
+}
+
+/// Scaled dot-product attention: for each head, scores = scale·Q·Kᵀ, masked softmax per row in
+/// f32, then P·V.
 ///
 /// - Parameters:
 ///   - output: receives T rows; head h of row t at `output.base + t·rowStride + h·headStride`.
-///   - scores: scratch of at least T·S floats.
+///   - scores: scratch of at least `attentionScoresCount(shape)` floats.
 public func attention(
   query: AttentionOperand, key: AttentionOperand, value: AttentionOperand, output: AttentionOperand,
   shape: AttentionShape, scores: UnsafeMutablePointer<Float>
@@ -90,74 +96,195 @@ public func attention(
   }
 }
 
+/// Query rows per block of a causal prompt: block b attends to the keys its last row can see,
+/// so the masked upper triangle is (mostly) never computed. 256 rows keep each product large
+/// enough for sgemm to run near its peak (docs/benchmarks.md, Engine).
+let attentionQueryBlock = 256
+
 /// Attention over keys/values split into chunks (their counts sum to `shape.keys`): the scores of
 /// all chunks form one softmax row, and the outputs of the chunks are summed.
 ///
+/// A single query (a decode step) runs on our SIMD kernels, heads split across threads; a prompt
+/// runs through sgemm in blocks of query rows, each over the keys that block can see, with the
+/// softmax rows split across threads. Both give every row the same result whatever the other rows
+/// and however the keys are chunked (up to float summation order).
+///
 /// - Parameters:
-///   - scores: scratch of at least T·S floats.
+///   - scores: scratch of at least `attentionScoresCount(shape)` floats.
 public func attention(
   query: AttentionOperand, chunks: UnsafeBufferPointer<KeyValueChunk>, output: AttentionOperand,
   shape: AttentionShape, scores: UnsafeMutablePointer<Float>
 ) {
+  precondition(
+    chunks.reduce(0) { $0 + $1.count } == shape.keys,
+    "attention: chunks do not add up to \(shape.keys) keys")
+  if shape.queries == 1 {
+    singleQueryAttention(
+      query: query, chunks: chunks, output: output, shape: shape, scores: scores)
+    return
+  }
   let T = shape.queries
   let S = shape.keys
   let Dh = shape.headDim
   let group = shape.heads / shape.keyValueHeads
   let offset = S - T
-  precondition(
-    chunks.reduce(0) { $0 + $1.count } == S, "attention: chunks do not add up to \(S) keys")
+  let block = shape.causal ? attentionQueryBlock : T
   for h in 0..<shape.heads {
     let kvHead = h / group
-    let q = query.head(h)
-    let out = output.head(h)
-    if T == 1 {
+    var t0 = 0
+    while t0 < T {
+      let rows = min(block, T - t0)
+      // Keys visible to the block's last row; the block's scores are [rows, visible].
+      let visible = shape.causal ? offset + t0 + rows : S
+      let q = query.head(h) + t0 * query.rowStride
+      var start = 0
+      for chunk in chunks where chunk.count > 0 && start < visible {
+        let n = min(chunk.count, visible - start)
+        // scores[rows, start ..< start + n] = scale · Q[rows, Dh] · Kᵀ
+        cblas_sgemm(
+          CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(n), Int32(Dh),
+          shape.scale, q, Int32(query.rowStride), chunk.key.head(kvHead),
+          Int32(chunk.key.rowStride), 0, scores + start, Int32(visible))
+        start += chunk.count
+      }
+      TensorThreads.parallelRanges(rows, granule: 1, minimumPerThread: 8) { range in
+        for i in range {
+          let row = scores + i * visible
+          let seen = shape.causal ? offset + t0 + i + 1 : visible
+          softmax(row, count: seen)
+          if seen < visible { (row + seen).update(repeating: 0, count: visible - seen) }
+        }
+      }
+      start = 0
+      for chunk in chunks where chunk.count > 0 && start < visible {
+        let n = min(chunk.count, visible - start)
+        // out[rows, Dh] (+)= P[rows, start ..< start + n] · V[n, Dh]
+        cblas_sgemm(
+          CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(Dh), Int32(n), 1,
+          scores + start, Int32(visible), chunk.value.head(kvHead), Int32(chunk.value.rowStride),
+          start == 0 ? 0 : 1, output.head(h) + t0 * output.rowStride, Int32(output.rowStride))
+        start += chunk.count
+      }
+      t0 += rows
+    }
+  }
+}
+
+/// One query (a decode step): each head's scores, softmax and weighted sum of values, with the
+/// heads split across threads and each head using its own row of `scores`. Written on SIMD
+/// rather than sgemv: a decode step then makes no BLAS call, so no BLAS thread spins for work
+/// while our kernels run on the other cores.
+func singleQueryAttention(
+  query: AttentionOperand, chunks: UnsafeBufferPointer<KeyValueChunk>, output: AttentionOperand,
+  shape: AttentionShape, scores: UnsafeMutablePointer<Float>
+) {
+  let S = shape.keys
+  let Dh = shape.headDim
+  let group = shape.heads / shape.keyValueHeads
+  let minimumHeads = S * Dh >= 1 << 14 ? 1 : shape.heads
+  TensorThreads.parallelRanges(shape.heads, granule: 1, minimumPerThread: minimumHeads) { heads in
+    for h in heads {
+      let kvHead = h / group
+      let q = query.head(h)
+      let row = scores + h * S
       var start = 0
       for chunk in chunks where chunk.count > 0 {
-        // scores[start ..< start + n] = scale · K[n, Dh] · q
-        cblas_sgemv(
-          CblasRowMajor, CblasNoTrans, Int32(chunk.count), Int32(Dh), shape.scale,
-          chunk.key.head(kvHead),
-          Int32(chunk.key.rowStride), q, 1, 0, scores + start, 1)
+        scaledDots(
+          q, chunk.key.head(kvHead), rowStride: chunk.key.rowStride, count: chunk.count,
+          width: Dh, scale: shape.scale, into: row + start)
         start += chunk.count
       }
-      softmax(scores, count: S)
+      softmax(row, count: S)
+      let out = output.head(h)
+      out.update(repeating: 0, count: Dh)
       start = 0
       for chunk in chunks where chunk.count > 0 {
-        // out[Dh] (+)= Vᵀ[Dh, n] · p[start ..< start + n]
-        cblas_sgemv(
-          CblasRowMajor, CblasTrans, Int32(chunk.count), Int32(Dh), 1, chunk.value.head(kvHead),
-          Int32(chunk.value.rowStride), scores + start, 1, start == 0 ? 0 : 1, out, 1)
+        let v = chunk.value.head(kvHead)
+        for j in 0..<chunk.count {
+          addScaled(out, v + j * chunk.value.rowStride, row[start + j], count: Dh)
+        }
         start += chunk.count
       }
-      continue
     }
-    var start = 0
-    for chunk in chunks where chunk.count > 0 {
-      // scores[T, start ..< start + n] = scale · Q[T, Dh] · Kᵀ
-      cblas_sgemm(
-        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(chunk.count), Int32(Dh),
-        shape.scale, q,
-        Int32(query.rowStride), chunk.key.head(kvHead), Int32(chunk.key.rowStride), 0,
-        scores + start,
-        Int32(S))
-      start += chunk.count
+  }
+}
+
+/// into[j] = scale · (q · k_j) for `count` keys `rowStride` floats apart, four keys at a time so
+/// four independent FMA chains hide the latency.
+@inline(__always)
+func scaledDots(
+  _ q: UnsafePointer<Float>, _ k: UnsafePointer<Float>, rowStride: Int, count: Int, width: Int,
+  scale: Float, into result: UnsafeMutablePointer<Float>
+) {
+  let width8 = width & ~7
+  var j = 0
+  while j + 4 <= count {
+    let k0 = k + j * rowStride
+    let k1 = k0 + rowStride
+    let k2 = k1 + rowStride
+    let k3 = k2 + rowStride
+    var a0 = Vector8()
+    var a1 = Vector8()
+    var a2 = Vector8()
+    var a3 = Vector8()
+    var d = 0
+    while d < width8 {
+      let x = load8(q + d)
+      a0.addProduct(x, load8(k0 + d))
+      a1.addProduct(x, load8(k1 + d))
+      a2.addProduct(x, load8(k2 + d))
+      a3.addProduct(x, load8(k3 + d))
+      d += 8
     }
-    for t in 0..<T {
-      let row = scores + t * S
-      let visible = shape.causal ? offset + t + 1 : S
-      softmax(row, count: visible)
-      if visible < S { (row + visible).update(repeating: 0, count: S - visible) }
+    var s0 = a0.sum()
+    var s1 = a1.sum()
+    var s2 = a2.sum()
+    var s3 = a3.sum()
+    while d < width {
+      s0 += q[d] * k0[d]
+      s1 += q[d] * k1[d]
+      s2 += q[d] * k2[d]
+      s3 += q[d] * k3[d]
+      d += 1
     }
-    start = 0
-    for chunk in chunks where chunk.count > 0 {
-      // out[T, Dh] (+)= P[T, start ..< start + n] · V[n, Dh]
-      cblas_sgemm(
-        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(T), Int32(Dh), Int32(chunk.count), 1,
-        scores + start,
-        Int32(S), chunk.value.head(kvHead), Int32(chunk.value.rowStride), start == 0 ? 0 : 1, out,
-        Int32(output.rowStride))
-      start += chunk.count
+    result[j] = s0 * scale
+    result[j + 1] = s1 * scale
+    result[j + 2] = s2 * scale
+    result[j + 3] = s3 * scale
+    j += 4
+  }
+  // The last keys one at a time, in the same order of operations as above, so a key's score does
+  // not depend on where it falls in its chunk.
+  while j < count {
+    let k0 = k + j * rowStride
+    var a0 = Vector8()
+    var d = 0
+    while d < width8 {
+      a0.addProduct(load8(q + d), load8(k0 + d))
+      d += 8
     }
+    var s0 = a0.sum()
+    while d < width {
+      s0 += q[d] * k0[d]
+      d += 1
+    }
+    result[j] = s0 * scale
+    j += 1
+  }
+}
+
+/// y += a · x over `count` floats.
+@inline(__always)
+func addScaled(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ a: Float, count: Int)
+{
+  var i = 0
+  while i + 8 <= count {
+    store8(load8(y + i) + a * load8(x + i), y + i)
+    i += 8
+  }
+  while i < count {
+    y[i] += a * x[i]
+    i += 1
   }
 }
 

@@ -6,8 +6,12 @@
 /// exact zero (masked attention scores) skip those elements instead.
 @inlinable @inline(__always)
 public func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
-  let clamped = x.clamped(
-    lowerBound: SIMD8(repeating: -87.33654), upperBound: SIMD8(repeating: 88.72283))
+  // Clamped with blends: `clamped(lowerBound:upperBound:)` stayed a generic call per vector.
+  var clamped = x
+  let low = SIMD8<Float>(repeating: -87.33654)
+  let high = SIMD8<Float>(repeating: 88.72283)
+  clamped.replace(with: low, where: clamped .< low)
+  clamped.replace(with: high, where: clamped .> high)
   // Round x·log2(e) to the nearest integer with the 1.5·2^23 trick: its low mantissa bits are n.
   let magic = SIMD8<Float>(repeating: 12_582_912)
   let shifted = clamped * 1.442_695_04 + magic

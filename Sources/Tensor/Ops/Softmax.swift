@@ -9,7 +9,9 @@ public func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
     var m = load8(x)
     i = 8
     while i + 8 <= count {
-      m = pointwiseMax(m, load8(x + i))
+      let v = load8(x + i)
+      // `replacing(with:where:)` compiles to a blend; the generic pointwiseMax was a call per vector.
+      m.replace(with: v, where: v .> m)
       i += 8
     }
     maximum = m.max()

@@ -100,7 +100,7 @@ final class VisionScratch {
   let projected: UnsafeMutablePointer<Float>
   /// [N, I].
   let inner: UnsafeMutablePointer<Float>
-  /// [N, N].
+  /// [max(N, 64), N]: a row per query, or per head (at most 64) should N be 1.
   let scores: UnsafeMutablePointer<Float>
   /// [patches, 3·P·P] unfolded pixels.
   let patches: UnsafeMutablePointer<Float>
@@ -113,7 +113,7 @@ final class VisionScratch {
     attention = .allocate(capacity: N * C)
     projected = .allocate(capacity: N * C)
     inner = .allocate(capacity: N * I)
-    scores = .allocate(capacity: N * N)
+    scores = .allocate(capacity: max(N, 64) * N)
     patches = .allocate(capacity: N * patchValues)
   }
 

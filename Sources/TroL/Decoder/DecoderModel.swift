@@ -95,9 +95,10 @@ final class ForwardBatch {
     rows += count
   }
 
-  /// The longest key span of any slice (for sizing attention scratch).
-  var maxScores: Int {
-    slices.map { $0.rows * ($0.caches.map(\.length).max()! + $0.rows) }.max() ?? 0
+  /// Attention scratch for the largest slice: a row of keys per query row, or per head when a
+  /// slice has fewer rows than heads (see `attentionScoresCount`).
+  func maxScores(heads: Int) -> Int {
+    slices.map { max($0.rows, heads) * ($0.caches.map(\.length).max()! + $0.rows) }.max() ?? 0
   }
 }
 
@@ -188,7 +189,7 @@ final class DecoderScratch {
       low = .allocate(capacity: n * max(shape.loraRank, 1))
       capacityImageRows = n
     }
-    let scoresNeeded = batch.maxScores
+    let scoresNeeded = batch.maxScores(heads: shape.heads)
     if scoresNeeded > capacityScores {
       let n = max(scoresNeeded, capacityScores * 2)
       scores.deallocate()

@@ -16,6 +16,8 @@ public enum EngineBenchmark {
     public var sharedQuestions: Int = 4
     /// Measure the image prefill (vision + traversed prompt) for each format, not only the first.
     public var prefillEveryFormat = false
+    /// Measure the image prefill at all (false: decode only).
+    public var imagePrefill = true
 
     public init() {}
   }
@@ -81,7 +83,7 @@ public enum EngineBenchmark {
       let generator = Generator(model: model)
       // Image prompt: vision, then the traversed prefill (one new token).
       let image = syntheticImage()
-      if index == 0 || configuration.prefillEveryFormat {
+      if configuration.imagePrefill && (index == 0 || configuration.prefillEveryFormat) {
         let t0 = Date()
         let pixels = engine.preprocessor.pixels(for: image)
         let values = try pixels.pixels.withUnsafeBufferPointer {

@@ -18,6 +18,10 @@ extension BenchEngine {
       return seen.insert(weight).inserted ? weight : nil
     }
     configuration.batchSizes = parsedDecodeRows() ?? [1, 8]
+    configuration.sharedQuestions = sharedQuestions
+    configuration.decodeTokens = decodeTokens
+    configuration.imagePrefill = !noImage
+    configuration.prefillEveryFormat = prefillEveryFormat
     let json = self.json
     if !json {
       print(

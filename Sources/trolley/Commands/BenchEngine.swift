@@ -12,6 +12,11 @@ struct BenchEngine: AsyncParsableCommand {
       intermediate 8192, vocabulary 92544) for each weight format at decode batch sizes and \
       a prefill-sized batch, next to a measured FMA peak and streaming read bandwidth, and \
       estimates decode tokens/s for the whole model.
+
+      Examples:
+        trolley bench engine --kernels --threads 2
+        trolley model synth --like 1.8b --out /tmp/trol-1.8b
+        trolley bench engine --model /tmp/trol-1.8b --formats f16,q8 --decode-rows 1,8
       """
   )
 
@@ -54,6 +59,18 @@ struct BenchEngine: AsyncParsableCommand {
   @Option(help: "Seconds each measurement repeats for; the best repetition is reported.")
   var seconds: Double = 0.3
 
+  @Option(help: "With --model: questions on one image for the prefix-sharing timing (0 skips it).")
+  var sharedQuestions: Int = 4
+
+  @Option(help: "With --model: tokens each decode measurement generates per sequence.")
+  var decodeTokens: Int = 16
+
+  @Flag(help: "With --model: skip the image (vision and traversed prefill); time decode only.")
+  var noImage = false
+
+  @Flag(help: "With --model: time vision and prefill for every format, not only the first.")
+  var prefillEveryFormat = false
+
   func validate() throws {
     guard kernels || model != nil else {
       throw ValidationError("nothing to run: pass --kernels and/or --model DIR")
@@ -64,6 +81,8 @@ struct BenchEngine: AsyncParsableCommand {
     }
     guard prefillRows >= 0 else { throw ValidationError("--prefill-rows must be 0 or more") }
     guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
+    guard sharedQuestions >= 0 else { throw ValidationError("--shared-questions must be 0 or more") }
+    guard decodeTokens >= 1 else { throw ValidationError("--decode-tokens must be at least 1") }
   }
 
   func parsedDecodeRows() -> [Int]? {

@@ -14,6 +14,12 @@ import Testing
     Case(queries: 7, keys: 7, heads: 4, kvHeads: 2, headDim: 16, causal: true),
     Case(queries: 5, keys: 12, heads: 2, kvHeads: 2, headDim: 24, causal: true),
     Case(queries: 17, keys: 17, heads: 2, kvHeads: 2, headDim: 16, causal: false),
+    // One query over keys that are not a multiple of 4, with a head width not a multiple of 8.
+    Case(queries: 1, keys: 23, heads: 6, kvHeads: 3, headDim: 12, causal: true),
+    // Causal prompts longer than one query block, with and without earlier keys.
+    Case(queries: 300, keys: 300, heads: 2, kvHeads: 1, headDim: 8, causal: true),
+    Case(queries: 270, keys: 290, heads: 2, kvHeads: 2, headDim: 8, causal: true),
+    Case(queries: 290, keys: 290, heads: 2, kvHeads: 2, headDim: 8, causal: false),
   ])
   func blasMatchesNaive(_ c: Case) {
     var values = TestValues(seed: UInt64(c.queries * 31 + c.keys))
@@ -24,11 +30,11 @@ import Testing
     var v = values.floats(c.kvHeads * capacity * c.headDim, scale: 2)
     var fast = [Float](repeating: 0, count: c.queries * c.heads * c.headDim)
     var slow = fast
-    var scores = [Float](repeating: 0, count: c.queries * c.keys)
     let shape = AttentionShape(
       queries: c.queries, keys: c.keys, heads: c.heads, keyValueHeads: c.kvHeads,
       headDim: c.headDim,
       causal: c.causal, scale: 1 / Float(c.headDim).squareRoot())
+    var scores = [Float](repeating: .nan, count: attentionScoresCount(shape))
     let width = c.heads * c.headDim
     q.withUnsafeMutableBufferPointer { qp in
       k.withUnsafeMutableBufferPointer { kp in
@@ -62,13 +68,13 @@ import Testing
 
 @Suite struct ChunkedAttentionTests {
   /// Splitting the keys into a prefix chunk and an own chunk must give the same result as one chunk.
-  @Test(arguments: [1, 4])
-  func chunksEqualOneBlock(queries: Int) {
+  /// (queries, prefix keys, own keys): decode steps, short prompts, and prompts spanning several
+  /// query blocks whose visible keys end inside the own chunk.
+  @Test(arguments: [(1, 6, 5), (4, 6, 5), (300, 40, 290)])
+  func chunksEqualOneBlock(queries: Int, prefix: Int, own: Int) {
     let heads = 4
     let kvHeads = 2
     let Dh = 8
-    let prefix = 6
-    let own = 5
     let S = prefix + own
     var values = TestValues(seed: UInt64(queries))
     var q = values.floats(queries * heads * Dh)
@@ -90,7 +96,7 @@ import Testing
       scale: 0.3)
     var whole = [Float](repeating: 0, count: queries * heads * Dh)
     var split = whole
-    var scores = [Float](repeating: 0, count: queries * S)
+    var scores = [Float](repeating: 0, count: attentionScoresCount(shape))
     func operand(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> AttentionOperand {
       AttentionOperand(base: p, rowStride: Dh, headStride: n * Dh)
     }

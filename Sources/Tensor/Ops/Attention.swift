@@ -223,17 +223,17 @@ func scaledDots(
     let k1 = k0 + rowStride
     let k2 = k1 + rowStride
     let k3 = k2 + rowStride
-    var a0 = Vector8()
-    var a1 = Vector8()
-    var a2 = Vector8()
-    var a3 = Vector8()
+    var a0 = SIMD8<Float>()
+    var a1 = SIMD8<Float>()
+    var a2 = SIMD8<Float>()
+    var a3 = SIMD8<Float>()
     var d = 0
     while d < width8 {
-      let x = load8(q + d)
-      a0.addProduct(x, load8(k0 + d))
-      a1.addProduct(x, load8(k1 + d))
-      a2.addProduct(x, load8(k2 + d))
-      a3.addProduct(x, load8(k3 + d))
+      let x = ld8(q + d)
+      a0.addProduct(x, ld8(k0 + d))
+      a1.addProduct(x, ld8(k1 + d))
+      a2.addProduct(x, ld8(k2 + d))
+      a3.addProduct(x, ld8(k3 + d))
       d += 8
     }
     var s0 = a0.sum()
@@ -257,10 +257,10 @@ func scaledDots(
   // not depend on where it falls in its chunk.
   while j < count {
     let k0 = k + j * rowStride
-    var a0 = Vector8()
+    var a0 = SIMD8<Float>()
     var d = 0
     while d < width8 {
-      a0.addProduct(load8(q + d), load8(k0 + d))
+      a0.addProduct(ld8(q + d), ld8(k0 + d))
       d += 8
     }
     var s0 = a0.sum()
@@ -279,7 +279,7 @@ func addScaled(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ a:
 {
   var i = 0
   while i + 8 <= count {
-    store8(load8(y + i) + a * load8(x + i), y + i)
+    st8(ld8(y + i) + a * ld8(x + i), y + i)
     i += 8
   }
   while i < count {
@@ -325,4 +325,21 @@ public func attentionNaive(
       }
     }
   }
+}
+
+// Loads and stores for the kernels above, in this file so that builds without whole-module
+// optimization (debug) inline them too: across files they stayed a call per vector.
+@inline(__always)
+private func ld8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+  UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always)
+private func ld8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+  UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always)
+private func st8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+  UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
 }

@@ -81,7 +81,9 @@ struct BenchEngine: AsyncParsableCommand {
     }
     guard prefillRows >= 0 else { throw ValidationError("--prefill-rows must be 0 or more") }
     guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
-    guard sharedQuestions >= 0 else { throw ValidationError("--shared-questions must be 0 or more") }
+    guard sharedQuestions >= 0 else {
+      throw ValidationError("--shared-questions must be 0 or more")
+    }
     guard decodeTokens >= 1 else { throw ValidationError("--decode-tokens must be at least 1") }
   }
 

@@ -17,7 +17,8 @@ struct Worker: AsyncParsableCommand {
       The worker registers itself, claims jobs of its kinds when it has free slots (woken by \
       LISTEN/NOTIFY, polling as a fallback), heartbeats their leases, and acknowledges outcomes in \
       batches. It also runs the queue's maintenance (scheduler, rescuer, stale-worker sweep, batch \
-      counters, retention) unless --no-maintenance.
+      counters, retention, and a REINDEX CONCURRENTLY of the hot indexes that one worker of the \
+      fleet does every --reindex-interval seconds) unless --no-maintenance.
 
       SIGTERM or a first Ctrl-C: stop claiming, let running jobs finish within --grace seconds, \
       hand the rest back, exit. A second Ctrl-C hands everything back at once and exits.
@@ -103,6 +104,12 @@ struct Worker: AsyncParsableCommand {
   @Flag(help: "Do not run the queue's maintenance services in this process.")
   var noMaintenance = false
 
+  @Option(
+    help: ArgumentHelp(
+      "Seconds between rebuilds (REINDEX CONCURRENTLY) of the queue's hot indexes, done by one worker of the fleet at a time (0: never).",
+      valueName: "seconds"))
+  var reindexInterval: Double = 86_400
+
   @Option(help: "Serve Prometheus metrics on this port.")
   var metricsPort: UInt16?
 
@@ -115,6 +122,10 @@ struct Worker: AsyncParsableCommand {
     guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
     guard lease >= 1 else { throw ValidationError("--lease must be at least 1 second") }
     guard grace >= 0 else { throw ValidationError("--grace must not be negative") }
+    guard reindexInterval == 0 || reindexInterval >= 60 else {
+      throw ValidationError(
+        "--reindex-interval must be 0 (never) or at least 60 seconds; the default is 86400 (daily)")
+    }
     guard jobTimeout >= 0, jobTimeout <= 604_800 else {
       throw ValidationError("--job-timeout must be 0 (no limit) to 604800 seconds")
     }
@@ -218,6 +229,12 @@ struct Worker: AsyncParsableCommand {
           Scheduler(store: store), Rescuer(store: store), WorkerSweeper(store: store),
           BatchCounterRollup(store: store), RetentionCleaner(store: store),
         ] as [any Service]
+      if reindexInterval > 0 {
+        services.append(
+          Reindexer(
+            store: store,
+            configuration: .init(interval: .milliseconds(Int64(reindexInterval * 1000)))))
+      }
     }
     let group = ServiceGroup(
       configuration: .init(

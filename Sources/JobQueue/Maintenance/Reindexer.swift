@@ -1,0 +1,75 @@
+public import Foundation
+public import Logging
+public import ServiceLifecycle
+
+/// Rebuilds the queue's hot indexes with `REINDEX INDEX CONCURRENTLY` once per `interval` across
+/// the whole fleet: every worker runs it, an advisory lock lets one of them work at a time, and a
+/// record of the last run keeps the others from repeating it. Claims and acknowledgements go on
+/// during the rebuild (CONCURRENTLY takes no lock that blocks them); the indexes shrink back to
+/// their live entries, which keeps claims fast on tables with millions of finished jobs.
+public struct Reindexer: Service {
+  public struct Configuration: Sendable {
+    /// How often the fleet rebuilds the indexes. Default 24 h.
+    public var interval: Duration
+    /// How often each worker checks whether a rebuild is due. Default 10 min (or `interval`, if
+    /// shorter).
+    public var checkInterval: Duration
+    /// The indexes rebuilt, in order. Default `JobStore.hotIndexes`.
+    public var indexes: [String]
+
+    public init(
+      interval: Duration = .seconds(86_400), checkInterval: Duration = .seconds(600),
+      indexes: [String] = JobStore.hotIndexes
+    ) {
+      precondition(interval > .zero, "Reindexer.interval must be positive")
+      precondition(checkInterval > .zero, "Reindexer.checkInterval must be positive")
+      self.interval = interval
+      self.checkInterval = min(checkInterval, interval)
+      self.indexes = indexes
+    }
+  }
+
+  public typealias RunOnceResult = IndexReindexResult
+
+  public let store: JobStore
+  public let configuration: Configuration
+  let logger: Logger
+  /// Called after every pass (tests await it instead of sleeping).
+  let onPass: (@Sendable (RunOnceResult) -> Void)?
+
+  public init(
+    store: JobStore, configuration: Configuration = .init(),
+    logger: Logger = Logger(label: "trolley.reindexer"),
+    onPass: (@Sendable (RunOnceResult) -> Void)? = nil
+  ) {
+    self.store = store
+    self.configuration = configuration
+    self.logger = logger
+    self.onPass = onPass
+  }
+
+  public func run() async throws {
+    await MaintenanceSchedule(interval: configuration.checkInterval).run {
+      let clock = ContinuousClock()
+      let start = clock.now
+      let result = try await runOnce()
+      if result.outcome == .reindexed {
+        logger.info(
+          "rebuilt the queue's hot indexes",
+          metadata: [
+            "indexes": "\(result.reindexed)", "dropped_leftovers": "\(result.droppedLeftovers)",
+            "seconds": "\(start.duration(to: clock.now))",
+          ])
+      }
+      onPass?(result)
+    } failed: { error in
+      logger.warning("reindex pass failed", metadata: ["error": "\(error)"])
+    }
+  }
+
+  /// One pass at time `now` (nil: the server's clock).
+  public func runOnce(now: Date? = nil) async throws -> RunOnceResult {
+    try await store.indexReindex(
+      .init(indexes: configuration.indexes, interval: configuration.interval, now: now))
+  }
+}

@@ -48,7 +48,8 @@ public enum EngineBenchmark {
     public var prefillTokens: Int?
     public var prefillSeconds: Double?
     public var prefillTokensPerSecond: Double?
-    /// Matrix FLOPs of the traversed prefill (both passes, LM head of the last row excluded) / s.
+    /// Matrix FLOPs of the traversed prefill / s: both passes through the base matrices, plus the
+    /// PLoRA adapters for image tokens; attention products and the last row's LM head excluded.
     public var prefillGFLOPS: Double?
     public var prefillFractionOfPeak: Double?
     public var decode: [DecodeResult]
@@ -97,7 +98,12 @@ public enum EngineBenchmark {
           GenerationPrompt(
             tokens: ids, image: features, options: GenerationOptions(maxNewTokens: 1))
         ])[0]
-        let flops = 2 * Double(model.matrixParametersPerToken) * Double(ids.count) * 2
+        // Both passes' matrix products: every token through the base matrices, image tokens also
+        // through the PLoRA adapters (attention's products are not counted).
+        let flops =
+          2 * 2
+          * (Double(model.matrixParametersPerToken) * Double(ids.count)
+            + Double(model.loraParametersPerImageToken) * Double(features.rows))
         result.prefillTokens = ids.count
         result.prefillSeconds = output.prefillSeconds
         result.prefillTokensPerSecond = Double(ids.count) / output.prefillSeconds

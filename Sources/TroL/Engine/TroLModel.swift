@@ -33,6 +33,9 @@ public final class TroLModel: Sendable {
   public let streamedBytesPerToken: Int
   /// Matrix parameters each prompt token multiplies through per pass (layers' base matrices).
   public let matrixParametersPerToken: Int
+  /// Matrix parameters an image token multiplies through per pass on top of those: InternLM2's
+  /// Partial LoRA adapters (A and B of every projection); 0 for Phi-3.
+  public let loraParametersPerImageToken: Int
 
   /// Builds the model from config.json, the checkpoint's tensors and the gate.
   ///
@@ -84,6 +87,7 @@ public final class TroLModel: Sendable {
       eosTokenID = llm.eos_token_id ?? 2
       weightBytes = Self.bytes(phi3)
       streamedBytesPerToken = weightBytes - phi3.embeddings.byteCount
+      loraParametersPerImageToken = 0
       matrixParametersPerToken = phi3.layers.reduce(0) {
         $0
           + [$1.qkv, $1.output, $1.gateUp, $1.down].reduce(0) {
@@ -120,6 +124,13 @@ public final class TroLModel: Sendable {
         total
           + [layer.wqkv, layer.wo, layer.w1, layer.w2, layer.w3].reduce(0) {
             $0 + $1.base.inFeatures * $1.base.outFeatures
+          }
+      }
+      loraParametersPerImageToken = internLM2.layers.reduce(0) { total, layer in
+        total
+          + [layer.wqkv, layer.wo, layer.w1, layer.w2, layer.w3].reduce(0) {
+            $0 + $1.loraA.inFeatures * $1.loraA.outFeatures + $1.loraB.inFeatures
+              * $1.loraB.outFeatures
           }
       }
     }

@@ -1,7 +1,7 @@
 public import Foundation
 public import Postgres
 
-/// One row of a bulk enqueue (`jobInsertMany`). Dependencies are not supported in bulk.
+/// One row of a bulk enqueue (`jobInsertMany`).
 public struct JobInsertRow: Sendable, Hashable {
   public var queue: String
   public var kind: String
@@ -12,11 +12,16 @@ public struct JobInsertRow: Sendable, Hashable {
   public var maxAttempts: Int32
   public var maxCrashes: Int32
   public var uniqueKey: String?
+  /// Existing jobs, by id, that must succeed before this one becomes available.
+  public var dependsOn: [Int64]
+  /// Jobs, by unique key, that must succeed first: the existing job with that key, or else the
+  /// first earlier row of the same call with it (a later row cannot be named, so no cycle forms).
+  public var dependsOnKeys: [String]
 
   public init(
     queue: String = "default", kind: String, payload: PostgresJSONB = PostgresJSONB(text: "{}"),
     priority: Int16 = 0, runAt: Date? = nil, maxAttempts: Int32 = 5, maxCrashes: Int32 = 3,
-    uniqueKey: String? = nil
+    uniqueKey: String? = nil, dependsOn: [Int64] = [], dependsOnKeys: [String] = []
   ) {
     self.queue = queue
     self.kind = kind
@@ -26,7 +31,16 @@ public struct JobInsertRow: Sendable, Hashable {
     self.maxAttempts = maxAttempts
     self.maxCrashes = maxCrashes
     self.uniqueKey = uniqueKey
+    self.dependsOn = dependsOn
+    self.dependsOnKeys = dependsOnKeys
   }
+
+  /// Whether the row needs the staged path (a unique key, a start time or dependencies).
+  var needsStaging: Bool {
+    uniqueKey != nil || runAt != nil || !dependsOn.isEmpty || !dependsOnKeys.isEmpty
+  }
+
+  var hasDependencies: Bool { !dependsOn.isEmpty || !dependsOnKeys.isEmpty }
 }
 
 /// Settings shared by every row of a bulk enqueue.
@@ -35,10 +49,14 @@ public struct JobInsertManyParams: Sendable {
   public var batchID: Int64?
   /// The clock for `run_at` decisions; nil: the server's `now()`.
   public var now: Date?
+  /// Take the staged path even when the first row has no unique key, start time or
+  /// dependencies (needed when later rows have them). Default false: the first row decides.
+  public var staged: Bool
 
-  public init(batchID: Int64? = nil, now: Date? = nil) {
+  public init(batchID: Int64? = nil, now: Date? = nil, staged: Bool = false) {
     self.batchID = batchID
     self.now = now
+    self.staged = staged
   }
 }
 
@@ -58,15 +76,22 @@ extension JobStore {
     """
 
   static let jobStagingCreateSQL = """
-    CREATE TEMP TABLE IF NOT EXISTS job_insert_staging (
+    -- Temporary (no WAL), per session. Emptied at the start of every call too: ON COMMIT DELETE
+    -- ROWS alone would keep a first call's rows for a second call in the same caller transaction.
+    CREATE TEMP TABLE IF NOT EXISTS job_insert_rows (
       queue text, kind text, payload jsonb, priority smallint, run_at_epoch double precision,
-      max_attempts integer, max_crashes integer, unique_key text, ordinal bigint
-    ) ON COMMIT DELETE ROWS
+      max_attempts integer, max_crashes integer, unique_key text, ordinal bigint,
+      depends_on bigint[], depends_on_keys text[], id bigint
+    ) ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS job_insert_edges (
+      job_ordinal bigint, job_id bigint, depends_on bigint, via_key text
+    ) ON COMMIT DELETE ROWS;
+    TRUNCATE job_insert_rows, job_insert_edges
     """
 
   static let jobCopyStagingSQL = """
-    COPY job_insert_staging (queue, kind, payload, priority, run_at_epoch, max_attempts,
-                             max_crashes, unique_key, ordinal) FROM STDIN
+    COPY job_insert_rows (queue, kind, payload, priority, run_at_epoch, max_attempts, max_crashes,
+                          unique_key, ordinal, depends_on, depends_on_keys) FROM STDIN
     """
 
   static let jobInsertFromStagingSQL = """
@@ -79,7 +104,7 @@ extension JobStore {
       coalesce(to_timestamp(s.run_at_epoch), clock.now),
       (CASE WHEN to_timestamp(s.run_at_epoch) > clock.now THEN 'scheduled' ELSE 'available' END)::job_state,
       s.max_attempts, s.max_crashes, $1, s.unique_key
-    FROM job_insert_staging s, clock
+    FROM job_insert_rows s, clock
     ORDER BY s.ordinal
     ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING
     """
@@ -91,26 +116,32 @@ extension JobStore {
   /// Enqueues many jobs in one streamed COPY, in constant memory, in one transaction (nested in
   /// the caller's if one is open), and notifies each queue once.
   ///
-  /// Rows without unique keys or start times are copied straight into `jobs` (the fast path,
-  /// about COPY speed); if the first row has either, all rows go through a temporary table and
-  /// `ON CONFLICT DO NOTHING`, and duplicates are counted as skipped.
+  /// Rows without unique keys, start times or dependencies are copied straight into `jobs` (the
+  /// fast path, COPY speed); if the first row has one of them (or `params.staged`), all rows go
+  /// through a temporary table and `ON CONFLICT DO NOTHING`, and duplicates are counted as
+  /// skipped. Rows with dependencies start `waiting` (or `cancelled`, naming the culprit, when a
+  /// dependency already ended dead or cancelled, which cascades to their own dependents in the
+  /// call), as `jobInsert` does.
   /// - Parameters:
   ///   - params: the batch and the clock.
   ///   - rows: read once, lazily.
   /// - Throws: `JobQueueError.Code.invalidRequest` when a row is malformed or, on the fast path,
-  ///   a later row has a unique key or start time (nothing is added then); `PostgresError`.
+  ///   a later row has a unique key, start time or dependencies; `.dependencyNotFound` for a
+  ///   dependency id no job has or a key no existing job nor earlier row has (nothing is added
+  ///   then); `PostgresError`.
   public func jobInsertMany(
     _ params: JobInsertManyParams, rows: some Sequence<JobInsertRow>,
     on connection: PostgresConnection
   ) throws -> JobInsertManyResult {
     var iterator = rows.makeIterator()
     guard let first = iterator.next() else { return JobInsertManyResult(added: 0, skipped: 0) }
-    let staged = first.uniqueKey != nil || first.runAt != nil
+    let staged = params.staged || first.needsStaging
     var queues: Set<String> = []
     return try connection.withTransaction { connection in
       var copied = 0
       var added = 0
       if staged {
+        var dependencies = false
         try connection.execute(Self.jobStagingCreateSQL, name: "jobStagingCreate")
         copied = try connection.copyFrom(Self.jobCopyStagingSQL, name: "jobCopyStaging") { writer in
           var next: JobInsertRow? = first
@@ -118,18 +149,26 @@ extension JobStore {
           while let row = next {
             try Self.validate(row)
             queues.insert(row.queue)
+            dependencies = dependencies || row.hasDependencies
             try writer.writeRow([
               row.queue, row.kind, row.payload.text, String(row.priority),
               row.runAt.map { String($0.timeIntervalSince1970) }, String(row.maxAttempts),
               String(row.maxCrashes), row.uniqueKey, String(ordinal),
+              Self.arrayLiteral(row.dependsOn.map { String($0) }, quoted: false),
+              Self.arrayLiteral(row.dependsOnKeys, quoted: true),
             ])
             ordinal += 1
             next = iterator.next()
           }
         }
-        added = try connection.query(
-          Self.jobInsertFromStagingSQL, [params.batchID, params.now], name: "jobInsertFromStaging"
-        ).affectedRowCount
+        if dependencies {
+          added = try insertStagedWithDependencies(params, on: connection)
+        } else {
+          added = try connection.query(
+            Self.jobInsertFromStagingSQL, [params.batchID, params.now],
+            name: "jobInsertFromStaging"
+          ).affectedRowCount
+        }
       } else {
         copied = try connection.copyFrom(Self.jobCopyDirectSQL, name: "jobCopyDirect") { writer in
           var encoder = CopyRowEncoder()
@@ -142,12 +181,12 @@ extension JobStore {
           while let row = next {
             rowNumber += 1
             try Self.validate(row)
-            guard row.uniqueKey == nil, row.runAt == nil else {
+            guard !row.needsStaging else {
               throw JobQueueError(
                 .invalidRequest,
-                "Rows of one bulk enqueue must agree: the first row has no unique key or start time, "
-                  + "but row \(rowNumber) has one. Give every row a unique key (or "
-                  + "start time) or none.")
+                "Rows of one bulk enqueue must agree: the first row has no unique key, start time "
+                  + "or dependencies, but row \(rowNumber) has one. Put such a row first, or pass "
+                  + "JobInsertManyParams(staged: true).")
             }
             if row.queue != lastQueue {
               queues.insert(row.queue)

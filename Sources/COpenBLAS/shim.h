@@ -2,3 +2,9 @@
 /* openblas_set_num_threads is OpenBLAS-specific and not in every cblas.h */
 void openblas_set_num_threads(int num_threads);
 int openblas_get_num_threads(void);
+
+/* Tensor's decode-batch kernels prefetch the weight tile they will read next: Swift has no
+   prefetch intrinsic, and a static inline function here is compiled into the caller. */
+static inline __attribute__((always_inline)) void trolley_prefetch(const void *address) {
+  __builtin_prefetch(address, 0, 3);
+}

@@ -88,6 +88,10 @@ public final class BF16Weight: LinearWeight, TiledWeight, @unchecked Sendable {
     matrix.decodeTile(rows: rows, columns: columns, into: tile, stride: stride)
   }
 
+  func prefetchTile(rows: Range<Int>, columns: Range<Int>) {
+    matrix.prefetchTile(rows: rows, columns: columns)
+  }
+
   func dotRows(
     _ rows: Range<Int>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, accumulate: Bool
   ) {

@@ -75,6 +75,13 @@ public final class F32Weight: LinearWeight, TiledWeight, @unchecked Sendable {
     }
   }
 
+  func prefetchTile(rows: Range<Int>, columns: Range<Int>) {
+    for o in rows {
+      Prefetch.bytes(
+        values.baseAddress! + o * inFeatures + columns.lowerBound, count: 4 * columns.count)
+    }
+  }
+
   func dotRows(
     _ rows: Range<Int>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, accumulate: Bool
   ) {

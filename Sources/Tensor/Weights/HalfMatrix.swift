@@ -28,6 +28,10 @@ struct HalfMatrix: @unchecked Sendable {
     }
   }
 
+  func prefetchTile(rows: Range<Int>, columns: Range<Int>) {
+    for o in rows { Prefetch.bytes(row(o) + 2 * columns.lowerBound, count: 2 * columns.count) }
+  }
+
   /// y[o] = W[o, :] · x (or `+=`) for o in `rows`.
   func dotRows(
     _ rows: Range<Int>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, accumulate: Bool

@@ -154,6 +154,16 @@ public final class Q4Weight: LinearWeight, TiledWeight, @unchecked Sendable {
     }
   }
 
+  func prefetchTile(rows: Range<Int>, columns: Range<Int>) {
+    let blocks = (columns.count + 31) / 32
+    for o in rows {
+      let first = o * blocksPerRow + columns.lowerBound / 32
+      Prefetch.bytes(quants.baseAddress! + first * 16, count: 16 * blocks)
+      Prefetch.bytes(scales.baseAddress! + first, count: 2 * blocks)
+      Prefetch.bytes(minimums.baseAddress! + first, count: 2 * blocks)
+    }
+  }
+
   /// m = 1: one row at a time (a single sequential stream per thread, which measured faster
   /// than interleaving rows), two blocks per step into alternating accumulators. The per-block
   /// sums of x (for the minimum term) are computed once per call.

@@ -118,6 +118,16 @@ public final class Q8Weight: LinearWeight, TiledWeight, @unchecked Sendable {
     }
   }
 
+  func prefetchTile(rows: Range<Int>, columns: Range<Int>) {
+    let blocks = (columns.count + 31) / 32
+    for o in rows {
+      Prefetch.bytes(
+        quants.baseAddress! + o * blocksPerRow * 32 + columns.lowerBound, count: columns.count)
+      Prefetch.bytes(
+        scales.baseAddress! + o * blocksPerRow + columns.lowerBound / 32, count: 2 * blocks)
+    }
+  }
+
   /// The last, partial block's contribution (when inFeatures is not a multiple of 32).
   private func partialBlockDot(
     _ q: UnsafePointer<Int8>, _ s: UnsafeMutablePointer<Float16>, _ x: UnsafePointer<Float>

@@ -13,6 +13,10 @@ protocol TiledWeight: LinearWeight {
   func decodeTile(
     rows: Range<Int>, columns: Range<Int>, into tile: UnsafeMutablePointer<Float>, stride: Int)
 
+  /// Starts loading the bytes that `decodeTile(rows:columns:…)` will read into cache (a hint;
+  /// the decode-batch kernel calls it a couple of tiles ahead).
+  func prefetchTile(rows: Range<Int>, columns: Range<Int>)
+
   /// W itself when it is stored as row-major f32: the small-batch kernel then reads it in place
   /// instead of decoding tiles. nil (the default) for compact formats.
   var f32Rows: UnsafePointer<Float>? { get }

@@ -60,7 +60,8 @@ struct JobCommandTests {
       let rate = try #require((worker["jobs_per_minute"] as? NSNumber)?.doubleValue)
       let window = try #require((worker["window_seconds"] as? NSNumber)?.doubleValue)
       #expect(window > 0 && window <= 300)
-      #expect(abs(rate - 3 * 60 / window) <= 0.01 * rate)
+      // Both are rounded to 3 decimals in the JSON; the window is at least a process start long.
+      #expect(abs(rate - 3 * 60 / window) <= 0.03 * rate)
       let table = try db.trolley("workers")
       #expect(table.status == 0)
       #expect(table.stdout.contains("JOBS/MIN") && table.stdout.contains("test-host"))

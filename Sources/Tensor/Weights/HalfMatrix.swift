@@ -115,7 +115,12 @@ private enum BF16Encoding: HalfEncoding {
   @inline(__always)
   static func load8(_ base: UnsafeRawPointer, _ index: Int) -> SIMD8<Float> {
     let bits = base.loadUnaligned(fromByteOffset: 2 &* index, as: SIMD8<UInt16>.self)
-    return unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: bits) &<< 16, to: SIMD8<Float>.self)
+    // Lane by lane: the stdlib's generic widening can stay an out-of-line call in multithreaded
+    // whole-module builds (see Q8Weight.load8); this folds into `vpmovzxwd`.
+    let wide = SIMD8<UInt32>(
+      UInt32(bits[0]), UInt32(bits[1]), UInt32(bits[2]), UInt32(bits[3]), UInt32(bits[4]),
+      UInt32(bits[5]), UInt32(bits[6]), UInt32(bits[7]))
+    return unsafeBitCast(wide &<< 16, to: SIMD8<Float>.self)
   }
 
   @inline(__always)

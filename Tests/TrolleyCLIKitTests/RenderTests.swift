@@ -68,6 +68,7 @@ struct RenderTests {
     for needle in [
       "Queues", "default", "paused", "Batches", "photos-1", "Workers", "gpu-box-1", "4242",
       "JOBS/MIN", "1,234", "Recent failures", "boom with newline", "q quit", "more",
+      "1 worker, ",
     ] {
       #expect(screen.contains(needle), "missing \(needle)")
     }

@@ -19,9 +19,10 @@ public enum TopScreen {
       queueSection(snapshot, width: width), batchSection(snapshot, width: width),
       workerSection(snapshot, width: width), failureSection(snapshot, width: width),
     ]
+    let live = snapshot.workers.filter { !$0.stale }.count
     let title =
       "trolley top  \(Formatting.timestamp(snapshot.time))  "
-      + "\(snapshot.workers.filter { !$0.stale }.count) workers, "
+      + "\(live) worker\(live == 1 ? "" : "s"), "
       + "\(Formatting.count(snapshot.queues.reduce(0) { $0 + $1.running })) running"
     var lines = [title]
     let footer = "q quit · refreshes every second"

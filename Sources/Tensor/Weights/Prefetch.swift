@@ -5,7 +5,8 @@ internal import COpenBLAS
 /// Those kernels alternate between reading a tile of W from memory and multiplying it from L1;
 /// the hardware prefetchers idle during the multiply, so without a hint every tile's read
 /// stalls on DRAM latency instead of overlapping the arithmetic (measured: f16 4096 × 2048 at
-/// m = 8 on one thread, 3.2 ms without, 2.2 ms with prefetching two tiles ahead).
+/// m = 8 on one thread, 3.2 ms without, 2.2 ms with prefetching two tiles ahead). The lines go
+/// to L2 (see `trolley_prefetch`); the tile decode then reads them from there.
 enum Prefetch {
   /// Asks for the cache lines covering `count` bytes at `start` (a hint: never faults).
   @inline(__always)

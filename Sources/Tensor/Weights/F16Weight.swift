@@ -88,8 +88,8 @@ public final class F16Weight: LinearWeight, TiledWeight, @unchecked Sendable {
     matrix.decodeTile(rows: rows, columns: columns, into: tile, stride: stride)
   }
 
-  func prefetchTile(rows: Range<Int>, columns: Range<Int>) {
-    matrix.prefetchTile(rows: rows, columns: columns)
+  func prefetchTile(rows: Range<Int>, columns: Range<Int>, into level: Prefetch.Level) {
+    matrix.prefetchTile(rows: rows, columns: columns, into: level)
   }
 
   func dotRows(

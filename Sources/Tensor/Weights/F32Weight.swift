@@ -75,10 +75,11 @@ public final class F32Weight: LinearWeight, TiledWeight, @unchecked Sendable {
     }
   }
 
-  func prefetchTile(rows: Range<Int>, columns: Range<Int>) {
+  func prefetchTile(rows: Range<Int>, columns: Range<Int>, into level: Prefetch.Level) {
     for o in rows {
       Prefetch.bytes(
-        values.baseAddress! + o * inFeatures + columns.lowerBound, count: 4 * columns.count)
+        values.baseAddress! + o * inFeatures + columns.lowerBound, count: 4 * columns.count,
+        into: level)
     }
   }
 

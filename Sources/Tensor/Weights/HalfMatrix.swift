@@ -28,8 +28,10 @@ struct HalfMatrix: @unchecked Sendable {
     }
   }
 
-  func prefetchTile(rows: Range<Int>, columns: Range<Int>) {
-    for o in rows { Prefetch.bytes(row(o) + 2 * columns.lowerBound, count: 2 * columns.count) }
+  func prefetchTile(rows: Range<Int>, columns: Range<Int>, into level: Prefetch.Level) {
+    for o in rows {
+      Prefetch.bytes(row(o) + 2 * columns.lowerBound, count: 2 * columns.count, into: level)
+    }
   }
 
   /// y[o] = W[o, :] · x (or `+=`) for o in `rows`.

@@ -165,13 +165,13 @@ public final class Q4Weight: LinearWeight, TiledWeight, @unchecked Sendable {
     }
   }
 
-  func prefetchTile(rows: Range<Int>, columns: Range<Int>) {
+  func prefetchTile(rows: Range<Int>, columns: Range<Int>, into level: Prefetch.Level) {
     let blocks = (columns.count + 31) / 32
     for o in rows {
       let first = o * blocksPerRow + columns.lowerBound / 32
-      Prefetch.bytes(quants.baseAddress! + first * 16, count: 16 * blocks)
-      Prefetch.bytes(scales.baseAddress! + first, count: 2 * blocks)
-      Prefetch.bytes(minimums.baseAddress! + first, count: 2 * blocks)
+      Prefetch.bytes(quants.baseAddress! + first * 16, count: 16 * blocks, into: level)
+      Prefetch.bytes(scales.baseAddress! + first, count: 2 * blocks, into: level)
+      Prefetch.bytes(minimums.baseAddress! + first, count: 2 * blocks, into: level)
     }
   }
 

@@ -124,13 +124,15 @@ public final class Q8Weight: LinearWeight, TiledWeight, @unchecked Sendable {
     }
   }
 
-  func prefetchTile(rows: Range<Int>, columns: Range<Int>) {
+  func prefetchTile(rows: Range<Int>, columns: Range<Int>, into level: Prefetch.Level) {
     let blocks = (columns.count + 31) / 32
     for o in rows {
       Prefetch.bytes(
-        quants.baseAddress! + o * blocksPerRow * 32 + columns.lowerBound, count: columns.count)
+        quants.baseAddress! + o * blocksPerRow * 32 + columns.lowerBound, count: columns.count,
+        into: level)
       Prefetch.bytes(
-        scales.baseAddress! + o * blocksPerRow + columns.lowerBound / 32, count: 2 * blocks)
+        scales.baseAddress! + o * blocksPerRow + columns.lowerBound / 32, count: 2 * blocks,
+        into: level)
     }
   }
 

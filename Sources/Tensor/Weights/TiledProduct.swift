@@ -98,16 +98,13 @@ enum TiledProduct {
             while k0 < inF {
               let kcount = min(kc, inF - k0)
               // The tile `prefetchDistance` steps ahead (the same 4 rows further right, or the
-              // next 4 rows), so its DRAM reads overlap this tile's arithmetic. f32 rows are
-              // read by the kernel itself, spread over its loop, where the hardware prefetcher
-              // keeps up (software prefetching them measured 50% slower).
-              let ahead = tileIndex + prefetchDistance
-              let aheadRow = rows.lowerBound + 4 * (ahead / tilesPerGroup)
-              if aheadRow < rows.upperBound && w.f32Rows == nil {
-                let aheadColumn = (ahead % tilesPerGroup) * kc
-                w.prefetchTile(
-                  rows: aheadRow..<min(rows.upperBound, aheadRow + 4),
-                  columns: aheadColumn..<min(inF, aheadColumn + kc))
+              // next 4 rows) into L2, so its DRAM reads overlap this tile's arithmetic, and the
+              // next tile from L2 into L1 (see `Prefetch`). f32 rows are read by the kernel
+              // itself, spread over its loop, where the hardware prefetcher keeps up (software
+              // prefetching them measured 50% slower).
+              if w.f32Rows == nil {
+                prefetch(w, tileIndex + prefetchDistance, into: .l2, rows: rows, tilesPerGroup)
+                prefetch(w, tileIndex + 1, into: .l1, rows: rows, tilesPerGroup)
               }
               tileIndex += 1
               if let direct = w.f32Rows, rowCount == 4 {
@@ -136,6 +133,20 @@ enum TiledProduct {
         }
       }
     }
+  }
+
+  /// Prefetches tile `index` of a thread's walk over `rows` (4 rows × `tileColumns` per step,
+  /// left to right, then the next 4 rows), if there is one.
+  @inline(__always)
+  static func prefetch<W: TiledWeight>(
+    _ w: W, _ index: Int, into level: Prefetch.Level, rows: Range<Int>, _ tilesPerGroup: Int
+  ) {
+    let row = rows.lowerBound + 4 * (index / tilesPerGroup)
+    guard row < rows.upperBound else { return }
+    let column = (index % tilesPerGroup) * tileColumns
+    w.prefetchTile(
+      rows: row..<min(rows.upperBound, row + 4),
+      columns: column..<min(w.inFeatures, column + tileColumns), into: level)
   }
 
   /// acc[i*4 + r] += tile[r, 0..<columns8] ⊙ x[i, 0..<columns8] lane-wise, and the scalar

@@ -15,7 +15,7 @@ protocol TiledWeight: LinearWeight {
 
   /// Starts loading the bytes that `decodeTile(rows:columns:…)` will read into cache (a hint;
   /// the decode-batch kernel calls it a couple of tiles ahead).
-  func prefetchTile(rows: Range<Int>, columns: Range<Int>)
+  func prefetchTile(rows: Range<Int>, columns: Range<Int>, into level: Prefetch.Level)
 
   /// W itself when it is stored as row-major f32: the small-batch kernel then reads it in place
   /// instead of decoding tiles. nil (the default) for compact formats.

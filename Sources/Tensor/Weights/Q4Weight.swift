@@ -1,3 +1,5 @@
+internal import COpenBLAS
+
 /// A weight quantized to 4 bits in blocks of 32 consecutive inputs, each block with an f16 scale
 /// and minimum: w ≈ q · s + m, q in 0...15, m = min w, s = (max w − min w) / 15 (5 bits per
 /// weight).
@@ -175,77 +177,158 @@ public final class Q4Weight: LinearWeight, TiledWeight, @unchecked Sendable {
     }
   }
 
-  /// m = 1: one row at a time (a single sequential stream per thread, which measured faster
-  /// than interleaving rows), two blocks per step into alternating accumulators. The per-block
-  /// sums of x (for the minimum term) are computed once per call.
+  /// m = 1: one row at a time, a single sequential stream per thread.
+  ///
+  /// Two adjacent blocks (32 bytes) load as eight 32-bit lanes: lanes 0-3 hold bytes of the first
+  /// block, lanes 4-7 of the second, so nibble n of lane i is one element (see `permute`). Masked
+  /// in place, nibble n reads as q · 16^n exactly (n < 7; the top one is shifted down), so a
+  /// vector of 8 weights costs a mask, a conversion and an FMA, with no byte shuffles. x is
+  /// permuted once per call to match and scaled by 16^-n, which is exact (for |x| ≥ 2^-102), so
+  /// every product equals x · q. Σ x·w = s · Σ x·q + m · Σ x per block: the scales of the two
+  /// blocks multiply their halves of the vector, and the minimums' term is one dot product per
+  /// row against the per-block sums of x, computed once per call.
   func dotRows(
     _ rows: Range<Int>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, accumulate: Bool
   ) {
     let fullBlocks = inFeatures / 32
-    let xr = UnsafeRawPointer(x)
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, fullBlocks)) { sumsBuffer in
-      let xSums = sumsBuffer.baseAddress!
+    let pairs = fullBlocks / 2
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, fullBlocks * 33)) { buffer in
+      let xSums = buffer.baseAddress!
+      let permuted = xSums + fullBlocks
       for b in 0..<fullBlocks {
-        let xb = xr + 128 &* b
+        let xb = UnsafeRawPointer(x + 32 &* b)
         let s01 =
           xb.loadUnaligned(as: SIMD8<Float>.self)
           + xb.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
         let s23 =
           xb.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self)
           + xb.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
-        let s = s01 + s23
-        xSums[b] = s.sum()
+        xSums[b] = (s01 + s23).sum()
       }
-      let packed = UnsafePointer(quants.baseAddress!)
-      let scale = UnsafePointer(scales.baseAddress!)
-      let minimum = UnsafePointer(minimums.baseAddress!)
+      Self.permute(x, into: permuted, pairs: pairs)
+      let xp = UnsafeRawPointer(permuted)
+      let packed = UnsafeRawPointer(quants.baseAddress!)
+      let scale = UnsafeRawPointer(scales.baseAddress!)
       for o in rows {
         let first = o &* blocksPerRow
+        let q = packed + first &* 16
+        let s = scale + first &* 2
         var a0 = SIMD8<Float>()
         var a1 = SIMD8<Float>()
-        var m0: Float = 0
-        var m1: Float = 0
-        var b = 0
-        while b &+ 2 <= fullBlocks {
-          Self.blockStep(packed, scale, minimum, first &+ b, xr + 128 &* b, xSums[b], &a0, &m0)
-          Self.blockStep(
-            packed, scale, minimum, first &+ b &+ 1, xr + 128 &* (b &+ 1), xSums[b &+ 1], &a1, &m1)
-          b &+= 2
+        var p = 0
+        while p &+ 2 <= pairs {
+          trolley_prefetch(q + (32 &* p &+ Self.prefetchDistance))
+          Self.pairStep(q + 32 &* p, s + 4 &* p, xp + 256 &* p, &a0)
+          Self.pairStep(q + (32 &* p &+ 32), s + (4 &* p &+ 4), xp + (256 &* p &+ 256), &a1)
+          p &+= 2
         }
-        if b < fullBlocks {
-          Self.blockStep(packed, scale, minimum, first &+ b, xr + 128 &* b, xSums[b], &a0, &m0)
+        if p < pairs { Self.pairStep(q + 32 &* p, s + 4 &* p, xp + 256 &* p, &a0) }
+        var sum = (a0 + a1).sum() + minimumsDot(first, xSums, fullBlocks)
+        if pairs &* 2 < fullBlocks {  // an odd full block after the last pair
+          sum += blockDot(first &+ fullBlocks &- 1, x + 32 &* (fullBlocks &- 1))
         }
-        var sum = (a0 + a1).sum() + (m0 + m1)
         if fullBlocks &* 32 < inFeatures { sum += partialBlockDot(first &+ fullBlocks, x) }
         y[o] = accumulate ? y[o] + sum : sum
       }
     }
   }
 
-  /// acc += s · (q ⊙ x) for one block (x at `xb`), and minimumSum += m · Σ x.
-  @inline(__always)
-  private static func blockStep(
-    _ packed: UnsafePointer<UInt8>, _ scales: UnsafePointer<Float16>,
-    _ minimums: UnsafePointer<Float16>, _ block: Int, _ xb: UnsafeRawPointer, _ xSum: Float,
-    _ acc: inout SIMD8<Float>, _ minimumSum: inout Float
+  /// How far ahead of the pair being multiplied `dotRows` asks for weight bytes (into L2); see
+  /// `Q8Weight.prefetchDistance`.
+  static let prefetchDistance = 4096
+
+  /// x′[64p + 8n + i] = x[64p + 32⌊i/4⌋ + 4(i mod 4) + ⌊n/2⌋ + 16(n mod 2)] · 16^-n (n < 7; the
+  /// top nibble is shifted down, so its x is not scaled): the element that nibble n of lane i of
+  /// pair p holds, given that byte j of a block holds elements j and j + 16.
+  private static func permute(
+    _ x: UnsafePointer<Float>, into permuted: UnsafeMutablePointer<Float>, pairs: Int
   ) {
-    let bytes = UnsafeRawPointer(packed + block &* 16).loadUnaligned(as: SIMD16<UInt8>.self)
+    for p in 0..<pairs {
+      let source = x + 64 &* p
+      let target = permuted + 64 &* p
+      for n in 0..<8 {
+        let factor: Float = n == 7 ? 1 : Float(sign: .plus, exponent: -4 * n, significand: 1)
+        for i in 0..<8 {
+          let k = 32 &* (i / 4) &+ 4 &* (i % 4) &+ n / 2 &+ 16 &* (n % 2)
+          target[8 &* n &+ i] = source[k] * factor
+        }
+      }
+    }
+  }
+
+  /// acc += (s₀ ×4, s₁ ×4) ⊙ Σₙ q⁽ⁿ⁾ ⊙ x′⁽ⁿ⁾ for the pair of blocks whose quants are at `q`,
+  /// scales at `s` and permuted activations at `xb`.
+  @inline(__always)
+  private static func pairStep(
+    _ q: UnsafeRawPointer, _ s: UnsafeRawPointer, _ xb: UnsafeRawPointer,
+    _ acc: inout SIMD8<Float>
+  ) {
+    let w = q.loadUnaligned(as: SIMD8<Int32>.self)
+    var d0 = floats(w & 0xF) * xb.loadUnaligned(as: SIMD8<Float>.self)
+    var d1 = floats(w & 0xF0) * xb.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+    d0.addProduct(floats(w & 0xF00), xb.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
+    d1.addProduct(floats(w & 0xF000), xb.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
+    d0.addProduct(
+      floats(w & 0xF_0000), xb.loadUnaligned(fromByteOffset: 128, as: SIMD8<Float>.self))
+    d1.addProduct(
+      floats(w & 0xF0_0000), xb.loadUnaligned(fromByteOffset: 160, as: SIMD8<Float>.self))
+    d0.addProduct(
+      floats(w & 0xF00_0000), xb.loadUnaligned(fromByteOffset: 192, as: SIMD8<Float>.self))
+    d1.addProduct(
+      floats((w &>> 28) & 0xF), xb.loadUnaligned(fromByteOffset: 224, as: SIMD8<Float>.self))
+    let s0 = Float(s.loadUnaligned(as: Float16.self))
+    let s1 = Float(s.loadUnaligned(fromByteOffset: 2, as: Float16.self))
+    acc.addProduct(d0 + d1, SIMD8(s0, s0, s0, s0, s1, s1, s1, s1))
+  }
+
+  /// Σ_b m_b · Σ x over block b, for the full blocks of the row starting at block `first`.
+  @inline(__always)
+  private func minimumsDot(_ first: Int, _ xSums: UnsafePointer<Float>, _ blocks: Int) -> Float {
+    let m = UnsafeRawPointer(minimums.baseAddress! + first)
+    let sums = UnsafeRawPointer(xSums)
+    var acc = SIMD8<Float>()
+    var b = 0
+    while b &+ 8 <= blocks {
+      let h = m.loadUnaligned(fromByteOffset: 2 &* b, as: SIMD8<Float16>.self)
+      let widened = SIMD8<Float>(
+        Float(h[0]), Float(h[1]), Float(h[2]), Float(h[3]), Float(h[4]), Float(h[5]), Float(h[6]),
+        Float(h[7]))
+      acc.addProduct(widened, sums.loadUnaligned(fromByteOffset: 4 &* b, as: SIMD8<Float>.self))
+      b &+= 8
+    }
+    var sum = acc.sum()
+    while b < blocks {
+      sum += Float(minimums[first &+ b]) * xSums[b]
+      b &+= 1
+    }
+    return sum
+  }
+
+  /// s · Σ x·q over one full block in natural order (x at `xb`; its minimum's term is in
+  /// `minimumsDot`): the block left over after the last pair when a row has an odd number of
+  /// full blocks.
+  private func blockDot(_ block: Int, _ xb: UnsafePointer<Float>) -> Float {
+    let bytes = UnsafeRawPointer(quants.baseAddress! + block &* 16).loadUnaligned(
+      as: SIMD16<UInt8>.self)
     let low = bytes & 0x0F
     let high = bytes &>> 4
-    var d =
-      floats(low.lowHalf)
-      * xb.loadUnaligned(as: SIMD8<Float>.self)
+    let xr = UnsafeRawPointer(xb)
+    var d = Self.floats(low.lowHalf) * xr.loadUnaligned(as: SIMD8<Float>.self)
     d.addProduct(
-      floats(low.highHalf),
-      xb.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+      Self.floats(low.highHalf), xr.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
     d.addProduct(
-      floats(high.lowHalf),
-      xb.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
+      Self.floats(high.lowHalf), xr.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
     d.addProduct(
-      floats(high.highHalf),
-      xb.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
-    acc.addProduct(d, SIMD8(repeating: Float(scales[block])))
-    minimumSum += Float(minimums[block]) * xSum
+      Self.floats(high.highHalf), xr.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
+    return d.sum() * Float(scales[block])
+  }
+
+  /// Lane by lane, like `floats(_: SIMD8<UInt8>)`; folds into one `vcvtdq2ps`.
+  @inline(__always)
+  private static func floats(_ v: SIMD8<Int32>) -> SIMD8<Float> {
+    SIMD8(
+      Float(v[0]), Float(v[1]), Float(v[2]), Float(v[3]), Float(v[4]), Float(v[5]), Float(v[6]),
+      Float(v[7]))
   }
 
   /// The last, partial block's contribution (when inFeatures is not a multiple of 32).

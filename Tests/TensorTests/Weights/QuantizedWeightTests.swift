@@ -2,7 +2,11 @@ import Tensor
 import Testing
 
 @Suite struct QuantizedWeightTests {
-  static let shapes: [(Int, Int)] = [(13, 37), (64, 300), (9, 32), (130, 520)]
+  /// Full blocks and a partial one; an odd number of full blocks (the m = 1 kernels take them in
+  /// pairs); one block; rows split across threads; the model's 2048- and 8192-wide rows.
+  static let shapes: [(Int, Int)] = [
+    (13, 37), (64, 300), (9, 32), (130, 520), (5, 96), (6, 2048), (3, 8192),
+  ]
   static let rowCounts = Array(1...17) + [40]
 
   static func quantize(_ format: WeightFormat, _ raw: RawTensorData) throws -> any LinearWeight {

@@ -16,8 +16,12 @@ let engine: [SwiftSetting] = strict + [.unsafeFlags(["-O", "-enforce-exclusivity
 #if arch(x86_64)
   let tensorKernels: [SwiftSetting] =
     engine + [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"])]
+  // The decode kernels' AVX-512 twins, chosen at run time (`CProcessor`) when the CPU has it.
+  let wideKernels: [SwiftSetting] =
+    tensorKernels + [.unsafeFlags(["-Xcc", "-mavx512f", "-Xcc", "-mavx512vl"])]
 #else
   let tensorKernels: [SwiftSetting] = engine
+  let wideKernels: [SwiftSetting] = engine
 #endif
 
 let package = Package(
@@ -72,9 +76,18 @@ let package = Package(
       ],
       swiftSettings: strict),
     // f32 tensors, BLAS-backed products, element-wise kernels, 16-bit and quantized weights.
-    .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: tensorKernels),
+    .target(
+      name: "Tensor", dependencies: ["COpenBLAS", "CProcessor", "TensorAVX512"],
+      swiftSettings: tensorKernels),
+    // CPU feature detection and cache hints, which Swift cannot express.
+    .target(name: "CProcessor", path: "Sources/CProcessor"),
+    // Tensor's AVX-512 kernels, in a module of their own because Swift enables instruction sets
+    // per module: Tensor calls them only when `CProcessor` finds AVX-512 at run time.
+    .target(name: "TensorAVX512", dependencies: ["CProcessor"], swiftSettings: wideKernels),
     // The TroL model: checkpoints, tokenizers, images, vision, decoders with traversal, generation.
-    .target(name: "TroL", dependencies: ["Tensor", "CJPEG", "CPNG", "CImageCodecs"], swiftSettings: engine),
+    .target(
+      name: "TroL", dependencies: ["Tensor", "CJPEG", "CPNG", "CImageCodecs"], swiftSettings: engine
+    ),
     // The worker loop and one file per job kind: where the queue meets the engine.
     .target(
       name: "TrolleyWorkers",
@@ -112,7 +125,8 @@ let package = Package(
       name: "JobQueueTests", dependencies: ["JobQueue", "Postgres", "PostgresTesting"],
       swiftSettings: strict),
     .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: strict),
-    .testTarget(name: "TroLTests", dependencies: ["TroL", "Tensor", "CJPEG"], swiftSettings: strict),
+    .testTarget(
+      name: "TroLTests", dependencies: ["TroL", "Tensor", "CJPEG"], swiftSettings: strict),
     .testTarget(
       name: "TrolleyWorkersTests",
       dependencies: ["TrolleyWorkers", "JobQueue", "TroL", "PostgresTesting"],

@@ -1,4 +1,4 @@
-internal import COpenBLAS
+internal import CProcessor
 
 /// Software prefetch for the decode-batch kernels (see `TiledProduct.smallBatch`).
 ///

@@ -2,7 +2,7 @@
 public enum WeightFormat: String, Sendable, Hashable, CaseIterable {
   /// f32: the exact reference (twice the memory of a 16-bit checkpoint).
   case f32
-  /// The checkpoint's own 16-bit format, f16 or bf16, kept as stored (no loss, no copy).
+  /// The checkpoint's own 16-bit format, f16 or bf16, kept as stored (no loss), repacked into output panels.
   /// An f32 checkpoint tensor stays f32.
   case f16
   /// 8-bit blocks of 32 with an f16 scale (8.5 bits per weight).
@@ -14,9 +14,8 @@ public enum WeightFormat: String, Sendable, Hashable, CaseIterable {
 /// Builds the weight for one checkpoint tensor in the requested format.
 ///
 /// - Parameters:
-///   - raw: a 2-D tensor [out, in] (PyTorch `Linear` layout) of any storage dtype. With `.f16`
-///     and a 16-bit dtype the weight borrows `raw`'s bytes and retains `raw.owner`; other formats
-///     copy or quantize.
+///   - raw: a 2-D tensor [out, in] (PyTorch `Linear` layout) of any storage dtype.  Every format
+///     copies, repacks or quantizes, so `raw`'s bytes may be released once this returns.
 ///   - format: the in-memory format.
 /// - Returns: a weight whose products read the chosen format.
 /// - Throws: `TensorError.invalidShape` unless `raw` is 2-D; `TensorError.nonFiniteValue` when
@@ -28,8 +27,7 @@ public func makeLinearWeight(_ raw: RawTensorData, format: WeightFormat) throws 
     return try F32Weight(raw)
   case .f16:
     switch raw.dtype {
-    case .f16: return try F16Weight(raw)
-    case .bf16: return try BF16Weight(raw)
+    case .f16, .bf16: return try HalfWeight(raw)
     case .f32: return try F32Weight(raw)
     }
   case .q8:

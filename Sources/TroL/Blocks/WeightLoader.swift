@@ -55,13 +55,14 @@ public struct WeightLoader: Sendable {
     let reshaped = RawTensorData(
       dtype: raw.dtype, shape: [out, inFeatures], bytes: raw.bytes, owner: raw.owner)
     let weight = try makeLinearWeight(reshaped, format: format)
-    if format != .f16 { Self.releasePages(raw.bytes) }
+    Self.releasePages(raw.bytes)
     return weight
   }
 
-  /// Tells the kernel a mapped tensor's pages are no longer needed once a format copied them (f32,
-  /// q8, q4), so loading a 16-bit checkpoint into another format does not keep both resident:
-  /// for TroL-7B that is the difference between ~9 GB and ~26 GB of peak RSS with q8.
+  /// Tells the kernel a mapped tensor's pages are no longer needed once a format copied them (every
+  /// format copies: 16-bit weights are repacked into panels), so the checkpoint and the weights are
+  /// not both resident: for TroL-7B that is the difference between ~9 GB and ~26 GB of peak RSS
+  /// with q8.
   static func releasePages(_ bytes: UnsafeRawBufferPointer) {
     guard let base = bytes.baseAddress else { return }
     let page = UInt(sysconf(Int32(_SC_PAGESIZE)))

@@ -1,0 +1,24 @@
+#include "processor.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+
+/* XCR0 through xgetbv: the register states the OS saves on a context switch. */
+static unsigned long long trolley_xcr0(void) {
+  unsigned int eax, edx;
+  __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+  return ((unsigned long long)edx << 32) | eax;
+}
+
+int trolley_cpu_has_avx512f(void) {
+  unsigned int eax, ebx, ecx, edx;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return 0;
+  if (!(ecx & bit_OSXSAVE)) return 0;
+  /* SSE, AVX, opmask, upper ZMM0-15 and ZMM16-31 states: bits 1, 2, 5, 6, 7. */
+  if ((trolley_xcr0() & 0xE6) != 0xE6) return 0;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return 0;
+  return (ebx & bit_AVX512F) ? 1 : 0;
+}
+#else
+int trolley_cpu_has_avx512f(void) { return 0; }
+#endif

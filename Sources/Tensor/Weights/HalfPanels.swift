@@ -31,7 +31,7 @@ struct HalfPanels: @unchecked Sendable {
   /// `.f16` or `.bf16`.
   let dtype: StorageDType
   let panelCount: Int
-  /// Owned, 64-byte aligned, `panelCount * inFeatures * 64` bytes.
+  /// Owned (`WeightMemory`), `panelCount * inFeatures * 64` bytes or more.
   let storage: UnsafeMutableRawBufferPointer
 
   var byteCount: Int { outFeatures * inFeatures * 2 }
@@ -42,9 +42,7 @@ struct HalfPanels: @unchecked Sendable {
     self.inFeatures = inFeatures
     self.dtype = dtype
     panelCount = (outFeatures + Self.width - 1) / Self.width
-    storage = .allocate(
-      byteCount: max(Self.lineBytes, panelCount * inFeatures * Self.lineBytes),
-      alignment: Self.lineBytes)
+    storage = WeightMemory.allocate(byteCount: panelCount * inFeatures * Self.lineBytes)
     let target = storage.baseAddress!
     let (outF, inF) = (outFeatures, inFeatures)
     TensorThreads.parallelRanges(panelCount, granule: 1, minimumPerThread: 4) { panels in
@@ -75,7 +73,7 @@ struct HalfPanels: @unchecked Sendable {
     }
   }
 
-  func deallocate() { storage.deallocate() }
+  func deallocate() { WeightMemory.release(storage) }
 
   @inline(__always)
   private func line(panel p: Int, step k: Int) -> UnsafeRawPointer {

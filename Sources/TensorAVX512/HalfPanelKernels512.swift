@@ -7,8 +7,11 @@ internal import CProcessor
 /// zero, whatever the number of activation rows: a decode batch gives bit for bit the results of
 /// its sequences run alone, and these kernels agree exactly with Tensor's AVX2 twins.
 public enum HalfPanelKernels512 {
-  /// Bytes ahead of the line being multiplied that the kernels prefetch into L1 (32 k steps):
-  /// at 8 rows one step takes ~16 cycles, so this covers a DRAM latency.
+  /// Bytes ahead of the line being multiplied that the batch kernels prefetch into L1 (32 k
+  /// steps): at 8 rows one step takes ~16 cycles, so this covers a DRAM latency. Measured on the
+  /// 1.8B shapes (f16, two threads, three interleaved rounds): batch-8 step 138-139 ms at 2048 or
+  /// 4096 bytes, 148-151 ms at 1024. A single row does not prefetch: its stream is the hardware
+  /// prefetcher's best case, and the hint made the batch-1 step 118-121 ms instead of 76-81 ms.
   static let prefetchDistance = 2048
 
   /// y[i, o] = Σₖ x[i, k] · W[o, k] (or `+=` when `accumulate`) for the outputs of `panels` and
@@ -85,7 +88,7 @@ public enum HalfPanelKernels512 {
     var line = panel
     var step = 0
     while step < k {
-      trolley_prefetch_l1(line + prefetchDistance)
+      if R > 1 { trolley_prefetch_l1(line + prefetchDistance) }
       let w0 = E.load16(line)
       let w1 = E.load16(line + 32)
       for r in 0..<R {

@@ -97,14 +97,10 @@ public enum TensorThreads {
     let granules = (total + granule - 1) / granule
     let perThread = (granules + threads - 1) / threads * granule
     let tasks = (total + perThread - 1) / perThread
-    withoutActuallyEscaping(body) { body in
-      // The ranges are disjoint, so each task writes its own part of the output; the kernels'
-      // pointers are not Sendable, but sharing them this way is the point of the split.
-      nonisolated(unsafe) let body = body
-      DispatchQueue.concurrentPerform(iterations: tasks) { t in
-        let start = t * perThread
-        body(start..<min(total, start + perThread))
-      }
+    // The ranges are disjoint, so each task writes its own part of the output.
+    KernelThreadPool.shared.run(tasks: tasks) { t in
+      let start = t * perThread
+      body(start..<min(total, start + perThread))
     }
   }
 }

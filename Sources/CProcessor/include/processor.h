@@ -19,4 +19,12 @@ static inline __attribute__((always_inline)) void trolley_prefetch_l1(const void
   __builtin_prefetch(address, 0, 3);
 }
 
+/* A spin-wait hint (x86 `pause`): lets the sibling hardware thread run and saves power while a
+   kernel thread waits a few microseconds for its next task. */
+static inline __attribute__((always_inline)) void trolley_spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
 #endif

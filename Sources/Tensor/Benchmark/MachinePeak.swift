@@ -5,8 +5,8 @@ public struct MachinePeak: Codable, Sendable {
   public var fmaGFLOPS: Double
   /// The same from CPU time per thread (see `Stopwatch`).
   public var fmaGFLOPSCPU: Double
-  /// Streaming read bandwidth over a buffer much larger than the last-level cache, GB/s (10^9);
-  /// from wall time.
+  /// Streaming read bandwidth over a buffer much larger than the last-level cache, in the memory
+  /// weights use (`WeightMemory`), GB/s (10^9); from wall time.
   public var readGBPerSecond: Double
   /// The same from CPU time per thread.
   public var readGBPerSecondCPU: Double
@@ -78,8 +78,12 @@ public struct MachinePeak: Codable, Sendable {
     wall: Double, cpu: Double
   ) {
     let count = bytes / 4
-    let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
-    defer { buffer.deallocate() }
+    // The same kind of memory the weights live in (huge pages where the kernel allows), so the
+    // bound compares like with like: over 4 KiB pages the hardware prefetcher stops at every
+    // page boundary and the measured read was lower and noisier.
+    let memory = WeightMemory.allocate(byteCount: count * 4)
+    defer { WeightMemory.release(memory) }
+    let buffer = memory.bindMemory(to: Float.self)
     buffer.initialize(repeating: 1)
     let base = UnsafeRawPointer(buffer.baseAddress!)
     let seconds = Stopwatch.best(minimumSeconds: minimumSeconds, threads: threads) {

@@ -1,4 +1,4 @@
-internal import COpenBLAS
+internal import CProcessor
 
 /// A weight quantized to 4 bits in blocks of 32 consecutive inputs, each block with an f16 scale
 /// and minimum: w ≈ q · s + m, q in 0...15, m = min w, s = (max w − min w) / 15 (5 bits per

@@ -192,44 +192,42 @@ public final class Q4Weight: LinearWeight, TiledWeight, @unchecked Sendable {
   ) {
     let fullBlocks = inFeatures / 32
     let pairs = fullBlocks / 2
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, fullBlocks * 33)) { buffer in
-      let xSums = buffer.baseAddress!
-      let permuted = xSums + fullBlocks
-      for b in 0..<fullBlocks {
-        let xb = UnsafeRawPointer(x + 32 &* b)
-        let s01 =
-          xb.loadUnaligned(as: SIMD8<Float>.self)
-          + xb.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-        let s23 =
-          xb.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self)
-          + xb.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
-        xSums[b] = (s01 + s23).sum()
+    let xSums = ThreadScratch.floats(fullBlocks &* 33)
+    let permuted = xSums + fullBlocks
+    for b in 0..<fullBlocks {
+      let xb = UnsafeRawPointer(x + 32 &* b)
+      let s01 =
+        xb.loadUnaligned(as: SIMD8<Float>.self)
+        + xb.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+      let s23 =
+        xb.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self)
+        + xb.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
+      xSums[b] = (s01 + s23).sum()
+    }
+    Self.permute(x, into: permuted, pairs: pairs)
+    let xp = UnsafeRawPointer(permuted)
+    let packed = UnsafeRawPointer(quants.baseAddress!)
+    let scale = UnsafeRawPointer(scales.baseAddress!)
+    for o in rows {
+      let first = o &* blocksPerRow
+      let q = packed + first &* 16
+      let s = scale + first &* 2
+      var a0 = SIMD8<Float>()
+      var a1 = SIMD8<Float>()
+      var p = 0
+      while p &+ 2 <= pairs {
+        trolley_prefetch(q + (32 &* p &+ Self.prefetchDistance))
+        Self.pairStep(q + 32 &* p, s + 4 &* p, xp + 256 &* p, &a0)
+        Self.pairStep(q + (32 &* p &+ 32), s + (4 &* p &+ 4), xp + (256 &* p &+ 256), &a1)
+        p &+= 2
       }
-      Self.permute(x, into: permuted, pairs: pairs)
-      let xp = UnsafeRawPointer(permuted)
-      let packed = UnsafeRawPointer(quants.baseAddress!)
-      let scale = UnsafeRawPointer(scales.baseAddress!)
-      for o in rows {
-        let first = o &* blocksPerRow
-        let q = packed + first &* 16
-        let s = scale + first &* 2
-        var a0 = SIMD8<Float>()
-        var a1 = SIMD8<Float>()
-        var p = 0
-        while p &+ 2 <= pairs {
-          trolley_prefetch(q + (32 &* p &+ Self.prefetchDistance))
-          Self.pairStep(q + 32 &* p, s + 4 &* p, xp + 256 &* p, &a0)
-          Self.pairStep(q + (32 &* p &+ 32), s + (4 &* p &+ 4), xp + (256 &* p &+ 256), &a1)
-          p &+= 2
-        }
-        if p < pairs { Self.pairStep(q + 32 &* p, s + 4 &* p, xp + 256 &* p, &a0) }
-        var sum = (a0 + a1).sum() + minimumsDot(first, xSums, fullBlocks)
-        if pairs &* 2 < fullBlocks {  // an odd full block after the last pair
-          sum += blockDot(first &+ fullBlocks &- 1, x + 32 &* (fullBlocks &- 1))
-        }
-        if fullBlocks &* 32 < inFeatures { sum += partialBlockDot(first &+ fullBlocks, x) }
-        y[o] = accumulate ? y[o] + sum : sum
+      if p < pairs { Self.pairStep(q + 32 &* p, s + 4 &* p, xp + 256 &* p, &a0) }
+      var sum = (a0 + a1).sum() + minimumsDot(first, xSums, fullBlocks)
+      if pairs &* 2 < fullBlocks {  // an odd full block after the last pair
+        sum += blockDot(first &+ fullBlocks &- 1, x + 32 &* (fullBlocks &- 1))
       }
+      if fullBlocks &* 32 < inFeatures { sum += partialBlockDot(first &+ fullBlocks, x) }
+      y[o] = accumulate ? y[o] + sum : sum
     }
   }
 

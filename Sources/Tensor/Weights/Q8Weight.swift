@@ -161,36 +161,34 @@ public final class Q8Weight: LinearWeight, TiledWeight, @unchecked Sendable {
   ) {
     let fullBlocks = inFeatures / 32
     let rowBytes = blocksPerRow &* 32
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, fullBlocks * 32)) { buffer in
-      let permuted = buffer.baseAddress!
-      Self.permute(x, into: permuted, blocks: fullBlocks)
-      let xp = UnsafeRawPointer(permuted)
-      let packed = UnsafeRawPointer(quants.baseAddress!)
-      let scale = UnsafePointer(scales.baseAddress!)
-      for o in rows {
-        let q = packed + o &* rowBytes
-        let s = scale + o &* blocksPerRow
-        var a0 = SIMD8<Float>()
-        var a1 = SIMD8<Float>()
-        var b = 0
-        while b &+ 2 <= fullBlocks {
-          trolley_prefetch(q + (32 &* b &+ Self.prefetchDistance))
-          a0.addProduct(Self.blockDot(q + 32 &* b, xp + 128 &* b), SIMD8(repeating: Float(s[b])))
-          a1.addProduct(
-            Self.blockDot(q + (32 &* b &+ 32), xp + (128 &* b &+ 128)),
-            SIMD8(repeating: Float(s[b &+ 1])))
-          b &+= 2
-        }
-        if b < fullBlocks {
-          a0.addProduct(Self.blockDot(q + 32 &* b, xp + 128 &* b), SIMD8(repeating: Float(s[b])))
-        }
-        var sum = (a0 + a1).sum()
-        if fullBlocks &* 32 < inFeatures {
-          sum += partialBlockDot(
-            q.assumingMemoryBound(to: Int8.self), scales.baseAddress! + o &* blocksPerRow, x)
-        }
-        y[o] = accumulate ? y[o] + sum : sum
+    let permuted = ThreadScratch.floats(fullBlocks &* 32)
+    Self.permute(x, into: permuted, blocks: fullBlocks)
+    let xp = UnsafeRawPointer(permuted)
+    let packed = UnsafeRawPointer(quants.baseAddress!)
+    let scale = UnsafePointer(scales.baseAddress!)
+    for o in rows {
+      let q = packed + o &* rowBytes
+      let s = scale + o &* blocksPerRow
+      var a0 = SIMD8<Float>()
+      var a1 = SIMD8<Float>()
+      var b = 0
+      while b &+ 2 <= fullBlocks {
+        trolley_prefetch(q + (32 &* b &+ Self.prefetchDistance))
+        a0.addProduct(Self.blockDot(q + 32 &* b, xp + 128 &* b), SIMD8(repeating: Float(s[b])))
+        a1.addProduct(
+          Self.blockDot(q + (32 &* b &+ 32), xp + (128 &* b &+ 128)),
+          SIMD8(repeating: Float(s[b &+ 1])))
+        b &+= 2
       }
+      if b < fullBlocks {
+        a0.addProduct(Self.blockDot(q + 32 &* b, xp + 128 &* b), SIMD8(repeating: Float(s[b])))
+      }
+      var sum = (a0 + a1).sum()
+      if fullBlocks &* 32 < inFeatures {
+        sum += partialBlockDot(
+          q.assumingMemoryBound(to: Int8.self), scales.baseAddress! + o &* blocksPerRow, x)
+      }
+      y[o] = accumulate ? y[o] + sum : sum
     }
   }
 

@@ -36,6 +36,9 @@ final class KernelThreadPool: @unchecked Sendable {
   private let nextTask = Atomic<Int>(0)
   private let unfinished = Atomic<Int>(0)
   private let sleepers = Atomic<Int>(0)
+  /// Set before an OpenBLAS call: spinning workers go to sleep at once instead of holding cores
+  /// that OpenBLAS's own threads need. Cleared when the next region opens.
+  private let resting = Atomic<Bool>(false)
   private let workerCount = Mutex<Int>(0)
   /// The region's body and task count: written by the caller before it publishes a new
   /// generation (release) and read by workers after they observe it (acquire).
@@ -62,6 +65,7 @@ final class KernelThreadPool: @unchecked Sendable {
       return
     }
     ensureWorkers(tasks - 1)
+    resting.store(false, ordering: .relaxed)
     withoutActuallyEscaping(body) { body in
       self.body = body
       taskCount = tasks
@@ -82,6 +86,11 @@ final class KernelThreadPool: @unchecked Sendable {
       self.body = nil
     }
     busy.store(false, ordering: .releasing)
+  }
+
+  /// Sends spinning workers to sleep: called before handing the cores to OpenBLAS.
+  func rest() {
+    resting.store(true, ordering: .relaxed)
   }
 
   /// Claims tasks until none are left.
@@ -138,6 +147,7 @@ final class KernelThreadPool: @unchecked Sendable {
       if current != seen { return current }
       trolley_spin_pause()
       spins &+= 1
+      if resting.load(ordering: .relaxed) { break }
       if spins & 255 == 0 && Self.now() > deadline { break }
     }
     pthread_mutex_lock(sleep)

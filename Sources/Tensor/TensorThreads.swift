@@ -83,6 +83,13 @@ public enum TensorThreads {
     #endif
   }()
 
+  /// Frees the cores for OpenBLAS: our idle kernel threads stop spinning. Call before a BLAS
+  /// call that runs on several threads (sgemm), outside any parallel region.
+  @inline(__always)
+  static func yieldToBLAS() {
+    KernelThreadPool.shared.rest()
+  }
+
   /// Runs `body` over `0..<total` split into contiguous ranges, one per thread, each range (except
   /// possibly the last) a multiple of `granule`. Runs inline when one thread is configured or the
   /// work is too small to split (`total < minimumPerThread * 2`).

@@ -138,6 +138,7 @@ public func attention(
       let visible = shape.causal ? offset + t0 + rows : S
       let q = query.head(h) + t0 * query.rowStride
       var start = 0
+      TensorThreads.yieldToBLAS()
       for chunk in chunks where chunk.count > 0 && start < visible {
         let n = min(chunk.count, visible - start)
         // scores[rows, start ..< start + n] = scale · Q[rows, Dh] · Kᵀ
@@ -156,6 +157,7 @@ public func attention(
         }
       }
       start = 0
+      TensorThreads.yieldToBLAS()
       for chunk in chunks where chunk.count > 0 && start < visible {
         let n = min(chunk.count, visible - start)
         // out[rows, Dh] (+)= P[rows, start ..< start + n] · V[n, Dh]

@@ -43,6 +43,7 @@ public final class F32Weight: LinearWeight, TiledWeight, @unchecked Sendable {
     scratch: MatmulScratch
   ) {
     let beta: Float = accumulate ? 1 : 0
+    if rows == 1 || rows >= TiledProduct.sgemmMinimumRows { TensorThreads.yieldToBLAS() }
     if rows > 1 && rows < TiledProduct.sgemmMinimumRows {
       TiledProduct.multiply(self, x, rows: rows, into: y, accumulate: accumulate, scratch: scratch)
     } else if rows == 1 {

@@ -186,6 +186,7 @@ struct HalfPanels: @unchecked Sendable {
           panels: (p0 + range.lowerBound)..<(p0 + range.upperBound),
           into: transposed + range.lowerBound * Self.width, stride: n)
       }
+      TensorThreads.yieldToBLAS()
       cblas_sgemm(
         CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(inFeatures), 1, x,
         Int32(inFeatures), transposed, Int32(n), accumulate ? 1 : 0, y + o0, Int32(outFeatures))

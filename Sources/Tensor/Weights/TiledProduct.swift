@@ -1,6 +1,7 @@
 internal import COpenBLAS
 
-/// The product driver shared by every compact weight format (see `TiledWeight`).
+/// The product driver shared by the block-quantized formats (q8, q4) and by f32 decode batches
+/// (see `TiledWeight`). 16-bit weights have their own panel layout and kernels (`HalfPanels`).
 ///
 /// Three regimes, by the number of activation rows m:
 /// - m = 1 (decode, one sequence): the format's fused `dotRows`, which streams W once and widens
@@ -66,6 +67,7 @@ enum TiledProduct {
           rows: (o0 + range.lowerBound)..<(o0 + range.upperBound), columns: 0..<inF,
           into: panel + range.lowerBound * inF, stride: inF)
       }
+      TensorThreads.yieldToBLAS()
       cblas_sgemm(
         CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(inF), 1, x, Int32(inF),
         panel, Int32(inF), accumulate ? 1 : 0, y + o0, Int32(outF))

@@ -1,4 +1,4 @@
-/// A weight in a compact format (16-bit or block-quantized) that the shared product driver,
+/// A weight in a block-quantized format (or f32, for decode batches) that the shared product driver,
 /// `TiledProduct`, multiplies by decoding tiles of W to f32.
 ///
 /// Conformers provide the two format-specific pieces: exact decoding of a rectangle of W, and a

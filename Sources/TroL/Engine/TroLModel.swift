@@ -26,7 +26,7 @@ public final class TroLModel: Sendable {
   public let imageTokenID: Int
   /// `</s>`: generation stops here (trol-engine.md §6.3).
   public let eosTokenID: Int
-  /// Bytes held by decoder weights in memory (not counting memory-mapped pages never touched).
+  /// Bytes held by decoder weights in memory.
   public let weightBytes: Int
   /// Bytes of weights a decode step reads: every layer's matrices and the LM head (one embedding
   /// row is negligible).

@@ -38,8 +38,7 @@ public final class TroLEngine: Sendable {
   ///     tokenizer files (`trolley model synth` writes one).
   ///   - weights: the in-memory format of decoder matrices, embeddings and the LM head: `.f16`
   ///     (default) keeps the checkpoint's 16-bit values (repacked for the decode kernels), `.f32` is
-  ///     the exact reference,
-  ///     `.q8` / `.q4` quantize at load.
+  ///     the exact reference, `.q8` / `.q4` quantize at load.
   /// - Throws: `TroLError` naming the missing or malformed file or tensor.
   public static func load(modelDirectory: String, weights: WeightFormat = .f16) throws -> TroLEngine
   {

@@ -1,4 +1,5 @@
 internal import CProcessor
+internal import TensorAVX512
 
 /// A weight quantized to 4 bits in blocks of 32 consecutive inputs, each block with an f16 scale
 /// and minimum: w ≈ q · s + m, q in 0...15, m = min w, s = (max w − min w) / 15 (5 bits per
@@ -30,8 +31,14 @@ public final class Q4Weight: LinearWeight, TiledWeight, @unchecked Sendable {
   public init(_ raw: RawTensorData) throws {
     (outFeatures, inFeatures) = try WeightShape.matrix(raw.shape, for: "Q4Weight")
     blocksPerRow = (inFeatures + 31) / 32
-    quants = .allocate(capacity: max(1, outFeatures * blocksPerRow * 16))
-    quants.initialize(repeating: 0)
+    // 64-byte aligned, so that with 2048-wide rows every four-block load is one cache line, and
+    // padded for the AVX-512 kernel's second, offset load of each four blocks.
+    let quantCount = max(1, outFeatures * blocksPerRow * 16)
+    let padded = quantCount + QuantizedRowKernels512.q4QuantsPadding
+    quants = UnsafeMutableBufferPointer(
+      start: UnsafeMutableRawPointer.allocate(byteCount: padded, alignment: 64)
+        .initializeMemory(as: UInt8.self, repeating: 0, count: padded),
+      count: quantCount)
     scales = .allocate(capacity: max(1, outFeatures * blocksPerRow))
     scales.initialize(repeating: 0)
     minimums = .allocate(capacity: max(1, outFeatures * blocksPerRow))
@@ -190,6 +197,32 @@ public final class Q4Weight: LinearWeight, TiledWeight, @unchecked Sendable {
   func dotRows(
     _ rows: Range<Int>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, accumulate: Bool
   ) {
+    dotRows(rows, x: x, y: y, accumulate: accumulate, isa: Self.rowKernelISA)
+  }
+
+  /// The instruction set `dotRows` runs on: AVX2 even where AVX-512 is available. On Zen 4,
+  /// which splits 512-bit operations into two 256-bit halves, the AVX-512 twin does the same
+  /// vector-pipe work per weight and measured no faster (2048-wide rows the same, 8192-wide
+  /// ones ~25% slower, the whole decode step 2-9% slower; docs/benchmarks.md). It stays
+  /// tested, for CPUs with full-width AVX-512 units once measured there.
+  static let rowKernelISA = VectorISA.avx2
+
+  /// `dotRows` on the given instruction set: the AVX-512 twin (`QuantizedRowKernels512`, four
+  /// blocks per 64-byte load) or the AVX2 kernel below.
+  func dotRows(
+    _ rows: Range<Int>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, accumulate: Bool,
+    isa: VectorISA
+  ) {
+    if isa == .avx512 {
+      QuantizedRowKernels512.q4DotRows(
+        rows, quants: UnsafeRawPointer(quants.baseAddress!),
+        scales: UnsafeRawPointer(scales.baseAddress!),
+        minimums: UnsafeRawPointer(minimums.baseAddress!), blocksPerRow: blocksPerRow,
+        inFeatures: inFeatures, x: x, y: y, accumulate: accumulate,
+        scratch: ThreadScratch.floats(
+          QuantizedRowKernels512.q4ScratchFloats(inFeatures: inFeatures)))
+      return
+    }
     let fullBlocks = inFeatures / 32
     let pairs = fullBlocks / 2
     let xSums = ThreadScratch.floats(fullBlocks &* 33)

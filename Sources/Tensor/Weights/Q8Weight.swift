@@ -1,4 +1,5 @@
 internal import CProcessor
+internal import TensorAVX512
 
 /// A weight quantized to 8 bits in blocks of 32 consecutive inputs, each block with an f16 scale:
 /// w ≈ q · s, q in -127...127, s = max|w| / 127 (8.5 bits per weight).
@@ -26,8 +27,12 @@ public final class Q8Weight: LinearWeight, TiledWeight, @unchecked Sendable {
   public init(_ raw: RawTensorData) throws {
     (outFeatures, inFeatures) = try WeightShape.matrix(raw.shape, for: "Q8Weight")
     blocksPerRow = (inFeatures + 31) / 32
-    quants = .allocate(capacity: max(1, outFeatures * blocksPerRow * 32))
-    quants.initialize(repeating: 0)
+    // 64-byte aligned, so that every pair of blocks is one cache line.
+    let quantCount = max(1, outFeatures * blocksPerRow * 32)
+    quants = UnsafeMutableBufferPointer(
+      start: UnsafeMutableRawPointer.allocate(byteCount: quantCount, alignment: 64)
+        .initializeMemory(as: Int8.self, repeating: 0, count: quantCount),
+      count: quantCount)
     scales = .allocate(capacity: max(1, outFeatures * blocksPerRow))
     scales.initialize(repeating: 0)
     try BlockQuantizer.forEachRow(
@@ -159,6 +164,31 @@ public final class Q8Weight: LinearWeight, TiledWeight, @unchecked Sendable {
   func dotRows(
     _ rows: Range<Int>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, accumulate: Bool
   ) {
+    dotRows(rows, x: x, y: y, accumulate: accumulate, isa: Self.rowKernelISA)
+  }
+
+  /// The instruction set `dotRows` runs on: AVX2 even where AVX-512 is available. On Zen 4,
+  /// which splits 512-bit operations into two 256-bit halves, the AVX-512 twin does the same
+  /// vector-pipe work per weight and measured no faster (2048-wide rows the same, 8192-wide
+  /// ones ~25% slower, the whole decode step 2-9% slower; docs/benchmarks.md). It stays
+  /// tested, for CPUs with full-width AVX-512 units once measured there.
+  static let rowKernelISA = VectorISA.avx2
+
+  /// `dotRows` on the given instruction set: the AVX-512 twin (`QuantizedRowKernels512`, two
+  /// blocks per 64-byte load) or the AVX2 kernel below.
+  func dotRows(
+    _ rows: Range<Int>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, accumulate: Bool,
+    isa: VectorISA
+  ) {
+    if isa == .avx512 {
+      QuantizedRowKernels512.q8DotRows(
+        rows, quants: UnsafeRawPointer(quants.baseAddress!),
+        scales: UnsafeRawPointer(scales.baseAddress!), blocksPerRow: blocksPerRow,
+        inFeatures: inFeatures, x: x, y: y, accumulate: accumulate,
+        scratch: ThreadScratch.floats(
+          QuantizedRowKernels512.q8ScratchFloats(inFeatures: inFeatures)))
+      return
+    }
     let fullBlocks = inFeatures / 32
     let rowBytes = blocksPerRow &* 32
     let permuted = ThreadScratch.floats(fullBlocks &* 32)

@@ -167,12 +167,12 @@ public final class Q8Weight: LinearWeight, TiledWeight, @unchecked Sendable {
     dotRows(rows, x: x, y: y, accumulate: accumulate, isa: Self.rowKernelISA)
   }
 
-  /// The instruction set `dotRows` runs on: AVX2 even where AVX-512 is available. On Zen 4,
+  /// The instruction set `dotRows` runs on: AVX2 unless `TROLLEY_KERNELS=avx512` opts in. On Zen 4,
   /// which splits 512-bit operations into two 256-bit halves, the AVX-512 twin does the same
   /// vector-pipe work per weight and measured no faster (2048-wide rows the same, 8192-wide
   /// ones ~25% slower, the whole decode step 2-9% slower; docs/benchmarks.md). It stays
-  /// tested, for CPUs with full-width AVX-512 units once measured there.
-  static let rowKernelISA = VectorISA.avx2
+  /// tested and selectable, for CPUs with full-width AVX-512 units.
+  static let rowKernelISA = VectorISA.optIn
 
   /// `dotRows` on the given instruction set: the AVX-512 twin (`QuantizedRowKernels512`, two
   /// blocks per 64-byte load) or the AVX2 kernel below.

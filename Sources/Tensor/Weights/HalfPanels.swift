@@ -84,9 +84,8 @@ struct HalfPanels: @unchecked Sendable {
   func copyRow(_ o: Int, into destination: UnsafeMutablePointer<Float>) {
     let (p, j) = o.quotientAndRemainder(dividingBy: Self.width)
     for k in 0..<inFeatures {
-      let bits = line(panel: p, step: k).load(fromByteOffset: 2 * j, as: UInt16.self)
-      destination[k] =
-        dtype == .bf16 ? Float(bitPattern: UInt32(bits) << 16) : Float(Float16(bitPattern: bits))
+      let value = line(panel: p, step: k) + 2 * j
+      destination[k] = dtype == .bf16 ? BF16Lanes.load1(value) : F16Lanes.load1(value)
     }
   }
 
@@ -102,8 +101,10 @@ struct HalfPanels: @unchecked Sendable {
     }
   }
 
-  /// The widening is this file's own `load8`: `HalfConversion.widenF16` on 32-value runs measured
-  /// 10 ns per value in release builds, its conversion left as an out-of-line call.
+  /// The widening is this file's inlined `load8` rather than a `HalfConversion.widenF16` call per
+  /// 32-value run: in the one run that compared them, the calls made the 8192 × 2048 prefill
+  /// product 411 ms instead of 224 ms (cause not pinned down: `widenF16` itself compiles to
+  /// `vcvtph2ps` with no calls).
   @inline(__always)
   private func widenTransposed<E: HalfLanes>(
     _: E.Type, _ panels: Range<Int>, _ destination: UnsafeMutablePointer<Float>, _ stride: Int

@@ -16,16 +16,14 @@ public final class HalfWeight: LinearWeight, @unchecked Sendable {
   ///
   /// - Throws: `TensorError.invalidShape` unless the shape is 2-D;
   ///   `TensorError.unsupportedFormat` unless the dtype is F16 or BF16.
-  public init(_ raw: RawTensorData) throws {
+  public convenience init(_ raw: RawTensorData) throws {
     let (outF, inF) = try WeightShape.matrix(raw.shape, for: "HalfWeight")
     guard raw.dtype == .f16 || raw.dtype == .bf16 else {
       throw TensorError(
         .unsupportedFormat,
         "HalfWeight needs an F16 or BF16 tensor, got \(raw.dtype.rawValue); use makeLinearWeight")
     }
-    TensorThreads.ensureConfigured()
-    let base = raw.bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 2)!
-    panels = HalfPanels(rowMajor: base, outFeatures: outF, inFeatures: inF, dtype: raw.dtype)
+    self.init(packing: raw, outFeatures: outF, inFeatures: inF)
   }
 
   /// Narrows f32 values ([outFeatures * inFeatures], row-major) to `dtype` (`.f16` or `.bf16`),
@@ -35,8 +33,17 @@ public final class HalfWeight: LinearWeight, @unchecked Sendable {
       outFeatures >= 0 && inFeatures >= 0 && values.count == outFeatures * inFeatures,
       "HalfWeight: \(values.count) values for [\(outFeatures), \(inFeatures)]")
     precondition(dtype == .f16 || dtype == .bf16, "HalfWeight: \(dtype.rawValue) is not 16-bit")
-    // The shape and dtype were checked above, so the throwing initializer cannot fail.
-    try! self.init(RawTensorData(copying: values, shape: [outFeatures, inFeatures], dtype: dtype))
+    self.init(
+      packing: RawTensorData(copying: values, shape: [outFeatures, inFeatures], dtype: dtype),
+      outFeatures: outFeatures, inFeatures: inFeatures)
+  }
+
+  /// Repacks `raw`, already checked to be a 16-bit [outFeatures, inFeatures] matrix.
+  private init(packing raw: RawTensorData, outFeatures: Int, inFeatures: Int) {
+    TensorThreads.ensureConfigured()
+    let base = raw.bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 2)!
+    panels = HalfPanels(
+      rowMajor: base, outFeatures: outFeatures, inFeatures: inFeatures, dtype: raw.dtype)
   }
 
   deinit { panels.deallocate() }

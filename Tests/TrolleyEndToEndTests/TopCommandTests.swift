@@ -59,7 +59,9 @@ struct TopCommandTests {
         (environment + [
           "\(Self.shellQuoted(TrolleyBinary.path)) top",
           "echo \"exit=$?\" > \(Self.shellQuoted(marker))",
-          "stty -a > \(Self.shellQuoted(marker + ".stty"))",
+          // Written aside and renamed, so the file the test waits for is never seen half-written.
+          "stty -a > \(Self.shellQuoted(marker + ".stty.part"))",
+          "mv \(Self.shellQuoted(marker + ".stty.part")) \(Self.shellQuoted(marker + ".stty"))",
           "sleep 30",
         ]).joined(separator: "\n") + "\n")
       try Self.tmux(

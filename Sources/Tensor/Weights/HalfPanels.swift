@@ -1,12 +1,5 @@
 internal import COpenBLAS
-internal import CProcessor
 internal import TensorAVX512
-
-#if canImport(Glibc)
-  internal import Glibc
-#elseif canImport(Darwin)
-  internal import Darwin
-#endif
 
 /// A 16-bit weight matrix (f16 or bf16) repacked at load into output panels, and its products.
 ///
@@ -285,32 +278,6 @@ struct HalfPanels: @unchecked Sendable {
       raw.storeBytes(of: value, as: SIMD8<Float>.self)
     }
   }
-}
-
-/// The vector instruction set a kernel runs on.
-enum VectorISA: Sendable {
-  case avx2
-  case avx512
-
-  /// The widest this CPU and OS support, unless `TROLLEY_KERNELS=avx2` asks for the narrower one
-  /// (to compare them, or to rule the wide kernels out when chasing a problem).
-  static let best: VectorISA = {
-    if let forced = getenv("TROLLEY_KERNELS"), String(cString: forced) == "avx2" { return .avx2 }
-    return trolley_cpu_has_avx512f() != 0 ? .avx512 : .avx2
-  }()
-
-  /// For kernels whose AVX-512 twin is not faster on every CPU with AVX-512 (the q8/q4 rows:
-  /// on Zen 4, which splits 512-bit operations in two, it measured 2-9 % slower): AVX-512 only when
-  /// `TROLLEY_KERNELS=avx512` asks for it and the CPU has it, e.g. to try it on a CPU with
-  /// full-width AVX-512 units.
-  static let optIn: VectorISA = {
-    if let forced = getenv("TROLLEY_KERNELS"), String(cString: forced) == "avx512",
-      trolley_cpu_has_avx512f() != 0
-    {
-      return .avx512
-    }
-    return .avx2
-  }()
 }
 
 /// How 8 consecutive 16-bit weights widen to f32 in one AVX2 register.

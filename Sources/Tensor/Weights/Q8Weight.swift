@@ -164,15 +164,8 @@ public final class Q8Weight: LinearWeight, TiledWeight, @unchecked Sendable {
   func dotRows(
     _ rows: Range<Int>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, accumulate: Bool
   ) {
-    dotRows(rows, x: x, y: y, accumulate: accumulate, isa: Self.rowKernelISA)
+    dotRows(rows, x: x, y: y, accumulate: accumulate, isa: .optIn)
   }
-
-  /// The instruction set `dotRows` runs on: AVX2 unless `TROLLEY_KERNELS=avx512` opts in. On Zen 4,
-  /// which splits 512-bit operations into two 256-bit halves, the AVX-512 twin does the same
-  /// vector-pipe work per weight and measured no faster (2048-wide rows the same, 8192-wide
-  /// ones ~25% slower, the whole decode step 2-9% slower; docs/benchmarks.md). It stays
-  /// tested and selectable, for CPUs with full-width AVX-512 units.
-  static let rowKernelISA = VectorISA.optIn
 
   /// `dotRows` on the given instruction set: the AVX-512 twin (`QuantizedRowKernels512`, two
   /// blocks per 64-byte load) or the AVX2 kernel below.

@@ -114,6 +114,8 @@ let package = Package(
       ],
       swiftSettings: strict),
 
+    // Where tests find the golden fixtures (the repository's copy in Tests/Fixtures).
+    .target(name: "TestFixtures", path: "Sources/TestFixtures", swiftSettings: strict),
     // Test support shared by several test targets: a fresh migrated database per test.
     .target(
       name: "PostgresTesting", dependencies: ["Postgres", "Migrations"], swiftSettings: strict),
@@ -126,10 +128,10 @@ let package = Package(
       swiftSettings: strict),
     .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: strict),
     .testTarget(
-      name: "TroLTests", dependencies: ["TroL", "Tensor", "CJPEG"], swiftSettings: strict),
+      name: "TroLTests", dependencies: ["TroL", "Tensor", "CJPEG", "TestFixtures"], swiftSettings: strict),
     .testTarget(
       name: "TrolleyWorkersTests",
-      dependencies: ["TrolleyWorkers", "JobQueue", "TroL", "PostgresTesting"],
+      dependencies: ["TrolleyWorkers", "JobQueue", "TroL", "PostgresTesting", "TestFixtures"],
       swiftSettings: strict),
     .testTarget(name: "TrolleyCLIKitTests", dependencies: ["TrolleyCLIKit"], swiftSettings: strict),
     // End-to-end tests drive the real `trolley` binary against the real database.
@@ -137,6 +139,7 @@ let package = Package(
       name: "TrolleyEndToEndTests",
       dependencies: [
         "trolley", "Postgres", "Migrations", "PostgresTesting", "JobQueue", "TrolleyCLIKit",
+        "TestFixtures",
       ],
       swiftSettings: strict),
   ]

@@ -1,17 +1,10 @@
 import Foundation
+import TestFixtures
 import Testing
 
 /// `trolley model inspect` on the golden fixture folders, through the real binary.
 @Suite struct ModelInspectCommandTests {
-  static let fixtures: String = {
-    if let path = ProcessInfo.processInfo.environment["TROLLEY_FIXTURES"], !path.isEmpty {
-      return path
-    }
-    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-      .deletingLastPathComponent()
-      .deletingLastPathComponent()
-    return repo.deletingLastPathComponent().appendingPathComponent("shared/fixtures/trol-tiny").path
-  }()
+  static let fixtures: String = TestFixtures.trolTiny
 
   @Test(arguments: ["internlm2", "phi3"])
   func jsonReportIsConsistent(family: String) throws {

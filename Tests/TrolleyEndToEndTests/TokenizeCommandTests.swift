@@ -1,17 +1,10 @@
 import Foundation
+import TestFixtures
 import Testing
 
 /// `trolley tokenize` on the golden fixture tokenizers, through the real binary.
 @Suite struct TokenizeCommandTests {
-  static let fixtures: String = {
-    if let path = ProcessInfo.processInfo.environment["TROLLEY_FIXTURES"], !path.isEmpty {
-      return path
-    }
-    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-      .deletingLastPathComponent()
-      .deletingLastPathComponent()
-    return repo.deletingLastPathComponent().appendingPathComponent("shared/fixtures/trol-tiny").path
-  }()
+  static let fixtures: String = TestFixtures.trolTiny
 
   func golden(_ family: String, _ text: String) throws -> [String: Any] {
     let data = try Data(

@@ -1,18 +1,10 @@
 import Foundation
+import TestFixtures
 
-/// Locates the golden fixtures (`<repo>/../shared/fixtures/trol-tiny`, or `$TROLLEY_FIXTURES`)
+/// Locates the golden fixtures (`TestFixtures`: the repository's copy, or `$TROLLEY_FIXTURES`)
 /// and makes scratch folders for files the checkpoint tests generate.
 enum CheckpointFixtures {
-  static let root: String = {
-    if let override = ProcessInfo.processInfo.environment["TROLLEY_FIXTURES"], !override.isEmpty {
-      return override
-    }
-    // #filePath = <repo>/Tests/TroLTests/Checkpoint/CheckpointFixtures.swift
-    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-      .deletingLastPathComponent()
-      .deletingLastPathComponent().deletingLastPathComponent()
-    return repo.deletingLastPathComponent().appendingPathComponent("shared/fixtures/trol-tiny").path
-  }()
+  static let root: String = TestFixtures.trolTiny
 
   static func model(_ family: String) -> String { "\(root)/\(family)/model" }
   static func expected(_ family: String, _ file: String) -> String {

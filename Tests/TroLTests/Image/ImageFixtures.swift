@@ -1,21 +1,12 @@
 import Foundation
+import TestFixtures
 
-/// The golden fixtures (`../shared/fixtures/trol-tiny` next to the repository, or
-/// `$TROLLEY_FIXTURES`) and a minimal safetensors reader for the image goldens (uint8 and f32).
+/// The golden fixtures (`TestFixtures`: the repository's copy, or `$TROLLEY_FIXTURES`) and a
+/// minimal safetensors reader for the image goldens (uint8 and f32).
 enum ImageFixtures {
   static let families = ["internlm2", "phi3"]
 
-  static var root: URL {
-    if let override = ProcessInfo.processInfo.environment["TROLLEY_FIXTURES"], !override.isEmpty {
-      return URL(fileURLWithPath: override)
-    }
-    // #filePath is <repo>/Tests/TroLTests/Image/ImageFixtures.swift.
-    let repository = URL(fileURLWithPath: #filePath)
-      .deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent().deletingLastPathComponent()
-    return repository.deletingLastPathComponent().appendingPathComponent(
-      "shared/fixtures/trol-tiny")
-  }
+  static var root: URL { TestFixtures.trolTinyURL }
 
   static func file(_ family: String, _ relativePath: String) -> URL {
     root.appendingPathComponent(family).appendingPathComponent(relativePath)

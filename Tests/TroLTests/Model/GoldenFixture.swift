@@ -1,10 +1,11 @@
 import Foundation
+import TestFixtures
 import Tensor
 import Testing
 
 @testable import TroL
 
-/// One golden fixture directory (`../shared/fixtures/trol-tiny/<family>`): the model files and the
+/// One golden fixture directory (`Tests/Fixtures/trol-tiny/<family>`): the model files and the
 /// reference tensors written by the official PyTorch code.
 final class GoldenFixture: @unchecked Sendable {
   let directory: URL
@@ -12,15 +13,7 @@ final class GoldenFixture: @unchecked Sendable {
   let tensors: TestSafeTensors
   let expected: [String: Any]
 
-  static func root() -> URL {
-    if let path = ProcessInfo.processInfo.environment["TROLLEY_FIXTURES"] {
-      return URL(fileURLWithPath: path)
-    }
-    // Tests/TroLTests/Model/GoldenFixture.swift → repository root → ../shared/fixtures/trol-tiny
-    return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-      .appendingPathComponent("shared/fixtures/trol-tiny")
-  }
+  static func root() -> URL { TestFixtures.trolTinyURL }
 
   init(_ family: String) throws {
     directory = Self.root().appendingPathComponent(family)

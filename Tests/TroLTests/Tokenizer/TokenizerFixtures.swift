@@ -1,18 +1,11 @@
 import Foundation
+import TestFixtures
 import Testing
 
 /// Paths and goldens of the tiny TroL fixtures, for the tokenizer and prompt tests.
 enum TokenizerFixtures {
-  /// `$TROLLEY_FIXTURES`, or `<repo root>/../shared/fixtures/trol-tiny`.
-  static var root: String {
-    if let env = ProcessInfo.processInfo.environment["TROLLEY_FIXTURES"], !env.isEmpty {
-      return env
-    }
-    // #filePath = <repo>/Tests/TroLTests/Tokenizer/TokenizerFixtures.swift
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<4 { url.deleteLastPathComponent() }
-    return url.deletingLastPathComponent().appendingPathComponent("shared/fixtures/trol-tiny").path
-  }
+  /// `TestFixtures`: the repository's copy, or `$TROLLEY_FIXTURES`.
+  static var root: String { TestFixtures.trolTiny }
 
   static func modelDirectory(_ family: String) -> String { "\(root)/\(family)/model" }
 

@@ -1,8 +1,13 @@
 #include "trolley_curl.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 typedef struct {
   unsigned char *data;
@@ -35,8 +40,75 @@ static size_t write_body(char *chunk, size_t size, size_t count, void *context) 
 
 void trolley_curl_global_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
+/* Addresses a job's URL must not reach unless private URLs are allowed: loopback, private
+   networks, link-local (cloud metadata at 169.254.169.254), carrier-grade NAT, multicast,
+   reserved and unspecified ranges. */
+static int private_ipv4(uint32_t a) {
+  return (a >> 24) == 0 || (a >> 24) == 10 || (a >> 24) == 127 ||
+         (a >> 20) == (172u << 4 | 1) ||           /* 172.16.0.0/12 */
+         (a >> 16) == (192u << 8 | 168) ||         /* 192.168.0.0/16 */
+         (a >> 16) == (169u << 8 | 254) ||         /* 169.254.0.0/16 */
+         (a >> 22) == (100u << 2 | 1) ||           /* 100.64.0.0/10 */
+         (a >> 8) == (192u << 16 | 0 << 8 | 0) ||  /* 192.0.0.0/24 */
+         (a >> 17) == (198u << 7 | 9) ||           /* 198.18.0.0/15 */
+         (a >> 28) >= 14;                          /* 224.0.0.0/4 multicast, 240.0.0.0/4 */
+}
+
+int trolley_is_private_address(const struct sockaddr *address) {
+  if (address->sa_family == AF_INET) {
+    const struct sockaddr_in *v4 = (const struct sockaddr_in *)address;
+    return private_ipv4(ntohl(v4->sin_addr.s_addr));
+  }
+  if (address->sa_family == AF_INET6) {
+    const unsigned char *b = ((const struct sockaddr_in6 *)address)->sin6_addr.s6_addr;
+    static const unsigned char zeros[16] = {0};
+    if (memcmp(b, zeros, 15) == 0 && (b[15] == 0 || b[15] == 1)) return 1; /* :: and ::1 */
+    /* ::ffff:a.b.c.d (mapped) and 64:ff9b::a.b.c.d (NAT64) carry an IPv4 address. */
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+    if (memcmp(b, mapped, 12) == 0 || memcmp(b, nat64, 12) == 0 || memcmp(b, zeros, 12) == 0) {
+      uint32_t a = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15];
+      return private_ipv4(a);
+    }
+    if ((b[0] & 0xfe) == 0xfc) return 1;                  /* fc00::/7 unique local */
+    if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return 1;  /* fe80::/10 link-local */
+    if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) return 1;  /* fec0::/10 site-local */
+    if (b[0] == 0xff) return 1;                           /* multicast */
+    return 0;
+  }
+  return 1; /* anything else (unix sockets...) is not a public address */
+}
+
+typedef struct {
+  int allow_private;
+  int blocked;
+  char blocked_address[64];
+} socket_guard;
+
+/* Called for every connection libcurl opens, after DNS resolution and again after every
+   redirect, with the address it is about to connect to: the only check a DNS answer that
+   changes between a check and the connection (rebinding) cannot slip past. */
+static curl_socket_t open_checked_socket(void *context, curlsocktype purpose,
+                                         struct curl_sockaddr *address) {
+  socket_guard *guard = (socket_guard *)context;
+  (void)purpose;
+  if (!guard->allow_private && trolley_is_private_address(&address->addr)) {
+    guard->blocked = 1;
+    if (address->family == AF_INET) {
+      inet_ntop(AF_INET, &((struct sockaddr_in *)&address->addr)->sin_addr,
+                guard->blocked_address, sizeof(guard->blocked_address));
+    } else if (address->family == AF_INET6) {
+      inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&address->addr)->sin6_addr,
+                guard->blocked_address, sizeof(guard->blocked_address));
+    }
+    return CURL_SOCKET_BAD;
+  }
+  return socket(address->family, address->socktype, address->protocol);
+}
+
 void trolley_fetch_url(const char *url, long connect_timeout_ms, long stall_timeout_ms,
-                       long total_timeout_ms, size_t max_bytes, trolley_fetch_result *result) {
+                       long total_timeout_ms, size_t max_bytes, int allow_private,
+                       trolley_fetch_result *result) {
   memset(result, 0, sizeof(*result));
   CURL *curl = curl_easy_init();
   if (curl == NULL) {
@@ -45,7 +117,12 @@ void trolley_fetch_url(const char *url, long connect_timeout_ms, long stall_time
     return;
   }
   body_buffer buffer = {NULL, 0, 0, max_bytes, 0};
+  socket_guard guard = {allow_private, 0, {0}};
   curl_easy_setopt(curl, CURLOPT_URL, url);
+  curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_checked_socket);
+  curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &guard);
+  /* A proxy would resolve and connect for us, past the check above. */
+  if (!allow_private) curl_easy_setopt(curl, CURLOPT_PROXY, "");
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
@@ -68,6 +145,8 @@ void trolley_fetch_url(const char *url, long connect_timeout_ms, long stall_time
   curl_easy_cleanup(curl);
 
   result->curl_code = (int)code;
+  result->blocked_private = guard.blocked;
+  memcpy(result->blocked_address, guard.blocked_address, sizeof(result->blocked_address));
   result->too_large = buffer.too_large || code == CURLE_FILESIZE_EXCEEDED;
   if (code != CURLE_OK) {
     const char *message = error[0] ? error : curl_easy_strerror(code);

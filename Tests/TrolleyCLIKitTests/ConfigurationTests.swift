@@ -68,6 +68,12 @@ struct ConfigurationTests {
     ),
     ("host=db password=plain", "host=db password=****"),
     ("postgresql:///trolley?host=/tmp", "postgresql:///trolley?host=/tmp"),
+    // Issue 13: a password holding '?' (or '&', '#') must not end the user info early.
+    (
+      "postgresql://trolley:s3cr?t@db.example/trolley",
+      "postgresql://trolley:****@db.example/trolley"
+    ),
+    ("postgres://u:a?b&c#d@h:5432/db?password=x", "postgres://u:****@h:5432/db?password=****"),
   ])
   func masksPasswords(input: String, masked: String) {
     #expect(SecretMasking.maskConnectionString(input) == masked)

@@ -81,6 +81,27 @@ import Testing
     #expect(migrate.exitCode == 0, "\(migrate.standardError)")
     #expect(try await trolley("db", "status").exitCode == 0)
 
+    // Issue 13: migrate sets up the least-privileged worker role on the embedded cluster; it can
+    // work the queue but not change the schema.
+    #expect(
+      migrate.standardOutput.contains("created  role trolley_worker"), "\(migrate.standardOutput)")
+    let workerURL = try await trolley("db", "url", "--worker")
+    let workerURI = workerURL.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+    #expect(workerURI.hasSuffix("user=trolley_worker"))
+    let worker = try PostgresConnection(configuration: PostgresConfiguration(workerURI))
+    #expect(
+      try worker.query("SELECT current_user").single().decode(0, as: String.self)
+        == "trolley_worker")
+    #expect(try worker.query("SELECT count(*) FROM jobs").single().decode(0, as: Int64.self) == 0)
+    do {
+      try worker.execute("ALTER TABLE jobs ADD COLUMN stolen text")
+      Issue.record("the worker role changed the schema")
+    } catch let error as PostgresError {
+      #expect(error.sqlState == "42501")
+    }
+    worker.close()
+    #expect(try await trolley("migrate").standardOutput.contains("Already up to date"))
+
     // kill -9 the server: the next command recovers.
     let pid = try #require(try LocalCluster(home: URL(fileURLWithPath: home)).status().pid)
     #expect(kill(pid, SIGKILL) == 0)

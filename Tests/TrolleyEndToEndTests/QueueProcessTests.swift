@@ -128,6 +128,59 @@ func eventually(
     }
   }
 
+  /// Issue 13, item 5: jobs running beside a job that kills the worker are charged a crash too;
+  /// they must not be quarantined with it. A job with crashes runs alone, so the culprit's next
+  /// crashes are its own.
+  @Test func onlyTheJobThatKillsItsWorkerIsQuarantined() async throws {
+    try await withTestDatabase { database in
+      let store = JobStore(client: database.client)
+      let url = try database.configuration.resolvedConnectionString()
+      let culprit = try #require(
+        try await store.jobInsert(
+          .init(kind: "crash", payload: PostgresJSONB(text: #"{"ms": 300}"#), maxCrashes: 2)
+        ).id)
+      var bystanders: [Int64] = []
+      for _ in 0..<3 {
+        bystanders.append(
+          try #require(
+            try await store.jobInsert(
+              .init(kind: "sleep", payload: PostgresJSONB(text: #"{"ms": 1500}"#), maxCrashes: 2)
+            ).id))
+      }
+      func allFinished() async throws -> Bool {
+        for id in [culprit] + bystanders
+        where try await store.jobGet(id: id)?.state.isTerminal != true {
+          return false
+        }
+        return true
+      }
+      var runs = 0
+      while try await !allFinished() {
+        runs += 1
+        try #require(runs <= 8, "the jobs never all finished")
+        let worker = try WorkerProcess(
+          databaseURL: url,
+          arguments: [
+            "--kinds", "crash,sleep", "--concurrency", "4", "--lease", "1", "--poll-interval",
+            "0.2",
+          ])
+        try await eventually("the worker crashes or every job finishes") {
+          if !worker.process.isRunning { return true }
+          return try await allFinished()
+        }
+        worker.stop()
+      }
+      let record = try #require(try await store.jobGet(id: culprit))
+      #expect(record.state == .dead)
+      #expect(record.lastError?.contains("quarantined") == true)
+      for id in bystanders {
+        let bystander = try #require(try await store.jobGet(id: id))
+        #expect(bystander.state == .succeeded, "job \(id) was charged with the culprit's crashes")
+        #expect(bystander.crashCount <= 1)
+      }
+    }
+  }
+
   @Test func workersRideOutAPostgreSQLRestart() async throws {
     let home = URL(fileURLWithPath: NSTemporaryDirectory())
       .appendingPathComponent("trolley-restart-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")

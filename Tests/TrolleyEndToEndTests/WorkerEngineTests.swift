@@ -96,7 +96,7 @@ import Testing
       try #require(enqueue.exitCode == 0, "enqueue failed: \(enqueue.standardError)")
       let workerArguments = [
         "--model", workspace.model, "--batch-size", "4", "--max-new-tokens", "12",
-        "--poll-interval", "0.2",
+        "--poll-interval", "0.2", "--image-root", workspace.root,
       ]
       let first = try WorkerProcess(databaseURL: url, arguments: workerArguments)
       let second = try WorkerProcess(databaseURL: url, arguments: workerArguments)
@@ -155,7 +155,7 @@ import Testing
       try #require(enqueue.exitCode == 0, "enqueue failed: \(enqueue.standardError)")
       let arguments = [
         "--model", workspace.model, "--batch-size", "2", "--max-new-tokens", "64", "--lease", "2",
-        "--poll-interval", "0.2",
+        "--poll-interval", "0.2", "--image-root", workspace.images,
       ]
       let workers = try (0..<3).map { _ in try WorkerProcess(databaseURL: url, arguments: arguments)
       }

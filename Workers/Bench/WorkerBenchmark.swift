@@ -127,7 +127,8 @@ public struct WorkerBenchmark: Sendable {
       }
       paths.append(path)
     }
-    let batch = EngineBatch(engine: engine, fetcher: ImageFetcher(), modelName: modelName)
+    let batch = EngineBatch(
+      engine: engine, fetcher: ImageFetcher(policy: .unrestricted), modelName: modelName)
     // Maps the weights and fills the scratch buffers, so the first batch size pays no extra.
     _ = try await answers(
       for: Array(paths.prefix(1)), batchSize: 1, batch: batch, step: { _, _, _ in })

@@ -16,9 +16,16 @@ public final class MetricsServer: @unchecked Sendable {
   private let lock = NSLock()
   private var stopped = false
 
-  /// Binds `host:port` (default all interfaces) and starts serving.
-  /// - Throws: `MetricsServer.BindError` naming the port when it is taken or not allowed.
-  public init(port: UInt16, host: String = "0.0.0.0", metrics: WorkerMetrics) throws {
+  /// Binds `host:port` (an IPv4 address; default loopback, so metrics are not served to the
+  /// network unless asked for) and starts serving.
+  /// - Throws: `MetricsServer.BindError` naming the port when it is taken or not allowed, or the
+  ///   address when it is not an IPv4 address.
+  public init(port: UInt16, host: String = "127.0.0.1", metrics: WorkerMetrics) throws {
+    var parsed = in_addr()
+    guard inet_pton(AF_INET, host, &parsed) == 1 else {
+      throw BindError(
+        port: port, reason: "\(host) is not an IPv4 address (such as 127.0.0.1 or 0.0.0.0)")
+    }
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw BindError(port: port, reason: String(cString: strerror(errno))) }
     if port != 0 {
@@ -29,7 +36,7 @@ public final class MetricsServer: @unchecked Sendable {
     }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr(host)
+    address.sin_addr = parsed
     address.sin_port = port.bigEndian
     let bound = withUnsafePointer(to: &address) {
       $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {

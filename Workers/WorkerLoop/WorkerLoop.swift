@@ -40,6 +40,9 @@ public final class WorkerLoop: Service, Sendable {
     var workerID: Int64?
     var running: [Int64: Running] = [:]
     var pendingAcks: [JobCompletion] = []
+    /// Acknowledgements whose statement is running: heartbeats keep covering their leases, so a
+    /// slow acknowledgement (a lock wait, a retry) never lets them expire and be rescued.
+    var inFlightAcks: [Int64: JobCompletion] = [:]
     var shuttingDown = false
     var stopped = false
   }
@@ -128,7 +131,7 @@ public final class WorkerLoop: Service, Sendable {
           .init(
             host: configuration.host, pid: configuration.pid, version: configuration.version,
             queues: configuration.queues, kinds: runners.keys.sorted(),
-            capacity: Int32(clamping: configuration.concurrency)))
+            capacity: Int32(clamping: configuration.concurrency), lease: configuration.lease))
         state.withLock { $0.workerID = id }
         logger.info(
           "worker registered",
@@ -155,8 +158,14 @@ public final class WorkerLoop: Service, Sendable {
     var turn = 0
     var failures = 0
     while !Task.isCancelled {
-      let (free, shuttingDown) = state.withLock {
-        (configuration.concurrency - $0.running.count, $0.shuttingDown)
+      // A suspect (a job whose lease expired before) runs alone: while it runs, no slot is free,
+      // so that if it kills the worker again, no other job is charged with the crash.
+      let (free, holding, shuttingDown) = state.withLock { state in
+        let suspect = state.running.values.contains { $0.job.crashCount > 0 }
+        return (
+          suspect ? 0 : configuration.concurrency - state.running.count, state.running.count,
+          state.shuttingDown
+        )
       }
       if shuttingDown { return }
       var claimed = 0
@@ -167,10 +176,11 @@ public final class WorkerLoop: Service, Sendable {
             let jobs = try await store.jobClaim(
               .init(
                 queue: queue, kinds: kinds, limit: free - claimed, workerID: workerID,
-                lease: configuration.lease))
+                lease: configuration.lease, holding: holding + claimed))
             if jobs.isEmpty { continue }
             claimed += jobs.count
             start(jobs, group: &group)
+            if jobs.contains(where: { $0.crashCount > 0 }) { break }
           }
           turn += 1
           failures = 0
@@ -315,9 +325,15 @@ public final class WorkerLoop: Service, Sendable {
       let batch = state.withLock { state -> [JobCompletion] in
         let taken = Array(state.pendingAcks.prefix(1000))
         state.pendingAcks.removeFirst(taken.count)
+        for completion in taken { state.inFlightAcks[completion.id] = completion }
         return taken
       }
       if batch.isEmpty { return }
+      defer {
+        state.withLock { state in
+          for completion in batch { state.inFlightAcks.removeValue(forKey: completion.id) }
+        }
+      }
       do {
         let result = try await store.jobCompleteMany(.init(completions: batch))
         for id in result.rejected {
@@ -353,7 +369,10 @@ public final class WorkerLoop: Service, Sendable {
         state.running.values.map {
           JobHeartbeatParams.Entry(
             id: $0.job.id, leaseToken: $0.job.leaseToken, progress: $0.context.progress)
-        } + state.pendingAcks.map { JobHeartbeatParams.Entry(id: $0.id, leaseToken: $0.leaseToken) }
+        }
+          + (state.pendingAcks + state.inFlightAcks.values).map {
+            JobHeartbeatParams.Entry(id: $0.id, leaseToken: $0.leaseToken)
+          }
       }
       do {
         let result = try await store.jobHeartbeatMany(

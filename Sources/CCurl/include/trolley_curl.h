@@ -16,6 +16,10 @@ typedef struct {
   int too_large;
   /// A human-readable error from libcurl, empty on success.
   char error[256];
+  /// 1 when a connection was refused because its address is private (loopback, LAN,
+  /// link-local...) and private addresses were not allowed; the address is in blocked_address.
+  int blocked_private;
+  char blocked_address[64];
 } trolley_fetch_result;
 
 /// Downloads `url` into memory with libcurl, blocking the calling thread.
@@ -23,8 +27,11 @@ typedef struct {
 /// connect_timeout_ms bounds the TCP/TLS connect; stall_timeout_ms aborts a transfer that receives
 /// less than one byte per second for that long (a slow server); total_timeout_ms bounds everything.
 /// max_bytes stops the transfer (too_large = 1) as soon as the body would exceed it.
+/// Downloads `url`. Unless `allow_private`, every connection (after DNS resolution, and after
+/// every redirect) to a private, loopback, link-local or reserved address is refused.
 void trolley_fetch_url(const char *url, long connect_timeout_ms, long stall_timeout_ms,
-                       long total_timeout_ms, size_t max_bytes, trolley_fetch_result *result);
+                       long total_timeout_ms, size_t max_bytes, int allow_private,
+                       trolley_fetch_result *result);
 
 void trolley_fetch_result_free(trolley_fetch_result *result);
 

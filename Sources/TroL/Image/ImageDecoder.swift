@@ -66,14 +66,11 @@ public struct ImageDecoder: Sendable {
           + "raise ImageDecoder.Limits.maxBytes to accept it")
     }
     guard let format = ImageFormat.sniff(bytes) else {
-      let head = bytes.prefix(8).map { byte in
-        let hex = String(byte, radix: 16, uppercase: true)
-        return byte < 16 ? "0" + hex : hex
-      }
+      // The bytes themselves are never echoed: the "image" may be a file a job should not see.
       throw TroLError(
         .invalidImage,
-        "not an image: the data starts with \(head.joined(separator: " ")), which is no known "
-          + "image signature (JPEG and PNG are decoded)")
+        "not an image: the \(bytes.count) bytes start with no known image signature "
+          + "(JPEG and PNG are decoded)")
     }
     guard format.isDecodable else {
       throw TroLError(

@@ -17,14 +17,18 @@ public struct PruneReport: Sendable, Equatable {
 public enum PruneOperation {
   static let finished: [JobState] = [.succeeded, .dead, .cancelled]
 
-  /// Parses `--state`: finished states only.
+  /// What `--state all` prunes: results (succeeded jobs) are deleted only when named.
+  static let finishedWithoutResults: [JobState] = [.dead, .cancelled]
+
+  /// Parses `--state`: finished states only; `all` means dead and cancelled (succeeded jobs hold
+  /// results, so deleting them must be asked for by name: `--state succeeded`).
   /// - Throws: `CLIError.invalidArgument` for unknown or unfinished states.
   public static func states(_ text: String) throws(CLIError) -> [JobState] {
-    guard let states = try JobFilter.states(text) else { return finished }
+    guard let states = try JobFilter.states(text) else { return finishedWithoutResults }
     for state in states where !finished.contains(state) {
       throw CLIError(
         .invalidArgument,
-        "--state \(state.rawValue): only finished jobs are pruned. Use succeeded, dead, cancelled or all."
+        "--state \(state.rawValue): only finished jobs are pruned. Use succeeded, dead, cancelled or all (dead and cancelled)."
       )
     }
     return states

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JobQueue
 import Postgres
 
 /// `trolley db start|stop|status|url`: the embedded PostgreSQL cluster under `$TROLLEY_HOME`.
@@ -10,6 +11,11 @@ struct DB: ParsableCommand {
     discussion: """
       Used when no database is configured (TROLLEY_DATABASE_URL, DATABASE_URL and PGHOST unset); \
       other commands start it on demand. It listens on a Unix socket only.
+
+      Two roles: trolley, the superuser that owns the schema (migrate, prune, operator \
+      commands), and trolley_worker, created by `trolley migrate`, which can claim, heartbeat, \
+      acknowledge and enqueue jobs but cannot change the schema. Run workers as the latter: \
+      TROLLEY_DATABASE_URL=$(trolley db url --worker) trolley worker ...
       """,
     subcommands: [Start.self, Stop.self, Status.self, URL.self])
 
@@ -62,8 +68,19 @@ struct DB: ParsableCommand {
       abstract:
         "Print the embedded database's connection URI (for psql, TROLLEY_DATABASE_URL, ...).")
 
+    @Flag(help: "The URI of the least-privileged worker role (trolley_worker), not the owner's.")
+    var worker = false
+
     func run() throws {
-      print(try DB.cluster().url())
+      let url = try DB.cluster().url()
+      guard worker else {
+        print(url)
+        return
+      }
+      // The owner's URI names user=trolley last; the worker role is the same with its name.
+      let owner = "user=\(LocalCluster.superuser)"
+      guard url.hasSuffix(owner) else { throw ValidationError("unexpected embedded URI \(url)") }
+      print(url.dropLast(owner.count) + "user=\(JobStore.workerRole)")
     }
   }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JobQueue
 import Migrations
 import Postgres
 
@@ -10,6 +11,12 @@ struct Migrate: ParsableCommand {
     discussion: """
       Each migration runs in its own transaction and is recorded in schema_migrations; an \
       advisory lock makes concurrent runs safe, and running it again does nothing.
+
+      Two roles: the owner (the role migrate connects as) owns the schema; the worker role \
+      (trolley_worker) can claim, heartbeat, acknowledge, enqueue and prune, but not change the \
+      schema. On the embedded database migrate creates trolley_worker; elsewhere create it \
+      yourself (CREATE ROLE trolley_worker LOGIN PASSWORD '...') and migrate grants it what \
+      workers need. Workers connecting as it skip the reindex (it needs ownership) with a note.
 
       Example:
         trolley migrate
@@ -23,7 +30,8 @@ struct Migrate: ParsableCommand {
 
   func run() throws {
     let migrator = try Migrator.bundled()
-    let connection = try PostgresConnection(configuration: try database.resolve())
+    let (configuration, embedded) = try database.resolveWithOrigin()
+    let connection = try PostgresConnection(configuration: configuration)
     defer { connection.close() }
     if status {
       let statuses = try migrator.status(connection)
@@ -35,6 +43,13 @@ struct Migrate: ParsableCommand {
     }
     let applied = try migrator.migrate(connection)
     for migration in applied { print("applied  \(migration.name)") }
+    let role = try JobStore.workerRoleSetUp(create: embedded, on: connection)
+    if role.created { print("created  role \(role.role) (for workers: no schema changes)") }
+    if !role.granted {
+      print(
+        "note     no role \(role.role): workers connect as the owner. For least privilege: "
+          + "CREATE ROLE \(role.role) LOGIN PASSWORD '...'; then run trolley migrate again.")
+    }
     let latest = migrator.migrations.last.map { " (version \($0.version))" } ?? ""
     print(
       applied.isEmpty

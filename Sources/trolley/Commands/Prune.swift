@@ -7,11 +7,13 @@ struct Prune: AsyncParsableCommand {
     abstract: "Delete finished jobs (and stopped workers) older than an age.",
     discussion: """
       Deletes in small batches without long locks, so it is safe while workers run. Batch \
-      counts keep recording what happened to the pruned jobs. Export results first if you need them.
+      counts keep recording what happened to the pruned jobs. Succeeded jobs (results) are \
+      deleted only when --state names them, and never while their batch has unfinished jobs; \
+      export first. Pruned jobs' unique keys stay used, so re-running an enqueue adds nothing.
 
       Examples:
-        trolley prune --older-than 7d
-        trolley prune --older-than 12h --state succeeded --json
+        trolley prune --older-than 7d                    # dead and cancelled jobs
+        trolley prune --older-than 30d --state succeeded --json
       """)
 
   @Option(
@@ -20,7 +22,8 @@ struct Prune: AsyncParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "succeeded, dead, cancelled (comma-separated) or all finished states.", valueName: "state"))
+      "succeeded, dead, cancelled (comma-separated), or all: dead and cancelled.",
+      valueName: "state"))
   var state = "all"
 
   @Flag(help: "Print JSON.")

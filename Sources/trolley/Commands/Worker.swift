@@ -6,6 +6,7 @@ import Postgres
 import ServiceLifecycle
 import Tensor
 import TroL
+import TrolleyCLIKit
 import TrolleyWorkers
 import UnixSignals
 
@@ -110,21 +111,83 @@ struct Worker: AsyncParsableCommand {
       valueName: "seconds"))
   var reindexInterval: Double = 86_400
 
+  @Option(
+    help: ArgumentHelp(
+      "Delete succeeded jobs (and their results) this long after they finished: 30d, 12h... Default: never. A batch with unfinished jobs keeps all of its results.",
+      valueName: "age"))
+  var retainSucceeded: String?
+
+  @Option(
+    name: .customLong("image-root"),
+    help: ArgumentHelp(
+      "A folder jobs may read local images (paths and file:// URLs) from; repeat for several. Default: image_roots in the configuration file, else none (jobs can name only http(s) images).",
+      valueName: "dir"))
+  var imageRoots: [String] = []
+
+  @Flag(
+    name: .customLong("allow-private-urls"),
+    help:
+      "Let jobs fetch images from loopback, private and link-local addresses (by default only public addresses, checked after DNS resolution and on every redirect)."
+  )
+  var allowPrivateURLs = false
+
   @Option(help: "Serve Prometheus metrics on this port.")
   var metricsPort: UInt16?
+
+  @Option(
+    help: ArgumentHelp(
+      "The IPv4 address metrics are served on (default 127.0.0.1: this host only; 0.0.0.0: every interface).",
+      valueName: "address"))
+  var metricsAddress = "127.0.0.1"
 
   @Option(help: "Log level: trace, debug, info, notice, warning, error.")
   var logLevel: String = "info"
 
+  @OptionGroup var config: ConfigOptions
+
   @OptionGroup var database: DatabaseOptions
 
+  /// --image-root folders, else the configuration's image_roots.
+  func resolvedImageRoots() throws -> [String] {
+    if !imageRoots.isEmpty { return imageRoots }
+    let value = try config.load().value(.imageRoots) ?? ""
+    return value.split(separator: ":").map(String.init).filter { !$0.isEmpty }
+  }
+
   func validate() throws {
+    for root in try resolvedImageRoots() {
+      var isFolder: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: root, isDirectory: &isFolder), isFolder.boolValue
+      else {
+        throw ValidationError(
+          "image root \(root) is not an existing folder (--image-root / image_roots)")
+      }
+    }
     guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
-    guard lease >= 1 else { throw ValidationError("--lease must be at least 1 second") }
-    guard grace >= 0 else { throw ValidationError("--grace must not be negative") }
-    guard reindexInterval == 0 || reindexInterval >= 60 else {
+    // Closed ranges also refuse inf and nan, which would trap when made into a Duration.
+    guard (1...86_400).contains(lease) else {
+      throw ValidationError("--lease must be 1 to 86400 seconds, got \(lease)")
+    }
+    guard (0...86_400).contains(grace) else {
+      throw ValidationError("--grace must be 0 to 86400 seconds, got \(grace)")
+    }
+    guard reindexInterval == 0 || (60...31_536_000).contains(reindexInterval) else {
       throw ValidationError(
-        "--reindex-interval must be 0 (never) or at least 60 seconds; the default is 86400 (daily)")
+        "--reindex-interval must be 0 (never) or 60 to 31536000 seconds; the default is 86400 (daily)"
+      )
+    }
+    var address = in_addr()
+    guard inet_pton(AF_INET, metricsAddress, &address) == 1 else {
+      throw ValidationError(
+        "--metrics-address must be an IPv4 address such as 127.0.0.1 or 0.0.0.0, got \(metricsAddress)"
+      )
+    }
+    if let retainSucceeded {
+      do {
+        _ = try DurationText.seconds(retainSucceeded, option: "--retain-succeeded")
+      } catch {
+        throw ValidationError(error.message)
+      }
     }
     guard jobTimeout >= 0, jobTimeout <= 604_800 else {
       throw ValidationError("--job-timeout must be 0 (no limit) to 604800 seconds")
@@ -132,7 +195,9 @@ struct Worker: AsyncParsableCommand {
     guard fetchTimeout >= 1, fetchTimeout <= 3600 else {
       throw ValidationError("--fetch-timeout must be 1 to 3600 seconds")
     }
-    guard pollInterval > 0 else { throw ValidationError("--poll-interval must be positive") }
+    guard (0.01...3600).contains(pollInterval) else {
+      throw ValidationError("--poll-interval must be 0.01 to 3600 seconds, got \(pollInterval)")
+    }
     guard Logger.Level(rawValue: logLevel) != nil else {
       throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error")
     }
@@ -186,10 +251,12 @@ struct Worker: AsyncParsableCommand {
     }
     let logger = Logger(label: "trolley.worker")
     let client = PostgresClient(
-      configuration: try database.resolve(), maximumConnections: 6)
+      configuration: try database.resolve(configFile: config.file), maximumConnections: 6)
     let store = JobStore(client: client)
     let metrics = WorkerMetrics()
-    let server = try metricsPort.map { try MetricsServer(port: $0, metrics: metrics) }
+    let server = try metricsPort.map {
+      try MetricsServer(port: $0, host: metricsAddress, metrics: metrics)
+    }
     defer { server?.stop() }
 
     var engineSettings: EngineJobSettings?
@@ -201,6 +268,8 @@ struct Worker: AsyncParsableCommand {
       let engine = try TroLEngine.load(modelDirectory: model, weights: format)
       let name = URL(fileURLWithPath: model).standardizedFileURL.lastPathComponent
       var fetchPolicy = ImageFetcher.Policy()
+      fetchPolicy.localRoots = try resolvedImageRoots()
+      fetchPolicy.allowPrivateAddresses = allowPrivateURLs
       fetchPolicy.stallTimeout = .milliseconds(Int64(fetchTimeout * 1000))
       fetchPolicy.totalTimeout = max(.seconds(60), fetchPolicy.stallTimeout * 4)
       engineSettings = EngineJobSettings(
@@ -227,7 +296,14 @@ struct Worker: AsyncParsableCommand {
       services +=
         [
           Scheduler(store: store), Rescuer(store: store), WorkerSweeper(store: store),
-          BatchCounterRollup(store: store), RetentionCleaner(store: store),
+          BatchCounterRollup(store: store), DependencyReconciler(store: store),
+          RetentionCleaner(
+            store: store,
+            configuration: .init(
+              succeededAge: try retainSucceeded.map {
+                .milliseconds(
+                  Int64(try DurationText.seconds($0, option: "--retain-succeeded") * 1000))
+              })),
         ] as [any Service]
       if reindexInterval > 0 {
         services.append(

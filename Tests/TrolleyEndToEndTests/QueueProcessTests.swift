@@ -13,7 +13,9 @@ import Testing
 final class WorkerProcess {
   let process = Process()
 
-  init(databaseURL: String, arguments: [String]) throws {
+  private let errorPipe = Pipe()
+
+  init(databaseURL: String, arguments: [String], captureErrors: Bool = false) throws {
     process.executableURL = URL(fileURLWithPath: TrolleyBinary.path)
     process.arguments = ["worker", "--log-level", "warning"] + arguments
     var environment = ProcessInfo.processInfo.environment
@@ -24,12 +26,17 @@ final class WorkerProcess {
     environment["TROLLEY_HOME"] = NSTemporaryDirectory() + "trolley-e2e-home-none"
     process.environment = environment
     process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
+    process.standardError = captureErrors ? errorPipe : FileHandle.nullDevice
     process.standardInput = FileHandle.nullDevice
     try process.run()
   }
 
   var pid: Int32 { process.processIdentifier }
+
+  /// What the worker wrote to standard error (with `captureErrors`), once it has exited.
+  func errors() -> String {
+    String(decoding: errorPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+  }
 
   func kill(_ signal: Int32) {
     _ = Glibc.kill(process.processIdentifier, signal)
@@ -179,6 +186,34 @@ func eventually(
         #expect(bystander.crashCount <= 1)
       }
     }
+  }
+
+  /// Issue 13, item 7: an unmigrated database is a permanent error (exit 1, saying to run
+  /// `trolley migrate`), not a retry loop; a worker waiting for an unreachable database stops on
+  /// SIGTERM.
+  @Test func aWorkerStopsOnPermanentErrorsAndOnSignalsWhileWaiting() async throws {
+    try await withTestDatabase(migrated: false) { database in
+      let url = try database.configuration.resolvedConnectionString()
+      let worker = try WorkerProcess(
+        databaseURL: url, arguments: ["--kinds", "noop", "--once", "--poll-interval", "0.2"],
+        captureErrors: true)
+      try await eventually("the worker gives up on the unmigrated database") {
+        !worker.process.isRunning
+      }
+      #expect(worker.process.terminationStatus == 1)
+      let message = worker.errors()
+      #expect(message.contains("trolley migrate"), "\(message)")
+    }
+    let unreachable = try WorkerProcess(
+      databaseURL: "postgresql:///trolley?host=/nonexistent-trolley-socket",
+      arguments: ["--kinds", "noop", "--poll-interval", "0.2"])
+    try await Task.sleep(for: .seconds(1))
+    #expect(unreachable.process.isRunning, "a database that is down is retried")
+    unreachable.kill(SIGTERM)
+    try await eventually("SIGTERM stops a worker waiting for its database") {
+      !unreachable.process.isRunning
+    }
+    #expect(unreachable.process.terminationStatus == 0)
   }
 
   @Test func workersRideOutAPostgreSQLRestart() async throws {

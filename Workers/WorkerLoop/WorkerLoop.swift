@@ -84,7 +84,15 @@ public final class WorkerLoop: Service, Sendable {
   public var runningCount: Int { state.withLock { $0.running.count } }
 
   public func run() async throws {
-    let workerID = try await register()
+    // Registration may wait for a database that is down: a shutdown signal ends that wait.
+    let workerID: Int64
+    do {
+      workerID = try await cancelWhenGracefulShutdown { try await self.register() }
+    } catch is CancellationError {
+      logger.notice("stopped before the worker could register")
+      observe?(.stopped)
+      return
+    }
     await withGracefulShutdownHandler {
       await withTaskGroup(of: Void.self) { group in
         group.addTask { await self.heartbeatLoop(workerID: workerID) }
@@ -141,6 +149,9 @@ public final class WorkerLoop: Service, Sendable {
           ])
         observe?(.registered(workerID: id))
         return id
+      } catch let error as PostgresError where error.isPermanent {
+        // No retry fixes a missing schema or a refused login: say so and stop (exit 1).
+        throw WorkerStartError(error)
       } catch {
         try Task.checkCancellation()
         failures += 1

@@ -3,6 +3,8 @@ import JobQueue
 import Logging
 import Migrations
 public import Postgres
+import Synchronization
+import TrolleyBasics
 
 /// `trolley bench queue`: the queue's throughput and latency, measured on a database of its own
 /// next to the raw SQL ceiling on the same server in the same run.
@@ -198,8 +200,8 @@ public struct QueueBenchmark: Sendable {
     let client = Self.processCPUSeconds() - cpu
     precondition(result.added == count, "the benchmark's enqueue lost rows")
     return Throughput(
-      jobs: count, jobsPerSecond: Double(count) / ours.inSeconds,
-      ceilingJobsPerSecond: Double(count) / raw.inSeconds,
+      jobs: count, jobsPerSecond: Double(count) / ours.seconds,
+      ceilingJobsPerSecond: Double(count) / raw.seconds,
       clientMicrosecondsPerJob: client * 1e6 / Double(count),
       ceilingClientMicrosecondsPerJob: rawClient * 1e6 / Double(count))
   }
@@ -236,7 +238,7 @@ public struct QueueBenchmark: Sendable {
       return try await group.reduce(0, +)
     }
     precondition(done == jobs, "the raw ceiling worked \(done) of \(jobs) jobs")
-    return Double(jobs) / start.duration(to: clock.now).inSeconds
+    return Double(jobs) / start.duration(to: clock.now).seconds
   }
 
   private func measureWorkers(
@@ -244,7 +246,7 @@ public struct QueueBenchmark: Sendable {
     claimSize: Int, jobs: Int
   ) async throws -> Double {
     try fill(store, setup: setup, jobs: jobs)
-    let acknowledged = Protected(0)
+    let acknowledged = Mutex(0)
     let (finished, finish) = AsyncStream.makeStream(of: Void.self)
     let clock = ContinuousClock()
     let start = clock.now
@@ -275,7 +277,7 @@ public struct QueueBenchmark: Sendable {
       elapsed = start.duration(to: clock.now)
       group.cancelAll()
     }
-    return Double(jobs) / elapsed.inSeconds
+    return Double(jobs) / elapsed.seconds
   }
 
   private func measurePickup(
@@ -312,7 +314,7 @@ public struct QueueBenchmark: Sendable {
         let id = try await store.jobInsert(.init(queue: "bench-pickup", kind: "noop")).id
         while let (claimedID, at) = await iterator.next() {
           if claimedID == id {
-            if index >= warmUp { latencies.append(before.duration(to: at).inSeconds * 1000) }
+            if index >= warmUp { latencies.append(before.duration(to: at).seconds * 1000) }
             break
           }
         }
@@ -327,17 +329,7 @@ public struct QueueBenchmark: Sendable {
   }
 
   /// CPU time (user + system) this process has used, in seconds.
-  static func processCPUSeconds() -> Double {
-    var usage = rusage()
-    #if os(Linux)
-      let who = __rusage_who_t(RUSAGE_SELF.rawValue)
-    #else
-      let who = RUSAGE_SELF
-    #endif
-    guard getrusage(who, &usage) == 0 else { return 0 }
-    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
-  }
+  static func processCPUSeconds() -> Double { CPUClock.process() }
 
   // MARK: - Formatting
 
@@ -358,11 +350,5 @@ public struct QueueBenchmark: Sendable {
 
   static func format(_ value: Double, digits: Int) -> String {
     String(format: "%.\(digits)f", value)
-  }
-}
-
-extension Duration {
-  fileprivate var inSeconds: Double {
-    Double(components.seconds) + Double(components.attoseconds) / 1e18
   }
 }

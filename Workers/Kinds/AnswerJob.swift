@@ -1,42 +1,15 @@
 import Foundation
 import JobQueue
 public import TroL
+public import TrolleyJobContracts
 
 /// `trol.answer`: image + question -> answer, through TroL, several jobs per engine batch.
 public struct AnswerJob: JobKind {
-  /// As `trolley enqueue answer` writes it (docs/cli.md); unknown keys such as `metadata` are kept
-  /// in the payload for export and ignored here.
-  public struct Payload: Decodable, Sendable {
-    /// A local path, `file://` or `http(s)://` URL.
-    public var image: String
-    public var question: String
-    /// The manifest's id for this row, if it had one.
-    public var id: String?
-    /// Most new tokens (default: the worker's `--max-new-tokens`).
-    public var maxNewTokens: Int?
-    /// Beam search with this many beams instead of greedy.
-    public var beams: Int?
+  /// As `trolley enqueue answer` writes it (the shared contract, docs/cli.md).
+  public typealias Payload = TrolAnswer.Payload
+  public typealias Result = TrolAnswer.Result
 
-    enum CodingKeys: String, CodingKey {
-      case image, question, id, beams
-      case maxNewTokens = "max_new_tokens"
-    }
-  }
-
-  public struct Result: Encodable, Sendable {
-    public var answer: String
-    public var model: String
-    public var tokens: Int
-    public var finishReason: String
-    public var timings: AnswerTimings
-
-    enum CodingKeys: String, CodingKey {
-      case answer, model, tokens, timings
-      case finishReason = "finish_reason"
-    }
-  }
-
-  public static let name = "trol.answer"
+  public static let name = TrolAnswer.name
   public let settings: EngineJobSettings
   public var maxBatchSize: Int { settings.batchSize }
 
@@ -79,7 +52,7 @@ public struct AnswerJob: JobKind {
       results[index] = answers[k].map { answer in
         Result(
           answer: answer.answer, model: settings.batch.modelName, tokens: answer.tokenIDs.count,
-          finishReason: answer.finishReason, timings: answer.timings)
+          finishReason: answer.finishReason, timings: TrolTimings(answer.timings))
       }.mapError { $0 }
     }
     return results.map { $0! }

@@ -1,39 +1,15 @@
 import Foundation
 import JobQueue
 public import TroL
+public import TrolleyJobContracts
 
 /// `trol.caption`: image -> caption, with the payload's prompt or the worker's default one.
 public struct CaptionJob: JobKind {
-  /// As `trolley enqueue caption` writes it (docs/cli.md).
-  public struct Payload: Decodable, Sendable {
-    /// A local path, `file://` or `http(s)://` URL.
-    public var image: String
-    /// The caption instruction; the worker's `--caption-prompt` when absent or empty.
-    public var prompt: String?
-    public var id: String?
-    public var maxNewTokens: Int?
+  /// As `trolley enqueue caption` writes it (the shared contract, docs/cli.md).
+  public typealias Payload = TrolCaption.Payload
+  public typealias Result = TrolCaption.Result
 
-    enum CodingKeys: String, CodingKey {
-      case image, prompt, id
-      case maxNewTokens = "max_new_tokens"
-    }
-  }
-
-  public struct Result: Encodable, Sendable {
-    public var caption: String
-    public var prompt: String
-    public var model: String
-    public var tokens: Int
-    public var finishReason: String
-    public var timings: AnswerTimings
-
-    enum CodingKeys: String, CodingKey {
-      case caption, prompt, model, tokens, timings
-      case finishReason = "finish_reason"
-    }
-  }
-
-  public static let name = "trol.caption"
+  public static let name = TrolCaption.name
   public let settings: EngineJobSettings
   public var maxBatchSize: Int { settings.batchSize }
 
@@ -71,7 +47,8 @@ public struct CaptionJob: JobKind {
       results[index] = answers[k].map { answer in
         Result(
           caption: answer.answer, prompt: prompt, model: settings.batch.modelName,
-          tokens: answer.tokenIDs.count, finishReason: answer.finishReason, timings: answer.timings)
+          tokens: answer.tokenIDs.count, finishReason: answer.finishReason,
+          timings: TrolTimings(answer.timings))
       }.mapError { $0 }
     }
     return results.map { $0! }

@@ -1,3 +1,5 @@
+import TrolleyJobContracts
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -58,19 +60,22 @@ public struct JobPlanner: Sendable {
           message: "\(reason): \(row.image) (pass --no-check-files if workers see other files)"))
     }
 
-    var payload = "{\"image\":"
-    JSONWriter.appendString(row.image, to: &payload)
-    payload += ",\"\(textKey)\":"
-    JSONWriter.appendString(text, to: &payload)
-    if let id = row.id {
-      payload += ",\"id\":"
-      JSONWriter.appendString(id, to: &payload)
+    let metadata = row.metadata.isEmpty ? nil : JSONValue.object(row.metadata).jobJSON
+    let payload: String
+    do {
+      payload =
+        switch kind {
+        case .answer:
+          try TrolAnswer.encode(
+            .init(image: row.image, question: text, id: row.id, metadata: metadata))
+        case .caption:
+          try TrolCaption.encode(
+            .init(image: row.image, prompt: text, id: row.id, metadata: metadata))
+        }
+    } catch {
+      return .failure(
+        ManifestIssue(line: row.line, message: "the row cannot be written as JSON: \(error)"))
     }
-    if !row.metadata.isEmpty {
-      payload += ",\"metadata\":"
-      JSONWriter.append(.object(row.metadata), to: &payload)
-    }
-    payload += "}"
     return .success(
       PlannedJob(line: row.line, uniqueKey: uniqueKey(row, text: text), payload: payload))
   }

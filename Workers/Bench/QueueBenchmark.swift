@@ -246,7 +246,7 @@ public struct QueueBenchmark: Sendable {
     claimSize: Int, jobs: Int
   ) async throws -> Double {
     try fill(store, setup: setup, jobs: jobs)
-    let acknowledged = Mutex(0)
+    let acknowledged = Tally()
     let (finished, finish) = AsyncStream.makeStream(of: Void.self)
     let clock = ContinuousClock()
     let start = clock.now
@@ -264,10 +264,7 @@ public struct QueueBenchmark: Sendable {
             logger: Logger(label: "trolley.bench", factory: { _ in SwiftLogNoOpLogHandler() }),
             observe: { event in
               guard case .acknowledged(let result) = event else { return }
-              let total = acknowledged.withLock { count -> Int in
-                count += result.applied.count
-                return count
-              }
+              let total = acknowledged.add(result.applied.count)
               if total >= jobs { finish.yield() }
             })
           try? await loop.run()
@@ -350,5 +347,18 @@ public struct QueueBenchmark: Sendable {
 
   static func format(_ value: Double, digits: Int) -> String {
     String(format: "%.\(digits)f", value)
+  }
+}
+
+/// Jobs acknowledged across the benchmark's workers (shared by their observers).
+private final class Tally: Sendable {
+  private let count = Mutex(0)
+
+  /// Adds `more` and returns the new total.
+  func add(_ more: Int) -> Int {
+    count.withLock { count in
+      count += more
+      return count
+    }
   }
 }

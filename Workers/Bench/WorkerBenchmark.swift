@@ -1,5 +1,6 @@
 import Foundation
 public import TroL
+import TrolleyJobContracts
 import TrolleyBasics
 
 /// `trolley bench worker`: how many images per hour a worker answers at each engine batch size.

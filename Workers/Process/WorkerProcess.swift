@@ -3,7 +3,7 @@ public import JobQueue
 public import Logging
 public import Postgres
 import ServiceLifecycle
-import Tensor
+public import Tensor
 public import TroL
 import UnixSignals
 

@@ -1,5 +1,6 @@
 import JobQueue
 import Logging
+import Synchronization
 
 /// Writes job outcomes to the queue in batches: as soon as `ackBatchSize` are pending, else after
 /// at most `ackDelay` so a few more outcomes share the statement. A failed write keeps the

@@ -1,5 +1,6 @@
 import JobQueue
 import Logging
+import Synchronization
 
 /// Claims jobs when slots are free, from the worker's queues in turn, and runs them: in chunks of
 /// the kind's `maxBatchSize`, each chunk a child task of the loop's task group. It waits (for a

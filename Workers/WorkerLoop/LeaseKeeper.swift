@@ -1,5 +1,6 @@
 import JobQueue
 import Logging
+import Synchronization
 import TrolleyBasics
 
 /// Keeps the worker's leases: every `heartbeatInterval`, extends the lease of each running job

@@ -1,5 +1,6 @@
 import JobQueue
 import Logging
+import Synchronization
 import TrolleyBasics
 
 /// Stops jobs that reach their deadline (`jobTimeout` or the payload's `timeout_seconds`), and

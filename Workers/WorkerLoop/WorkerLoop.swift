@@ -1,6 +1,7 @@
 import Foundation
 public import JobQueue
 public import Logging
+import Synchronization
 public import ServiceLifecycle
 
 /// The generic worker: claims jobs of its kinds from its queues, runs them (in engine-sized

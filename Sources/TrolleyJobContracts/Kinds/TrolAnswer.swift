@@ -1,4 +1,4 @@
-/// `trol.answer`: image + question -> answer (docs/cli.md, "Payloads and results").
+/// `trol.answer`: image + question -> answer (docs/cli.md, "Job payloads and results").
 public enum TrolAnswer: JobContract {
   public static let kind = JobKindName.trolAnswer
 

@@ -1,4 +1,4 @@
-/// `trol.caption`: image -> caption (docs/cli.md, "Payloads and results").
+/// `trol.caption`: image -> caption (docs/cli.md, "Job payloads and results").
 public enum TrolCaption: JobContract {
   public static let kind = JobKindName.trolCaption
 

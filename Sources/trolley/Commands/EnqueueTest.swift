@@ -1,4 +1,4 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
 import JobQueue
 import Postgres
@@ -108,4 +108,4 @@ struct EnqueueTest: AsyncParsableCommand {
   }
 }
 
-extension JobKindName: @retroactive ExpressibleByArgument {}
+extension JobKindName: ExpressibleByArgument {}

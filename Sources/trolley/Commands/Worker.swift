@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Tensor
 import TroL
 import TrolleyBasics
 import TrolleyWorkers

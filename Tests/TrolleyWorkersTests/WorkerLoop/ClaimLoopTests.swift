@@ -1,37 +1,13 @@
 import Foundation
 import JobQueue
 import Postgres
+import Synchronization
 import Testing
 
 @testable import TrolleyWorkers
 
 /// The claim loop claims from its queues in turn, only its kinds, and runs them in chunks.
 struct ClaimLoopTests {
-  /// Records the size of each batch it is handed.
-  struct ChunkProbe: JobKind {
-    struct Payload: Decodable, Sendable {}
-    struct Result: Encodable, Sendable { var size: Int }
-    static let name = "test.chunk-probe"
-    var maxBatchSize: Int { 3 }
-    let sizes: Sizes
-
-    final class Sizes: @unchecked Sendable {
-      private let lock = NSLock()
-      private var values: [Int] = []
-      func append(_ size: Int) { lock.withLock { values.append(size) } }
-      var all: [Int] { lock.withLock { values } }
-    }
-
-    func run(_ payload: Payload, context: JobContext) async throws -> Result { Result(size: 1) }
-
-    func run(batch: [(payload: Payload, context: JobContext)]) async -> [Swift.Result<
-      Result, any Error
-    >] {
-      sizes.append(batch.count)
-      return batch.map { _ in .success(Result(size: batch.count)) }
-    }
-  }
-
   @Test func claimsFromTheQueuesInTurnUpToTheFreeSlots() async throws {
     let fixture = PartsFixture(
       configuration: .init(concurrency: 4, pollInterval: .milliseconds(10), queues: ["a", "b"]))
@@ -57,29 +33,30 @@ struct ClaimLoopTests {
 
   @Test func runsAKindsJobsInChunksOfItsBatchSize() async throws {
     let fixture = PartsFixture()
-    let sizes = ChunkProbe.Sizes()
+    let sizes = BatchProbeJob.SizeLog()
     let loop = ClaimLoop(
-      core: fixture.core, runners: [ChunkProbe.name: KindRunner(ChunkProbe(sizes: sizes))],
+      core: fixture.core, runners: [BatchProbeJob.name: KindRunner(BatchProbeJob(sizes: sizes))],
       acknowledger: fixture.acknowledger)
-    for _ in 0..<7 { fixture.queue.insert(kind: ChunkProbe.name) }
+    for _ in 0..<7 { fixture.queue.insert(kind: BatchProbeJob.name, payload: #"{"fail": false}"#) }
     let jobs = try await fixture.queue.claim(.init(limit: 10, workerID: 1))
     await withTaskGroup(of: Void.self) { group in
       loop.start(jobs, group: &group)
       await group.waitForAll()
     }
-    #expect(sizes.all.sorted() == [1, 3, 3])
+    #expect(sizes.all.sorted() == [2, 5])
     await fixture.acknowledger.flush(all: true)
     #expect(jobs.allSatisfy { fixture.queue.job($0.id)?.state == .succeeded })
-    #expect(fixture.queue.job(jobs[0].id)?.result == #"{"size":3}"#)
+    #expect(fixture.queue.job(jobs[0].id)?.result == #"{"batchSize":5}"#)
   }
 
   @Test func aJobWithAnInvalidTimeoutIsDeadWithoutRunning() async throws {
     let fixture = PartsFixture()
-    let sizes = ChunkProbe.Sizes()
+    let sizes = BatchProbeJob.SizeLog()
     let loop = ClaimLoop(
-      core: fixture.core, runners: [ChunkProbe.name: KindRunner(ChunkProbe(sizes: sizes))],
+      core: fixture.core, runners: [BatchProbeJob.name: KindRunner(BatchProbeJob(sizes: sizes))],
       acknowledger: fixture.acknowledger)
-    let id = fixture.queue.insert(kind: ChunkProbe.name, payload: #"{"timeout_seconds": -1}"#)
+    let id = fixture.queue.insert(
+      kind: BatchProbeJob.name, payload: #"{"fail": false, "timeout_seconds": -1}"#)
     let jobs = try await fixture.queue.claim(.init(limit: 10, workerID: 1))
     await withTaskGroup(of: Void.self) { group in
       loop.start(jobs, group: &group)

@@ -1,6 +1,7 @@
 import Foundation
 import JobQueue
 import Logging
+import Synchronization
 import Testing
 import TrolleyWorkers
 

@@ -1,5 +1,6 @@
 import Foundation
 import JobQueue
+import Synchronization
 import Testing
 
 @testable import TrolleyWorkers

@@ -2,6 +2,7 @@ import Foundation
 import JobQueue
 import Logging
 import Postgres
+import Synchronization
 import Testing
 
 @testable import TrolleyWorkers

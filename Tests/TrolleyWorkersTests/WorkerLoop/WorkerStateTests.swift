@@ -1,6 +1,7 @@
 import Foundation
 import JobQueue
 import Postgres
+import Synchronization
 import Testing
 
 @testable import TrolleyWorkers

@@ -29,9 +29,11 @@ public enum TrolAnswer: JobContract {
       self.beams = beams
     }
 
+    // The order here is the order on the wire (`JobJSONEncoder` follows it).
     enum CodingKeys: String, CodingKey {
-      case image, question, id, metadata, beams
+      case image, question, id, metadata
       case maxNewTokens = "max_new_tokens"
+      case beams
     }
   }
 

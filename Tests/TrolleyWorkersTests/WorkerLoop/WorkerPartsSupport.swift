@@ -25,7 +25,7 @@ struct PartsFixture {
   func claimRunning(
     kind: String, deadline: ContinuousClock.Instant? = nil, timeout: Duration? = nil
   ) async throws -> [RunningJob] {
-    let jobs = try await queue.claim(.init(kinds: [kind], limit: 100, workerID: 1))
+    let jobs = try await queue.claim(.init(kinds: [kind], limit: 10_000, workerID: 1))
     let now = ContinuousClock.now
     let entries = jobs.map { job in
       RunningJob(

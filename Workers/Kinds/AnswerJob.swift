@@ -52,7 +52,7 @@ public struct AnswerJob: JobKind {
       results[index] = answers[k].map { answer in
         Result(
           answer: answer.answer, model: settings.batch.modelName, tokens: answer.tokenIDs.count,
-          finishReason: answer.finishReason, timings: TrolTimings(answer.timings))
+          finishReason: answer.finishReason, timings: answer.timings.resultJSON)
       }.mapError { $0 }
     }
     return results.map { $0! }

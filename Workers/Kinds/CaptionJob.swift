@@ -48,7 +48,7 @@ public struct CaptionJob: JobKind {
         Result(
           caption: answer.answer, prompt: prompt, model: settings.batch.modelName,
           tokens: answer.tokenIDs.count, finishReason: answer.finishReason,
-          timings: TrolTimings(answer.timings))
+          timings: answer.timings.resultJSON)
       }.mapError { $0 }
     }
     return results.map { $0! }

@@ -42,10 +42,12 @@ public enum TrolAnswer: JobContract {
     public var model: String
     public var tokens: Int
     public var finishReason: String
-    public var timings: TrolTimings
+    /// Where the time went, as the engine reports it (`image_preprocessing_s`, `prefill_s`,
+    /// `decode_tokens_per_s`...).
+    public var timings: JobJSON
 
     public init(
-      answer: String, model: String, tokens: Int, finishReason: String, timings: TrolTimings
+      answer: String, model: String, tokens: Int, finishReason: String, timings: JobJSON
     ) {
       self.answer = answer
       self.model = model

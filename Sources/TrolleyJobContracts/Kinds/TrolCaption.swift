@@ -37,11 +37,13 @@ public enum TrolCaption: JobContract {
     public var model: String
     public var tokens: Int
     public var finishReason: String
-    public var timings: TrolTimings
+    /// Where the time went, as the engine reports it (`image_preprocessing_s`, `prefill_s`,
+    /// `decode_tokens_per_s`...).
+    public var timings: JobJSON
 
     public init(
       caption: String, prompt: String, model: String, tokens: Int, finishReason: String,
-      timings: TrolTimings
+      timings: JobJSON
     ) {
       self.caption = caption
       self.prompt = prompt

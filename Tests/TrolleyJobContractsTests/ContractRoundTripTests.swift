@@ -27,10 +27,13 @@ struct ContractRoundTripTests {
   ])
 
   @Test func answer() throws {
-    let payload = TrolAnswer.Payload(
-      image: "/d/a.jpg", question: "Why \"so\"?\n", id: "q-1",
-      metadata: .object([.init("k", .number("2")), .init("tags", .array([.string("x"), .null]))]),
-      maxNewTokens: 64, beams: 3)
+    var payload = TrolAnswer.Payload(image: "/d/a.jpg", question: "Why \"so\"?\n")
+    payload.id = "q-1"
+    payload.metadata = .object([
+      .init("k", .number("2")), .init("tags", .array([.string("x"), .null])),
+    ])
+    payload.maxNewTokens = 64
+    payload.beams = 3
     let (text, decoded) = try Self.roundTrip(TrolAnswer.self, payload)
     #expect(
       text
@@ -45,7 +48,8 @@ struct ContractRoundTripTests {
   }
 
   @Test func caption() throws {
-    let payload = TrolCaption.Payload(image: "https://h/x.png", prompt: "Describe.", id: "7")
+    var payload = TrolCaption.Payload(image: "https://h/x.png", prompt: "Describe.")
+    payload.id = "7"
     let (text, decoded) = try Self.roundTrip(TrolCaption.self, payload)
     #expect(text == #"{"image":"https://h/x.png","prompt":"Describe.","id":"7"}"#)
     #expect(decoded == payload)

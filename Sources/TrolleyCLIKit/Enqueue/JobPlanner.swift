@@ -63,15 +63,18 @@ public struct JobPlanner: Sendable {
     let metadata = row.metadata.isEmpty ? nil : JSONValue.object(row.metadata).jobJSON
     let payload: String
     do {
-      payload =
-        switch kind {
-        case .answer:
-          try TrolAnswer.encode(
-            .init(image: row.image, question: text, id: row.id, metadata: metadata))
-        case .caption:
-          try TrolCaption.encode(
-            .init(image: row.image, prompt: text, id: row.id, metadata: metadata))
-        }
+      switch kind {
+      case .answer:
+        var answer = TrolAnswer.Payload(image: row.image, question: text)
+        answer.id = row.id
+        answer.metadata = metadata
+        payload = try TrolAnswer.encode(answer)
+      case .caption:
+        var caption = TrolCaption.Payload(image: row.image, prompt: text)
+        caption.id = row.id
+        caption.metadata = metadata
+        payload = try TrolCaption.encode(caption)
+      }
     } catch {
       return .failure(
         ManifestIssue(line: row.line, message: "the row cannot be written as JSON: \(error)"))

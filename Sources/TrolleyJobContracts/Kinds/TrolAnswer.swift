@@ -17,16 +17,10 @@ public enum TrolAnswer: JobContract {
     /// Beam search with this many beams instead of greedy.
     public var beams: Int?
 
-    public init(
-      image: String, question: String, id: String? = nil, metadata: JobJSON? = nil,
-      maxNewTokens: Int? = nil, beams: Int? = nil
-    ) {
+    /// A payload with the required fields; set the optional ones as needed.
+    public init(image: String, question: String) {
       self.image = image
       self.question = question
-      self.id = id
-      self.metadata = metadata
-      self.maxNewTokens = maxNewTokens
-      self.beams = beams
     }
 
     // The order here is the order on the wire (`JobJSONEncoder` follows it).

@@ -13,15 +13,10 @@ public enum TrolCaption: JobContract {
     public var metadata: JobJSON?
     public var maxNewTokens: Int?
 
-    public init(
-      image: String, prompt: String? = nil, id: String? = nil, metadata: JobJSON? = nil,
-      maxNewTokens: Int? = nil
-    ) {
+    /// A payload with the required field; set the optional ones as needed.
+    public init(image: String, prompt: String? = nil) {
       self.image = image
       self.prompt = prompt
-      self.id = id
-      self.metadata = metadata
-      self.maxNewTokens = maxNewTokens
     }
 
     enum CodingKeys: String, CodingKey {

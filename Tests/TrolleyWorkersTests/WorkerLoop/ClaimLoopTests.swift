@@ -8,6 +8,15 @@ import Testing
 
 /// The claim loop claims from its queues in turn, only its kinds, and runs them in chunks.
 struct ClaimLoopTests {
+  /// A claim loop running `BatchProbeJob` (batches of up to 5), and the log of its batch sizes.
+  static func probeLoop(_ fixture: PartsFixture) -> (ClaimLoop, BatchProbeJob.SizeLog) {
+    let sizes = BatchProbeJob.SizeLog()
+    let loop = ClaimLoop(
+      core: fixture.core, runners: [BatchProbeJob.name: KindRunner(BatchProbeJob(sizes: sizes))],
+      acknowledger: fixture.acknowledger)
+    return (loop, sizes)
+  }
+
   @Test func claimsFromTheQueuesInTurnUpToTheFreeSlots() async throws {
     let fixture = PartsFixture(
       configuration: .init(concurrency: 4, pollInterval: .milliseconds(10), queues: ["a", "b"]))
@@ -33,10 +42,7 @@ struct ClaimLoopTests {
 
   @Test func runsAKindsJobsInChunksOfItsBatchSize() async throws {
     let fixture = PartsFixture()
-    let sizes = BatchProbeJob.SizeLog()
-    let loop = ClaimLoop(
-      core: fixture.core, runners: [BatchProbeJob.name: KindRunner(BatchProbeJob(sizes: sizes))],
-      acknowledger: fixture.acknowledger)
+    let (loop, sizes) = Self.probeLoop(fixture)
     for _ in 0..<7 { fixture.queue.insert(kind: BatchProbeJob.name, payload: #"{"fail": false}"#) }
     let jobs = try await fixture.queue.claim(.init(limit: 10, workerID: 1))
     await withTaskGroup(of: Void.self) { group in
@@ -51,10 +57,7 @@ struct ClaimLoopTests {
 
   @Test func aJobWithAnInvalidTimeoutIsDeadWithoutRunning() async throws {
     let fixture = PartsFixture()
-    let sizes = BatchProbeJob.SizeLog()
-    let loop = ClaimLoop(
-      core: fixture.core, runners: [BatchProbeJob.name: KindRunner(BatchProbeJob(sizes: sizes))],
-      acknowledger: fixture.acknowledger)
+    let (loop, sizes) = Self.probeLoop(fixture)
     let id = fixture.queue.insert(
       kind: BatchProbeJob.name, payload: #"{"fail": false, "timeout_seconds": -1}"#)
     let jobs = try await fixture.queue.claim(.init(limit: 10, workerID: 1))

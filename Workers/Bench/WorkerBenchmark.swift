@@ -1,7 +1,7 @@
 import Foundation
 public import TroL
-import TrolleyJobContracts
 import TrolleyBasics
+import TrolleyJobContracts
 
 /// `trolley bench worker`: how many images per hour a worker answers at each engine batch size.
 ///

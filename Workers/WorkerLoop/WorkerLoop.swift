@@ -1,8 +1,8 @@
 import Foundation
 public import JobQueue
 public import Logging
-import Synchronization
 public import ServiceLifecycle
+import Synchronization
 
 /// The generic worker: claims jobs of its kinds from its queues, runs them (in engine-sized
 /// batches when a kind asks for that), heartbeats their leases, and acknowledges their outcomes

@@ -1,5 +1,6 @@
 internal import CCurl
 import Foundation
+import Synchronization
 
 /// Reads image bytes from a local path, a `file://` URL or an `http(s)://` URL.
 ///
@@ -94,18 +95,18 @@ public struct ImageFetcher: Sendable {
   /// the cooperative pool's (two on this machine) nor the job's slot past the deadline.
   func readLocal(_ path: String) async throws -> [UInt8] {
     let policy = self.policy
-    let outcome = Protected<CheckedContinuation<Result<[UInt8], ImageFetchError>, Never>?>(nil)
+    let outcome = ResumeOnce<Result<[UInt8], ImageFetchError>>()
     let result: Result<[UInt8], ImageFetchError> = await withCheckedContinuation { continuation in
-      outcome.withLock { $0 = continuation }
+      outcome.set(continuation)
       let reader = Thread {
         let read = LocalImageReader(policy: policy).read(path)
-        outcome.withLock { Self.take(&$0) }?.resume(returning: read)
+        outcome.resume(returning: read)
       }
       reader.stackSize = 1 << 20
       reader.start()
       let deadline = Thread {
         Thread.sleep(forTimeInterval: Self.seconds(policy.localReadTimeout))
-        outcome.withLock { Self.take(&$0) }?.resume(
+        outcome.resume(
           returning: .failure(
             ImageFetchError(
               .timeout,
@@ -116,12 +117,6 @@ public struct ImageFetcher: Sendable {
       deadline.start()
     }
     return try result.get()
-  }
-
-  /// The continuation, once: whichever of the reader and the deadline comes first resumes it.
-  private static func take<T>(_ slot: inout T?) -> T? {
-    defer { slot = nil }
-    return slot
   }
 
   static func seconds(_ duration: Duration) -> Double {
@@ -224,5 +219,22 @@ public struct ImageFetcher: Sendable {
       return ImageFetchError(
         .network, "cannot fetch \(url): \(message) (libcurl error \(code))", retryable: true)
     }
+  }
+}
+
+/// A continuation resumed once: by whichever of a reader thread and its deadline comes first.
+final class ResumeOnce<T: Sendable>: Sendable {
+  private let slot = Mutex<CheckedContinuation<T, Never>?>(nil)
+
+  func set(_ continuation: CheckedContinuation<T, Never>) {
+    slot.withLock { $0 = continuation }
+  }
+
+  func resume(returning value: T) {
+    let continuation = slot.withLock { slot -> CheckedContinuation<T, Never>? in
+      defer { slot = nil }
+      return slot
+    }
+    continuation?.resume(returning: value)
   }
 }

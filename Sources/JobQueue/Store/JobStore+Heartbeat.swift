@@ -1,5 +1,6 @@
 public import Foundation
 public import Postgres
+import TrolleyBasics
 
 /// A worker's periodic report on the jobs it holds.
 public struct JobHeartbeatParams: Sendable {
@@ -41,6 +42,16 @@ public struct JobHeartbeatResult: Sendable, Hashable {
   public var lost: Set<Int64>
   /// Jobs still held, whose row another session had locked: not extended this time.
   public var busy: Set<Int64>
+
+  public init(
+    extended: Set<Int64> = [], cancelRequested: Set<Int64> = [], lost: Set<Int64> = [],
+    busy: Set<Int64> = []
+  ) {
+    self.extended = extended
+    self.cancelRequested = cancelRequested
+    self.lost = lost
+    self.busy = busy
+  }
 }
 
 extension JobStore {

@@ -88,11 +88,15 @@ let package = Package(
     .target(
       name: "TroL", dependencies: ["Tensor", "CJPEG", "CPNG", "CImageCodecs"], swiftSettings: engine
     ),
+    // Tooling, not product: random-weight checkpoints in the released layout (written through
+    // TroL's SafeTensorsWriter), generated tokenizers, sample images and their PNG encoder.
+    // Optimized like the engine: it generates billions of random weights for the big shapes.
+    .target(name: "TroLSynthesis", dependencies: ["TroL"], swiftSettings: engine),
     // The worker loop and one file per job kind: where the queue meets the engine.
     .target(
       name: "TrolleyWorkers",
       dependencies: [
-        "JobQueue", "TroL", "CCurl", "Migrations",
+        "JobQueue", "TroL", "CCurl",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),
@@ -100,13 +104,23 @@ let package = Package(
       ],
       path: "Workers",
       swiftSettings: strict),
+    // Tooling, not product: `trolley bench engine|queue|worker` (the queue's baseline SQL is
+    // private here), like river's riverbench.
+    .target(
+      name: "TrolleyBench",
+      dependencies: [
+        "TrolleyWorkers", "JobQueue", "Postgres", "Migrations", "TroL", "TroLSynthesis", "Tensor",
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: strict),
     // The operator CLI's library: configuration, manifests, terminal rendering, export formats.
     .target(name: "TrolleyCLIKit", dependencies: ["JobQueue", "Postgres"], swiftSettings: strict),
     // The operator CLI: one file per subcommand, no SQL and no model code.
     .executableTarget(
       name: "trolley",
       dependencies: [
-        "Postgres", "Migrations", "JobQueue", "Tensor", "TroL", "TrolleyWorkers", "TrolleyCLIKit",
+        "Postgres", "Migrations", "JobQueue", "Tensor", "TroL", "TroLSynthesis", "TrolleyWorkers",
+        "TrolleyBench", "TrolleyCLIKit",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -129,6 +143,9 @@ let package = Package(
     .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: strict),
     .testTarget(
       name: "TroLTests", dependencies: ["TroL", "Tensor", "CJPEG", "TestFixtures"], swiftSettings: strict),
+    .testTarget(
+      name: "TroLSynthesisTests", dependencies: ["TroLSynthesis", "TroL", "TestFixtures"],
+      swiftSettings: strict),
     .testTarget(
       name: "TrolleyWorkersTests",
       dependencies: ["TrolleyWorkers", "JobQueue", "TroL", "PostgresTesting", "TestFixtures"],

@@ -47,6 +47,16 @@ protocol DecoderModel: Sendable {
   /// switches from short to long factors past its original context); prompts share a prefix only
   /// when they agree.
   func ropeVariant(forSpan span: Int) -> Int
+  /// Bytes held by the decoder's weights in memory.
+  var weightBytes: Int { get }
+  /// Bytes of weights a decode step reads: every layer's matrices and the LM head (one embedding
+  /// row is negligible).
+  var streamedBytesPerToken: Int { get }
+  /// Matrix parameters each prompt token multiplies through per pass (the layers' base matrices).
+  var matrixParametersPerToken: Int { get }
+  /// Matrix parameters an image token multiplies through per pass on top of those (InternLM2's
+  /// Partial LoRA adapters; 0 without them).
+  var loraParametersPerImageToken: Int { get }
   /// logits[rows, V] = head(finalNorm(h[rows, D])).
   func logits(
     _ h: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>,

@@ -1,4 +1,5 @@
 import Foundation
+import TrolleyBench
 import Tensor
 import TroL
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TrolleyBench
 import Tensor
 import TroL
 import TrolleyWorkers

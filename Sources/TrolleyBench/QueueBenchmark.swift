@@ -2,6 +2,8 @@ import Foundation
 import JobQueue
 import Logging
 import Migrations
+import Synchronization
+import TrolleyWorkers
 public import Postgres
 
 /// `trolley bench queue`: the queue's throughput and latency, measured on a database of its own
@@ -244,7 +246,7 @@ public struct QueueBenchmark: Sendable {
     claimSize: Int, jobs: Int
   ) async throws -> Double {
     try fill(store, setup: setup, jobs: jobs)
-    let acknowledged = Protected(0)
+    let acknowledged = AcknowledgedCount()
     let (finished, finish) = AsyncStream.makeStream(of: Void.self)
     let clock = ContinuousClock()
     let start = clock.now
@@ -262,10 +264,7 @@ public struct QueueBenchmark: Sendable {
             logger: Logger(label: "trolley.bench", factory: { _ in SwiftLogNoOpLogHandler() }),
             observe: { event in
               guard case .acknowledged(let result) = event else { return }
-              let total = acknowledged.withLock { count -> Int in
-                count += result.applied.count
-                return count
-              }
+              let total = acknowledged.add(result.applied.count)
               if total >= jobs { finish.yield() }
             })
           try? await loop.run()
@@ -364,5 +363,18 @@ public struct QueueBenchmark: Sendable {
 extension Duration {
   fileprivate var inSeconds: Double {
     Double(components.seconds) + Double(components.attoseconds) / 1e18
+  }
+}
+
+/// Jobs acknowledged so far across the benchmark's workers.
+private final class AcknowledgedCount: Sendable {
+  private let count = Mutex(0)
+
+  /// Adds `n`; returns the new total.
+  func add(_ n: Int) -> Int {
+    count.withLock {
+      $0 += n
+      return $0
+    }
   }
 }

@@ -1,4 +1,5 @@
 internal import Foundation
+public import TroL
 public import Tensor
 
 /// Model-level timings for `trolley bench engine --model DIR`: vision, prefill throughput next to

@@ -1,5 +1,7 @@
 import Foundation
 public import TroL
+import TroLSynthesis
+import TrolleyWorkers
 
 /// `trolley bench worker`: how many images per hour a worker answers at each engine batch size.
 ///
@@ -169,9 +171,13 @@ public struct WorkerBenchmark: Sendable {
     var index = 0
     while index < paths.count {
       let chunk = paths[index..<min(index + batchSize, paths.count)]
-      let jobs = chunk.enumerated().map { offset, path in
+      let jobs = try chunk.enumerated().map { offset, path in
         (
-          payload: AnswerJob.Payload(image: path, question: configuration.question),
+          // Through JSON, as the queue hands payloads to the kind.
+          payload: try JSONDecoder().decode(
+            AnswerJob.Payload.self,
+            from: JSONSerialization.data(
+              withJSONObject: ["image": path, "question": configuration.question])),
           context: JobContext(
             jobID: Int64(index + offset), queue: "bench", attempt: 1, batchID: nil)
         )

@@ -144,7 +144,8 @@ let package = Package(
     .testTarget(
       name: "TroLTests", dependencies: ["TroL", "Tensor", "CJPEG", "TestFixtures"], swiftSettings: strict),
     .testTarget(
-      name: "TroLSynthesisTests", dependencies: ["TroLSynthesis", "TroL", "TestFixtures"],
+      name: "TroLSynthesisTests",
+      dependencies: ["TroLSynthesis", "TroL", "Tensor", "TestFixtures"],
       swiftSettings: strict),
     .testTarget(
       name: "TrolleyWorkersTests",

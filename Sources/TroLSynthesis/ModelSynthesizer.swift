@@ -1,5 +1,5 @@
 internal import Foundation
-public import TroL
+internal import TroL
 
 /// Writes random-weight TroL checkpoints in the released layout (config.json, one 16-bit
 /// model.safetensors streamed to disk, trol_gating.pt, tokenizer files) at the real shapes, for

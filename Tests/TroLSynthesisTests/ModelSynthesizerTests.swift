@@ -1,5 +1,6 @@
 import Foundation
 import TestFixtures
+import Tensor
 import Testing
 import TroL
 

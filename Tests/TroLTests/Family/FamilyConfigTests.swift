@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 import Testing
 
 @testable import TroL
@@ -54,10 +55,14 @@ import Testing
     // ... and the values the engine's modules were built with are that config's.
     let d = inspection.decoder
     let shape = model.shape
-    #expect(
-      [shape.hidden, shape.layers, shape.heads, shape.keyValueHeads, shape.headDim]
-        == [d.hiddenSize, d.layers, d.heads, d.kvHeads, d.headDim])
-    #expect([shape.intermediate, shape.vocabulary] == [d.intermediateSize, d.vocabSize])
+    let engineShape: [Int] = [
+      shape.hidden, shape.layers, shape.heads, shape.keyValueHeads, shape.headDim,
+      shape.intermediate, shape.vocabulary,
+    ]
+    let reported: [Int] = [
+      d.hiddenSize, d.layers, d.heads, d.kvHeads, d.headDim, d.intermediateSize, d.vocabSize,
+    ]
+    #expect(engineShape == reported)
     #expect(model.decoder.maxPositions == d.maxPositionEmbeddings)
     #expect(model.imageSize == inspection.imageSize)
     #expect(model.imageTokensPerTile == inspection.imageTokensPerTile)

@@ -142,7 +142,8 @@ let package = Package(
       swiftSettings: strict),
     .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: strict),
     .testTarget(
-      name: "TroLTests", dependencies: ["TroL", "Tensor", "CJPEG", "TestFixtures"], swiftSettings: strict),
+      name: "TroLTests", dependencies: ["TroL", "Tensor", "CJPEG", "TestFixtures"],
+      swiftSettings: strict),
     .testTarget(
       name: "TroLSynthesisTests",
       dependencies: ["TroLSynthesis", "TroL", "Tensor", "TestFixtures"],

@@ -42,7 +42,8 @@ public enum ModelSynthesizer {
       throw TroLError(.invalidRequest, "--layers must be at least 1, got \(layers)")
     }
     let configText = configJSON(shape, layers: layers)
-    let config = try ModelConfig(json: Array(configText.utf8), source: "model synth --like \(shape.rawValue)")
+    let config = try ModelConfig(
+      json: Array(configText.utf8), source: "model synth --like \(shape.rawValue)")
     do {
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     } catch {

@@ -1,6 +1,6 @@
 internal import Foundation
-internal import TroL
 public import Tensor
+internal import TroL
 
 /// Model-level timings for `trolley bench engine --model DIR`: vision, prefill throughput next to
 /// the sgemm peak, decode throughput next to the memory-bandwidth bound, batch-8 decode, and the

@@ -2,9 +2,9 @@ import Foundation
 import JobQueue
 import Logging
 import Migrations
+public import Postgres
 import Synchronization
 import TrolleyWorkers
-public import Postgres
 
 /// `trolley bench queue`: the queue's throughput and latency, measured on a database of its own
 /// next to the raw SQL ceiling on the same server in the same run.

@@ -1,6 +1,6 @@
 import Foundation
-import TestFixtures
 import Tensor
+import TestFixtures
 import Testing
 import TroL
 

@@ -14,9 +14,10 @@ import TroL
 
   /// The big shapes with one layer each (every width real, a few hundred MB to 2 GB), the tiny one
   /// whole.
-  @Test(arguments: [
-    (ModelSynthesizer.Shape.tiny, nil), (.b1_8, 1), (.b3_8, 1), (.b7, 1),
-  ] as [(ModelSynthesizer.Shape, Int?)])
+  @Test(
+    arguments: [
+      (ModelSynthesizer.Shape.tiny, nil), (.b1_8, 1), (.b3_8, 1), (.b7, 1),
+    ] as [(ModelSynthesizer.Shape, Int?)])
   func synthesizedCheckpointPassesInspectAndLoads(shape: ModelSynthesizer.Shape, layers: Int?)
     throws
   {
@@ -45,7 +46,8 @@ import TroL
     }
 
     // q4 keeps the 7B shape's memory small; the widths are what matters here.
-    let engine = try TroLEngine.load(modelDirectory: directory, weights: shape == .tiny ? .f16 : .q4)
+    let engine = try TroLEngine.load(
+      modelDirectory: directory, weights: shape == .tiny ? .f16 : .q4)
     #expect(engine.model.config == inspection.config)
     #expect(engine.model.shape.hidden == expected.hidden)
     #expect(engine.model.shape.layers == layers ?? expected.layers)
@@ -105,7 +107,9 @@ import TroL
     let handle = try #require(FileHandle(forReadingAtPath: path))
     defer { try? handle.close() }
     let prefix = try #require(try handle.read(upToCount: 8))
-    let length = prefix.withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
+    let length = prefix.withUnsafeBytes {
+      Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)))
+    }
     let text = try #require(try handle.read(upToCount: length))
     return try #require(try JSONSerialization.jsonObject(with: text) as? [String: Any])
   }

@@ -34,8 +34,9 @@ public struct WeightLoader: Sendable {
     self.init(lookup: lookup, format: format, expected: nil)
   }
 
-  private init(lookup: @escaping Lookup, format: WeightFormat, expected: [String: CheckpointTensor]?)
-  {
+  private init(
+    lookup: @escaping Lookup, format: WeightFormat, expected: [String: CheckpointTensor]?
+  ) {
     self.lookup = lookup
     self.format = format
     self.expected = expected

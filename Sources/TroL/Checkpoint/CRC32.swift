@@ -7,7 +7,9 @@ package enum CRC32 {
   }
 
   /// The checksum of `bytes`, continuing from `crc` (0 for a fresh checksum).
-  package static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
+  package static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0)
+    -> UInt32
+  {
     var value = ~crc
     table.withUnsafeBufferPointer { table in
       for byte in bytes { value = table[Int((value ^ UInt32(byte)) & 0xff)] ^ (value >> 8) }

@@ -48,7 +48,9 @@ extension ModelInspection {
         text = "missing tensor \(tensor.name) (expected shape \(tensor.shape))"
       }
       // The same finding in another layer: the key with its layer index left out.
-      let key = layer.map { text.replacingOccurrences(of: "layers.\($0.index).", with: "layers.*.") } ?? text
+      let key =
+        layer.map { text.replacingOccurrences(of: "layers.\($0.index).", with: "layers.*.") }
+        ?? text
       if let seen = tensorFindings.firstIndex(where: { $0.key == key }) {
         tensorFindings[seen].repeats += 1
       } else {

@@ -144,7 +144,7 @@ public struct ModelInspection: Sendable, Hashable, Encodable {
     )
     let v = vision
     let images =
- maxTilesPerImage == 1
+      maxTilesPerImage == 1
       ? "\(imageSize)×\(imageSize) image → \(imageTokensPerTile) tokens"
       : "\(imageSize)×\(imageSize) tiles → \(imageTokensPerTile) tokens each, up to \(maxTilesPerImage) tiles"
     lines.append(

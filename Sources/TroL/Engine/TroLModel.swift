@@ -8,7 +8,9 @@ internal import Tensor
 public final class TroLModel: Sendable {
   /// The validated config.json the model was built from: the very value `model inspect` reports.
   public let config: ModelConfig
-  let decoder: any DecoderModel
+  /// The decoder: its layers and weights (`InternLM2`, `Phi3`), for other modules of the package
+  /// (training) as well.
+  package let decoder: any DecoderModel
   let encoder: any ImageEncoder
   /// The placeholder id whose embedding rows receive image features.
   public let imageTokenID: Int
@@ -52,8 +54,6 @@ public final class TroLModel: Sendable {
   public var family: Family { config.family }
   /// Dimensions of the decoder.
   public var shape: DecoderShape { decoder.shape }
-  /// Bytes held by decoder weights in memory.
-  public var weightBytes: Int { decoder.weightBytes }
   /// Bytes of weights a decode step reads: every layer's matrices and the LM head.
   public var streamedBytesPerToken: Int { decoder.streamedBytesPerToken }
   /// Matrix parameters each prompt token multiplies through per pass (layers' base matrices).

@@ -56,7 +56,9 @@ struct TensorList {
   }
 
   /// A Linear weight [out, in].
-  mutating func linear(_ name: String, _ out: Int, _ inFeatures: Int, part: ModelInspection.PartKind? = nil) {
+  mutating func linear(
+    _ name: String, _ out: Int, _ inFeatures: Int, part: ModelInspection.PartKind? = nil
+  ) {
     add(name, [out, inFeatures], .fanIn(inFeatures), part: part)
   }
 

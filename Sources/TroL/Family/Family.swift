@@ -1,4 +1,3 @@
-
 /// A TroL architecture: which decoder, vision tower and projector a checkpoint holds.
 ///
 /// Each family lives in one folder (`Families/<Name>/`) whose config type conforms to

@@ -4,7 +4,9 @@ internal import Foundation
 /// needs, and the family's own config (`internLM2`, `phi3`).
 ///
 /// The engine, `model inspect` and `model synth` all read this one value: there is no second
-/// parse of config.json anywhere.
+/// parse of config.json anywhere. The summary's fields read directly (`config.decoder`,
+/// `config.imageSize`...).
+@dynamicMemberLookup
 public struct ModelConfig: Sendable, Hashable, Encodable {
   /// Decoder dimensions (the legend's D, I, layers, H, Hkv, Dh, V).
   public struct Decoder: Sendable, Hashable, Codable {
@@ -58,14 +60,10 @@ public struct ModelConfig: Sendable, Hashable, Encodable {
 
   public var family: Family { type(of: details).family }
   public var summary: Summary { details.summary }
-  public var decoder: Decoder { summary.decoder }
-  public var vision: Vision { summary.vision }
-  public var imageSize: Int { summary.imageSize }
-  public var imageTokensPerTile: Int { summary.imageTokensPerTile }
-  public var maxTilesPerImage: Int { summary.maxTilesPerImage }
-  public var bosTokenId: Int? { summary.bosTokenId }
-  public var eosTokenId: Int? { summary.eosTokenId }
-  public var padTokenId: Int? { summary.padTokenId }
+
+  public subscript<Value>(dynamicMember field: KeyPath<Summary, Value>) -> Value {
+    summary[keyPath: field]
+  }
 
   /// Every tensor model.safetensors holds for this config, with shapes and dtypes.
   public var tensors: [CheckpointTensor] { details.tensors }

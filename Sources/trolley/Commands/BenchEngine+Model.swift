@@ -1,7 +1,7 @@
 import Foundation
-import TrolleyBench
 import Tensor
 import TroL
+import TrolleyBench
 
 extension BenchEngine {
   /// `--model DIR`: whole-model timings per weight format (EngineBenchmark).

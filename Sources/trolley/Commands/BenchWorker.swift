@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
-import TrolleyBench
 import Tensor
 import TroL
+import TrolleyBench
 import TrolleyWorkers
 
 /// `trolley bench worker`: images per hour of answer jobs at each engine batch size.

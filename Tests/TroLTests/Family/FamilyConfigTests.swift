@@ -32,7 +32,8 @@ import Testing
   static func folder(_ family: String, config: [String: Any]) throws -> String {
     let folder = try CheckpointFixtures.scratchFolder()
     let source = CheckpointFixtures.model(family)
-    for name in try FileManager.default.contentsOfDirectory(atPath: source) where name != "config.json" {
+    for name in try FileManager.default.contentsOfDirectory(atPath: source)
+    where name != "config.json" {
       try FileManager.default.copyItem(atPath: "\(source)/\(name)", toPath: "\(folder)/\(name)")
     }
     try JSONSerialization.data(withJSONObject: config).write(
@@ -43,7 +44,8 @@ import Testing
   @Test(arguments: [("internlm2", false), ("internlm2", true), ("phi3", false), ("phi3", true)])
   func inspectedConfigIsTheOneTheEngineRuns(family: String, minimal: Bool) throws {
     let released = try CheckpointFixtures.json(CheckpointFixtures.model(family) + "/config.json")
-    let folder = try Self.folder(family, config: minimal ? Self.minimal(family, released) : released)
+    let folder = try Self.folder(
+      family, config: minimal ? Self.minimal(family, released) : released)
     defer { try? FileManager.default.removeItem(atPath: folder) }
 
     let inspection = try ModelInspection(ModelDirectory(path: folder))

@@ -7,42 +7,42 @@
 // Every projection is a PLoRA linear: image-token rows also get B·A·x.
 
 internal import Foundation
-internal import Tensor
+package import Tensor
 
 /// The InternLM2 decoder of TroL-1.8B / TroL-7B.
-struct InternLM2: DecoderModel {
+package struct InternLM2: DecoderModel {
   /// One decoder layer's tensors (prefix `model.layers.{i}.`).
-  struct Layer: Sendable {
+  package struct Layer: Sendable {
     /// [D] `attention_norm.weight`.
-    let attentionNorm: [Float]
+    package let attentionNorm: [Float]
     /// [(H + 2·Hkv)·Dh, D] `attention.wqkv.{ffn,lora_A,lora_B}.weight`, rows grouped per kv head:
     /// [q head kG … q head kG+G−1, key k, value k].
-    let wqkv: PLoRALinear
+    package let wqkv: PLoRALinear
     /// [D, H·Dh] `attention.wo.*`.
-    let wo: PLoRALinear
+    package let wo: PLoRALinear
     /// [D] `ffn_norm.weight`.
-    let ffnNorm: [Float]
+    package let ffnNorm: [Float]
     /// [F, D] `feed_forward.w1.*` (gate) and `feed_forward.w3.*` (up).
-    let w1: PLoRALinear
-    let w3: PLoRALinear
+    package let w1: PLoRALinear
+    package let w3: PLoRALinear
     /// [D, F] `feed_forward.w2.*` (down).
-    let w2: PLoRALinear
+    package let w2: PLoRALinear
   }
 
   /// The validated config.json this decoder was built from.
-  let config: InternLM2Config
+  package let config: InternLM2Config
   /// RMSNorm epsilon, as the kernels take it.
-  let eps: Float
-  let shape: DecoderShape
-  let gate: TroLGate
+  package let eps: Float
+  package let shape: DecoderShape
+  package let gate: TroLGate
   /// [V + 1, D] `model.tok_embeddings.weight` (the last row belongs to `<image>` and is never used).
-  let embeddings: any LinearWeight
-  let layers: [Layer]
+  package let embeddings: any LinearWeight
+  package let layers: [Layer]
   /// [D] `model.norm.weight`.
-  let finalNorm: [Float]
+  package let finalNorm: [Float]
   /// [V, D] `output.weight`.
-  let head: any LinearWeight
-  let rope: RotaryEmbedding
+  package let head: any LinearWeight
+  package let rope: RotaryEmbedding
 
   init(config: InternLM2Config, loader: WeightLoader, gate: TroLGate) throws {
     let D = config.hiddenSize
@@ -82,41 +82,35 @@ struct InternLM2: DecoderModel {
     rope = RotaryEmbedding(headDim: Dh, base: Float(config.ropeTheta))
   }
 
-  var maxPositions: Int { config.maxPositionEmbeddings }
+  package var maxPositions: Int { config.maxPositionEmbeddings }
 
   /// The five PLoRA projections of every layer.
   private var projections: [PLoRALinear] {
     layers.flatMap { [$0.wqkv, $0.wo, $0.w1, $0.w2, $0.w3] }
   }
 
-  var weightBytes: Int {
-    projections.reduce(embeddings.byteCount + head.byteCount) {
-      $0 + $1.base.byteCount + $1.loraA.byteCount + $1.loraB.byteCount
-    }
-  }
-
   // PLoRA adapters are read only for image tokens, never in decode steps.
-  var streamedBytesPerToken: Int {
+  package var streamedBytesPerToken: Int {
     projections.reduce(head.byteCount) { $0 + $1.base.byteCount }
   }
 
-  var matrixParametersPerToken: Int {
+  package var matrixParametersPerToken: Int {
     projections.reduce(0) { $0 + $1.base.inFeatures * $1.base.outFeatures }
   }
 
-  var loraParametersPerImageToken: Int {
+  package var loraParametersPerImageToken: Int {
     projections.reduce(0) {
       $0 + $1.loraA.inFeatures * $1.loraA.outFeatures + $1.loraB.inFeatures * $1.loraB.outFeatures
     }
   }
 
-  func ropeVariant(forSpan span: Int) -> Int { 0 }
+  package func ropeVariant(forSpan span: Int) -> Int { 0 }
 
-  func embed(_ token: Int, into destination: UnsafeMutablePointer<Float>) {
+  package func embed(_ token: Int, into destination: UnsafeMutablePointer<Float>) {
     embeddings.copyRow(token, into: destination)
   }
 
-  func layer(
+  package func layer(
     _ l: Int, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: ForwardBatch,
     pass: Int,
     scratch: DecoderScratch
@@ -185,7 +179,7 @@ struct InternLM2: DecoderModel {
     }
   }
 
-  func logits(
+  package func logits(
     _ h: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>,
     scratch: DecoderScratch
   ) {

@@ -116,6 +116,7 @@ struct CLIPEncoder: ImageEncoder {
     var inner = [Float](repeating: 0, count: perTile * D)
     tower.forward(pixels, into: &features, scratch: scratch, tracer: tracer)
     features.withUnsafeBufferPointer { tracer?("vision", nil, $0) }
-    projector.forward(features, rows: perTile, into: output, inner: &inner, scratch: MatmulScratch())
+    projector.forward(
+      features, rows: perTile, into: output, inner: &inner, scratch: MatmulScratch())
   }
 }

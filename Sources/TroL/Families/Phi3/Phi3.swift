@@ -7,44 +7,44 @@
 //                    y = h + down_proj(up ⊙ silu(gate)), [gate | up] = gate_up_proj(post_attention_layernorm(h)).
 
 internal import Foundation
-internal import Tensor
+package import Tensor
 
 /// The Phi-3 decoder of TroL-3.8B.
-struct Phi3: DecoderModel {
+package struct Phi3: DecoderModel {
   /// One decoder layer's tensors (prefix `language_model.model.layers.{i}.`).
-  struct Layer: Sendable {
+  package struct Layer: Sendable {
     /// [D] `input_layernorm.weight`.
-    let inputNorm: [Float]
+    package let inputNorm: [Float]
     /// [(H + 2·Hkv)·Dh, D] `self_attn.qkv_proj.weight`: rows [q | k | v], head-major.
-    let qkv: any LinearWeight
+    package let qkv: any LinearWeight
     /// [D, H·Dh] `self_attn.o_proj.weight`.
-    let output: any LinearWeight
+    package let output: any LinearWeight
     /// [D] `post_attention_layernorm.weight`.
-    let postAttentionNorm: [Float]
+    package let postAttentionNorm: [Float]
     /// [2F, D] `mlp.gate_up_proj.weight`: rows [gate | up].
-    let gateUp: any LinearWeight
+    package let gateUp: any LinearWeight
     /// [D, F] `mlp.down_proj.weight`.
-    let down: any LinearWeight
+    package let down: any LinearWeight
   }
 
   /// The validated `llm_config` this decoder was built from.
-  let config: Phi3Config
+  package let config: Phi3Config
   /// RMSNorm epsilon, as the kernels take it.
-  let eps: Float
-  let shape: DecoderShape
-  let gate: TroLGate
+  package let eps: Float
+  package let shape: DecoderShape
+  package let gate: TroLGate
   /// [V, D] `language_model.model.embed_tokens.weight`.
-  let embeddings: any LinearWeight
-  let layers: [Layer]
+  package let embeddings: any LinearWeight
+  package let layers: [Layer]
   /// [D] `language_model.model.norm.weight`.
-  let finalNorm: [Float]
+  package let finalNorm: [Float]
   /// [V, D] `language_model.lm_head.weight`.
-  let head: any LinearWeight
+  package let head: any LinearWeight
   /// Rotary embeddings with the short and long LongRoPE factors (equal when there is no scaling).
-  let shortRope: RotaryEmbedding
-  let longRope: RotaryEmbedding
+  package let shortRope: RotaryEmbedding
+  package let longRope: RotaryEmbedding
   /// Sequences whose largest position id + 1 exceeds this use the long factors.
-  let originalMaxPositions: Int
+  package let originalMaxPositions: Int
 
   init(config: Phi3Config, loader: WeightLoader, gate: TroLGate) throws {
     let D = config.hiddenSize
@@ -98,31 +98,27 @@ struct Phi3: DecoderModel {
     }
   }
 
-  var maxPositions: Int { config.maxPositionEmbeddings }
+  package var maxPositions: Int { config.maxPositionEmbeddings }
 
-  func ropeVariant(forSpan span: Int) -> Int { span > originalMaxPositions ? 1 : 0 }
+  package func ropeVariant(forSpan span: Int) -> Int { span > originalMaxPositions ? 1 : 0 }
 
   private var matrices: [any LinearWeight] {
     layers.flatMap { [$0.qkv, $0.output, $0.gateUp, $0.down] }
   }
 
-  var weightBytes: Int {
-    matrices.reduce(embeddings.byteCount + head.byteCount) { $0 + $1.byteCount }
-  }
+  package var streamedBytesPerToken: Int { matrices.reduce(head.byteCount) { $0 + $1.byteCount } }
 
-  var streamedBytesPerToken: Int { weightBytes - embeddings.byteCount }
-
-  var matrixParametersPerToken: Int {
+  package var matrixParametersPerToken: Int {
     matrices.reduce(0) { $0 + $1.inFeatures * $1.outFeatures }
   }
 
-  var loraParametersPerImageToken: Int { 0 }
+  package var loraParametersPerImageToken: Int { 0 }
 
-  func embed(_ token: Int, into destination: UnsafeMutablePointer<Float>) {
+  package func embed(_ token: Int, into destination: UnsafeMutablePointer<Float>) {
     embeddings.copyRow(token, into: destination)
   }
 
-  func layer(
+  package func layer(
     _ l: Int, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: ForwardBatch,
     pass: Int,
     scratch: DecoderScratch
@@ -175,7 +171,7 @@ struct Phi3: DecoderModel {
     addInPlace(y, scratch.projected, count: N * D)
   }
 
-  func logits(
+  package func logits(
     _ h: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>,
     scratch: DecoderScratch
   ) {

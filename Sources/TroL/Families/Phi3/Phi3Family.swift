@@ -73,7 +73,8 @@ extension TroLPhi3Config: FamilyConfig {
       list.linear(layer + "mlp.down_proj.weight", D, F)
     }
     list.ones(p + "norm.weight", D)
-    list.add(p + "embed_tokens.weight", [l.vocabSize, D], .random(std: 0.3), part: .embeddingsAndHead)
+    list.add(
+      p + "embed_tokens.weight", [l.vocabSize, D], .random(std: 0.3), part: .embeddingsAndHead)
     list.add(
       "language_model.lm_head.weight", [l.vocabSize, D], .random(std: 2.5 / Float(D).squareRoot()),
       part: .embeddingsAndHead)

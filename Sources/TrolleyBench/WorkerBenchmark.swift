@@ -2,6 +2,8 @@ import Foundation
 public import TroL
 import TroLSynthesis
 import TrolleyWorkers
+import TrolleyBasics
+import TrolleyJobContracts
 
 /// `trolley bench worker`: how many images per hour a worker answers at each engine batch size.
 ///
@@ -144,8 +146,7 @@ public struct WorkerBenchmark: Sendable {
       let texts = results.map(\.answer)
       let run = Run(
         batchSize: batchSize, images: paths.count,
-        seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds)
-          / 1e18,
+        seconds: elapsed.seconds,
         generatedTokens: results.reduce(0) { $0 + $1.tokens },
         sameAnswersAsFirst: reference.map { $0 == texts } ?? true)
       if reference == nil { reference = texts }
@@ -171,13 +172,9 @@ public struct WorkerBenchmark: Sendable {
     var index = 0
     while index < paths.count {
       let chunk = paths[index..<min(index + batchSize, paths.count)]
-      let jobs = try chunk.enumerated().map { offset, path in
+      let jobs = chunk.enumerated().map { offset, path in
         (
-          // Through JSON, as the queue hands payloads to the kind.
-          payload: try JSONDecoder().decode(
-            AnswerJob.Payload.self,
-            from: JSONSerialization.data(
-              withJSONObject: ["image": path, "question": configuration.question])),
+          payload: AnswerJob.Payload(image: path, question: configuration.question),
           context: JobContext(
             jobID: Int64(index + offset), queue: "bench", attempt: 1, batchID: nil)
         )

@@ -38,6 +38,15 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
   ],
   targets: [
+    // The git commit of the build, generated before each build (Plugins/BuildCommit).
+    .plugin(name: "BuildCommit", capability: .buildTool(), path: "Plugins/BuildCommit"),
+    // Trolley's version and build commit, for --version, metrics and result provenance.
+    .target(
+      name: "BuildInfo", path: "Sources/BuildInfo", swiftSettings: strict,
+      plugins: ["BuildCommit"]),
+    // SHA-256: unique keys, weight content hashes, hub checksums. Optimized even in debug
+    // builds: hashing a 4 GB checkpoint unoptimized would take minutes.
+    .target(name: "Digest", path: "Sources/Digest", swiftSettings: engine),
     // System-library shims. Only Postgres imports CLibPQ; only Tensor imports COpenBLAS.
     .systemLibrary(
       name: "CLibPQ", path: "Sources/CLibPQ", providers: [.apt(["libpq-dev"])]),
@@ -47,10 +56,14 @@ let package = Package(
     .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
     // libcurl's easy API is variadic, so a small C wrapper does the whole download.
     .target(name: "CCurl", path: "Sources/CCurl", linkerSettings: [.linkedLibrary("curl")]),
-    // libjpeg/libpng decoding glue: their error callbacks need setjmp/longjmp, which Swift lacks.
+    // Image decoding glue: libjpeg/libpng (their error callbacks need setjmp/longjmp, which Swift
+    // lacks), libwebp with libwebpdemux (first frame), giflib (first frame), and a BMP reader.
     .target(
       name: "CImageCodecs",
-      linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]),
+      linkerSettings: [
+        .linkedLibrary("jpeg"), .linkedLibrary("png16"), .linkedLibrary("webp"),
+        .linkedLibrary("webpdemux"), .linkedLibrary("gif"),
+      ]),
 
     // Database access: connections, typed parameters and rows, COPY, LISTEN/NOTIFY, local clusters.
     .target(
@@ -92,7 +105,7 @@ let package = Package(
     .target(
       name: "TrolleyWorkers",
       dependencies: [
-        "JobQueue", "TroL", "CCurl", "Migrations",
+        "JobQueue", "TroL", "CCurl", "Migrations", "BuildInfo", "Digest",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),
@@ -101,12 +114,14 @@ let package = Package(
       path: "Workers",
       swiftSettings: strict),
     // The operator CLI's library: configuration, manifests, terminal rendering, export formats.
-    .target(name: "TrolleyCLIKit", dependencies: ["JobQueue", "Postgres"], swiftSettings: strict),
+    .target(
+      name: "TrolleyCLIKit", dependencies: ["JobQueue", "Postgres", "Digest"], swiftSettings: strict),
     // The operator CLI: one file per subcommand, no SQL and no model code.
     .executableTarget(
       name: "trolley",
       dependencies: [
         "Postgres", "Migrations", "JobQueue", "Tensor", "TroL", "TrolleyWorkers", "TrolleyCLIKit",
+        "BuildInfo", "Digest",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -133,13 +148,14 @@ let package = Package(
       name: "TrolleyWorkersTests",
       dependencies: ["TrolleyWorkers", "JobQueue", "TroL", "PostgresTesting", "TestFixtures"],
       swiftSettings: strict),
-    .testTarget(name: "TrolleyCLIKitTests", dependencies: ["TrolleyCLIKit"], swiftSettings: strict),
+    .testTarget(
+      name: "TrolleyCLIKitTests", dependencies: ["TrolleyCLIKit", "Digest"], swiftSettings: strict),
     // End-to-end tests drive the real `trolley` binary against the real database.
     .testTarget(
       name: "TrolleyEndToEndTests",
       dependencies: [
         "trolley", "Postgres", "Migrations", "PostgresTesting", "JobQueue", "TrolleyCLIKit",
-        "TestFixtures",
+        "TestFixtures", "TroL",
       ],
       swiftSettings: strict),
   ]

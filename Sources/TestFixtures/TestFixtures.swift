@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Where the tests find the golden fixtures: the repository's own copy in `Tests/Fixtures`
 /// (refreshed from the shared set by `Ops/sync-fixtures`), or `$TROLLEY_FIXTURES` when set.
@@ -16,6 +16,12 @@ public enum TestFixtures {
   public static var repository: URL {
     URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
       .deletingLastPathComponent()
+  }
+
+  /// `Tests/Fixtures/image-formats`: one picture as PNG, WebP, GIF and BMP, each with Pillow's
+  /// decoded RGB bytes beside it (`<file>.rgb`; written by the folder's generate.py).
+  public static var imageFormats: String {
+    repository.appendingPathComponent("Tests/Fixtures/image-formats").path
   }
 
   /// The `trol-tiny` folder as a URL.

@@ -29,9 +29,11 @@ public struct AnswerJob: JobKind {
     public var tokens: Int
     public var finishReason: String
     public var timings: AnswerTimings
+    /// The model, weights, generation settings and Trolley build that produced the result.
+    public var provenance: ResultProvenance
 
     enum CodingKeys: String, CodingKey {
-      case answer, model, tokens, timings
+      case answer, model, tokens, timings, provenance
       case finishReason = "finish_reason"
     }
   }
@@ -79,7 +81,8 @@ public struct AnswerJob: JobKind {
       results[index] = answers[k].map { answer in
         Result(
           answer: answer.answer, model: settings.batch.modelName, tokens: answer.tokenIDs.count,
-          finishReason: answer.finishReason, timings: answer.timings)
+          finishReason: answer.finishReason, timings: answer.timings,
+          provenance: settings.batch.provenance(items[k].options))
       }.mapError { $0 }
     }
     return results.map { $0! }

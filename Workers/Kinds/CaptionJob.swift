@@ -26,9 +26,11 @@ public struct CaptionJob: JobKind {
     public var tokens: Int
     public var finishReason: String
     public var timings: AnswerTimings
+    /// The model, weights, generation settings and Trolley build that produced the result.
+    public var provenance: ResultProvenance
 
     enum CodingKeys: String, CodingKey {
-      case caption, prompt, model, tokens, timings
+      case caption, prompt, model, tokens, timings, provenance
       case finishReason = "finish_reason"
     }
   }
@@ -71,7 +73,8 @@ public struct CaptionJob: JobKind {
       results[index] = answers[k].map { answer in
         Result(
           caption: answer.answer, prompt: prompt, model: settings.batch.modelName,
-          tokens: answer.tokenIDs.count, finishReason: answer.finishReason, timings: answer.timings)
+          tokens: answer.tokenIDs.count, finishReason: answer.finishReason, timings: answer.timings,
+          provenance: settings.batch.provenance(items[k].options))
       }.mapError { $0 }
     }
     return results.map { $0! }

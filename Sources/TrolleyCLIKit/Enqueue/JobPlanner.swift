@@ -3,6 +3,7 @@
 #elseif canImport(Darwin)
   import Darwin
 #endif
+import Digest
 
 /// A job ready to go into the queue: its unique key and JSON payload.
 public struct PlannedJob: Sendable, Equatable {

@@ -71,6 +71,9 @@ extension BatchSummary {
         Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18
       },
       topErrors: errors.map { ErrorCount(message: $0.message, count: $0.count) })
+    // An empty or finished batch has nothing left to estimate (the queue's rate-based ETA
+    // would still show the last minutes' throughput against zero remaining jobs).
+    if total == 0 || finished >= total { etaSeconds = nil }
   }
 
   /// The summary as JSON for `--json`.

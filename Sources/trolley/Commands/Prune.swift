@@ -10,6 +10,7 @@ struct Prune: AsyncParsableCommand {
       counts keep recording what happened to the pruned jobs. Export results first if you need them.
 
       Examples:
+        trolley prune --older-than 7d --dry-run    # what would go, changing nothing
         trolley prune --older-than 7d
         trolley prune --older-than 12h --state succeeded --json
       """)
@@ -26,6 +27,9 @@ struct Prune: AsyncParsableCommand {
   @Flag(help: "Print JSON.")
   var json = false
 
+  @Flag(help: "Count what would be deleted (by state, with the oldest ids) and delete nothing.")
+  var dryRun = false
+
   @OptionGroup var config: ConfigOptions
 
   @OptionGroup var database: DatabaseOptions
@@ -34,6 +38,23 @@ struct Prune: AsyncParsableCommand {
     let seconds = try DurationText.seconds(olderThan, option: "--older-than")
     let states = try PruneOperation.states(state)
     let context = try OperatorContext(config: config, database: database)
+    if dryRun {
+      let (report, sample) = try await PruneOperation.preview(
+        olderThan: seconds, states: states, store: try context.store())
+      if json {
+        var value = PruneOperation.json(report)
+        if case .object(var members) = value {
+          members.insert(.init("dry_run", .bool(true)), at: 0)
+          members.append(.init("sample", .array(sample.map { .number(String($0)) })))
+          value = .object(members)
+        }
+        printJSON(value)
+      } else {
+        print(
+          PruneOperation.previewText(report, sample: sample, olderThan: olderThan), terminator: "")
+      }
+      return
+    }
     let report = try await PruneOperation.run(
       olderThan: seconds, states: states, store: try context.store())
     if json {

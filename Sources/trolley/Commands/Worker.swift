@@ -200,13 +200,18 @@ struct Worker: AsyncParsableCommand {
       logger.info("loading model", metadata: ["model": "\(model)", "weights": "\(weights)"])
       let engine = try TroLEngine.load(modelDirectory: model, weights: format)
       let name = URL(fileURLWithPath: model).standardizedFileURL.lastPathComponent
+      // Recorded in every result's provenance: hub id and revision, else the weights' SHA-256
+      // (hashed once, then cached beside the checkpoint).
+      let identity = try ModelIdentity.identify(
+        directory: model, warn: { logger.warning("\($0)") })
+      logger.info("model identity", metadata: ["model": "\(identity.summary)"])
       var fetchPolicy = ImageFetcher.Policy()
       fetchPolicy.stallTimeout = .milliseconds(Int64(fetchTimeout * 1000))
       fetchPolicy.totalTimeout = max(.seconds(60), fetchPolicy.stallTimeout * 4)
       engineSettings = EngineJobSettings(
         batch: EngineBatch(
           engine: engine, fetcher: ImageFetcher(policy: fetchPolicy), modelName: name,
-          metrics: metrics),
+          identity: identity, metrics: metrics),
         batchSize: batchSize, captionPrompt: captionPrompt, maxNewTokens: maxNewTokens)
     }
 

@@ -69,10 +69,10 @@ final class AskProgress: Sendable {
       let delta: String? = state.withLock { state in
         state.tokens.append(token)
         guard streamTokens else { return nil }
-        let text = engine.template.extractAnswer(
-          from: engine.tokenizer.decode(state.tokens, skipSpecialTokens: false))
-        // A multi-byte character split across tokens decodes to U+FFFD until it is complete.
-        guard text.hasPrefix(state.printed), !text.hasSuffix("\u{FFFD}") else { return nil }
+        let text = Self.stablePrefix(
+          engine.template.extractAnswer(
+            from: engine.tokenizer.decode(state.tokens, skipSpecialTokens: false)))
+        guard text.hasPrefix(state.printed), text.count > state.printed.count else { return nil }
         let piece = String(text.dropFirst(state.printed.count))
         state.printed = text
         return piece
@@ -82,6 +82,23 @@ final class AskProgress: Sendable {
     case .beamLength:
       count()
     }
+  }
+
+  /// The part of the text so far that later tokens cannot change: without a trailing U+FFFD or
+  /// control character (a multi-byte character split across byte tokens decodes to those until
+  /// its last byte arrives) and without trailing whitespace (the answer is trimmed).
+  static func stablePrefix(_ text: String) -> String {
+    var end = text.endIndex
+    while end > text.startIndex {
+      let previous = text.index(before: end)
+      let character = text[previous]
+      let unstable =
+        character == "\u{FFFD}" || character.isWhitespace
+        || character.unicodeScalars.contains { $0.properties.generalCategory == .control }
+      if !unstable { break }
+      end = previous
+    }
+    return String(text[..<end])
   }
 
   private func count() {
@@ -101,9 +118,10 @@ final class AskProgress: Sendable {
   /// Clears the status line and prints what the stream has not shown of the final answer.
   /// - Returns: true when the answer is now fully on standard output.
   func finish(answer: String) -> Bool {
-    if showStages { write("\r\u{1B}[K", 2) }
+    let (printed, statusShown) = state.withLock { ($0.printed, $0.statusShown) }
+    // Clear the status line unless the streamed answer is on it.
+    if showStages && (statusShown || printed.isEmpty) { write("\r\u{1B}[K", 2) }
     guard streamTokens else { return false }
-    let printed = state.withLock { $0.printed }
     if answer.hasPrefix(printed) {
       write(String(answer.dropFirst(printed.count)) + "\n", 1)
     } else {

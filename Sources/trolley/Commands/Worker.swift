@@ -193,6 +193,8 @@ struct Worker: AsyncParsableCommand {
     defer { server?.stop() }
 
     var engineSettings: EngineJobSettings?
+    // What `trolley workers` shows for this worker: the build, and the model it runs.
+    var registeredVersion = Trolley.configuration.version
     if let model {
       // Without --threads the Tensor default applies (TROLLEY_THREADS, else the physical cores).
       if let threads { TensorThreads.configure(count: threads) }
@@ -205,6 +207,7 @@ struct Worker: AsyncParsableCommand {
       let identity = try ModelIdentity.identify(
         directory: model, warn: { logger.warning("\($0)") })
       logger.info("model identity", metadata: ["model": "\(identity.summary)"])
+      registeredVersion += " · \(identity.summary) \(format.rawValue)"
       var fetchPolicy = ImageFetcher.Policy()
       fetchPolicy.stallTimeout = .milliseconds(Int64(fetchTimeout * 1000))
       fetchPolicy.totalTimeout = max(.seconds(60), fetchPolicy.stallTimeout * 4)
@@ -224,7 +227,7 @@ struct Worker: AsyncParsableCommand {
         gracePeriod: .milliseconds(Int64(grace * 1000)),
         heartbeatInterval: lease / 3, lease: lease,
         pollInterval: .milliseconds(Int64(pollInterval * 1000)), pollOnly: pollOnly,
-        queues: Self.list(queues), version: Trolley.configuration.version, exitWhenIdle: once,
+        queues: Self.list(queues), version: registeredVersion, exitWhenIdle: once,
         jobTimeout: jobTimeout > 0 ? .milliseconds(Int64(jobTimeout * 1000)) : nil),
       logger: logger, metrics: metrics)
     var services: [any Service] = [loop]

@@ -47,6 +47,10 @@ let package = Package(
     // SHA-256: unique keys, weight content hashes, hub checksums. Optimized even in debug
     // builds: hashing a 4 GB checkpoint unoptimized would take minutes.
     .target(name: "Digest", path: "Sources/Digest", swiftSettings: engine),
+    // Downloads checkpoints from the Hugging Face hub (`trolley model fetch`).
+    .target(
+      name: "ModelHub", dependencies: ["CCurl", "Digest"], path: "Sources/ModelHub",
+      swiftSettings: strict),
     // System-library shims. Only Postgres imports CLibPQ; only Tensor imports COpenBLAS.
     .systemLibrary(
       name: "CLibPQ", path: "Sources/CLibPQ", providers: [.apt(["libpq-dev"])]),
@@ -121,7 +125,7 @@ let package = Package(
       name: "trolley",
       dependencies: [
         "Postgres", "Migrations", "JobQueue", "Tensor", "TroL", "TrolleyWorkers", "TrolleyCLIKit",
-        "BuildInfo", "Digest",
+        "BuildInfo", "Digest", "ModelHub",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

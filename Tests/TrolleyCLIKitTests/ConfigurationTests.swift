@@ -68,13 +68,15 @@ struct ConfigurationTests {
       ("queue = \"\"\"x", "multi-line"),
     ]
     for (line, words) in bad {
-      #expect(performing: {
-        _ = try ConfigurationFile(path: "c.toml", contents: "priority = 1\n" + line)
-      }, throws: { error in
-        let error = try #require(error as? CLIError)
-        return error.code == .invalidConfiguration && error.message.contains("line 2")
-          && error.message.contains(words)
-      })
+      #expect(
+        performing: {
+          _ = try ConfigurationFile(path: "c.toml", contents: "priority = 1\n" + line)
+        },
+        throws: { error in
+          let error = try #require(error as? CLIError)
+          return error.code == .invalidConfiguration && error.message.contains("line 2")
+            && error.message.contains(words)
+        })
     }
   }
 

@@ -101,7 +101,8 @@ struct ManifestReaderTests {
   /// Every file the walk passes over is reported with its reason, WebP/GIF/BMP are images.
   @Test func folderWalkReportsEverySkippedFile() throws {
     let folder = try TemporaryFolder()
-    for name in ["a.webp", "b.GIF", "c.bmp", "d.heic", "notes.txt", "README", ".DS_Store", "e.png"] {
+    for name in ["a.webp", "b.GIF", "c.bmp", "d.heic", "notes.txt", "README", ".DS_Store", "e.png"]
+    {
       try folder.write(name, "x")
     }
     let reader = try FolderManifestReader(root: folder.path)
@@ -124,7 +125,8 @@ struct ManifestReaderTests {
     let tsv = try folder.write(
       "m.tsv", "photo\tq\tcamera\na.jpg\tWhat, here?\tnikon\n\"b c.jpg\"\t\"tab\there\"\tx\n")
     let rows = try entries(
-      try ManifestSource.detect(tsv).open(columns: ManifestColumnChoice(image: "Photo", question: "q")))
+      try ManifestSource.detect(tsv).open(
+        columns: ManifestColumnChoice(image: "Photo", question: "q")))
     #expect(
       rows[0]
         == .row(
@@ -147,9 +149,11 @@ struct ManifestReaderTests {
     } throws: { error in
       (error as? CLIError)?.message.contains("--image-column picture is not in the header") == true
     }
-    let jsonl = try folder.write("m.jsonl", #"{"pic": "x.png", "ask": "Why?", "image": "meta"}"# + "\n")
+    let jsonl = try folder.write(
+      "m.jsonl", #"{"pic": "x.png", "ask": "Why?", "image": "meta"}"# + "\n")
     let json = try entries(
-      try ManifestSource.detect(jsonl).open(columns: ManifestColumnChoice(image: "pic", question: "ask")))
+      try ManifestSource.detect(jsonl).open(
+        columns: ManifestColumnChoice(image: "pic", question: "ask")))
     guard case .row(let row) = json[0] else {
       Issue.record("expected a row, got \(json)")
       return

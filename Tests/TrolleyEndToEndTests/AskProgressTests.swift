@@ -32,7 +32,8 @@ import TroL
     let stages = ["preprocessing the image", "running the vision encoder", "reading the prompt"]
     var position = status.startIndex
     for stage in stages {
-      let found = try #require(status.range(of: stage, range: position..<status.endIndex), "\(stage)")
+      let found = try #require(
+        status.range(of: stage, range: position..<status.endIndex), "\(stage)")
       position = found.upperBound
     }
     // The answer arrived in several writes while generating (not once at the end) and adds up

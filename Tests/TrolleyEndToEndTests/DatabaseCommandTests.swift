@@ -84,7 +84,8 @@ import Testing
     #expect(object["running"] as? Bool == true)
     #expect(object["url"] as? String == uri)
     let urlJSON = try await trolley("db", "url", "--json")
-    #expect(urlJSON.standardOutput == "{\"url\":\"\(uri)\"}\n" || urlJSON.standardOutput.contains(uri))
+    #expect(
+      urlJSON.standardOutput == "{\"url\":\"\(uri)\"}\n" || urlJSON.standardOutput.contains(uri))
 
     // Every other command uses (and starts) the embedded database when nothing is configured.
     let stop = try await trolley("db", "stop")

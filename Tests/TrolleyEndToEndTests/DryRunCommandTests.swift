@@ -37,7 +37,8 @@ struct DryRunCommandTests {
       let real = try TrolleyBinary.run(args + ["--json"], environment: db.environment)
       #expect(int((try real.json() as? [String: Any])?["added"]) == 4)
       // Now the dry run sees them as already enqueued, in the existing batch.
-      let again = try TrolleyBinary.run(args + ["--dry-run", "--json"], environment: db.environment)
+      let again = try TrolleyBinary.run(
+        args + ["--dry-run", "--json"], environment: db.environment)
       let second = try #require(try again.json() as? [String: Any])
       #expect(int(second["added"]) == 0 && int(second["skipped"]) == 4)
       #expect(int(second["batch_id"]) != nil)
@@ -60,13 +61,16 @@ struct DryRunCommandTests {
     try await OperatorDatabase.with { db in
       let scratch = try Scratch()
       var lines = ""
-      for i in 0..<7 { lines += #"{"image":"https://h/\#(i).jpg","question":"q","id":"\#(i)"}"# + "\n" }
+      for i in 0..<7 {
+        lines += #"{"image":"https://h/\#(i).jpg","question":"q","id":"\#(i)"}"# + "\n"
+      }
       let enqueue = try db.trolley(
         "enqueue", "answer", "--images", try scratch.write("m.jsonl", lines), "--batch", "b")
       #expect(enqueue.status == 0, "\(enqueue.stderr)")
       // Three jobs die, four succeed.
       _ = try await db.work { job in
-        let id = (try? JSONSerialization.jsonObject(with: Data(job.payload.text.utf8)))
+        let id =
+          (try? JSONSerialization.jsonObject(with: Data(job.payload.text.utf8)))
           .flatMap { ($0 as? [String: Any])?["id"] as? String } ?? ""
         return Int(id)! < 3
           ? .failedPermanently(error: "bad image \(id)")
@@ -79,7 +83,8 @@ struct DryRunCommandTests {
       #expect(int((preview["by_state"] as? [String: Any])?["dead"]) == 3)
       #expect((preview["sample"] as? [Any])?.count == 3)
       let retryText = try db.trolley("jobs", "retry", "--batch", "b", "--dry-run")
-      #expect(retryText.stdout.contains("Dry run: would retry 3 jobs (dead 3)"), "\(retryText.stdout)")
+      #expect(
+        retryText.stdout.contains("Dry run: would retry 3 jobs (dead 3)"), "\(retryText.stdout)")
       #expect(retryText.stdout.contains("bad image"))
 
       let cancel = try db.trolley("jobs", "cancel", "--batch", "b", "--dry-run", "--json")
@@ -92,10 +97,12 @@ struct DryRunCommandTests {
       #expect(int(pruned["total"]) == 7)
       #expect((pruned["sample"] as? [Any])?.count == 5)
       let pruneText = try db.trolley("prune", "--older-than", "0s", "--dry-run")
-      #expect(pruneText.stdout.hasPrefix("Dry run: would delete 7 finished jobs"), "\(pruneText.stdout)")
+      #expect(
+        pruneText.stdout.hasPrefix("Dry run: would delete 7 finished jobs"), "\(pruneText.stdout)")
 
       // Nothing changed: still 3 dead and 4 succeeded.
-      let shown = try #require(try db.trolley("batch", "show", "b", "--json").json() as? [String: Any])
+      let shown = try #require(
+        try db.trolley("batch", "show", "b", "--json").json() as? [String: Any])
       let counts = shown["counts"] as? [String: Any]
       #expect(int(counts?["dead"]) == 3 && int(counts?["succeeded"]) == 4)
       #expect(shown["eta_seconds"] is NSNull, "a finished batch has no ETA")

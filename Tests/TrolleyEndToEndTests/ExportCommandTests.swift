@@ -126,7 +126,8 @@ struct ExportCommandTests {
     try await OperatorDatabase.with { db in
       let scratch = try Scratch()
       let enqueue = try db.trolley(
-        "enqueue", "answer", "--images", try scratch.write("m.jsonl", #"{"image":"/x/a.jpg"}"# + "\n"), "--question", "Q?",
+        "enqueue", "answer", "--images",
+        try scratch.write("m.jsonl", #"{"image":"/x/a.jpg"}"# + "\n"), "--question", "Q?",
         "--batch", "formats", "--no-check-files")
       #expect(enqueue.status == 0, "\(enqueue.stderr)")
       for name in ["x.parquet", "x.json", "x.xlsx", "x.PARQUET"] {

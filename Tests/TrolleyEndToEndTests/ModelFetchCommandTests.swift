@@ -8,7 +8,9 @@ import Testing
 @Suite struct ModelFetchCommandTests {
   static let commit = "0123456789abcdef0123456789abcdef01234567"
   static let config = Array(#"{"architectures": ["TroL"]}"#.utf8)
-  static let weights: [UInt8] = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
+  static let weights: [UInt8] = (0..<300_000).map {
+    UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13)
+  }
 
   /// SHA-256 by coreutils, not by our own code.
   static func sha256sum(_ bytes: [UInt8]) throws -> String {
@@ -27,7 +29,8 @@ import Testing
   }
 
   /// A hub serving org/tiny at `commit`; `weightsResponse` answers the CDN path.
-  static func hub(weightsResponse: LoopbackHTTPServer.Response? = nil) throws -> LoopbackHTTPServer {
+  static func hub(weightsResponse: LoopbackHTTPServer.Response? = nil) throws -> LoopbackHTTPServer
+  {
     let server = try LoopbackHTTPServer()
     let sha = try sha256sum(weights)
     let api = """
@@ -66,8 +69,11 @@ import Testing
       environment: Self.environment(server, home: root + "/hf"))
     #expect(run.status == 0, "\(run.stderr)")
     #expect(run.stdout.contains("Fetched org/tiny at 0123456789ab"), "\(run.stdout)")
-    #expect(try Data(contentsOf: URL(fileURLWithPath: root + "/m/model.safetensors")) == Data(Self.weights))
-    #expect(try Data(contentsOf: URL(fileURLWithPath: root + "/m/config.json")) == Data(Self.config))
+    #expect(
+      try Data(contentsOf: URL(fileURLWithPath: root + "/m/model.safetensors"))
+        == Data(Self.weights))
+    #expect(
+      try Data(contentsOf: URL(fileURLWithPath: root + "/m/config.json")) == Data(Self.config))
     let source = try String(contentsOfFile: root + "/m/.trolley-source.json", encoding: .utf8)
     #expect(source.contains(#""repo": "org/tiny""#) && source.contains(Self.commit))
     let api = server.requests("/api/models/org/tiny/revision/main?blobs=true")
@@ -94,7 +100,9 @@ import Testing
     #expect(resumed.status == 0, "\(resumed.stderr)")
     let last = server.requests("/cdn/weights").last ?? ""
     #expect(last.contains("Range: bytes=100000-"), "\(last)")
-    #expect(try Data(contentsOf: URL(fileURLWithPath: root + "/m/model.safetensors")) == Data(Self.weights))
+    #expect(
+      try Data(contentsOf: URL(fileURLWithPath: root + "/m/model.safetensors"))
+        == Data(Self.weights))
     #expect(!FileManager.default.fileExists(atPath: partial))
   }
 
@@ -125,7 +133,9 @@ import Testing
     #expect(run.status == 0, "\(run.stderr)")
     let repo = root + "/hf/hub/models--org--tiny"
     let snapshot = repo + "/snapshots/" + Self.commit
-    #expect(try Data(contentsOf: URL(fileURLWithPath: snapshot + "/model.safetensors")) == Data(Self.weights))
+    #expect(
+      try Data(contentsOf: URL(fileURLWithPath: snapshot + "/model.safetensors"))
+        == Data(Self.weights))
     let link = try FileManager.default.destinationOfSymbolicLink(atPath: snapshot + "/config.json")
     #expect(link == "../../blobs/bb22")
     #expect(try String(contentsOfFile: repo + "/refs/main", encoding: .utf8) == Self.commit)
@@ -138,7 +148,9 @@ import Testing
       ["model", "fetch", "BK-Lee/TroL-1.8B", "--out", root + "/m"],
       environment: ["HF_ENDPOINT": "http://127.0.0.1:9", "HF_HOME": root + "/hf"])
     #expect(run.status == 1)
-    for words in ["cannot reach the hub", "model.safetensors", "trol_gating.pt", "place them in \(root)/m"] {
+    for words in [
+      "cannot reach the hub", "model.safetensors", "trol_gating.pt", "place them in \(root)/m",
+    ] {
       #expect(run.stderr.contains(words), "\(words): \(run.stderr)")
     }
     let bad = try TrolleyBinary.run(["model", "fetch", "not-a-repo"])

@@ -66,7 +66,8 @@ import Testing
       security.output.split(separator: "\n").last { $0.contains("Overall exposure level") },
       "\(security.output)")
     let score = try #require(
-      line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) }, "\(line)")
+      line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) }, "\(line)"
+    )
     #expect(score <= 4.0, "\(line)")
   }
 
@@ -74,7 +75,8 @@ import Testing
   @Test func sysusersCreatesTheTrolleyUser() throws {
     try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-sysusers"))
     let root = NSTemporaryDirectory() + "trolley-sysusers-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      atPath: root + "/etc", withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: root) }
     let run = try Self.run([
       "systemd-sysusers", "--root=" + root, Self.systemd + "/trolley.sysusers",
@@ -90,7 +92,8 @@ import Testing
   /// Crash-loop back-off lives in [Unit] (systemd ignores it in [Service]), the unit runs as the
   /// user the sysusers.d file creates, and the port arithmetic works past instance 9.
   @Test func backOffUserAndPorts() throws {
-    let unit = try String(contentsOfFile: Self.systemd + "/trolley-worker@.service", encoding: .utf8)
+    let unit = try String(
+      contentsOfFile: Self.systemd + "/trolley-worker@.service", encoding: .utf8)
     let sections = unit.components(separatedBy: "\n[")
     let unitSection = try #require(sections.first { $0.hasPrefix("Unit]") })
     let serviceSection = try #require(sections.first { $0.hasPrefix("Service]") })

@@ -125,7 +125,8 @@ public final class MetricsServer: @unchecked Sendable {
     }
     // HEAD announces the length GET would send; for /metrics that means rendering it once.
     let length =
-      method == "HEAD" && (path == "/metrics" || path == "/") ? metrics.exposition().count : body.count
+      method == "HEAD" && (path == "/metrics" || path == "/")
+      ? metrics.exposition().count : body.count
     if method == "HEAD" { body = [] }
     let head =
       "HTTP/1.0 \(status)\r\nContent-Type: \(type)\r\nContent-Length: \(length)\r\n"

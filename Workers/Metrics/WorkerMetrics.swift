@@ -80,7 +80,9 @@ public final class WorkerMetrics: Sendable {
     let age = lastHeartbeatAge.load(ordering: .relaxed)
     if age < 0 { return (false, "starting: no heartbeat yet (loading the model or registering)") }
     if age > unhealthyHeartbeatAge {
-      return (false, "unhealthy: no successful heartbeat for \(Int(age)) s (is the database reachable?)")
+      return (
+        false, "unhealthy: no successful heartbeat for \(Int(age)) s (is the database reachable?)"
+      )
     }
     return (true, "ok")
   }

@@ -21,7 +21,9 @@ public struct GitLFSPointer: Sendable, Hashable {
     var pointer = GitLFSPointer()
     let text = String(decoding: bytes, as: UTF8.self)
     for line in text.split(separator: "\n") {
-      if line.hasPrefix("oid sha256:") { pointer.sha256 = String(line.dropFirst("oid sha256:".count)) }
+      if line.hasPrefix("oid sha256:") {
+        pointer.sha256 = String(line.dropFirst("oid sha256:".count))
+      }
       if line.hasPrefix("size ") { pointer.size = Int64(line.dropFirst("size ".count)) }
     }
     return pointer
@@ -41,7 +43,7 @@ public struct GitLFSPointer: Sendable, Hashable {
       "\(path) is a git-LFS pointer, not the file itself\(size): the repository was cloned "
         + "without its large files. Run `git lfs pull` in \(path.hasPrefix("/") ? "/" : "")\(folder) "
         + "(install git-lfs first if needed), or download the checkpoint with "
-        + "`huggingface-cli download`.")
+        + "`trolley model fetch ORG/NAME --out DIR`.")
   }
 
   static func formatted(_ bytes: Int64) -> String {

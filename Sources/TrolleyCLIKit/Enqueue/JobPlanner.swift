@@ -1,9 +1,10 @@
+import Digest
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import Digest
 
 /// A job ready to go into the queue: its unique key and JSON payload.
 public struct PlannedJob: Sendable, Equatable {

@@ -32,14 +32,17 @@ public enum ExportFormat: String, Sendable, CaseIterable {
     let names = allCases.map(\.rawValue).joined(separator: " or ")
     if let format {
       let name = format.lowercased()
-      if let chosen = ExportFormat(rawValue: name) ?? allCases.first(where: {
-        $0.extensions.contains(name)
-      }) {
+      if let chosen = ExportFormat(rawValue: name)
+        ?? allCases.first(where: {
+          $0.extensions.contains(name)
+        })
+      {
         return chosen
       }
       let advice = conversions[name].map { " " + $0 + "." } ?? ""
       throw CLIError(
-        .invalidArgument, "--format \"\(format)\" is not supported: export writes \(names).\(advice)")
+        .invalidArgument,
+        "--format \"\(format)\" is not supported: export writes \(names).\(advice)")
     }
     guard let out, out != "-" else { return .jsonl }
     let name = out.split(separator: "/").last.map(String.init) ?? out

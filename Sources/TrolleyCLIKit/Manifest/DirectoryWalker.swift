@@ -79,7 +79,8 @@ public final class DirectoryWalker {
         // Unknown type (some file systems) or a symbolic link: ask stat, which follows links.
         var info = stat()
         guard stat(full, &info) == 0 else {
-          skipped.record(full, "cannot be read (\(String(cString: strerror(errno))); a broken link?)")
+          skipped.record(
+            full, "cannot be read (\(String(cString: strerror(errno))); a broken link?)")
           continue
         }
         let isLink = Int32(entry.pointee.d_type) == Int32(DT_LNK)

@@ -57,7 +57,8 @@ public enum ManifestSource: Sendable, Equatable {
   /// - Parameter columns: Column names from `--image-column`/`--question-column`.
   /// - Throws: `CLIError` if the source cannot be opened, its header is unusable, or columns are
   ///   chosen for a source without columns.
-  public func open(columns: ManifestColumnChoice = .standard) throws(CLIError) -> any ManifestReader {
+  public func open(columns: ManifestColumnChoice = .standard) throws(CLIError) -> any ManifestReader
+  {
     if columns != .standard, !hasColumns {
       throw CLIError(
         .invalidArgument,

@@ -47,7 +47,9 @@ public struct DryRunPreview: Sendable {
     var out =
       "Dry run: would \(verb) \(Formatting.count(Int64(matched))) job\(matched == 1 ? "" : "s")"
     if !byState.isEmpty {
-      out += " (" + byState.map { "\($0.state.rawValue) \(Formatting.count(Int64($0.count)))" }
+      out +=
+        " ("
+        + byState.map { "\($0.state.rawValue) \(Formatting.count(Int64($0.count)))" }
         .joined(separator: ", ") + ")"
     }
     out += ". Nothing was changed.\n"

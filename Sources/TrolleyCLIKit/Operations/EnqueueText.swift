@@ -2,12 +2,14 @@
 public enum EnqueueText {
   /// "Batch 3 (...): added 1,200 jobs, skipped 0 ..." plus the bad rows and the next command.
   public static func summary(_ report: EnqueueReport, source: ManifestSource) -> String {
-    let batch = report.batchID.map { "Batch \($0) (\(report.batchName))" } ?? "Batch \(report.batchName)"
+    let batch =
+      report.batchID.map { "Batch \($0) (\(report.batchName))" } ?? "Batch \(report.batchName)"
     var lines: [String]
     if report.dryRun {
       lines = [
         "Dry run: would add \(Formatting.count(Int64(report.added))) jobs to "
-          + (report.batchID == nil ? "a new batch \(report.batchName)" : batch.prefix(1).lowercased() + batch.dropFirst())
+          + (report.batchID == nil
+            ? "a new batch \(report.batchName)" : batch.prefix(1).lowercased() + batch.dropFirst())
           + ", skip \(Formatting.count(Int64(report.skipped))) already enqueued. Nothing was changed."
       ]
       if !report.sample.isEmpty {
@@ -102,7 +104,8 @@ public enum EnqueueText {
     }
     switch source {
     case .folder(let path):
-      return "\(path) holds no images (\(ImagePath.folderExtensions.sorted().map { "." + $0 }.joined(separator: ", ")), searched recursively). Check the folder."
+      return
+        "\(path) holds no images (\(ImagePath.folderExtensions.sorted().map { "." + $0 }.joined(separator: ", ")), searched recursively). Check the folder."
     case .glob(let pattern):
       return
         "no file matches \(pattern). Check the pattern (quote it so the shell does not expand it)."

@@ -79,11 +79,14 @@ public enum PruneOperation {
     -> String
   {
     var text = self.text(report, olderThan: olderThan)
-    text = "Dry run: would " + text.replacingOccurrences(of: "Deleted", with: "delete")
+    text =
+      "Dry run: would "
+      + text.replacingOccurrences(of: "Deleted", with: "delete")
       .replacingOccurrences(of: " Removed ", with: " Would remove ")
     text = String(text.dropLast()) + " Nothing was changed.\n"
     if !sample.isEmpty {
-      text += "Oldest: " + sample.map(String.init).joined(separator: ", ")
+      text +=
+        "Oldest: " + sample.map(String.init).joined(separator: ", ")
         + " (see them with `trolley jobs show ID`)\n"
     }
     return text

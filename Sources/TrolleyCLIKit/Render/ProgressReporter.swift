@@ -84,7 +84,9 @@ public final class ProgressReporter: Sendable {
     if let total {
       let fraction = Double(done) / Double(total)
       var head = label
-      if terminal { head += " " + ProgressBar.render(fraction: fraction, width: 20, unicode: unicode) }
+      if terminal {
+        head += " " + ProgressBar.render(fraction: fraction, width: 20, unicode: unicode)
+      }
       head += " " + Formatting.percent(done: done, total: total)
       parts.append(head + " \(Formatting.count(done))/\(Formatting.count(total)) \(unit)")
     } else {

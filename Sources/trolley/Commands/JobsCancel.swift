@@ -31,7 +31,9 @@ struct JobsCancel: AsyncParsableCommand {
   @Flag(help: "Print JSON.")
   var json = false
 
-  @Flag(help: "Show how many jobs would be cancelled (by state, with the first few) and change nothing.")
+  @Flag(
+    help: "Show how many jobs would be cancelled (by state, with the first few) and change nothing."
+  )
   var dryRun = false
 
   @OptionGroup var config: ConfigOptions
@@ -50,7 +52,11 @@ struct JobsCancel: AsyncParsableCommand {
     if dryRun {
       let preview = try await JobOperations.preview(
         filter, ids: ids, states: JobOperations.cancellableStates, store: try context.store())
-      if json { printJSON(preview.json()) } else { print(preview.text(verb: "cancel"), terminator: "") }
+      if json {
+        printJSON(preview.json())
+      } else {
+        print(preview.text(verb: "cancel"), terminator: "")
+      }
       return
     }
     let report = try await JobOperations.cancel(

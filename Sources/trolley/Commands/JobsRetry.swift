@@ -28,7 +28,8 @@ struct JobsRetry: AsyncParsableCommand {
   @Flag(help: "Print JSON.")
   var json = false
 
-  @Flag(help: "Show how many jobs would be retried (by state, with the first few) and change nothing.")
+  @Flag(
+    help: "Show how many jobs would be retried (by state, with the first few) and change nothing.")
   var dryRun = false
 
   @OptionGroup var config: ConfigOptions
@@ -47,7 +48,11 @@ struct JobsRetry: AsyncParsableCommand {
     if dryRun {
       let preview = try await JobOperations.preview(
         filter, ids: ids, states: [.dead], store: try context.store())
-      if json { printJSON(preview.json()) } else { print(preview.text(verb: "retry"), terminator: "") }
+      if json {
+        printJSON(preview.json())
+      } else {
+        print(preview.text(verb: "retry"), terminator: "")
+      }
       return
     }
     let store = try context.store()

@@ -37,7 +37,8 @@ struct Manual: ParsableCommand {
 
       """
     for (path, command) in commands(Trolley.self, path: []) {
-      page += ".SH \"\(escape(path.isEmpty ? "GLOBAL" : "trolley " + path.joined(separator: " ")))\"\n"
+      page +=
+        ".SH \"\(escape(path.isEmpty ? "GLOBAL" : "trolley " + path.joined(separator: " ")))\"\n"
       page += ".nf\n"
       for line in Trolley.helpMessage(for: command, columns: 100).split(
         separator: "\n", omittingEmptySubsequences: false)

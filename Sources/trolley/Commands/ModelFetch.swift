@@ -8,7 +8,8 @@ import TrolleyCLIKit
 struct ModelFetch: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "fetch",
-    abstract: "Download a TroL checkpoint from the Hugging Face hub (resumable, checksums checked).",
+    abstract:
+      "Download a TroL checkpoint from the Hugging Face hub (resumable, checksums checked).",
     discussion: """
       Lists the repository's files at the revision, then downloads each through the hub's \
       resolve endpoint: into FILE.incomplete first (an interrupted run resumes where it \
@@ -31,7 +32,8 @@ struct ModelFetch: ParsableCommand {
   @Option(help: "A branch, tag or commit.")
   var revision = "main"
 
-  @Option(help: ArgumentHelp("Put the files in this folder instead of the hub cache.", valueName: "dir"))
+  @Option(
+    help: ArgumentHelp("Put the files in this folder instead of the hub cache.", valueName: "dir"))
   var out: String?
 
   func validate() throws {
@@ -99,7 +101,9 @@ struct ModelFetch: ParsableCommand {
         atPath: cacheRoot + "/refs", withIntermediateDirectories: true)
       if revision != repo.commit {
         try Data(repo.commit.utf8).write(
-          to: URL(fileURLWithPath: cacheRoot + "/refs/" + revision.replacingOccurrences(of: "/", with: "_")))
+          to: URL(
+            fileURLWithPath: cacheRoot + "/refs/"
+              + revision.replacingOccurrences(of: "/", with: "_")))
       }
     } else {
       let source = #"{"repo": "\#(repository)", "revision": "\#(repo.commit)"}"# + "\n"
@@ -116,7 +120,9 @@ struct ModelFetch: ParsableCommand {
     _ file: HubFile, repo: HubRepository, hub: HubDownloader, root: String, snapshot: String,
     progress: @escaping (Int64) -> Void
   ) throws {
-    let blobName = file.sha256 ?? file.blobID ?? repo.commit + "-" + file.path.replacingOccurrences(of: "/", with: "_")
+    let blobName =
+      file.sha256 ?? file.blobID ?? repo.commit + "-"
+      + file.path.replacingOccurrences(of: "/", with: "_")
     let blob = root + "/blobs/" + blobName
     if let size = file.size, Self.size(of: blob) == size {
       progress(size)

@@ -59,7 +59,8 @@ struct ImageEnqueueOptions: ParsableArguments {
 
   @Flag(
     help:
-      "Read and check everything and count what would be added (with the first rows), changing nothing.")
+      "Read and check everything and count what would be added (with the first rows), changing nothing."
+  )
   var dryRun = false
 
   @OptionGroup var config: ConfigOptions

@@ -46,7 +46,9 @@ import TroL
     var bmp = try Self.fixture("picture-24.bmp")
     let offset = Int(bmp[10]) | Int(bmp[11]) << 8
     let stride = (24 * 40 + 31) / 32 * 4
-    var rows: [[UInt8]] = (0..<30).map { Array(bmp[(offset + $0 * stride)..<(offset + ($0 + 1) * stride)]) }
+    var rows: [[UInt8]] = (0..<30).map {
+      Array(bmp[(offset + $0 * stride)..<(offset + ($0 + 1) * stride)])
+    }
     rows.reverse()
     bmp.replaceSubrange(offset..<(offset + 30 * stride), with: rows.flatMap { $0 })
     let negative = UInt32(bitPattern: -30)

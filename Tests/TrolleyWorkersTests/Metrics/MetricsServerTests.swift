@@ -1,9 +1,10 @@
 import Foundation
+import Testing
+import TrolleyWorkers
+
 #if canImport(Glibc)
   import Glibc
 #endif
-import Testing
-import TrolleyWorkers
 
 @Suite struct MetricsServerTests {
   @Test func servesRecordedMetricsInPrometheusFormat() async throws {
@@ -90,7 +91,8 @@ import TrolleyWorkers
     let ready = try Self.exchange("GET /healthz HTTP/1.0", port: server.port)
     #expect(ready.hasPrefix("HTTP/1.0 200 OK"))
     #expect(ready.hasSuffix("ok\n"))
-    #expect(try Self.exchange("HEAD /healthz HTTP/1.0", port: server.port).hasPrefix("HTTP/1.0 200"))
+    #expect(
+      try Self.exchange("HEAD /healthz HTTP/1.0", port: server.port).hasPrefix("HTTP/1.0 200"))
     metrics.setHeartbeatAge(seconds: 61)
     let stale = try Self.exchange("GET /healthz HTTP/1.0", port: server.port)
     #expect(stale.hasPrefix("HTTP/1.0 503"))
@@ -100,7 +102,8 @@ import TrolleyWorkers
 
   @Test func buildInfoNamesVersionAndCommit() throws {
     let body = String(decoding: WorkerMetrics().exposition(), as: UTF8.self)
-    let line = try #require(body.split(separator: "\n").first { $0.hasPrefix("trolley_build_info{") })
+    let line = try #require(
+      body.split(separator: "\n").first { $0.hasPrefix("trolley_build_info{") })
     #expect(line.contains(#"version=""#) && line.contains(#"commit=""#))
     #expect(line.split(separator: " ").last.flatMap { Double($0) } == 1, "\(line)")
     #expect(!line.contains(#"commit="unknown""#), "built from git, the commit is known: \(line)")

@@ -1,4 +1,5 @@
 import Foundation
+import TrolleyBasics
 
 #if canImport(Glibc)
   import Glibc
@@ -159,9 +160,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
       "HTTP/1.0 \(status) X\r\nContent-Length: \(body.count)\r\n\(extra)Connection: close\r\n\r\n"
     writeAll(client, Array(head.utf8))
     if response.stallBeforeBody > .zero {
-      Thread.sleep(
-        forTimeInterval: Double(response.stallBeforeBody.components.seconds) + Double(
-          response.stallBeforeBody.components.attoseconds) / 1e18)
+      Thread.sleep(forTimeInterval: response.stallBeforeBody.seconds)
     }
     writeAll(client, response.truncateAfter.map { Array(body.prefix($0)) } ?? body)
   }

@@ -1,5 +1,6 @@
 import BuildInfo
 public import TroL
+public import TrolleyJobContracts
 
 /// What produced a result, recorded in every answer and caption (`"provenance"`) and carried by
 /// `trolley export`: the model's identity, its weight format in memory, the generation settings
@@ -56,4 +57,7 @@ public struct ResultProvenance: Encodable, Sendable, Hashable {
     self.trolleyVersion = TrolleyBuild.version
     self.trolleyCommit = TrolleyBuild.commit
   }
+
+  /// The provenance as the JSON value results carry.
+  public var resultJSON: JobJSON { (try? JobJSONEncoder.tree(self)) ?? .null }
 }

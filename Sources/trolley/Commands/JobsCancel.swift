@@ -28,17 +28,12 @@ struct JobsCancel: AsyncParsableCommand {
   @Flag(help: "Cancel every unfinished job (when no filter is given).")
   var all = false
 
-  @Flag(help: "Print JSON.")
-  var json = false
-
   @Flag(
     help: "Show how many jobs would be cancelled (by state, with the first few) and change nothing."
   )
   var dryRun = false
 
-  @OptionGroup var config: ConfigOptions
-
-  @OptionGroup var database: DatabaseOptions
+  @OptionGroup var options: OperatorOptions
 
   func run() async throws {
     let filter = try filters.filter()
@@ -48,11 +43,11 @@ struct JobsCancel: AsyncParsableCommand {
         "say which jobs to cancel: give job ids, a filter such as --batch 3 or --kind trol.answer, "
           + "or --all for every unfinished job.")
     }
-    let context = try OperatorContext(config: config, database: database)
+    let context = try options.context()
     if dryRun {
       let preview = try await JobOperations.preview(
         filter, ids: ids, states: JobOperations.cancellableStates, store: try context.store())
-      if json {
+      if options.json {
         printJSON(preview.json())
       } else {
         print(preview.text(verb: "cancel"), terminator: "")
@@ -61,7 +56,7 @@ struct JobsCancel: AsyncParsableCommand {
     }
     let report = try await JobOperations.cancel(
       filter, ids: ids, reason: reason, store: try context.store())
-    if json {
+    if options.json {
       printJSON(
         .object([
           .init("matched", .number(String(report.matched))),

@@ -24,24 +24,19 @@ struct Prune: AsyncParsableCommand {
       "succeeded, dead, cancelled (comma-separated) or all finished states.", valueName: "state"))
   var state = "all"
 
-  @Flag(help: "Print JSON.")
-  var json = false
-
   @Flag(help: "Count what would be deleted (by state, with the oldest ids) and delete nothing.")
   var dryRun = false
 
-  @OptionGroup var config: ConfigOptions
-
-  @OptionGroup var database: DatabaseOptions
+  @OptionGroup var options: OperatorOptions
 
   func run() async throws {
     let seconds = try DurationText.seconds(olderThan, option: "--older-than")
     let states = try PruneOperation.states(state)
-    let context = try OperatorContext(config: config, database: database)
+    let context = try options.context()
     if dryRun {
       let (report, sample) = try await PruneOperation.preview(
         olderThan: seconds, states: states, store: try context.store())
-      if json {
+      if options.json {
         var value = PruneOperation.json(report)
         if case .object(var members) = value {
           members.insert(.init("dry_run", .bool(true)), at: 0)
@@ -57,7 +52,7 @@ struct Prune: AsyncParsableCommand {
     }
     let report = try await PruneOperation.run(
       olderThan: seconds, states: states, store: try context.store())
-    if json {
+    if options.json {
       printJSON(PruneOperation.json(report))
     } else {
       print(PruneOperation.text(report, olderThan: olderThan), terminator: "")

@@ -112,13 +112,17 @@ let package = Package(
       name: "TroL", dependencies: ["Tensor", "CJPEG", "CPNG", "CImageCodecs", "TrolleyBasics"],
       swiftSettings: engine
     ),
+    // Tooling, not product: random-weight checkpoints in the released layout (written through
+    // TroL's SafeTensorsWriter), generated tokenizers, sample images and their PNG encoder.
+    // Optimized like the engine: it generates billions of random weights for the big shapes.
+    .target(name: "TroLSynthesis", dependencies: ["TroL"], swiftSettings: engine),
     // The worker process, its loop (one file per part) and one file per job kind: where the queue
     // meets the engine.
     .target(
       name: "TrolleyWorkers",
       dependencies: [
-        "JobQueue", "TroL", "CCurl", "Migrations", "TrolleyBasics", "TrolleyJobContracts",
-        "Postgres", "Tensor", "BuildInfo", "Digest",
+        "JobQueue", "TroL", "CCurl", "TrolleyBasics", "TrolleyJobContracts", "Postgres", "Tensor",
+        "BuildInfo", "Digest",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),
@@ -126,6 +130,15 @@ let package = Package(
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ],
       path: "Workers",
+      swiftSettings: strict),
+    // Tooling, not product: `trolley bench engine|queue|worker` (the queue's baseline SQL is
+    // private here), like river's riverbench.
+    .target(
+      name: "TrolleyBench",
+      dependencies: [
+        "TrolleyWorkers", "JobQueue", "Postgres", "Migrations", "TroL", "TroLSynthesis", "Tensor",
+        "TrolleyBasics", "TrolleyJobContracts", .product(name: "Logging", package: "swift-log"),
+      ],
       swiftSettings: strict),
     // The operator CLI's library: configuration, manifests, terminal rendering, export formats.
     .target(
@@ -136,8 +149,9 @@ let package = Package(
     .executableTarget(
       name: "trolley",
       dependencies: [
-        "Postgres", "Migrations", "JobQueue", "Tensor", "TroL", "TrolleyWorkers", "TrolleyCLIKit",
-        "TrolleyBasics", "TrolleyJobContracts", "BuildInfo", "Digest", "ModelHub",
+        "Postgres", "Migrations", "JobQueue", "Tensor", "TroL", "TroLSynthesis", "TrolleyWorkers",
+        "TrolleyBench", "TrolleyCLIKit", "TrolleyBasics", "TrolleyJobContracts", "BuildInfo",
+        "Digest", "ModelHub",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -160,6 +174,10 @@ let package = Package(
     .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: strict),
     .testTarget(
       name: "TroLTests", dependencies: ["TroL", "Tensor", "CJPEG", "TestFixtures", "TrolleyBasics"],
+      swiftSettings: strict),
+    .testTarget(
+      name: "TroLSynthesisTests",
+      dependencies: ["TroLSynthesis", "TroL", "Tensor", "TestFixtures"],
       swiftSettings: strict),
     .testTarget(
       name: "TrolleyWorkersTests",

@@ -38,6 +38,19 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
   ],
   targets: [
+    // The git commit of the build, generated before each build (Plugins/BuildCommit).
+    .plugin(name: "BuildCommit", capability: .buildTool(), path: "Plugins/BuildCommit"),
+    // Trolley's version and build commit, for --version, metrics and result provenance.
+    .target(
+      name: "BuildInfo", path: "Sources/BuildInfo", swiftSettings: strict,
+      plugins: ["BuildCommit"]),
+    // SHA-256: unique keys, weight content hashes, hub checksums. Optimized even in debug
+    // builds: hashing a 4 GB checkpoint unoptimized would take minutes.
+    .target(name: "Digest", path: "Sources/Digest", swiftSettings: engine),
+    // Downloads checkpoints from the Hugging Face hub (`trolley model fetch`).
+    .target(
+      name: "ModelHub", dependencies: ["CCurl", "Digest"], path: "Sources/ModelHub",
+      swiftSettings: strict),
     // System-library shims. Only Postgres imports CLibPQ; only Tensor imports COpenBLAS.
     .systemLibrary(
       name: "CLibPQ", path: "Sources/CLibPQ", providers: [.apt(["libpq-dev"])]),
@@ -47,10 +60,14 @@ let package = Package(
     .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
     // libcurl's easy API is variadic, so a small C wrapper does the whole download.
     .target(name: "CCurl", path: "Sources/CCurl", linkerSettings: [.linkedLibrary("curl")]),
-    // libjpeg/libpng decoding glue: their error callbacks need setjmp/longjmp, which Swift lacks.
+    // Image decoding glue: libjpeg/libpng (their error callbacks need setjmp/longjmp, which Swift
+    // lacks), libwebp with libwebpdemux (first frame), giflib (first frame), and a BMP reader.
     .target(
       name: "CImageCodecs",
-      linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]),
+      linkerSettings: [
+        .linkedLibrary("jpeg"), .linkedLibrary("png16"), .linkedLibrary("webp"),
+        .linkedLibrary("webpdemux"), .linkedLibrary("gif"),
+      ]),
 
     // Small helpers every layer shares (durations in seconds, CPU clocks, JSON string escaping).
     .target(name: "TrolleyBasics", swiftSettings: strict),
@@ -105,6 +122,7 @@ let package = Package(
       name: "TrolleyWorkers",
       dependencies: [
         "JobQueue", "TroL", "CCurl", "TrolleyBasics", "TrolleyJobContracts", "Postgres", "Tensor",
+        "BuildInfo", "Digest",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),
@@ -125,14 +143,15 @@ let package = Package(
     // The operator CLI's library: configuration, manifests, terminal rendering, export formats.
     .target(
       name: "TrolleyCLIKit",
-      dependencies: ["JobQueue", "Postgres", "TrolleyBasics", "TrolleyJobContracts"],
+      dependencies: ["JobQueue", "Postgres", "TrolleyBasics", "TrolleyJobContracts", "Digest"],
       swiftSettings: strict),
     // The operator CLI: one file per subcommand, no SQL and no model code.
     .executableTarget(
       name: "trolley",
       dependencies: [
         "Postgres", "Migrations", "JobQueue", "Tensor", "TroL", "TroLSynthesis", "TrolleyWorkers",
-        "TrolleyBench", "TrolleyCLIKit", "TrolleyBasics", "TrolleyJobContracts",
+        "TrolleyBench", "TrolleyCLIKit", "TrolleyBasics", "TrolleyJobContracts", "BuildInfo",
+        "Digest", "ModelHub",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -167,7 +186,8 @@ let package = Package(
         "TrolleyJobContracts", "TrolleyBasics",
       ],
       swiftSettings: strict),
-    .testTarget(name: "TrolleyCLIKitTests", dependencies: ["TrolleyCLIKit"], swiftSettings: strict),
+    .testTarget(
+      name: "TrolleyCLIKitTests", dependencies: ["TrolleyCLIKit", "Digest"], swiftSettings: strict),
     .testTarget(
       name: "TrolleyJobContractsTests", dependencies: ["TrolleyJobContracts"],
       swiftSettings: strict),
@@ -176,7 +196,7 @@ let package = Package(
       name: "TrolleyEndToEndTests",
       dependencies: [
         "trolley", "Postgres", "Migrations", "PostgresTesting", "JobQueue", "TrolleyCLIKit",
-        "TestFixtures",
+        "TestFixtures", "TroL",
       ],
       swiftSettings: strict),
   ]

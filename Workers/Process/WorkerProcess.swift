@@ -85,6 +85,11 @@ public struct WorkerProcess: Sendable {
 
     let engine = try configuration.model.map { try engineSettings(model: $0, metrics: metrics) }
     var loopConfiguration = configuration.loop
+    // `trolley workers` shows each worker's build and, for engine workers, the model it runs.
+    if let engine {
+      loopConfiguration.version +=
+        " · \(engine.batch.identity.summary) \(engine.batch.engine.weightFormat.rawValue)"
+    }
     if configuration.model != nil {
       loopConfiguration.concurrency = max(loopConfiguration.concurrency, configuration.batchSize)
     }
@@ -109,6 +114,11 @@ public struct WorkerProcess: Sendable {
       "loading model", metadata: ["model": "\(model)", "weights": "\(configuration.weights)"])
     let engine = try TroLEngine.load(modelDirectory: model, weights: configuration.weights)
     let name = URL(fileURLWithPath: model).standardizedFileURL.lastPathComponent
+    // Recorded in every result's provenance: hub id and revision, else the weights' SHA-256
+    // (hashed once, then cached beside the checkpoint).
+    let identity = try ModelIdentity.identify(
+      directory: model, warn: { [logger] in logger.warning("\($0)") })
+    logger.info("model identity", metadata: ["model": "\(identity.summary)"])
     var fetchPolicy = ImageFetcher.Policy()
     fetchPolicy.localRoots = configuration.imageRoots
     fetchPolicy.allowPrivateAddresses = configuration.allowPrivateURLs
@@ -117,7 +127,7 @@ public struct WorkerProcess: Sendable {
     return EngineJobSettings(
       batch: EngineBatch(
         engine: engine, fetcher: ImageFetcher(policy: fetchPolicy), modelName: name,
-        metrics: metrics),
+        identity: identity, metrics: metrics),
       batchSize: configuration.batchSize, captionPrompt: configuration.captionPrompt,
       maxNewTokens: configuration.maxNewTokens)
   }

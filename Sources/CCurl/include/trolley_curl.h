@@ -35,6 +35,34 @@ void trolley_fetch_url(const char *url, long connect_timeout_ms, long stall_time
 
 void trolley_fetch_result_free(trolley_fetch_result *result);
 
+/// Called during a download with the bytes of the file so far (including a resumed part).
+typedef void (*trolley_download_progress)(void *context, long long bytes);
+
+/// The outcome of one download to a file.
+typedef struct {
+  /// The final HTTP status (after redirects), or 0 when no response arrived.
+  long http_status;
+  /// The libcurl result code (0 = CURLE_OK; 22 = an HTTP error status).
+  int curl_code;
+  /// Bytes in the file when the transfer ended.
+  long long file_bytes;
+  /// 1 when the server honoured the range request and the file was appended to.
+  int resumed;
+  char error[256];
+} trolley_download_result;
+
+/// Downloads `url` into the file at `path`, following redirects, blocking the calling thread.
+///
+/// With resume_from > 0 the file must hold that many bytes already: a `Range` request asks for
+/// the rest and the file is appended to; a server that answers 200 instead of 206 gets the file
+/// rewritten from the start. `authorization` (or NULL) is sent as the Authorization header, to
+/// the first host only (libcurl drops it on redirects to another host, as the hub's CDN
+/// expects). HTTP error statuses fail the transfer (curl_code 22, http_status set).
+void trolley_download_file(const char *url, const char *authorization, const char *path,
+                           long long resume_from, long connect_timeout_ms, long stall_timeout_ms,
+                           trolley_download_progress progress, void *progress_context,
+                           trolley_download_result *result);
+
 /// Call once per process before any thread calls trolley_fetch_url.
 void trolley_curl_global_init(void);
 

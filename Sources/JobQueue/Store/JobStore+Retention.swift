@@ -110,3 +110,45 @@ extension JobStore {
       ).single().decode(0, as: Int64.self))
   }
 }
+
+extension JobStore {
+  static let jobPrunePreviewSQL = """
+    -- What jobDeleteFinished would delete: the count and the oldest few, read-only.
+    WITH old AS (
+      SELECT id, kind, finished_at FROM jobs
+      WHERE state = $1::job_state
+        AND finished_at < coalesce($3::timestamptz, now()) - $2::float8 * interval '1 second')
+    SELECT (SELECT count(*) FROM old),
+      coalesce((SELECT array_agg(id ORDER BY finished_at, id)
+        FROM (SELECT id, finished_at FROM old ORDER BY finished_at, id LIMIT $4) AS first), '{}')
+    """
+
+  static let workerCountStoppedSQL = """
+    SELECT count(*) FROM workers
+    WHERE state <> 'active'
+      AND stopped_at < coalesce($2::timestamptz, now()) - $1::float8 * interval '1 second'
+    """
+
+  /// What `jobDeleteFinished` would delete for `params` (ignoring its `limit`): how many jobs, and
+  /// the ids of the oldest `sample`. Changes nothing.
+  public func jobPrunePreview(
+    _ params: JobDeleteFinishedParams, sample: Int, on connection: PostgresConnection
+  ) throws -> (count: Int, sample: [Int64]) {
+    let row = try connection.query(
+      Self.jobPrunePreviewSQL,
+      [params.state.rawValue, params.olderThan.seconds, params.now, Int64(max(0, sample))],
+      name: "jobPrunePreview"
+    ).single()
+    return (Int(try row.decode(0, as: Int64.self)), try row.decode(1, as: [Int64].self))
+  }
+
+  /// How many worker records `workerDeleteStopped` would delete. Changes nothing.
+  public func workerCountStopped(
+    olderThan: Duration, now: Date? = nil, on connection: PostgresConnection
+  ) throws -> Int {
+    Int(
+      try connection.query(
+        Self.workerCountStoppedSQL, [olderThan.seconds, now], name: "workerCountStopped"
+      ).single().decode(0, as: Int64.self))
+  }
+}

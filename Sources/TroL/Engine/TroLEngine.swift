@@ -114,9 +114,11 @@ public final class TroLEngine: Sendable {
       guard let image = request.image, images[image] == nil, !isCancelled(request) else { continue }
       images[image] = Result {
         let t0 = Date()
+        for other in requests where other.image == image { other.progress?.enter(.preprocessing) }
         let decoded = try decode(image)
         let pixels = preprocessor.pixels(for: decoded)
         let t1 = Date()
+        for other in requests where other.image == image { other.progress?.enter(.vision) }
         let values = try pixels.pixels.withUnsafeBufferPointer {
           try model.imageFeatures(pixels: $0)
         }
@@ -156,6 +158,7 @@ public final class TroLEngine: Sendable {
       }
     }
     // 3. Generation for every valid prompt together.
+    for prompt in prompts { prompt.progress?.enter(.prefill) }
     let outputs: [GenerationOutput]
     do {
       outputs = try generator.withLock { try $0.generator.generate(prompts) }

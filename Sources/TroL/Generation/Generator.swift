@@ -285,7 +285,7 @@ package final class Generator {
     if var beam = s.beam {
       beam.step(logits: logits, vocabulary: V)
       s.beam = beam
-      s.prompt.progress?.record(generatedTokens: beam.length)
+      s.prompt.progress?.record(beamLength: beam.length)
       if beam.isDone {
         let best = beam.best
         s.tokens = best?.tokens ?? []
@@ -297,7 +297,7 @@ package final class Generator {
     }
     let token = s.sampler.next(logits)
     s.tokens.append(token)
-    s.prompt.progress?.record(generatedTokens: s.tokens.count)
+    s.prompt.progress?.record(token: token, count: s.tokens.count)
     if s.stopTokens.contains(token) {
       s.finish = .stopToken
     } else if s.tokens.count >= s.prompt.options.maxNewTokens {

@@ -1,3 +1,4 @@
+import Foundation
 public import JobQueue
 import Postgres
 
@@ -55,6 +56,44 @@ public enum PruneOperation {
       try store.workerDeleteStopped(olderThan: age, on: connection)
     }
     return report
+  }
+
+  /// What `run` would delete, counted without deleting anything (`trolley prune --dry-run`).
+  public static func preview(olderThan seconds: Double, states: [JobState], store: JobStore)
+    async throws -> (report: PruneReport, sample: [Int64])
+  {
+    let age = Duration.milliseconds(Int64((seconds * 1000).rounded()))
+    return try await store.client.withConnection { connection in
+      var report = PruneReport(deleted: [], workers: 0)
+      var sample: [Int64] = []
+      for state in states {
+        let found = try store.jobPrunePreview(
+          JobDeleteFinishedParams(state: state, olderThan: age, limit: 1),
+          sample: DryRunPreview.sampleSize, on: connection)
+        report.deleted.append((state, found.count))
+        sample += found.sample.prefix(DryRunPreview.sampleSize - sample.count)
+      }
+      report.workers = try store.workerCountStopped(olderThan: age, on: connection)
+      return (report, sample)
+    }
+  }
+
+  /// "Dry run: would delete 1,200 finished jobs older than 7d: ... Nothing was changed."
+  public static func previewText(_ report: PruneReport, sample: [Int64], olderThan: String)
+    -> String
+  {
+    var text = self.text(report, olderThan: olderThan)
+    text =
+      "Dry run: would "
+      + text.replacingOccurrences(of: "Deleted", with: "delete")
+      .replacingOccurrences(of: " Removed ", with: " Would remove ")
+    text = String(text.dropLast()) + " Nothing was changed.\n"
+    if !sample.isEmpty {
+      text +=
+        "Oldest: " + sample.map(String.init).joined(separator: ", ")
+        + " (see them with `trolley jobs show ID`)\n"
+    }
+    return text
   }
 
   /// "Deleted 1,200 finished jobs older than 7d: succeeded 1,100, dead 100."

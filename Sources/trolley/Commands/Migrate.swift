@@ -20,7 +20,7 @@ struct Migrate: ParsableCommand {
 
       Example:
         trolley migrate
-        trolley migrate --status
+        trolley migrate --status    # exits 1 while migrations are pending
       """)
 
   @OptionGroup var database: DatabaseOptions
@@ -39,6 +39,8 @@ struct Migrate: ParsableCommand {
       for status in statuses { print(Self.line(status)) }
       let pending = statuses.filter { $0.state == .pending }.count
       print(pending == 0 ? "Up to date." : "\(pending) pending; run `trolley migrate`.")
+      // Exit 1 when something is pending, so deploy scripts can check before starting workers.
+      if pending > 0 { throw ExitCode.failure }
       return
     }
     let applied = try migrator.migrate(connection)

@@ -1,5 +1,8 @@
-/// SHA-256 (FIPS 180-4), used to derive fixed-length unique keys from job inputs.
-/// Not used for security; it only needs to be stable across runs, machines and versions.
+import Foundation
+
+/// SHA-256 (FIPS 180-4): unique keys derived from job inputs, content hashes of model weights
+/// (result provenance) and the checksums the Hugging Face hub publishes for large files.
+/// Not used for security; it only needs to be stable and to match other implementations.
 public struct SHA256 {
   private static let roundConstants: [UInt32] = [
     0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4,
@@ -86,6 +89,24 @@ public struct SHA256 {
       }
     }
     return String(decoding: hex, as: UTF8.self)
+  }
+
+  /// The hex digest of a file's contents, read in 4 MiB pieces (constant memory).
+  /// - Parameter progress: Called after each piece with the bytes hashed so far.
+  /// - Throws: the file system's error when the file cannot be opened or read.
+  public static func hex(
+    ofFile path: String, progress: ((Int64) -> Void)? = nil
+  ) throws -> String {
+    let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+    defer { try? handle.close() }
+    var hasher = SHA256()
+    var done: Int64 = 0
+    while let data = try handle.read(upToCount: 4 << 20), !data.isEmpty {
+      data.withUnsafeBytes { hasher.update($0.bindMemory(to: UInt8.self)) }
+      done += Int64(data.count)
+      progress?(done)
+    }
+    return hasher.finalizeHex()
   }
 
   /// The hex digest of `text`'s UTF-8 bytes.

@@ -88,6 +88,10 @@ let package = Package(
     .target(
       name: "TroL", dependencies: ["Tensor", "CJPEG", "CPNG", "CImageCodecs"], swiftSettings: engine
     ),
+    // Dataset curation without the queue: Pillow-exact grey and LANCZOS, the four imagehash
+    // hashes, filters, multi-index bands, union-find, WebDataset tar writing. Optimised like the
+    // engine because ingest hashes every image (and the tests hash thousands).
+    .target(name: "Curation", dependencies: ["TroL"], swiftSettings: engine),
     // The worker loop and one file per job kind: where the queue meets the engine.
     .target(
       name: "TrolleyWorkers",
@@ -133,6 +137,9 @@ let package = Package(
       name: "TrolleyWorkersTests",
       dependencies: ["TrolleyWorkers", "JobQueue", "TroL", "PostgresTesting", "TestFixtures"],
       swiftSettings: strict),
+    .testTarget(
+      name: "CurationTests", dependencies: ["Curation", "TroL", "TestFixtures"],
+      exclude: ["Oracle"], swiftSettings: strict),
     .testTarget(name: "TrolleyCLIKitTests", dependencies: ["TrolleyCLIKit"], swiftSettings: strict),
     // End-to-end tests drive the real `trolley` binary against the real database.
     .testTarget(

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Where the tests find the golden fixtures: the repository's own copy in `Tests/Fixtures`
 /// (refreshed from the shared set by `Ops/sync-fixtures`), or `$TROLLEY_FIXTURES` when set.

@@ -92,11 +92,15 @@ let package = Package(
     // hashes, filters, multi-index bands, union-find, WebDataset tar writing. Optimised like the
     // engine because ingest hashes every image (and the tests hash thousands).
     .target(name: "Curation", dependencies: ["TroL"], swiftSettings: engine),
+    // Curation's PostgreSQL side: datasets, items, band and edge tables, and the planner that
+    // enqueues curate.* jobs. Every curation statement lives here.
+    .target(
+      name: "Datasets", dependencies: ["Curation", "Postgres", "JobQueue"], swiftSettings: strict),
     // The worker loop and one file per job kind: where the queue meets the engine.
     .target(
       name: "TrolleyWorkers",
       dependencies: [
-        "JobQueue", "TroL", "CCurl", "Migrations",
+        "JobQueue", "TroL", "CCurl", "Migrations", "Curation", "Datasets",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),
@@ -111,6 +115,7 @@ let package = Package(
       name: "trolley",
       dependencies: [
         "Postgres", "Migrations", "JobQueue", "Tensor", "TroL", "TrolleyWorkers", "TrolleyCLIKit",
+        "Curation", "Datasets",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -138,7 +143,11 @@ let package = Package(
       dependencies: ["TrolleyWorkers", "JobQueue", "TroL", "PostgresTesting", "TestFixtures"],
       swiftSettings: strict),
     .testTarget(
-      name: "CurationTests", dependencies: ["Curation", "TroL", "TestFixtures"],
+      name: "CurationTests",
+      dependencies: [
+        "Curation", "Datasets", "TroL", "TestFixtures", "PostgresTesting", "JobQueue", "Postgres",
+        "TrolleyWorkers", "CJPEG",
+      ],
       exclude: ["Oracle"], swiftSettings: strict),
     .testTarget(name: "TrolleyCLIKitTests", dependencies: ["TrolleyCLIKit"], swiftSettings: strict),
     // End-to-end tests drive the real `trolley` binary against the real database.

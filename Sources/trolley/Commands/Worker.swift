@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import Foundation
 import JobQueue
 import Logging
@@ -42,7 +43,7 @@ struct Worker: AsyncParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "Comma-separated job kinds to run (\((AllKinds.names + AllKinds.trolNames).joined(separator: ", "))); default with --model: trol.answer,trol.caption.",
+      "Comma-separated job kinds to run (\((AllKinds.names + AllKinds.trolNames + AllKinds.curationNames).joined(separator: ", "))); default with --model: trol.answer,trol.caption.",
       valueName: "kinds"))
   var kinds: String?
 
@@ -156,7 +157,7 @@ struct Worker: AsyncParsableCommand {
         "job kind \(needing) needs a model: add --model DIR (a TroL checkpoint folder, or one made by `trolley model synth --like tiny --out DIR`)"
       )
     }
-    let known = Set(AllKinds.names + AllKinds.trolNames)
+    let known = Set(AllKinds.names + AllKinds.trolNames + AllKinds.curationNames)
     if let unknown = names.first(where: { !known.contains($0) }) {
       throw ValidationError(
         "unknown job kind \(unknown); known kinds: \(known.sorted().joined(separator: ", "))")
@@ -210,10 +211,21 @@ struct Worker: AsyncParsableCommand {
         batchSize: batchSize, captionPrompt: captionPrompt, maxNewTokens: maxNewTokens)
     }
 
+    var curationSettings: CurationJobSettings?
+    if kindNames.contains(where: { AllKinds.curationNames.contains($0) }) {
+      var fetchPolicy = ImageFetcher.Policy()
+      fetchPolicy.stallTimeout = .milliseconds(Int64(fetchTimeout * 1000))
+      fetchPolicy.totalTimeout = max(.seconds(60), fetchPolicy.stallTimeout * 4)
+      curationSettings = CurationJobSettings(
+        store: DatasetStore(client: client), fetcher: ImageFetcher(policy: fetchPolicy))
+    }
+
     let lease = Duration.milliseconds(Int64(lease * 1000))
     let loop = WorkerLoop(
       store: store,
-      kinds: try AllKinds.named(kindNames, engine: engineSettings).map { KindRunner(any: $0) },
+      kinds: try AllKinds.named(kindNames, engine: engineSettings, curation: curationSettings).map {
+        KindRunner(any: $0)
+      },
       configuration: WorkerConfiguration(
         concurrency: max(concurrency, model == nil ? 1 : batchSize),
         gracePeriod: .milliseconds(Int64(grace * 1000)),

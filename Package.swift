@@ -91,7 +91,7 @@ let package = Package(
     // Dataset curation without the queue: Pillow-exact grey and LANCZOS, the four imagehash
     // hashes, filters, multi-index bands, union-find, WebDataset tar writing. Optimised like the
     // engine because ingest hashes every image (and the tests hash thousands).
-    .target(name: "Curation", dependencies: ["TroL"], swiftSettings: engine),
+    .target(name: "Curation", dependencies: ["TroL", "CJPEG"], swiftSettings: engine),
     // Curation's PostgreSQL side: datasets, items, band and edge tables, and the planner that
     // enqueues curate.* jobs. Every curation statement lives here.
     .target(
@@ -155,7 +155,7 @@ let package = Package(
       name: "TrolleyEndToEndTests",
       dependencies: [
         "trolley", "Postgres", "Migrations", "PostgresTesting", "JobQueue", "TrolleyCLIKit",
-        "TestFixtures",
+        "TestFixtures", "TroL",
       ],
       swiftSettings: strict),
   ]

@@ -13,14 +13,18 @@ public struct ImageFingerprint: Sendable, Hashable {
   public var sha256: String
   /// Lowercase hex SHA-256 of the decoded RGB8 pixels (identical pixels give identical hashes,
   /// whatever the container; lets JPEG decoder disagreements be told apart from hash bugs).
-  public var pixelsSHA256: String
+  /// Nil unless asked for: hashing 900 KB of pixels per 640x480 image costs ingest a quarter of
+  /// its time, and ingest does not store it.
+  public var pixelsSHA256: String?
   public var hashes: ImageHashes
 
   /// Decodes `data` with TroL's decoders (Pillow-compatible RGB8) and hashes it.
   ///
   /// - Throws: `TroLError` from the decoder (`.invalidImage`, `.imageTooLarge`,
   ///   `.unsupportedImageFormat`), whose message says what is wrong with the file.
-  public init(data: [UInt8], decoder: ImageDecoder = ImageDecoder()) throws {
+  public init(data: [UInt8], decoder: ImageDecoder = ImageDecoder(), pixelsDigest: Bool = false)
+    throws
+  {
     let format = data.withUnsafeBytes { ImageFormat.sniff($0) }
     let rgb = try decoder.decode(data)
     self.format = format.map(Self.name(of:)) ?? "unknown"
@@ -28,7 +32,7 @@ public struct ImageFingerprint: Sendable, Hashable {
     self.width = rgb.width
     self.height = rgb.height
     self.sha256 = SHA256Digest.hex(data)
-    self.pixelsSHA256 = SHA256Digest.hex(rgb.pixels)
+    self.pixelsSHA256 = pixelsDigest ? SHA256Digest.hex(rgb.pixels) : nil
     self.hashes = ImageHashes(grey: GreyImage(rgb: rgb))
   }
 

@@ -33,61 +33,54 @@ public enum SHA256Digest {
       tail[tail.count - 1 - i] = UInt8(truncatingIfNeeded: bitLength >> (8 * UInt64(i)))
     }
 
-    func compress(_ block: (Int) -> UInt8) {
-      for t in 0..<16 {
-        w[t] =
-          UInt32(block(4 * t)) << 24 | UInt32(block(4 * t + 1)) << 16
-          | UInt32(block(4 * t + 2)) << 8 | UInt32(block(4 * t + 3))
-      }
-      for t in 16..<64 {
-        let s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
-        let s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10)
-        w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
-      }
-      var a = h[0]
-      var b = h[1]
-      var c = h[2]
-      var d = h[3]
-      var e = h[4]
-      var f = h[5]
-      var g = h[6]
-      var hh = h[7]
-      for t in 0..<64 {
-        let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-        let ch = (e & f) ^ (~e & g)
-        let t1 = hh &+ s1 &+ ch &+ k[t] &+ w[t]
-        let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-        let maj = (a & b) ^ (a & c) ^ (b & c)
-        let t2 = s0 &+ maj
-        hh = g
-        g = f
-        f = e
-        e = d &+ t1
-        d = c
-        c = b
-        b = a
-        a = t1 &+ t2
-      }
-      h[0] &+= a
-      h[1] &+= b
-      h[2] &+= c
-      h[3] &+= d
-      h[4] &+= e
-      h[5] &+= f
-      h[6] &+= g
-      h[7] &+= hh
-    }
-
-    for block in 0..<fullBlocks {
-      let base = block * 64
-      compress { bytes[base + $0] }
-    }
-    tail.withUnsafeBufferPointer { t in
-      for block in 0..<(t.count / 64) {
-        let base = block * 64
-        compress { t[base + $0] }
+    // One block from `p` (64 bytes); the state and schedule live in fixed buffers so the hot
+    // loop neither allocates nor checks uniqueness.
+    var hs = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
+    w.withUnsafeMutableBufferPointer { w in
+      k.withUnsafeBufferPointer { k in
+        func compress(_ p: UnsafePointer<UInt8>) {
+          for t in 0..<16 {
+            w[t] =
+              UInt32(p[4 * t]) << 24 | UInt32(p[4 * t + 1]) << 16 | UInt32(p[4 * t + 2]) << 8
+              | UInt32(p[4 * t + 3])
+          }
+          for t in 16..<64 {
+            let s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
+            let s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10)
+            w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
+          }
+          var (a, b, c, d, e, f, g, hh) = hs
+          for t in 0..<64 {
+            let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+            let ch = (e & f) ^ (~e & g)
+            let t1 = hh &+ s1 &+ ch &+ k[t] &+ w[t]
+            let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+            let maj = (a & b) ^ (a & c) ^ (b & c)
+            let t2 = s0 &+ maj
+            hh = g
+            g = f
+            f = e
+            e = d &+ t1
+            d = c
+            c = b
+            b = a
+            a = t1 &+ t2
+          }
+          hs = (
+            hs.0 &+ a, hs.1 &+ b, hs.2 &+ c, hs.3 &+ d, hs.4 &+ e, hs.5 &+ f, hs.6 &+ g,
+            hs.7 &+ hh
+          )
+        }
+        if let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) {
+          for block in 0..<fullBlocks { compress(base + block * 64) }
+        }
+        tail.withUnsafeBufferPointer { t in
+          guard let base = t.baseAddress else { return }
+          for block in 0..<(t.count / 64) { compress(base + block * 64) }
+        }
       }
     }
+    h = [hs.0, hs.1, hs.2, hs.3, hs.4, hs.5, hs.6, hs.7]
     var out = [UInt8](repeating: 0, count: 32)
     for i in 0..<8 {
       out[4 * i] = UInt8(truncatingIfNeeded: h[i] >> 24)

@@ -30,7 +30,7 @@ struct DatasetHash: ParsableCommand {
     var height: Int
     var bytes: Int
     var sha256: String
-    var pixelsSHA256: String
+    var pixelsSHA256: String?
     var ahash: String
     var phash: String
     var dhash: String
@@ -50,7 +50,7 @@ struct DatasetHash: ParsableCommand {
         guard let data = FileManager.default.contents(atPath: file) else {
           throw ValidationError("cannot read \(file): no such file or no permission")
         }
-        fingerprint = try ImageFingerprint(data: [UInt8](data))
+        fingerprint = try ImageFingerprint(data: [UInt8](data), pixelsDigest: true)
       } catch let error as TroLError {
         printError("\(file): \(error.message)")
         failed = true

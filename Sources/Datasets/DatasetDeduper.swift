@@ -1,5 +1,6 @@
 public import Curation
 public import Postgres
+public import TrolleyJobContracts
 
 /// The whole of one `curate.dedupe` run, in one transaction so that a worker killed halfway
 /// leaves nothing behind and the retry computes the same groups from the same rows:
@@ -18,13 +19,7 @@ public struct DatasetDeduper: Sendable {
     self.store = store
   }
 
-  public struct Summary: Sendable, Hashable, Codable {
-    public var exact: Int
-    public var bands: Int
-    public var edges: Int
-    public var groups: Int
-    public var near: Int
-  }
+  public typealias Summary = CurateDedupeContract.Result
 
   public func run(
     datasetID: Int64, hash: HashKind, distance: Int,

@@ -2,6 +2,7 @@ import Curation
 public import Datasets
 import Foundation
 import TroL
+import TrolleyJobContracts
 
 /// What the curate.* kinds share: the dataset store and the worker's image fetch policy.
 public struct CurationJobSettings: Sendable {
@@ -22,13 +23,7 @@ public struct CurationJobSettings: Sendable {
 public struct CurateIngestJob: JobKind {
   public typealias Payload = IngestPayload
 
-  public struct Result: Encodable, Sendable {
-    public var items: Int
-    public var ok: Int
-    public var bad: Int
-    public var filtered: Int
-    public var recorded: Int
-  }
+  public typealias Result = CurateIngestContract.Result
 
   public static let name = CurationKindNames.ingest
   public let settings: CurationJobSettings

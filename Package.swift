@@ -165,7 +165,7 @@ let package = Package(
       name: "CurationTests",
       dependencies: [
         "Curation", "Datasets", "TroL", "TestFixtures", "PostgresTesting", "JobQueue", "Postgres",
-        "TrolleyWorkers", "CJPEG",
+        "TrolleyWorkers", "CJPEG", "TrolleyJobContracts",
       ],
       exclude: ["Oracle"], swiftSettings: strict),
     .testTarget(name: "TrolleyCLIKitTests", dependencies: ["TrolleyCLIKit"], swiftSettings: strict),

@@ -6,6 +6,7 @@ import Postgres
 import PostgresTesting
 import Testing
 import TroL
+import TrolleyJobContracts
 import TrolleyWorkers
 
 /// Ingest and dedupe on real PostgreSQL over generated files with known ground truth:

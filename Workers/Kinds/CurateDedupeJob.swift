@@ -1,6 +1,6 @@
 import Curation
 public import Datasets
-import TrolleyJobContracts
+public import TrolleyJobContracts
 
 /// `curate.dedupe`: exact groups by sha256 and near groups within the payload's Hamming distance
 /// on its hash, through the dataset's band table; one transaction, so a killed worker leaves the

@@ -15,18 +15,14 @@ struct DatasetCreate: AsyncParsableCommand {
   @Argument(help: "The dataset's name: letters, digits, '.', '_' or '-'.")
   var name: String
 
-  @Flag(help: "Print JSON.")
-  var json = false
-
-  @OptionGroup var config: ConfigOptions
-  @OptionGroup var database: DatabaseOptions
+  @OptionGroup var options: OperatorOptions
 
   func run() async throws {
-    let context = try OperatorContext(config: config, database: database)
+    let context = try options.context()
     let (store, _) = try context.datasets()
     do {
       let record = try await store.datasetCreate(name: name)
-      if json {
+      if options.json {
         try printEncodedJSON(record)
       } else {
         print("created dataset \(record.name) (id \(record.id))")

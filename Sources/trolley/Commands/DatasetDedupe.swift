@@ -28,11 +28,7 @@ struct DatasetDedupe: AsyncParsableCommand {
   @Option(help: "The queue the job goes to.")
   var queue = "default"
 
-  @Flag(help: "Print JSON.")
-  var json = false
-
-  @OptionGroup var config: ConfigOptions
-  @OptionGroup var database: DatabaseOptions
+  @OptionGroup var options: OperatorOptions
 
   func validate() throws {
     guard HashKind(rawValue: hash) != nil else {
@@ -44,12 +40,12 @@ struct DatasetDedupe: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let context = try OperatorContext(config: config, database: database)
+    let context = try options.context()
     let (store, jobs) = try context.datasets()
     do {
       let plan = try await DatasetPlanner(store: store, jobs: jobs, queue: queue).dedupe(
         dataset: name, hash: HashKind(rawValue: hash) ?? .phash, distance: distance)
-      if json {
+      if options.json {
         try printEncodedJSON(plan)
       } else {
         print(

@@ -18,19 +18,15 @@ struct DatasetDuplicates: AsyncParsableCommand {
   @Option(help: "At most this many rows (default 1000).")
   var limit = 1000
 
-  @Flag(help: "Print JSON.")
-  var json = false
-
-  @OptionGroup var config: ConfigOptions
-  @OptionGroup var database: DatabaseOptions
+  @OptionGroup var options: OperatorOptions
 
   func run() async throws {
-    let context = try OperatorContext(config: config, database: database)
+    let context = try options.context()
     let (store, _) = try context.datasets()
     do {
       let record = try await store.datasetGet(name: name)
       let rows = try await store.duplicates(datasetID: record.id, limit: max(limit, 0))
-      if json {
+      if options.json {
         try printEncodedJSON(rows)
         return
       }

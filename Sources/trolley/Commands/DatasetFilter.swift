@@ -30,11 +30,7 @@ struct DatasetFilter: AsyncParsableCommand {
   var captionWords: Int?
   @Option(help: "Captions need more than this many characters (5).")
   var captionChars: Int?
-  @Flag(help: "Print JSON.")
-  var json = false
-
-  @OptionGroup var config: ConfigOptions
-  @OptionGroup var database: DatabaseOptions
+  @OptionGroup var options: OperatorOptions
 
   struct Report: Encodable {
     var dataset: String
@@ -55,7 +51,7 @@ struct DatasetFilter: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let context = try OperatorContext(config: config, database: database)
+    let context = try options.context()
     let (store, _) = try context.datasets()
     do {
       var filters = try await store.datasetGet(name: name).filters
@@ -70,7 +66,7 @@ struct DatasetFilter: AsyncParsableCommand {
       if let captionWords { filters.captionWords = captionWords }
       if let captionChars { filters.captionChars = captionChars }
       let changed = try await store.filterApply(dataset: name, filters: filters)
-      if json {
+      if options.json {
         try printEncodedJSON(Report(dataset: name, filters: filters, changed: changed))
       } else {
         print("\(name): filters saved, \(changed) items changed verdict")

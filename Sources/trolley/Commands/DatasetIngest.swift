@@ -29,14 +29,10 @@ struct DatasetIngest: AsyncParsableCommand {
   @Option(help: "The queue the jobs go to.")
   var queue = "default"
 
-  @Flag(help: "Print JSON.")
-  var json = false
-
-  @OptionGroup var config: ConfigOptions
-  @OptionGroup var database: DatabaseOptions
+  @OptionGroup var options: OperatorOptions
 
   func run() async throws {
-    let context = try OperatorContext(config: config, database: database)
+    let context = try options.context()
     let (store, jobs) = try context.datasets()
     do {
       let sources = try SourceList.expand(images)
@@ -45,7 +41,7 @@ struct DatasetIngest: AsyncParsableCommand {
       }
       let plan = try await DatasetPlanner(store: store, jobs: jobs, queue: queue).ingest(
         dataset: name, sources: sources, chunk: chunk)
-      if json {
+      if options.json {
         try printEncodedJSON(plan)
       } else {
         print(

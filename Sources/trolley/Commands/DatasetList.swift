@@ -12,17 +12,13 @@ struct DatasetList: AsyncParsableCommand {
         trolley dataset list --json
       """)
 
-  @Flag(help: "Print JSON.")
-  var json = false
-
-  @OptionGroup var config: ConfigOptions
-  @OptionGroup var database: DatabaseOptions
+  @OptionGroup var options: OperatorOptions
 
   func run() async throws {
-    let context = try OperatorContext(config: config, database: database)
+    let context = try options.context()
     let (store, _) = try context.datasets()
     let records = try await store.datasetList()
-    if json {
+    if options.json {
       try printEncodedJSON(records)
       return
     }

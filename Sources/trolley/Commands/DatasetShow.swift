@@ -15,11 +15,7 @@ struct DatasetShow: AsyncParsableCommand {
   @Argument(help: "The dataset's name.")
   var name: String
 
-  @Flag(help: "Print JSON.")
-  var json = false
-
-  @OptionGroup var config: ConfigOptions
-  @OptionGroup var database: DatabaseOptions
+  @OptionGroup var options: OperatorOptions
 
   struct Report: Encodable {
     var dataset: DatasetRecord
@@ -27,12 +23,12 @@ struct DatasetShow: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let context = try OperatorContext(config: config, database: database)
+    let context = try options.context()
     let (store, _) = try context.datasets()
     do {
       let record = try await store.datasetGet(name: name)
       let progress = try await store.progress(datasetID: record.id)
-      if json {
+      if options.json {
         try printEncodedJSON(Report(dataset: record, progress: progress))
         return
       }

@@ -105,13 +105,17 @@ let package = Package(
       name: "Datasets",
       dependencies: ["Curation", "Postgres", "JobQueue", "TrolleyJobContracts"],
       swiftSettings: strict),
+    // Tooling, not product: random-weight checkpoints in the released layout (written through
+    // TroL's SafeTensorsWriter), generated tokenizers, sample images and their PNG encoder.
+    // Optimized like the engine: it generates billions of random weights for the big shapes.
+    .target(name: "TroLSynthesis", dependencies: ["TroL"], swiftSettings: engine),
     // The worker process, its loop (one file per part) and one file per job kind: where the queue
     // meets the engine.
     .target(
       name: "TrolleyWorkers",
       dependencies: [
-        "JobQueue", "TroL", "CCurl", "Migrations", "TrolleyBasics", "TrolleyJobContracts",
-        "Postgres", "Tensor", "Curation", "Datasets",
+        "JobQueue", "TroL", "CCurl", "TrolleyBasics", "TrolleyJobContracts", "Postgres", "Tensor",
+        "Curation", "Datasets",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),
@@ -119,6 +123,15 @@ let package = Package(
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ],
       path: "Workers",
+      swiftSettings: strict),
+    // Tooling, not product: `trolley bench engine|queue|worker` (the queue's baseline SQL is
+    // private here), like river's riverbench.
+    .target(
+      name: "TrolleyBench",
+      dependencies: [
+        "TrolleyWorkers", "JobQueue", "Postgres", "Migrations", "TroL", "TroLSynthesis", "Tensor",
+        "TrolleyBasics", "TrolleyJobContracts", .product(name: "Logging", package: "swift-log"),
+      ],
       swiftSettings: strict),
     // The operator CLI's library: configuration, manifests, terminal rendering, export formats.
     .target(
@@ -129,8 +142,9 @@ let package = Package(
     .executableTarget(
       name: "trolley",
       dependencies: [
-        "Postgres", "Migrations", "JobQueue", "Tensor", "TroL", "TrolleyWorkers", "TrolleyCLIKit",
-        "TrolleyBasics", "TrolleyJobContracts", "Curation", "Datasets",
+        "Postgres", "Migrations", "JobQueue", "Tensor", "TroL", "TroLSynthesis", "TrolleyWorkers",
+        "TrolleyBench", "TrolleyCLIKit", "TrolleyBasics", "TrolleyJobContracts", "Curation",
+        "Datasets",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -155,6 +169,10 @@ let package = Package(
       name: "TroLTests", dependencies: ["TroL", "Tensor", "CJPEG", "TestFixtures", "TrolleyBasics"],
       swiftSettings: strict),
     .testTarget(
+      name: "TroLSynthesisTests",
+      dependencies: ["TroLSynthesis", "TroL", "Tensor", "TestFixtures"],
+      swiftSettings: strict),
+    .testTarget(
       name: "TrolleyWorkersTests",
       dependencies: [
         "TrolleyWorkers", "JobQueue", "TroL", "PostgresTesting", "TestFixtures",
@@ -165,7 +183,7 @@ let package = Package(
       name: "CurationTests",
       dependencies: [
         "Curation", "Datasets", "TroL", "TestFixtures", "PostgresTesting", "JobQueue", "Postgres",
-        "TrolleyWorkers", "CJPEG", "TrolleyJobContracts",
+        "TrolleyWorkers", "CJPEG", "TrolleyJobContracts", "TroLSynthesis",
       ],
       exclude: ["Oracle"], swiftSettings: strict),
     .testTarget(name: "TrolleyCLIKitTests", dependencies: ["TrolleyCLIKit"], swiftSettings: strict),
@@ -177,7 +195,7 @@ let package = Package(
       name: "TrolleyEndToEndTests",
       dependencies: [
         "trolley", "Postgres", "Migrations", "PostgresTesting", "JobQueue", "TrolleyCLIKit",
-        "TestFixtures", "TroL",
+        "TestFixtures", "TroL", "TroLSynthesis",
       ],
       swiftSettings: strict),
   ]

@@ -6,6 +6,7 @@ import Postgres
 import PostgresTesting
 import Testing
 import TroL
+import TroLSynthesis
 import TrolleyJobContracts
 import TrolleyWorkers
 

@@ -4,6 +4,7 @@ import Postgres
 import PostgresTesting
 import Testing
 import TroL
+import TroLSynthesis
 
 #if canImport(Glibc)
   import Glibc

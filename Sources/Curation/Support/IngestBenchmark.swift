@@ -48,14 +48,14 @@ public enum IngestBenchmark {
     return RGBImage(width: width, height: height, pixels: pixels)
   }
 
-  /// Encodes `count` distinct pictures as `format` ("jpeg" or "png"), then times fingerprinting
-  /// them all on the calling thread.
-  public static func run(format: String, count: Int, width: Int = 640, height: Int = 480) throws
-    -> Result
-  {
+  /// Encodes `count` distinct pictures with `encode` (named `format` in the result), then times
+  /// fingerprinting them all on the calling thread.
+  public static func run(
+    format: String, count: Int, width: Int = 640, height: Int = 480,
+    encode: (RGBImage) -> [UInt8]
+  ) throws -> Result {
     let files = (0..<count).map { i -> [UInt8] in
-      let image = picture(seed: UInt64(i + 1), width: width, height: height)
-      return format == "png" ? PNGEncoder.encode(image) : JPEGWriter.encode(image, quality: 90)
+      encode(picture(seed: UInt64(i + 1), width: width, height: height))
     }
     let decoder = ImageDecoder()
     let cpuStart = threadCPUSeconds()

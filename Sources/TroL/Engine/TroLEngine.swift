@@ -43,30 +43,20 @@ public final class TroLEngine: Sendable {
   public static func load(modelDirectory: String, weights: WeightFormat = .f16) throws -> TroLEngine
   {
     let directory = try ModelDirectory(path: modelDirectory)
+    // config.json was decoded and validated once, by ModelDirectory; everything below reads it.
+    let config = directory.config
     let tokenizer = try TokenizerLoader.load(directory)
-    let template = ChatTemplate(family: directory.config.family)
+    let template = config.template
     guard let imageTokenID = tokenizer.tokenID(template.imageToken) else {
       throw TroLError(
         .invalidTokenizer, "\(modelDirectory): the tokenizer has no \(template.imageToken) token")
     }
     let gate = try directory.gate()
-    let config: Data
-    do {
-      config = try Data(contentsOf: URL(fileURLWithPath: directory.configPath))
-    } catch {
-      throw TroLError(.io, "cannot read \(directory.configPath): \(error.localizedDescription)")
-    }
     let file = directory.weights
     let loader = WeightLoader(lookup: { try file.tensor($0) }, format: weights)
     let model = try TroLModel(
-      configJSON: config, loader: loader, gate: gate, imageTokenID: imageTokenID)
-    let preprocessor: ImagePreprocessor
-    switch model.family {
-    case .internLM2: preprocessor = .internLM2(imageSize: model.imageSize)
-    case .phi3:
-      // The official code tiles with at most 6 tiles whatever the config's max_dynamic_patch says.
-      preprocessor = .phi3(tileSize: model.imageSize, maxTiles: 6)
-    }
+      config: config, loader: loader, gate: gate, imageTokenID: imageTokenID)
+    let preprocessor = ImagePreprocessor(for: config)
     return TroLEngine(
       model: model, tokenizer: tokenizer, template: template, preprocessor: preprocessor,
       weightFormat: weights)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Curation
 import Foundation
+import TroLSynthesis
 
 /// `trolley bench ingest`: curate.ingest's per-image work on one core.
 struct BenchIngest: ParsableCommand {
@@ -31,7 +32,10 @@ struct BenchIngest: ParsableCommand {
   func run() throws {
     var results: [IngestBenchmark.Result] = []
     for format in ["jpeg", "png"] {
-      results.append(try IngestBenchmark.run(format: format, count: count))
+      results.append(
+        try IngestBenchmark.run(format: format, count: count) { image in
+          format == "png" ? PNGEncoder.encode(image) : JPEGWriter.encode(image, quality: 90)
+        })
     }
     if json {
       try printEncodedJSON(results)

@@ -1,5 +1,7 @@
 import Foundation
 public import TroL
+import TroLSynthesis
+import TrolleyWorkers
 import TrolleyBasics
 import TrolleyJobContracts
 
@@ -188,5 +190,23 @@ public struct WorkerBenchmark: Sendable {
       step(batchSize, index, paths.count)
     }
     return results
+  }
+}
+
+extension WorkerBenchmark {
+  /// The header of the text table `trolley bench worker` prints.
+  public static let tableHeader = "batch  images/hour  s/image  tokens  tokens/s  answers"
+}
+
+extension WorkerBenchmark.Run {
+  /// This run as a row of the text table.
+  public var tableLine: String {
+    func pad(_ text: String, _ width: Int) -> String {
+      String(repeating: " ", count: max(0, width - text.count)) + text
+    }
+    return pad("\(batchSize)", 5) + pad(String(format: "%.0f", imagesPerHour), 13)
+      + pad(String(format: "%.3f", secondsPerImage), 9) + pad("\(generatedTokens)", 8)
+      + pad(String(format: "%.1f", tokensPerSecond), 10) + "  "
+      + (sameAnswersAsFirst ? "same as first" : "DIFFERENT from the first batch size")
   }
 }

@@ -1,4 +1,4 @@
-// InternViT-300M-448px as TroL-3.8B uses it (trol-engine.md §4.2).
+// InternViT-300M-448px as TroL-3.8B uses it (docs/model.md, "Vision towers").
 //
 // Legend: S tile side (448), P patch (14), G = S/P (32), N = G² + 1 tokens (CLS first), C width
 // (1024), I MLP width (4096), heads of width 64. Pixel shuffle: G×G×C → (G/2)×(G/2)×4C.
@@ -11,20 +11,8 @@ internal import Tensor
 
 /// The InternViT vision tower under `vision_model.`.
 struct InternViT: Sendable {
-  /// `vision_config` (InternVisionConfig names).
-  struct Config: Decodable, Sendable {
-    var hidden_size: Int
-    var intermediate_size: Int
-    var num_hidden_layers: Int
-    var num_attention_heads: Int
-    var patch_size: Int
-    var image_size: Int
-    var layer_norm_eps: Float?
-    var qkv_bias: Bool?
-    var qk_normalization: Bool?
-  }
-
-  let config: Config
+  /// The validated `vision_config`, with `image_size` the tile side the tower runs at.
+  let config: InternViTConfig
   /// [C, 3·P·P] + [C] `embeddings.patch_embedding.{weight,bias}`.
   let patchEmbedding: F32Weight
   let patchBias: [Float]
@@ -35,40 +23,30 @@ struct InternViT: Sendable {
   /// `encoder.layers.{i}.*`.
   let layers: [VisionEncoderLayer]
 
-  var grid: Int { config.image_size / config.patch_size }
+  var grid: Int { config.imageSize / config.patchSize }
   /// Features per tile after pixel shuffle: (G/2)².
   var featuresPerTile: Int { (grid / 2) * (grid / 2) }
   /// 4C: feature width after pixel shuffle.
-  var featureWidth: Int { 4 * config.hidden_size }
+  var featureWidth: Int { 4 * config.hiddenSize }
 
-  init(config: Config, loader: WeightLoader) throws {
-    let C = config.hidden_size
-    let P = config.patch_size
-    guard config.image_size % P == 0, (config.image_size / P) % 2 == 0,
-      C % config.num_attention_heads == 0
-    else {
-      throw TroLError(
-        .invalidConfig,
-        "config.json vision_config: image_size \(config.image_size) / patch \(P) must give an even grid, and width \(C) must split into \(config.num_attention_heads) heads"
-      )
-    }
-    if config.qk_normalization == true {
-      throw TroLError(
-        .invalidConfig,
-        "config.json vision_config: qk_normalization is not supported (InternViT-300M has none)")
-    }
+  /// Where the tower's tensors sit in TroL-3.8B checkpoints.
+  static let prefix = "vision_model."
+
+  init(config: InternViTConfig, loader: WeightLoader) throws {
+    let C = config.hiddenSize
+    let P = config.patchSize
     self.config = config
-    let G = config.image_size / P
-    let p = "vision_model."
+    let G = config.imageSize / P
+    let p = Self.prefix
     patchEmbedding = try loader.f32Linear(
       p + "embeddings.patch_embedding.weight", out: C, in: 3 * P * P, storedShape: [C, 3, P, P])
     patchBias = try loader.floats(p + "embeddings.patch_embedding.bias", shape: [C])
     classEmbedding = try loader.floats(p + "embeddings.class_embedding", shape: [C])
     positionEmbedding = try loader.floats(
       p + "embeddings.position_embedding", shape: [G * G + 1, C])
-    let I = config.intermediate_size
-    let hasQKVBias = config.qkv_bias ?? true
-    layers = try (0..<config.num_hidden_layers).map { i in
+    let I = config.intermediateSize
+    let hasQKVBias = config.qkvBias
+    layers = try (0..<config.numHiddenLayers).map { i in
       let l = p + "encoder.layers.\(i)."
       return VisionEncoderLayer(
         norm1Weight: try loader.floats(l + "norm1.weight", shape: [C]),
@@ -81,14 +59,14 @@ struct InternViT: Sendable {
         fc2: try Linear(loader, l + "mlp.fc2", out: C, in: I, hasBias: true),
         layerScale1: try loader.floats(l + "ls1", shape: [C]),
         layerScale2: try loader.floats(l + "ls2", shape: [C]),
-        activation: .gelu, heads: config.num_attention_heads, eps: config.layer_norm_eps ?? 1e-6)
+        activation: .gelu, heads: config.numAttentionHeads, eps: Float(config.layerNormEps))
     }
   }
 
   func makeScratch() -> VisionScratch {
-    let P = config.patch_size
+    let P = config.patchSize
     return VisionScratch(
-      tokens: grid * grid + 1, width: config.hidden_size, intermediate: config.intermediate_size,
+      tokens: grid * grid + 1, width: config.hiddenSize, intermediate: config.intermediateSize,
       patchValues: 3 * P * P)
   }
 
@@ -98,13 +76,13 @@ struct InternViT: Sendable {
     scratch: VisionScratch,
     tracer: Tracer?
   ) {
-    let C = config.hidden_size
-    let P = config.patch_size
+    let C = config.hiddenSize
+    let P = config.patchSize
     let G = grid
     let patches = G * G
     let N = patches + 1
     let h = scratch.hidden
-    unfoldPatches(pixels, imageSize: config.image_size, patch: P, into: scratch.patches)
+    unfoldPatches(pixels, imageSize: config.imageSize, patch: P, into: scratch.patches)
     patchEmbedding.multiply(
       scratch.patches, rows: patches, into: h + C, accumulate: false, scratch: scratch.matmul)
     patchBias.withUnsafeBufferPointer {
@@ -126,5 +104,37 @@ struct InternViT: Sendable {
         (out + 3 * C).update(from: grid + ((2 * r + 1) * G + 2 * c + 1) * C, count: C)
       }
     }
+  }
+}
+
+extension InternViT {
+  /// The tower's tensors as the checkpoint stores them, for tiles of `config.imageSize`.
+  static func tensors(_ config: InternViTConfig, dtype: SafeTensorsDType) -> [CheckpointTensor] {
+    let C = config.hiddenSize
+    let I = config.intermediateSize
+    let P = config.patchSize
+    let G = config.imageSize / P
+    let p = prefix
+    var list = TensorList(dtype: dtype, part: .visionTower)
+    list.add(p + "embeddings.class_embedding", [1, 1, C], .random(std: 0.02))
+    list.add(p + "embeddings.patch_embedding.weight", [C, 3, P, P], .fanIn(3 * P * P))
+    list.zeros(p + "embeddings.patch_embedding.bias", C)
+    list.add(p + "embeddings.position_embedding", [1, G * G + 1, C], .random(std: 0.02))
+    for i in 0..<config.numHiddenLayers {
+      let l = p + "encoder.layers.\(i)."
+      list.layerNorm(l + "norm1", C)
+      list.layerNorm(l + "norm2", C)
+      if config.qkvBias {
+        list.linearWithBias(l + "attn.qkv", 3 * C, C)
+      } else {
+        list.linear(l + "attn.qkv.weight", 3 * C, C)
+      }
+      list.linearWithBias(l + "attn.proj", C, C)
+      list.linearWithBias(l + "mlp.fc1", I, C)
+      list.linearWithBias(l + "mlp.fc2", C, I)
+      list.add(l + "ls1", [C], .constant(0.5))
+      list.add(l + "ls2", [C], .constant(0.5))
+    }
+    return list.tensors
   }
 }

@@ -1,4 +1,8 @@
-public import Postgres
+import JobQueue
+import Postgres
+
+// The queue's baseline SQL, private to the bench: the raw ceiling `trolley bench queue` compares
+// the real queue against. Nothing in the product runs it.
 
 extension JobStore {
   static let baselineClaimSQL = """
@@ -23,7 +27,7 @@ extension JobStore {
 
   /// The raw ceiling's claim (for `trolley bench queue` only): plain SQL with none of the
   /// queue's guarantees. - Returns: the claimed ids.
-  public func baselineClaim(queue: String, limit: Int, on connection: PostgresConnection) throws
+  func baselineClaim(queue: String, limit: Int, on connection: PostgresConnection) throws
     -> [Int64]
   {
     try connection.query(Self.baselineClaimSQL, [queue, Int64(limit)], name: "baselineClaim").map {
@@ -32,7 +36,7 @@ extension JobStore {
   }
 
   /// The raw ceiling's completion by id, unfenced (for `trolley bench queue` only).
-  public func baselineComplete(ids: [Int64], on connection: PostgresConnection) throws {
+  func baselineComplete(ids: [Int64], on connection: PostgresConnection) throws {
     try connection.query(Self.baselineCompleteSQL, [ids], name: "baselineComplete")
   }
 }
@@ -50,7 +54,7 @@ extension JobStore {
   /// Copies `count` no-op rows straight into `jobs` (the enqueue ceiling, and the benchmark's
   /// way to fill a queue quickly). - Returns: the rows copied.
   @discardableResult
-  public func baselineCopy(queue: String, count: Int, on connection: PostgresConnection) throws
+  func baselineCopy(queue: String, count: Int, on connection: PostgresConnection) throws
     -> Int
   {
     try connection.copyFrom(Self.baselineCopySQL, name: "baselineCopy") { writer in
@@ -61,12 +65,12 @@ extension JobStore {
 
   /// Empties every queue table and refreshes the planner's statistics (benchmark databases only:
   /// this deletes everything).
-  public func baselineReset(on connection: PostgresConnection) throws {
+  func baselineReset(on connection: PostgresConnection) throws {
     try connection.execute(Self.baselineResetSQL, name: "baselineReset")
   }
 
   /// Refreshes the planner's statistics of `jobs` after a bulk load.
-  public func baselineAnalyze(on connection: PostgresConnection) throws {
+  func baselineAnalyze(on connection: PostgresConnection) throws {
     try connection.execute("ANALYZE jobs", name: "baselineAnalyze")
   }
 }

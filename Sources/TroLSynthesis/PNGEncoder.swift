@@ -1,3 +1,5 @@
+public import TroL
+
 /// Writes an `RGBImage` as an 8-bit RGB PNG.
 ///
 /// The image data uses uncompressed ("stored") deflate blocks: files are larger than a

@@ -1,5 +1,5 @@
 /// `vision_config` of TroL-3.8B: InternViT-300M (`InternVisionConfig` fields).
-public struct InternViTConfig: Sendable, Hashable, Decodable {
+public struct InternViTConfig: Sendable, Hashable, Codable {
   /// Width (1024).
   public var hiddenSize = 1024
   /// MLP width (4096).

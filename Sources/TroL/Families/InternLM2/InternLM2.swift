@@ -7,86 +7,65 @@
 // Every projection is a PLoRA linear: image-token rows also get B·A·x.
 
 internal import Foundation
-internal import Tensor
+package import Tensor
 
 /// The InternLM2 decoder of TroL-1.8B / TroL-7B.
-struct InternLM2: DecoderModel {
-  /// Hyper-parameters from config.json (the released key set; see trol-engine.md §1.1).
-  struct Config: Decodable, Sendable {
-    var hidden_size: Int
-    var num_attention_heads: Int
-    var num_key_value_heads: Int
-    var num_hidden_layers: Int
-    var intermediate_size: Int
-    var vocab_size: Int
-    var rms_norm_eps: Float
-    var rope_theta: Float
-    var max_position_embeddings: Int
-    var eos_token_id: Int?
-    var bos_token_id: Int?
-    var pad_token_id: Int?
-    var img_size: Int?
-  }
-
+package struct InternLM2: DecoderModel {
   /// One decoder layer's tensors (prefix `model.layers.{i}.`).
-  struct Layer: Sendable {
+  package struct Layer: Sendable {
     /// [D] `attention_norm.weight`.
-    let attentionNorm: [Float]
+    package let attentionNorm: [Float]
     /// [(H + 2·Hkv)·Dh, D] `attention.wqkv.{ffn,lora_A,lora_B}.weight`, rows grouped per kv head:
     /// [q head kG … q head kG+G−1, key k, value k].
-    let wqkv: PLoRALinear
+    package let wqkv: PLoRALinear
     /// [D, H·Dh] `attention.wo.*`.
-    let wo: PLoRALinear
+    package let wo: PLoRALinear
     /// [D] `ffn_norm.weight`.
-    let ffnNorm: [Float]
+    package let ffnNorm: [Float]
     /// [F, D] `feed_forward.w1.*` (gate) and `feed_forward.w3.*` (up).
-    let w1: PLoRALinear
-    let w3: PLoRALinear
+    package let w1: PLoRALinear
+    package let w3: PLoRALinear
     /// [D, F] `feed_forward.w2.*` (down).
-    let w2: PLoRALinear
+    package let w2: PLoRALinear
   }
 
-  static let loraRank = 256
-
-  let config: Config
-  let shape: DecoderShape
-  let gate: TroLGate
+  /// The validated config.json this decoder was built from.
+  package let config: InternLM2Config
+  /// RMSNorm epsilon, as the kernels take it.
+  package let eps: Float
+  package let shape: DecoderShape
+  package let gate: TroLGate
   /// [V + 1, D] `model.tok_embeddings.weight` (the last row belongs to `<image>` and is never used).
-  let embeddings: any LinearWeight
-  let layers: [Layer]
+  package let embeddings: any LinearWeight
+  package let layers: [Layer]
   /// [D] `model.norm.weight`.
-  let finalNorm: [Float]
+  package let finalNorm: [Float]
   /// [V, D] `output.weight`.
-  let head: any LinearWeight
-  let rope: RotaryEmbedding
+  package let head: any LinearWeight
+  package let rope: RotaryEmbedding
 
-  init(config: Config, loader: WeightLoader, gate: TroLGate) throws {
-    let D = config.hidden_size
-    let H = config.num_attention_heads
-    let Hkv = config.num_key_value_heads
-    guard D > 0, H > 0, Hkv > 0, H % Hkv == 0, D % H == 0, config.num_hidden_layers > 0 else {
-      throw TroLError(
-        .invalidConfig,
-        "config.json: hidden_size \(D) with \(H) heads over \(Hkv) kv heads is not a valid InternLM2 shape"
-      )
-    }
+  init(config: InternLM2Config, loader: WeightLoader, gate: TroLGate) throws {
+    let D = config.hiddenSize
+    let H = config.numAttentionHeads
+    let Hkv = config.numKeyValueHeads
     guard gate.weight.count == D else {
       throw TroLError(
         .invalidCheckpoint,
         "trol_gating.pt: gate width \(gate.weight.count) but hidden_size is \(D)")
     }
     let Dh = D / H
-    let F = config.intermediate_size
-    let V = config.vocab_size
-    let R = InternLM2.loraRank
+    let F = config.intermediateSize
+    let V = config.vocabSize
+    let R = InternLM2Config.ploraRank
     self.config = config
+    eps = Float(config.rmsNormEps)
     self.gate = gate
     shape = DecoderShape(
-      hidden: D, layers: config.num_hidden_layers, heads: H, keyValueHeads: Hkv, headDim: Dh,
+      hidden: D, layers: config.numHiddenLayers, heads: H, keyValueHeads: Hkv, headDim: Dh,
       intermediate: F,
       vocabulary: V, embeddingRows: V + 1, loraRank: R)
     embeddings = try loader.linear("model.tok_embeddings.weight", out: V + 1, in: D)
-    layers = try (0..<config.num_hidden_layers).map { i in
+    layers = try (0..<config.numHiddenLayers).map { i in
       let p = "model.layers.\(i)."
       return Layer(
         attentionNorm: try loader.floats(p + "attention_norm.weight", shape: [D]),
@@ -100,18 +79,38 @@ struct InternLM2: DecoderModel {
     }
     finalNorm = try loader.floats("model.norm.weight", shape: [D])
     head = try loader.linear("output.weight", out: V, in: D)
-    rope = RotaryEmbedding(headDim: Dh, base: config.rope_theta)
+    rope = RotaryEmbedding(headDim: Dh, base: Float(config.ropeTheta))
   }
 
-  var maxPositions: Int { config.max_position_embeddings }
+  package var maxPositions: Int { config.maxPositionEmbeddings }
 
-  func ropeVariant(forSpan span: Int) -> Int { 0 }
+  /// The five PLoRA projections of every layer.
+  private var projections: [PLoRALinear] {
+    layers.flatMap { [$0.wqkv, $0.wo, $0.w1, $0.w2, $0.w3] }
+  }
 
-  func embed(_ token: Int, into destination: UnsafeMutablePointer<Float>) {
+  // PLoRA adapters are read only for image tokens, never in decode steps.
+  package var streamedBytesPerToken: Int {
+    projections.reduce(head.byteCount) { $0 + $1.base.byteCount }
+  }
+
+  package var matrixParametersPerToken: Int {
+    projections.reduce(0) { $0 + $1.base.inFeatures * $1.base.outFeatures }
+  }
+
+  package var loraParametersPerImageToken: Int {
+    projections.reduce(0) {
+      $0 + $1.loraA.inFeatures * $1.loraA.outFeatures + $1.loraB.inFeatures * $1.loraB.outFeatures
+    }
+  }
+
+  package func ropeVariant(forSpan span: Int) -> Int { 0 }
+
+  package func embed(_ token: Int, into destination: UnsafeMutablePointer<Float>) {
     embeddings.copyRow(token, into: destination)
   }
 
-  func layer(
+  package func layer(
     _ l: Int, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: ForwardBatch,
     pass: Int,
     scratch: DecoderScratch
@@ -122,7 +121,6 @@ struct InternLM2: DecoderModel {
     let F = shape.intermediate
     let G = shape.heads / shape.keyValueHeads
     let Dh = shape.headDim
-    let eps = config.rms_norm_eps
     batch.imageRows.withUnsafeBufferPointer { imageRows in
       // u = attention_norm(x)
       weights.attentionNorm.withUnsafeBufferPointer {
@@ -181,14 +179,14 @@ struct InternLM2: DecoderModel {
     }
   }
 
-  func logits(
+  package func logits(
     _ h: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>,
     scratch: DecoderScratch
   ) {
     finalNorm.withUnsafeBufferPointer {
       rmsNorm(
         scratch.normed, h, weight: $0.baseAddress!, rows: rows, dim: shape.hidden,
-        eps: config.rms_norm_eps)
+        eps: eps)
     }
     head.multiply(
       scratch.normed, rows: rows, into: logits, accumulate: false, scratch: scratch.matmul)

@@ -1,5 +1,6 @@
 internal import Foundation
 public import Tensor
+internal import TroL
 
 /// Model-level timings for `trolley bench engine --model DIR`: vision, prefill throughput next to
 /// the sgemm peak, decode throughput next to the memory-bandwidth bound, batch-8 decode, and the
@@ -200,5 +201,37 @@ extension TroLEngine {
   /// The prompt ids for a question, as `answer` builds them.
   func promptIDs(question: String, imageTokens: Int?) throws -> [Int] {
     tokenizer.encode(try template.prompt(question: question, imageTokens: imageTokens))
+  }
+}
+
+extension EngineBenchmark.FormatResult {
+  /// One line of `trolley bench engine --model` text output.
+  public var line: String {
+    var line = String(format: "%-4@ load %6.1f s", format, loadSeconds)
+    if let vision = visionSeconds, let tokens = prefillTokens, let rate = prefillTokensPerSecond,
+      let gflops = prefillGFLOPS, let fraction = prefillFractionOfPeak
+    {
+      line += String(
+        format: " | vision %6.2f s | prefill %d tok %7.1f tok/s %6.1f GFLOPS (%3.0f%% of sgemm)",
+        vision, tokens, rate, gflops, fraction * 100)
+    }
+    for d in decode {
+      line += String(
+        format: " | decode b%d %6.2f tok/s (bound %6.2f, %3.0f%%)", d.batch, d.tokensPerSecond,
+        d.bandwidthBoundTokensPerSecond, d.fractionOfBound * 100)
+    }
+    if let separate = separateQuestionsSeconds, let shared = sharedPrefixSeconds {
+      line += String(format: " | 4 questions %6.1f s separate, %6.1f s shared", separate, shared)
+    }
+    return line
+  }
+}
+
+extension EngineBenchmark.Machine {
+  /// The measured peaks as one line.
+  public var line: String {
+    String(
+      format: "machine: sgemm %.1f GFLOPS, read %.1f GB/s, %d threads", sgemmGFLOPS,
+      readGBPerSecond, threads)
   }
 }

@@ -1,15 +1,17 @@
 /// config.json of the InternLM2 family (TroL-1.8B, TroL-7B): the decoder, plus the CLIP tower.
 ///
 /// Field defaults are those of `InternLM2Config` for keys the released files may omit.
-public struct InternLM2Config: Sendable, Hashable, Decodable {
+public struct InternLM2Config: Sendable, Hashable, Codable {
   /// RoPE scaling as written in the config (`{"type": "dynamic", "factor": 2.0}`).
-  public struct RopeScaling: Sendable, Hashable, Decodable {
+  public struct RopeScaling: Sendable, Hashable, Codable {
     /// `dynamic` (NTK, only beyond `max_position_embeddings`) or `linear`.
     public var type: String
     /// The scaling factor.
     public var factor: Double
   }
 
+  /// `internlm` (or `internlm2`): how config.json says it is this family.
+  public var modelType: String
   /// D, the decoder width (2048 for 1.8B, 4096 for 7B).
   public var hiddenSize: Int
   /// I, the SwiGLU width.
@@ -49,6 +51,7 @@ public struct InternLM2Config: Sendable, Hashable, Decodable {
   public static let ploraRank = 256
 
   enum CodingKeys: String, CodingKey {
+    case modelType = "model_type"
     case hiddenSize = "hidden_size"
     case intermediateSize = "intermediate_size"
     case numHiddenLayers = "num_hidden_layers"
@@ -71,6 +74,7 @@ public struct InternLM2Config: Sendable, Hashable, Decodable {
 
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
+    modelType = try c.decodeIfPresent(String.self, forKey: .modelType) ?? "internlm"
     hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
     intermediateSize = try c.decode(Int.self, forKey: .intermediateSize)
     numHiddenLayers = try c.decode(Int.self, forKey: .numHiddenLayers)

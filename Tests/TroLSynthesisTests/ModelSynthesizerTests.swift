@@ -1,8 +1,10 @@
 import Foundation
 import Tensor
+import TestFixtures
 import Testing
+import TroL
 
-@testable import TroL
+@testable import TroLSynthesis
 
 @Suite struct ModelSynthesizerTests {
   func temporaryDirectory(_ name: String) -> String {
@@ -18,7 +20,7 @@ import Testing
     #expect(engine.model.family == .internLM2)
     #expect(engine.model.shape.vocabulary == 520)
     let image = AnswerRequest.Image.file(
-      path: GoldenFixture.root().appendingPathComponent("internlm2/image.png").path)
+      path: TestFixtures.trolTinyURL.appendingPathComponent("internlm2/image.png").path)
     let result = try engine.answer(
       AnswerRequest(
         image: image, question: "What is this?", options: GenerationOptions(maxNewTokens: 6)))

@@ -1,5 +1,5 @@
 /// config.json of TroL-3.8B: the InternVL-chat style composite `TroLConfig`.
-public struct TroLPhi3Config: Sendable, Hashable, Decodable {
+public struct TroLPhi3Config: Sendable, Hashable, Codable {
   /// The Phi-3 decoder (`llm_config`).
   public var llm: Phi3Config
   /// The InternViT tower (`vision_config`).

@@ -1,3 +1,5 @@
+public import TroL
+
 /// Deterministic synthetic pictures (a gradient background with a few coloured shapes) for demos,
 /// smoke tests and benchmarks, where no real photo collection is at hand.
 public enum SampleImages {

@@ -1,4 +1,4 @@
-// CLIP ViT-L/14 as TroL-1.8B / TroL-7B use it (trol-engine.md §4.1).
+// CLIP ViT-L/14 as TroL-1.8B / TroL-7B use it (docs/model.md, "Vision towers").
 //
 // Legend: S image side (490), P patch (14), G = S/P (35), N = G² + 1 tokens (CLS first), C width
 // (1024), I MLP width (4096), heads of width 64.
@@ -11,44 +11,12 @@ internal import Tensor
 
 /// The CLIP vision tower under `vit.vision_tower.vision_model.`.
 struct CLIPVision: Sendable {
-  /// `vision_config` (HF CLIPVisionConfig names); defaults are openai/clip-vit-large-patch14-336.
-  struct Config: Decodable, Sendable {
-    var hidden_size: Int = 1024
-    var intermediate_size: Int = 4096
-    var num_hidden_layers: Int = 24
-    var num_attention_heads: Int = 16
-    var patch_size: Int = 14
-    var image_size: Int = 336
-    var layer_norm_eps: Float = 1e-5
-
-    init() {}
-
-    init(from decoder: any Decoder) throws {
-      let c = try decoder.container(keyedBy: CodingKeys.self)
-      let d = Config()
-      hidden_size = try c.decodeIfPresent(Int.self, forKey: .hidden_size) ?? d.hidden_size
-      intermediate_size =
-        try c.decodeIfPresent(Int.self, forKey: .intermediate_size) ?? d.intermediate_size
-      num_hidden_layers =
-        try c.decodeIfPresent(Int.self, forKey: .num_hidden_layers) ?? d.num_hidden_layers
-      num_attention_heads =
-        try c.decodeIfPresent(Int.self, forKey: .num_attention_heads) ?? d.num_attention_heads
-      patch_size = try c.decodeIfPresent(Int.self, forKey: .patch_size) ?? d.patch_size
-      image_size = try c.decodeIfPresent(Int.self, forKey: .image_size) ?? d.image_size
-      layer_norm_eps =
-        try c.decodeIfPresent(Float.self, forKey: .layer_norm_eps) ?? d.layer_norm_eps
-    }
-
-    enum CodingKeys: String, CodingKey {
-      case hidden_size, intermediate_size, num_hidden_layers, num_attention_heads, patch_size,
-        image_size
-      case layer_norm_eps
-    }
-  }
-
-  let config: Config
+  /// The validated `vision_config` (`image_size` is config.json's `img_size`).
+  let config: CLIPVisionConfig
   /// S: the run-time resolution (config.json `img_size`, 490 for the released models).
-  let imageSize: Int
+  var imageSize: Int { config.imageSize }
+  /// LayerNorm epsilon, as the kernels take it.
+  let eps: Float
   /// [C, 3·P·P] `embeddings.patch_embedding.weight` ([C, 3, P, P]).
   let patchEmbedding: F32Weight
   /// [C] `embeddings.class_embedding`.
@@ -62,22 +30,20 @@ struct CLIPVision: Sendable {
   let layers: [VisionEncoderLayer]
 
   /// G²: features per image.
-  var featureCount: Int { (imageSize / config.patch_size) * (imageSize / config.patch_size) }
-  var width: Int { config.hidden_size }
+  var featureCount: Int { config.patchCount }
+  var width: Int { config.hiddenSize }
 
-  init(config: Config, imageSize: Int, loader: WeightLoader) throws {
-    let C = config.hidden_size
-    let P = config.patch_size
-    guard imageSize % P == 0, C % config.num_attention_heads == 0 else {
-      throw TroLError(
-        .invalidConfig,
-        "config.json: image size \(imageSize) is not a multiple of patch \(P), or width \(C) does not split into \(config.num_attention_heads) heads"
-      )
-    }
+  /// Where the tower's tensors sit in TroL-1.8B/7B checkpoints.
+  static let prefix = "vit.vision_tower.vision_model."
+
+  init(config: CLIPVisionConfig, loader: WeightLoader) throws {
+    let C = config.hiddenSize
+    let P = config.patchSize
     self.config = config
-    self.imageSize = imageSize
-    let G = imageSize / P
-    let p = "vit.vision_tower.vision_model."
+    let eps = Float(config.layerNormEps)
+    self.eps = eps
+    let G = config.gridSize
+    let p = Self.prefix
     patchEmbedding = try loader.f32Linear(
       p + "embeddings.patch_embedding.weight", out: C, in: 3 * P * P, storedShape: [C, 3, P, P])
     classEmbedding = try loader.floats(p + "embeddings.class_embedding", shape: [C])
@@ -86,8 +52,8 @@ struct CLIPVision: Sendable {
     positionEmbedding = WeightLoader.widen(positions)
     preNormWeight = try loader.floats(p + "pre_layrnorm.weight", shape: [C])
     preNormBias = try loader.floats(p + "pre_layrnorm.bias", shape: [C])
-    let I = config.intermediate_size
-    layers = try (0..<config.num_hidden_layers).map { i in
+    let I = config.intermediateSize
+    layers = try (0..<config.numHiddenLayers).map { i in
       let l = p + "encoder.layers.\(i)."
       // q, k, v are separate in CLIP; packing them [q | k | v] lets one product serve all three.
       let packed = try ["q_proj", "k_proj", "v_proj"].map {
@@ -107,16 +73,16 @@ struct CLIPVision: Sendable {
         norm2Bias: try loader.floats(l + "layer_norm2.bias", shape: [C]),
         fc1: try Linear(loader, l + "mlp.fc1", out: I, in: C, hasBias: true),
         fc2: try Linear(loader, l + "mlp.fc2", out: C, in: I, hasBias: true),
-        layerScale1: nil, layerScale2: nil, activation: .quickGELU,
-        heads: config.num_attention_heads,
-        eps: config.layer_norm_eps)
+        layerScale1: nil, layerScale2: nil,
+        activation: config.hiddenAct == "gelu" ? .gelu : .quickGELU,
+        heads: config.numAttentionHeads, eps: eps)
     }
   }
 
   func makeScratch() -> VisionScratch {
-    let P = config.patch_size
+    let P = config.patchSize
     return VisionScratch(
-      tokens: featureCount + 1, width: config.hidden_size, intermediate: config.intermediate_size,
+      tokens: featureCount + 1, width: config.hiddenSize, intermediate: config.intermediateSize,
       patchValues: 3 * P * P)
   }
 
@@ -126,8 +92,8 @@ struct CLIPVision: Sendable {
     scratch: VisionScratch,
     tracer: Tracer?
   ) {
-    let C = config.hidden_size
-    let P = config.patch_size
+    let C = config.hiddenSize
+    let P = config.patchSize
     let patches = featureCount
     let N = patches + 1
     let h = scratch.hidden
@@ -143,11 +109,39 @@ struct CLIPVision: Sendable {
       preNormBias.withUnsafeBufferPointer { b in
         layerNorm(
           h, h, weight: w.baseAddress!, bias: b.baseAddress!, rows: N, dim: C,
-          eps: config.layer_norm_eps)
+          eps: eps)
       }
     }
     for layer in layers { layer.forward(h, tokens: N, scratch: scratch) }
     // hidden_states[-1] without post_layernorm, CLS dropped.
     features.update(from: h + C, count: patches * C)
+  }
+}
+
+extension CLIPVision {
+  /// The tower's tensors as the checkpoint stores them (`post_layernorm` is stored, never read).
+  static func tensors(_ config: CLIPVisionConfig, dtype: SafeTensorsDType) -> [CheckpointTensor] {
+    let C = config.hiddenSize
+    let I = config.intermediateSize
+    let P = config.patchSize
+    let G = config.gridSize
+    let p = prefix
+    var list = TensorList(dtype: dtype, part: .visionTower)
+    list.add(p + "embeddings.class_embedding", [C], .random(std: 0.02))
+    list.add(p + "embeddings.patch_embedding.weight", [C, 3, P, P], .fanIn(3 * P * P))
+    list.add(p + "embeddings.position_embedding.weight", [G * G + 1, C], .random(std: 0.02))
+    list.layerNorm(p + "pre_layrnorm", C)
+    for i in 0..<config.numHiddenLayers {
+      let l = p + "encoder.layers.\(i)."
+      list.layerNorm(l + "layer_norm1", C)
+      list.layerNorm(l + "layer_norm2", C)
+      for name in ["q_proj", "k_proj", "v_proj", "out_proj"] {
+        list.linearWithBias(l + "self_attn." + name, C, C)
+      }
+      list.linearWithBias(l + "mlp.fc1", I, C)
+      list.linearWithBias(l + "mlp.fc2", C, I)
+    }
+    list.layerNorm(p + "post_layernorm", C, loaded: false)
+    return list.tensors
   }
 }

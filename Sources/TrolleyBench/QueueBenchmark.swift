@@ -4,6 +4,7 @@ import Logging
 import Migrations
 public import Postgres
 import Synchronization
+import TrolleyWorkers
 import TrolleyBasics
 
 /// `trolley bench queue`: the queue's throughput and latency, measured on a database of its own

@@ -1,5 +1,6 @@
 import Testing
 import TroL
+import TroLSynthesis
 
 @Suite struct PNGEncoderTests {
   @Test(arguments: [0, 1, 2, 3, 4, 5])

@@ -1,9 +1,9 @@
 internal import Foundation
 
 /// `llm_config` of TroL-3.8B: the Phi-3-mini decoder (HF `Phi3Config` fields).
-public struct Phi3Config: Sendable, Hashable, Decodable {
+public struct Phi3Config: Sendable, Hashable, Codable {
   /// LongRoPE (`su` / `longrope`): per-frequency divisors for short and long contexts.
-  public struct RopeScaling: Sendable, Hashable, Decodable {
+  public struct RopeScaling: Sendable, Hashable, Codable {
     /// `su` or `longrope` (the same rule).
     public var type: String
     /// Divisors used while (max position id + 1) <= `original_max_position_embeddings`.

@@ -3,7 +3,7 @@
 /// The released configs have no `vision_config` (the tower comes from
 /// `openai/clip-vit-large-patch14-336`); then the CLIP-L/14 defaults apply, at the resolution
 /// of `img_size` (490: the position table is interpolated to 35×35+1).
-public struct CLIPVisionConfig: Sendable, Hashable, Decodable {
+public struct CLIPVisionConfig: Sendable, Hashable, Codable {
   /// Width of the tower (1024 for CLIP-L).
   public var hiddenSize = 1024
   /// MLP width (4096).

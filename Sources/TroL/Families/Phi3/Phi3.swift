@@ -7,92 +7,67 @@
 //                    y = h + down_proj(up ⊙ silu(gate)), [gate | up] = gate_up_proj(post_attention_layernorm(h)).
 
 internal import Foundation
-internal import Tensor
+package import Tensor
 
 /// The Phi-3 decoder of TroL-3.8B.
-struct Phi3: DecoderModel {
-  /// `llm_config` of the composite config.json.
-  struct Config: Decodable, Sendable {
-    struct RopeScaling: Decodable, Sendable {
-      var type: String
-      var short_factor: [Float]?
-      var long_factor: [Float]?
-    }
-    var hidden_size: Int
-    var num_attention_heads: Int
-    var num_key_value_heads: Int?
-    var num_hidden_layers: Int
-    var intermediate_size: Int
-    var vocab_size: Int
-    var rms_norm_eps: Float
-    var rope_theta: Float
-    var max_position_embeddings: Int
-    var original_max_position_embeddings: Int?
-    var rope_scaling: RopeScaling?
-    var eos_token_id: Int?
-    var bos_token_id: Int?
-    var pad_token_id: Int?
-  }
-
+package struct Phi3: DecoderModel {
   /// One decoder layer's tensors (prefix `language_model.model.layers.{i}.`).
-  struct Layer: Sendable {
+  package struct Layer: Sendable {
     /// [D] `input_layernorm.weight`.
-    let inputNorm: [Float]
+    package let inputNorm: [Float]
     /// [(H + 2·Hkv)·Dh, D] `self_attn.qkv_proj.weight`: rows [q | k | v], head-major.
-    let qkv: any LinearWeight
+    package let qkv: any LinearWeight
     /// [D, H·Dh] `self_attn.o_proj.weight`.
-    let output: any LinearWeight
+    package let output: any LinearWeight
     /// [D] `post_attention_layernorm.weight`.
-    let postAttentionNorm: [Float]
+    package let postAttentionNorm: [Float]
     /// [2F, D] `mlp.gate_up_proj.weight`: rows [gate | up].
-    let gateUp: any LinearWeight
+    package let gateUp: any LinearWeight
     /// [D, F] `mlp.down_proj.weight`.
-    let down: any LinearWeight
+    package let down: any LinearWeight
   }
 
-  let config: Config
-  let shape: DecoderShape
-  let gate: TroLGate
+  /// The validated `llm_config` this decoder was built from.
+  package let config: Phi3Config
+  /// RMSNorm epsilon, as the kernels take it.
+  package let eps: Float
+  package let shape: DecoderShape
+  package let gate: TroLGate
   /// [V, D] `language_model.model.embed_tokens.weight`.
-  let embeddings: any LinearWeight
-  let layers: [Layer]
+  package let embeddings: any LinearWeight
+  package let layers: [Layer]
   /// [D] `language_model.model.norm.weight`.
-  let finalNorm: [Float]
+  package let finalNorm: [Float]
   /// [V, D] `language_model.lm_head.weight`.
-  let head: any LinearWeight
+  package let head: any LinearWeight
   /// Rotary embeddings with the short and long LongRoPE factors (equal when there is no scaling).
-  let shortRope: RotaryEmbedding
-  let longRope: RotaryEmbedding
+  package let shortRope: RotaryEmbedding
+  package let longRope: RotaryEmbedding
   /// Sequences whose largest position id + 1 exceeds this use the long factors.
-  let originalMaxPositions: Int
+  package let originalMaxPositions: Int
 
-  init(config: Config, loader: WeightLoader, gate: TroLGate) throws {
-    let D = config.hidden_size
-    let H = config.num_attention_heads
-    let Hkv = config.num_key_value_heads ?? H
-    guard D > 0, H > 0, Hkv > 0, H % Hkv == 0, D % H == 0, config.num_hidden_layers > 0 else {
-      throw TroLError(
-        .invalidConfig,
-        "config.json llm_config: hidden_size \(D) with \(H) heads over \(Hkv) kv heads is not a valid Phi-3 shape"
-      )
-    }
+  init(config: Phi3Config, loader: WeightLoader, gate: TroLGate) throws {
+    let D = config.hiddenSize
+    let H = config.numAttentionHeads
+    let Hkv = config.numKeyValueHeads
     guard gate.weight.count == D else {
       throw TroLError(
         .invalidCheckpoint,
         "trol_gating.pt: gate width \(gate.weight.count) but hidden_size is \(D)")
     }
     let Dh = D / H
-    let F = config.intermediate_size
-    let V = config.vocab_size
+    let F = config.intermediateSize
+    let V = config.vocabSize
     self.config = config
+    eps = Float(config.rmsNormEps)
     self.gate = gate
     shape = DecoderShape(
-      hidden: D, layers: config.num_hidden_layers, heads: H, keyValueHeads: Hkv, headDim: Dh,
+      hidden: D, layers: config.numHiddenLayers, heads: H, keyValueHeads: Hkv, headDim: Dh,
       intermediate: F,
       vocabulary: V, embeddingRows: V, loraRank: 0)
     let prefix = "language_model.model."
     embeddings = try loader.linear(prefix + "embed_tokens.weight", out: V, in: D)
-    layers = try (0..<config.num_hidden_layers).map { i in
+    layers = try (0..<config.numHiddenLayers).map { i in
       let p = prefix + "layers.\(i)."
       return Layer(
         inputNorm: try loader.floats(p + "input_layernorm.weight", shape: [D]),
@@ -105,44 +80,45 @@ struct Phi3: DecoderModel {
     finalNorm = try loader.floats(prefix + "norm.weight", shape: [D])
     head = try loader.linear("language_model.lm_head.weight", out: V, in: D)
 
-    let original = config.original_max_position_embeddings ?? config.max_position_embeddings
-    originalMaxPositions = original
-    if let scaling = config.rope_scaling, scaling.type == "su" || scaling.type == "longrope" {
-      guard let short = scaling.short_factor, let long = scaling.long_factor, short.count == Dh / 2,
-        long.count == Dh / 2
-      else {
-        throw TroLError(
-          .invalidConfig,
-          "config.json llm_config.rope_scaling: short_factor and long_factor need \(Dh / 2) entries each"
-        )
-      }
-      // cos and sin are both scaled by sqrt(1 + ln(max/original) / ln(original)) whenever max > original.
-      let ratio = Double(config.max_position_embeddings) / Double(original)
-      let magnitude = ratio <= 1 ? 1 : Float((1 + log(ratio) / log(Double(original))).squareRoot())
+    originalMaxPositions = config.originalMaxPositionEmbeddings
+    let theta = Float(config.ropeTheta)
+    if let scaling = config.ropeScaling {
+      // Validated: su/longrope with Dh / 2 factors each. cos and sin are both scaled by
+      // `ropeMagnitudeScale` whenever max > original.
+      let magnitude = Float(config.ropeMagnitudeScale)
       shortRope = RotaryEmbedding(
-        headDim: Dh, base: config.rope_theta, factors: short, magnitude: magnitude)
+        headDim: Dh, base: theta, factors: scaling.shortFactor.map { Float($0) },
+        magnitude: magnitude)
       longRope = RotaryEmbedding(
-        headDim: Dh, base: config.rope_theta, factors: long, magnitude: magnitude)
-    } else if config.rope_scaling == nil {
-      shortRope = RotaryEmbedding(headDim: Dh, base: config.rope_theta)
-      longRope = shortRope
+        headDim: Dh, base: theta, factors: scaling.longFactor.map { Float($0) },
+        magnitude: magnitude)
     } else {
-      throw TroLError(
-        .invalidConfig,
-        "config.json llm_config.rope_scaling type \(config.rope_scaling!.type) is not supported (expected su)"
-      )
+      shortRope = RotaryEmbedding(headDim: Dh, base: theta)
+      longRope = shortRope
     }
   }
 
-  var maxPositions: Int { config.max_position_embeddings }
+  package var maxPositions: Int { config.maxPositionEmbeddings }
 
-  func ropeVariant(forSpan span: Int) -> Int { span > originalMaxPositions ? 1 : 0 }
+  package func ropeVariant(forSpan span: Int) -> Int { span > originalMaxPositions ? 1 : 0 }
 
-  func embed(_ token: Int, into destination: UnsafeMutablePointer<Float>) {
+  private var matrices: [any LinearWeight] {
+    layers.flatMap { [$0.qkv, $0.output, $0.gateUp, $0.down] }
+  }
+
+  package var streamedBytesPerToken: Int { matrices.reduce(head.byteCount) { $0 + $1.byteCount } }
+
+  package var matrixParametersPerToken: Int {
+    matrices.reduce(0) { $0 + $1.inFeatures * $1.outFeatures }
+  }
+
+  package var loraParametersPerImageToken: Int { 0 }
+
+  package func embed(_ token: Int, into destination: UnsafeMutablePointer<Float>) {
     embeddings.copyRow(token, into: destination)
   }
 
-  func layer(
+  package func layer(
     _ l: Int, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: ForwardBatch,
     pass: Int,
     scratch: DecoderScratch
@@ -154,7 +130,6 @@ struct Phi3: DecoderModel {
     let H = shape.heads
     let Hkv = shape.keyValueHeads
     let Dh = shape.headDim
-    let eps = config.rms_norm_eps
     // u = input_layernorm(x)
     weights.inputNorm.withUnsafeBufferPointer {
       rmsNorm(scratch.normed, x, weight: $0.baseAddress!, rows: N, dim: D, eps: eps)
@@ -196,14 +171,14 @@ struct Phi3: DecoderModel {
     addInPlace(y, scratch.projected, count: N * D)
   }
 
-  func logits(
+  package func logits(
     _ h: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>,
     scratch: DecoderScratch
   ) {
     finalNorm.withUnsafeBufferPointer {
       rmsNorm(
         scratch.normed, h, weight: $0.baseAddress!, rows: rows, dim: shape.hidden,
-        eps: config.rms_norm_eps)
+        eps: eps)
     }
     head.multiply(
       scratch.normed, rows: rows, into: logits, accumulate: false, scratch: scratch.matmul)

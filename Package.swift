@@ -112,6 +112,16 @@ let package = Package(
       name: "TroL", dependencies: ["Tensor", "CJPEG", "CPNG", "CImageCodecs", "TrolleyBasics"],
       swiftSettings: engine
     ),
+    // Dataset curation without the queue: Pillow-exact grey and LANCZOS, the four imagehash
+    // hashes, filters, multi-index bands, union-find. Optimised like the engine because ingest
+    // hashes every image (and the tests hash thousands).
+    .target(name: "Curation", dependencies: ["TroL", "CJPEG"], swiftSettings: engine),
+    // Curation's PostgreSQL side: datasets, items, band and edge tables, and the planner that
+    // enqueues curate.* jobs. Every curation statement lives here.
+    .target(
+      name: "Datasets",
+      dependencies: ["Curation", "Postgres", "JobQueue", "TrolleyJobContracts"],
+      swiftSettings: strict),
     // Tooling, not product: random-weight checkpoints in the released layout (written through
     // TroL's SafeTensorsWriter), generated tokenizers, sample images and their PNG encoder.
     // Optimized like the engine: it generates billions of random weights for the big shapes.
@@ -122,7 +132,7 @@ let package = Package(
       name: "TrolleyWorkers",
       dependencies: [
         "JobQueue", "TroL", "CCurl", "TrolleyBasics", "TrolleyJobContracts", "Postgres", "Tensor",
-        "BuildInfo", "Digest",
+        "BuildInfo", "Digest", "Curation", "Datasets",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),
@@ -151,7 +161,7 @@ let package = Package(
       dependencies: [
         "Postgres", "Migrations", "JobQueue", "Tensor", "TroL", "TroLSynthesis", "TrolleyWorkers",
         "TrolleyBench", "TrolleyCLIKit", "TrolleyBasics", "TrolleyJobContracts", "BuildInfo",
-        "Digest", "ModelHub",
+        "Digest", "ModelHub", "Curation", "Datasets",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -187,6 +197,13 @@ let package = Package(
       ],
       swiftSettings: strict),
     .testTarget(
+      name: "CurationTests",
+      dependencies: [
+        "Curation", "Datasets", "TroL", "TestFixtures", "PostgresTesting", "JobQueue", "Postgres",
+        "TrolleyWorkers", "CJPEG", "TrolleyJobContracts", "TroLSynthesis",
+      ],
+      exclude: ["Oracle"], swiftSettings: strict),
+    .testTarget(
       name: "TrolleyCLIKitTests", dependencies: ["TrolleyCLIKit", "Digest"], swiftSettings: strict),
     .testTarget(
       name: "TrolleyJobContractsTests", dependencies: ["TrolleyJobContracts"],
@@ -196,7 +213,7 @@ let package = Package(
       name: "TrolleyEndToEndTests",
       dependencies: [
         "trolley", "Postgres", "Migrations", "PostgresTesting", "JobQueue", "TrolleyCLIKit",
-        "TestFixtures", "TroL",
+        "TestFixtures", "TroL", "TroLSynthesis",
       ],
       swiftSettings: strict),
   ]

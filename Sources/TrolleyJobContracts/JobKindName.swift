@@ -16,12 +16,16 @@ public enum JobKindName: String, Sendable, Hashable, CaseIterable {
   case fail
   /// Kills its worker process (`CrashContract`).
   case crash
+  /// Reads, decodes, hashes and filters one chunk of a dataset's items (`CurateIngestContract`).
+  case curateIngest = "curate.ingest"
+  /// Exact and near duplicate groups of one dataset (`CurateDedupeContract`).
+  case curateDedupe = "curate.dedupe"
 
   /// Kinds that need a loaded model (`trolley worker --model`).
   public var needsModel: Bool {
     switch self {
     case .trolAnswer, .trolCaption: true
-    case .noop, .sleep, .fail, .crash: false
+    case .noop, .sleep, .fail, .crash, .curateIngest, .curateDedupe: false
     }
   }
 
@@ -29,7 +33,7 @@ public enum JobKindName: String, Sendable, Hashable, CaseIterable {
   public var isTestKind: Bool {
     switch self {
     case .noop, .sleep, .fail, .crash: true
-    case .trolAnswer, .trolCaption: false
+    case .trolAnswer, .trolCaption, .curateIngest, .curateDedupe: false
     }
   }
 }

@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 public import JobQueue
 public import Logging
@@ -93,9 +94,19 @@ public struct WorkerProcess: Sendable {
     if configuration.model != nil {
       loopConfiguration.concurrency = max(loopConfiguration.concurrency, configuration.batchSize)
     }
+    var curation: CurationJobSettings?
+    if configuration.kinds.contains(where: { AllKinds.curationNames.contains($0) }) {
+      var fetchPolicy = ImageFetcher.Policy()
+      fetchPolicy.stallTimeout = configuration.fetchStallTimeout
+      fetchPolicy.totalTimeout = max(.seconds(60), fetchPolicy.stallTimeout * 4)
+      curation = CurationJobSettings(
+        store: DatasetStore(client: client), fetcher: ImageFetcher(policy: fetchPolicy))
+    }
     let loop = WorkerLoop(
       store: store,
-      kinds: try AllKinds.named(configuration.kinds, engine: engine).map { KindRunner(any: $0) },
+      kinds: try AllKinds.named(configuration.kinds, engine: engine, curation: curation).map {
+        KindRunner(any: $0)
+      },
       configuration: loopConfiguration, logger: logger, metrics: metrics)
     let group = ServiceGroup(
       configuration: .init(

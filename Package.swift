@@ -88,6 +88,10 @@ let package = Package(
     .target(
       name: "TroL", dependencies: ["Tensor", "CJPEG", "CPNG", "CImageCodecs"], swiftSettings: engine
     ),
+    // TroL training: hand-written backward passes per block, AdamW, checkpoints and export.
+    // Imports COpenBLAS for its products (sgemm/dgemm over f32/f64 activations and gradients).
+    .target(
+      name: "Training", dependencies: ["TroL", "Tensor", "COpenBLAS"], swiftSettings: engine),
     // The worker loop and one file per job kind: where the queue meets the engine.
     .target(
       name: "TrolleyWorkers",
@@ -106,7 +110,8 @@ let package = Package(
     .executableTarget(
       name: "trolley",
       dependencies: [
-        "Postgres", "Migrations", "JobQueue", "Tensor", "TroL", "TrolleyWorkers", "TrolleyCLIKit",
+        "Postgres", "Migrations", "JobQueue", "Tensor", "TroL", "Training", "TrolleyWorkers",
+        "TrolleyCLIKit",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -129,6 +134,9 @@ let package = Package(
     .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: strict),
     .testTarget(
       name: "TroLTests", dependencies: ["TroL", "Tensor", "CJPEG", "TestFixtures"], swiftSettings: strict),
+    .testTarget(
+      name: "TrainingTests", dependencies: ["Training", "TroL", "Tensor", "TestFixtures"],
+      swiftSettings: strict),
     .testTarget(
       name: "TrolleyWorkersTests",
       dependencies: ["TrolleyWorkers", "JobQueue", "TroL", "PostgresTesting", "TestFixtures"],

@@ -147,7 +147,7 @@ let package = Package(
       name: "TrolleyEndToEndTests",
       dependencies: [
         "trolley", "Postgres", "Migrations", "PostgresTesting", "JobQueue", "TrolleyCLIKit",
-        "TestFixtures",
+        "TestFixtures", "TroL",
       ],
       swiftSettings: strict),
   ]

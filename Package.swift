@@ -95,6 +95,10 @@ let package = Package(
       name: "TroL", dependencies: ["Tensor", "CJPEG", "CPNG", "CImageCodecs", "TrolleyBasics"],
       swiftSettings: engine
     ),
+    // TroL training: hand-written backward passes per block, AdamW, checkpoints and export.
+    // Imports COpenBLAS for its products (sgemm/dgemm over f32/f64 activations and gradients).
+    .target(
+      name: "Training", dependencies: ["TroL", "Tensor", "COpenBLAS"], swiftSettings: engine),
     // The worker process, its loop (one file per part) and one file per job kind: where the queue
     // meets the engine.
     .target(
@@ -119,8 +123,8 @@ let package = Package(
     .executableTarget(
       name: "trolley",
       dependencies: [
-        "Postgres", "Migrations", "JobQueue", "Tensor", "TroL", "TrolleyWorkers", "TrolleyCLIKit",
-        "TrolleyBasics", "TrolleyJobContracts",
+        "Postgres", "Migrations", "JobQueue", "Tensor", "TroL", "Training", "TrolleyWorkers",
+        "TrolleyCLIKit", "TrolleyBasics", "TrolleyJobContracts",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -145,6 +149,9 @@ let package = Package(
       name: "TroLTests", dependencies: ["TroL", "Tensor", "CJPEG", "TestFixtures", "TrolleyBasics"],
       swiftSettings: strict),
     .testTarget(
+      name: "TrainingTests", dependencies: ["Training", "TroL", "Tensor", "TestFixtures"],
+      swiftSettings: strict),
+    .testTarget(
       name: "TrolleyWorkersTests",
       dependencies: [
         "TrolleyWorkers", "JobQueue", "TroL", "PostgresTesting", "TestFixtures",
@@ -160,7 +167,7 @@ let package = Package(
       name: "TrolleyEndToEndTests",
       dependencies: [
         "trolley", "Postgres", "Migrations", "PostgresTesting", "JobQueue", "TrolleyCLIKit",
-        "TestFixtures",
+        "TestFixtures", "TroL",
       ],
       swiftSettings: strict),
   ]

@@ -105,7 +105,7 @@ let package = Package(
       name: "TrolleyWorkers",
       dependencies: [
         "JobQueue", "TroL", "CCurl", "Migrations", "TrolleyBasics", "TrolleyJobContracts",
-        "Postgres", "Tensor",
+        "Postgres", "Tensor", "Training",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),
@@ -146,7 +146,8 @@ let package = Package(
       swiftSettings: strict),
     .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: strict),
     .testTarget(
-      name: "TroLTests", dependencies: ["TroL", "Tensor", "CJPEG", "TestFixtures", "TrolleyBasics"],
+      name: "TroLTests",
+      dependencies: ["TroL", "Tensor", "CJPEG", "TestFixtures", "TrolleyBasics"],
       swiftSettings: strict),
     .testTarget(
       name: "TrainingTests", dependencies: ["Training", "TroL", "Tensor", "TestFixtures"],
@@ -158,7 +159,9 @@ let package = Package(
         "TrolleyJobContracts", "TrolleyBasics",
       ],
       swiftSettings: strict),
-    .testTarget(name: "TrolleyCLIKitTests", dependencies: ["TrolleyCLIKit"], swiftSettings: strict),
+    .testTarget(
+      name: "TrolleyCLIKitTests", dependencies: ["TrolleyCLIKit", "TrolleyBasics"],
+      swiftSettings: strict),
     .testTarget(
       name: "TrolleyJobContractsTests", dependencies: ["TrolleyJobContracts"],
       swiftSettings: strict),
@@ -167,7 +170,8 @@ let package = Package(
       name: "TrolleyEndToEndTests",
       dependencies: [
         "trolley", "Postgres", "Migrations", "PostgresTesting", "JobQueue", "TrolleyCLIKit",
-        "TestFixtures", "TroL",
+        "TestFixtures", "TroL", "Training", "TrolleyWorkers", "TrolleyBasics",
+        "TrolleyJobContracts",
       ],
       swiftSettings: strict),
   ]

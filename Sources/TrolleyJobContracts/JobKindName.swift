@@ -16,12 +16,16 @@ public enum JobKindName: String, Sendable, Hashable, CaseIterable {
   case fail
   /// Kills its worker process (`CrashContract`).
   case crash
+  /// One DiLoCo shard: H inner steps from a round's weights (`TrainShard`).
+  case trainShard = "train.shard"
+  /// A round's outer step over its shards' deltas (`TrainMerge`).
+  case trainMerge = "train.merge"
 
   /// Kinds that need a loaded model (`trolley worker --model`).
   public var needsModel: Bool {
     switch self {
     case .trolAnswer, .trolCaption: true
-    case .noop, .sleep, .fail, .crash: false
+    case .noop, .sleep, .fail, .crash, .trainShard, .trainMerge: false
     }
   }
 
@@ -29,7 +33,7 @@ public enum JobKindName: String, Sendable, Hashable, CaseIterable {
   public var isTestKind: Bool {
     switch self {
     case .noop, .sleep, .fail, .crash: true
-    case .trolAnswer, .trolCaption: false
+    case .trolAnswer, .trolCaption, .trainShard, .trainMerge: false
     }
   }
 }

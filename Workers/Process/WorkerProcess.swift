@@ -80,7 +80,9 @@ public struct WorkerProcess: Sendable {
     }
     let loop = WorkerLoop(
       store: store,
-      kinds: try AllKinds.named(configuration.kinds, engine: engine).map { KindRunner(any: $0) },
+      kinds: try AllKinds.named(
+        configuration.kinds, engine: engine, training: TrainingJobSettings(client: client)
+      ).map { KindRunner(any: $0) },
       configuration: loopConfiguration, logger: logger, metrics: metrics)
     let group = ServiceGroup(
       configuration: .init(

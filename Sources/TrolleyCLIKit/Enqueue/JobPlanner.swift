@@ -1,3 +1,4 @@
+import TrolleyBasics
 import TrolleyJobContracts
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import TrolleyBasics
 public import JobQueue
 import Postgres
 

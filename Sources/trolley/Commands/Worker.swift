@@ -39,7 +39,7 @@ struct Worker: AsyncParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "Comma-separated job kinds to run (\((AllKinds.names + AllKinds.trolNames).joined(separator: ", "))); default with --model: trol.answer,trol.caption.",
+      "Comma-separated job kinds to run (\((AllKinds.names + AllKinds.trolNames + AllKinds.trainingNames).joined(separator: ", "))); default with --model: trol.answer,trol.caption.",
       valueName: "kinds"))
   var kinds: String?
 
@@ -153,7 +153,7 @@ struct Worker: AsyncParsableCommand {
         "job kind \(needing) needs a model: add --model DIR (a TroL checkpoint folder, or one made by `trolley model synth --like tiny --out DIR`)"
       )
     }
-    let known = Set(AllKinds.names + AllKinds.trolNames)
+    let known = Set(AllKinds.names + AllKinds.trolNames + AllKinds.trainingNames)
     if let unknown = names.first(where: { !known.contains($0) }) {
       throw ValidationError(
         "unknown job kind \(unknown); known kinds: \(known.sorted().joined(separator: ", "))")

@@ -126,13 +126,17 @@ let package = Package(
     // TroL's SafeTensorsWriter), generated tokenizers, sample images and their PNG encoder.
     // Optimized like the engine: it generates billions of random weights for the big shapes.
     .target(name: "TroLSynthesis", dependencies: ["TroL"], swiftSettings: engine),
+    // TroL training: hand-written backward passes per block, AdamW, checkpoints and export.
+    // Imports COpenBLAS for its products (sgemm/dgemm over f32/f64 activations and gradients).
+    .target(
+      name: "Training", dependencies: ["TroL", "Tensor", "COpenBLAS"], swiftSettings: engine),
     // The worker process, its loop (one file per part) and one file per job kind: where the queue
     // meets the engine.
     .target(
       name: "TrolleyWorkers",
       dependencies: [
         "JobQueue", "TroL", "CCurl", "TrolleyBasics", "TrolleyJobContracts", "Postgres", "Tensor",
-        "BuildInfo", "Digest", "Curation", "Datasets",
+        "BuildInfo", "Digest", "Curation", "Datasets", "Training",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),
@@ -161,7 +165,7 @@ let package = Package(
       dependencies: [
         "Postgres", "Migrations", "JobQueue", "Tensor", "TroL", "TroLSynthesis", "TrolleyWorkers",
         "TrolleyBench", "TrolleyCLIKit", "TrolleyBasics", "TrolleyJobContracts", "BuildInfo",
-        "Digest", "ModelHub", "Curation", "Datasets",
+        "Digest", "ModelHub", "Curation", "Datasets", "Training",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -183,7 +187,11 @@ let package = Package(
       swiftSettings: strict),
     .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: strict),
     .testTarget(
-      name: "TroLTests", dependencies: ["TroL", "Tensor", "CJPEG", "TestFixtures", "TrolleyBasics"],
+      name: "TroLTests",
+      dependencies: ["TroL", "Tensor", "CJPEG", "TestFixtures", "TrolleyBasics"],
+      swiftSettings: strict),
+    .testTarget(
+      name: "TrainingTests", dependencies: ["Training", "TroL", "Tensor", "TestFixtures"],
       swiftSettings: strict),
     .testTarget(
       name: "TroLSynthesisTests",
@@ -204,7 +212,7 @@ let package = Package(
       ],
       exclude: ["Oracle"], swiftSettings: strict),
     .testTarget(
-      name: "TrolleyCLIKitTests", dependencies: ["TrolleyCLIKit", "Digest"], swiftSettings: strict),
+      name: "TrolleyCLIKitTests", dependencies: ["TrolleyCLIKit", "Digest", "TrolleyBasics"], swiftSettings: strict),
     .testTarget(
       name: "TrolleyJobContractsTests", dependencies: ["TrolleyJobContracts"],
       swiftSettings: strict),

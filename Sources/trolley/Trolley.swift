@@ -11,7 +11,7 @@ struct Trolley: AsyncParsableCommand {
     subcommands: [
       Enqueue.self, Batches.self, Batch.self, Top.self, Jobs.self, Export.self, Queues.self,
       Prune.self, Config.self, Migrate.self, DB.self, Bench.self, Tokenize.self, Ask.self,
-      Model.self, Images.self, Worker.self, Workers.self, Dataset.self, Manual.self,
+      Model.self, Images.self, Worker.self, Workers.self, Dataset.self, Train.self, Manual.self,
     ]
   )
 }

@@ -14,6 +14,14 @@ public enum AllKinds {
     [AnswerJob(settings: settings), CaptionJob(settings: settings)]
   }
 
+  /// The training kinds, sharing the worker's database connections.
+  public static func training(_ settings: TrainingJobSettings) -> [any JobKind] {
+    [TrainShardJob(settings: settings), TrainMergeJob(settings: settings)]
+  }
+
+  /// The names of the training kinds (`--kinds train.shard,train.merge`).
+  public static let trainingNames = [TrainShard.name, TrainMerge.name]
+
   /// The names of the TroL kinds (available when the worker is given `--model`).
   public static let trolNames = JobKindName.allCases.filter(\.needsModel).map(\.rawValue)
 
@@ -31,9 +39,12 @@ public enum AllKinds {
   /// The kinds with these names.
   /// - Throws: `JobQueueError.Code.invalidRequest` naming an unknown kind and the known ones.
   public static func named(
-    _ names: [String], engine: EngineJobSettings? = nil, curation: CurationJobSettings? = nil
+    _ names: [String], engine: EngineJobSettings? = nil, curation: CurationJobSettings? = nil,
+    training: TrainingJobSettings? = nil
   ) throws -> [any JobKind] {
-    let available = all + (engine.map(trol) ?? []) + (curation.map(Self.curation) ?? [])
+    let available =
+      all + (engine.map(trol) ?? []) + (curation.map(Self.curation) ?? [])
+      + (training.map(Self.training) ?? [])
     return try names.map { name in
       guard let kind = available.first(where: { type(of: $0).name == name }) else {
         if engine == nil, trolNames.contains(name) {
@@ -44,7 +55,7 @@ public enum AllKinds {
         }
         throw JobQueueError(
           .invalidRequest,
-          "Unknown job kind \(name); known kinds: \((Self.names + trolNames + curationNames).joined(separator: ", "))"
+          "Unknown job kind \(name); known kinds: \((Self.names + trolNames + curationNames + trainingNames).joined(separator: ", "))"
         )
       }
       return kind

@@ -104,9 +104,10 @@ public struct WorkerProcess: Sendable {
     }
     let loop = WorkerLoop(
       store: store,
-      kinds: try AllKinds.named(configuration.kinds, engine: engine, curation: curation).map {
-        KindRunner(any: $0)
-      },
+      kinds: try AllKinds.named(
+        configuration.kinds, engine: engine, curation: curation,
+        training: TrainingJobSettings(client: client)
+      ).map { KindRunner(any: $0) },
       configuration: loopConfiguration, logger: logger, metrics: metrics)
     let group = ServiceGroup(
       configuration: .init(

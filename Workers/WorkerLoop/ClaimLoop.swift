@@ -107,7 +107,7 @@ struct ClaimLoop: Sendable {
         let contexts = chunk.map {
           JobContext(
             jobID: $0.id, queue: $0.queue, attempt: $0.attempt, batchID: $0.batchID,
-            timeout: timeouts[$0.id])
+            timeout: timeouts[$0.id], leaseToken: $0.leaseToken)
         }
         let entries = zip(chunk, contexts).map { job, context in
           RunningJob(

@@ -53,7 +53,13 @@ public final class TroLEngine: Sendable {
     }
     let gate = try directory.gate()
     let file = directory.weights
-    let loader = WeightLoader(lookup: { try file.tensor($0) }, format: weights)
+    // A PEFT adapter beside the checkpoint (trolley train export --adapter) is merged at load.
+    let adapter = try PEFTAdapter.load(directory: modelDirectory)
+    let loader = WeightLoader(
+      lookup: { key in
+        let raw = try file.tensor(key)
+        return try adapter?.applied(to: raw, key: key) ?? raw
+      }, format: weights)
     let model = try TroLModel(
       config: config, loader: loader, gate: gate, imageTokenID: imageTokenID)
     let preprocessor = ImagePreprocessor(for: config)

@@ -40,7 +40,7 @@ struct Worker: AsyncParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "Comma-separated job kinds to run (\((AllKinds.names + AllKinds.trolNames + AllKinds.curationNames).joined(separator: ", "))); default with --model: trol.answer,trol.caption.",
+      "Comma-separated job kinds to run (\((AllKinds.names + AllKinds.trolNames + AllKinds.curationNames + AllKinds.trainingNames).joined(separator: ", "))); default with --model: trol.answer,trol.caption.",
       valueName: "kinds"))
   var kinds: String?
 
@@ -218,7 +218,7 @@ struct Worker: AsyncParsableCommand {
         "job kind \(needing) needs a model: add --model DIR (a TroL checkpoint folder, or one made by `trolley model synth --like tiny --out DIR`)"
       )
     }
-    let known = Set(AllKinds.names + AllKinds.trolNames + AllKinds.curationNames)
+    let known = Set(AllKinds.names + AllKinds.trolNames + AllKinds.curationNames + AllKinds.trainingNames)
     if let unknown = names.first(where: { !known.contains($0) }) {
       throw ValidationError(
         "unknown job kind \(unknown); known kinds: \(known.sorted().joined(separator: ", "))")

@@ -1,0 +1,255 @@
+internal import Foundation
+public import Tensor
+public import TroL
+
+/// A TroL checkpoint loaded for training: frozen decoder weights in the chosen format, and the
+/// trainable projector, gate and (for step 2) LoRA adapters in the run's precision T.
+public final class TrainingModel<T: Real>: @unchecked Sendable {
+  public let family: ModelConfig.Family
+  public let directory: ModelDirectory
+  public let tokenizer: any TextTokenizer
+  public let template: ChatTemplate
+  /// The placeholder id whose rows receive image features.
+  public let imageTokenID: Int
+  let geometry: LayerGeometry<T>
+  let layers: [DecoderLayer<T>]
+  let embedding: FrozenMatrix
+  let finalNorm: Buffer<T>
+  let head: FrozenMatrix
+  let projector: Projector<T>
+  /// The shared TroL gate: g [1, D] and c [1].
+  public let gateWeight: Parameter<T>
+  public let gateBias: Parameter<T>
+  /// Rotary inverse frequencies (short and long LongRoPE factor sets; equal for InternLM2).
+  let shortFrequencies: [Float]
+  let longFrequencies: [Float]
+  let ropeMagnitude: Float
+  /// Sequences longer than this use the long factors (Phi-3's original_max_position_embeddings).
+  let originalMaxPositions: Int
+  /// Run every layer twice with the gate (TroL); false runs each layer once (ablation).
+  public var traversal = true
+  public let vocabulary: Int
+  /// The prefix of official decoder names (`model.` or `language_model.model.`).
+  public let decoderPrefix: String
+
+  /// Loads `path` with frozen matrices in `format`.
+  public init(path: String, format: WeightFormat = .f32) throws {
+    let directory = try ModelDirectory(path: path)
+    self.directory = directory
+    let config = directory.config
+    family = config.family
+    tokenizer = try TokenizerLoader.load(directory)
+    template = ChatTemplate(family: family)
+    guard let imageID = tokenizer.tokenID(template.imageToken) else {
+      throw TrainingError("\(path): the tokenizer has no \(template.imageToken) token")
+    }
+    imageTokenID = imageID
+    let file = directory.weights
+    let loader = WeightLoader(lookup: { try file.tensor($0) }, format: format)
+    let d = config.decoder
+    let D = d.hiddenSize
+    let H = d.heads
+    let Hkv = d.kvHeads
+    let Dh = d.headDim
+    let F = d.intermediateSize
+    let V = d.vocabSize
+    vocabulary = V
+    func floats(_ key: String, _ shape: [Int]) throws -> [T] {
+      try loader.floats(key, shape: shape).map { T($0) }
+    }
+    func frozen(_ key: String, out: Int, in inF: Int) throws -> FrozenMatrix {
+      FrozenMatrix(try loader.linear(key, out: out, in: inF))
+    }
+    func parameter(_ key: String, _ shape: [Int], name: String? = nil) throws -> Parameter<T> {
+      Parameter(name: name ?? key, shape: shape, values: try floats(key, shape))
+    }
+    let gate = try directory.gate()
+    let width = (H + 2 * Hkv) * Dh
+    switch family {
+    case .internLM2:
+      decoderPrefix = "model."
+      let G = H / Hkv
+      let layout = QKVLayout(
+        width: width,
+        queryColumns: (0..<H).map { h in ((h / G) * (G + 2) + h % G) * Dh },
+        keyColumns: (0..<Hkv).map { j in (j * (G + 2) + G) * Dh },
+        valueColumns: (0..<Hkv).map { j in (j * (G + 2) + G + 1) * Dh })
+      geometry = LayerGeometry(
+        hidden: D, heads: H, kvHeads: Hkv, headDim: Dh, intermediate: F, eps: T(d.rmsNormEps),
+        layout: layout)
+      func plora(_ module: String, out: Int, in inF: Int) throws -> AdaptedLinear<T> {
+        let rank = try file.info(module + ".lora_A.weight").shape.first ?? 0
+        return AdaptedLinear(
+          module: module, base: try frozen(module + ".ffn.weight", out: out, in: inF),
+          plora: (
+            a: try frozen(module + ".lora_A.weight", out: rank, in: inF),
+            b: try frozen(module + ".lora_B.weight", out: out, in: rank)
+          ))
+      }
+      layers = try (0..<d.layers).map { i in
+        let p = "model.layers.\(i)."
+        return DecoderLayer(
+          attentionNorm: try floats(p + "attention_norm.weight", [D]),
+          qkv: try plora(p + "attention.wqkv", out: width, in: D),
+          output: try plora(p + "attention.wo", out: D, in: H * Dh),
+          mlpNorm: try floats(p + "ffn_norm.weight", [D]),
+          mlpInput: .separate(
+            gate: try plora(p + "feed_forward.w1", out: F, in: D),
+            up: try plora(p + "feed_forward.w3", out: F, in: D)),
+          down: try plora(p + "feed_forward.w2", out: D, in: F))
+      }
+      embedding = try frozen("model.tok_embeddings.weight", out: V + 1, in: D)
+      finalNorm = Buffer(try floats("model.norm.weight", [D]))
+      head = try frozen("output.weight", out: V, in: D)
+      let C = config.vision.hiddenSize
+      projector = Projector(
+        norm: nil,
+        first: (
+          try parameter("vision_proj.0.weight", [D, C]), try parameter("vision_proj.0.bias", [D])
+        ),
+        second: (
+          try parameter("vision_proj.2.weight", [D, D]), try parameter("vision_proj.2.bias", [D])
+        ))
+      let rope = RotaryEmbedding(headDim: Dh, base: Float(d.ropeTheta))
+      shortFrequencies = rope.inverseFrequencies
+      longFrequencies = rope.inverseFrequencies
+      ropeMagnitude = 1
+      originalMaxPositions = d.maxPositionEmbeddings
+    case .phi3:
+      guard let phi3 = config.phi3 else { throw TrainingError("\(path): no llm_config") }
+      decoderPrefix = "language_model.model."
+      let layout = QKVLayout(
+        width: width, queryColumns: (0..<H).map { h in h * Dh },
+        keyColumns: (0..<Hkv).map { j in (H + j) * Dh },
+        valueColumns: (0..<Hkv).map { j in (H + Hkv + j) * Dh })
+      geometry = LayerGeometry(
+        hidden: D, heads: H, kvHeads: Hkv, headDim: Dh, intermediate: F, eps: T(d.rmsNormEps),
+        layout: layout)
+      func plain(_ module: String, out: Int, in inF: Int) throws -> AdaptedLinear<T> {
+        AdaptedLinear(
+          module: module, base: try frozen(module + ".weight", out: out, in: inF), plora: nil)
+      }
+      layers = try (0..<d.layers).map { i in
+        let p = "language_model.model.layers.\(i)."
+        return DecoderLayer(
+          attentionNorm: try floats(p + "input_layernorm.weight", [D]),
+          qkv: try plain(p + "self_attn.qkv_proj", out: width, in: D),
+          output: try plain(p + "self_attn.o_proj", out: D, in: H * Dh),
+          mlpNorm: try floats(p + "post_attention_layernorm.weight", [D]),
+          mlpInput: .packed(try plain(p + "mlp.gate_up_proj", out: 2 * F, in: D)),
+          down: try plain(p + "mlp.down_proj", out: D, in: F))
+      }
+      embedding = try frozen("language_model.model.embed_tokens.weight", out: V, in: D)
+      finalNorm = Buffer(try floats("language_model.model.norm.weight", [D]))
+      head = try frozen("language_model.lm_head.weight", out: V, in: D)
+      let W = phi3.shuffledWidth
+      projector = Projector(
+        norm: (
+          try parameter("vision_proj.0.weight", [W]), try parameter("vision_proj.0.bias", [W])
+        ),
+        first: (
+          try parameter("vision_proj.1.weight", [D, W]), try parameter("vision_proj.1.bias", [D])
+        ),
+        second: (
+          try parameter("vision_proj.3.weight", [D, D]), try parameter("vision_proj.3.bias", [D])
+        ))
+      let llm = phi3.llm
+      let original = llm.originalMaxPositionEmbeddings
+      originalMaxPositions = original
+      if let scaling = llm.ropeScaling {
+        let ratio = Double(llm.maxPositionEmbeddings) / Double(original)
+        ropeMagnitude =
+          ratio <= 1 ? 1 : Float((1 + log(ratio) / log(Double(original))).squareRoot())
+        shortFrequencies =
+          RotaryEmbedding(
+            headDim: Dh, base: Float(llm.ropeTheta), factors: scaling.shortFactor.map { Float($0) },
+            magnitude: ropeMagnitude
+          ).inverseFrequencies
+        longFrequencies =
+          RotaryEmbedding(
+            headDim: Dh, base: Float(llm.ropeTheta), factors: scaling.longFactor.map { Float($0) },
+            magnitude: ropeMagnitude
+          ).inverseFrequencies
+      } else {
+        ropeMagnitude = 1
+        shortFrequencies =
+          RotaryEmbedding(headDim: Dh, base: Float(llm.ropeTheta)).inverseFrequencies
+        longFrequencies = shortFrequencies
+      }
+    }
+    gateWeight = Parameter(
+      name: decoderPrefix + "trol_gating.0.weight", shape: [1, D], values: gate.weight.map { T($0) }
+    )
+    gateBias = Parameter(
+      name: decoderPrefix + "trol_gating.0.bias", shape: [1], values: [T(gate.bias)])
+  }
+
+  /// Width of one vision feature row (the projector's input).
+  public var visionFeatureWidth: Int { projector.inputWidth }
+  public var hidden: Int { geometry.hidden }
+  public var layerCount: Int { layers.count }
+
+  /// Every decoder linear that step 2 adapts, in the goldens' site order.
+  public var loraModules: [String] { layers.flatMap { $0.linears.map(\.module) } }
+
+  /// Adds LoRA adapters (rank r, scale α/r) on every decoder linear. `initial` gives A and B by
+  /// module (`<m>.A`, `<m>.B`); modules missing from it start as PEFT does: A Kaiming-uniform
+  /// (a = √5, so U(±1/√in)) from `seed`, B = 0.
+  public func addLoRA(rank: Int, alpha: Double, initial: [String: [Float]] = [:], seed: UInt64 = 0)
+    throws
+  {
+    var random = SplitMix64(seed: seed)
+    for layer in layers {
+      for linear in layer.linears {
+        let m = linear.module
+        let inF = linear.inFeatures
+        let out = linear.out
+        var a: [T]
+        var b: [T]
+        if let ia = initial[m + ".A"], let ib = initial[m + ".B"] {
+          guard ia.count == rank * inF, ib.count == out * rank else {
+            throw TrainingError(
+              "LoRA init for \(m): A has \(ia.count) values and B \(ib.count), expected [\(rank), \(inF)] and [\(out), \(rank)]; pass --lora-rank to match the file"
+            )
+          }
+          a = ia.map { T($0) }
+          b = ib.map { T($0) }
+        } else {
+          let bound = 1 / Double(inF).squareRoot()
+          a = (0..<(rank * inF)).map { _ in T((random.nextUnit() * 2 - 1) * bound) }
+          b = [T](repeating: 0, count: out * rank)
+        }
+        linear.lora = LoRAAdapter(
+          module: m, rank: rank, alpha: alpha, a: a, b: b, in: inF, out: out)
+      }
+    }
+  }
+
+  /// The LoRA adapters, in site order (empty before `addLoRA`).
+  public var adapters: [LoRAAdapter<T>] { layers.flatMap { $0.linears.compactMap(\.lora) } }
+
+  /// The trainable parameters of `set`, in the goldens' order (LoRA sites, gate, projector).
+  public func parameters(_ set: TrainableSet) -> [Parameter<T>] {
+    var list: [Parameter<T>] = []
+    if set.usesLoRA { for a in adapters { list += [a.a, a.b] } }
+    return list + [gateWeight, gateBias] + projector.parameters
+  }
+
+  /// Every parameter that may be trained, by name.
+  public var allParameters: [Parameter<T>] { parameters(.step2) }
+}
+
+/// SplitMix64: the seeded generator for data order and initial values.
+public struct SplitMix64: Sendable {
+  public var state: UInt64
+  public init(seed: UInt64) { state = seed }
+  public mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+  /// Uniform in [0, 1).
+  public mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}

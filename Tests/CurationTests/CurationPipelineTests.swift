@@ -79,7 +79,10 @@ import TrolleyWorkers
 
       // Run the planned jobs' payloads through the kind itself (the worker loop is tested
       // elsewhere); a second run of a chunk records nothing new.
-      let settings = CurationJobSettings(store: store, fetcher: ImageFetcher())
+      // Workers read local files only under the roots they are given (issue 13).
+      var policy = ImageFetcher.Policy()
+      policy.localRoots = [folder.path]
+      let settings = CurationJobSettings(store: store, fetcher: ImageFetcher(policy: policy))
       let ingest = CurateIngestJob(settings: settings)
       let payloads = try await database.client.query(
         "SELECT payload::text FROM jobs WHERE kind = $1 ORDER BY id", [CurationKindNames.ingest]

@@ -109,6 +109,7 @@ import TroLSynthesis
 
       let kinds = [
         "--kinds", "curate.ingest,curate.dedupe", "--lease", "2", "--poll-interval", "0.2",
+        "--image-root", folder.path,
       ]
       let doomed = try WorkerProcess(databaseURL: url, arguments: kinds + ["--no-maintenance"])
       try await eventually("an ingest job runs") {

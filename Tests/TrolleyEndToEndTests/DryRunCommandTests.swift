@@ -90,13 +90,16 @@ struct DryRunCommandTests {
       let cancel = try db.trolley("jobs", "cancel", "--batch", "b", "--dry-run", "--json")
       #expect(int((try cancel.json() as? [String: Any])?["matched"]) == 0)
 
-      let prune = try db.trolley("prune", "--older-than", "0s", "--dry-run", "--json")
+      // Succeeded jobs are pruned only when named (issue 13: results are kept by default).
+      let prune = try db.trolley(
+        "prune", "--older-than", "0s", "--state", "succeeded,dead,cancelled", "--dry-run", "--json")
       #expect(prune.status == 0, "\(prune.stderr)")
       let pruned = try #require(try prune.json() as? [String: Any])
       #expect(pruned["dry_run"] as? Bool == true)
       #expect(int(pruned["total"]) == 7)
       #expect((pruned["sample"] as? [Any])?.count == 5)
-      let pruneText = try db.trolley("prune", "--older-than", "0s", "--dry-run")
+      let pruneText = try db.trolley(
+        "prune", "--older-than", "0s", "--state", "succeeded,dead,cancelled", "--dry-run")
       #expect(
         pruneText.stdout.hasPrefix("Dry run: would delete 7 finished jobs"), "\(pruneText.stdout)")
 

@@ -68,9 +68,11 @@ func eventually(
       let store = JobStore(client: database.client)
       let url = try database.configuration.resolvedConnectionString()
       let batch = try await store.batchCreate(.init(name: "sigkill"))
+      // The job runs long enough that the test sees it running even when busy test threads
+      // delay this poll by seconds (with 2 s it could finish unseen in the full suite).
       let id = try #require(
         try await store.jobInsert(
-          .init(kind: "sleep", payload: PostgresJSONB(text: #"{"ms": 2000}"#), batchID: batch.id)
+          .init(kind: "sleep", payload: PostgresJSONB(text: #"{"ms": 15000}"#), batchID: batch.id)
         ).id)
       let doomed = try WorkerProcess(
         databaseURL: url, arguments: ["--kinds", "sleep", "--lease", "2", "--no-maintenance"])

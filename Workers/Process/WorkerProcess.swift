@@ -96,9 +96,13 @@ public struct WorkerProcess: Sendable {
     }
     var curation: CurationJobSettings?
     if configuration.kinds.contains(where: { AllKinds.curationNames.contains($0) }) {
+      // Curation reads sources under the same policy as the engine kinds: local files only
+      // under --image-root, http(s) only from public addresses unless --allow-private-urls.
       var fetchPolicy = ImageFetcher.Policy()
       fetchPolicy.stallTimeout = configuration.fetchStallTimeout
       fetchPolicy.totalTimeout = max(.seconds(60), fetchPolicy.stallTimeout * 4)
+      fetchPolicy.localRoots = configuration.imageRoots
+      fetchPolicy.allowPrivateAddresses = configuration.allowPrivateURLs
       curation = CurationJobSettings(
         store: DatasetStore(client: client), fetcher: ImageFetcher(policy: fetchPolicy))
     }

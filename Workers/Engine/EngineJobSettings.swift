@@ -1,4 +1,4 @@
-import TroL
+public import TroL
 
 /// How the TroL kinds run: the loaded engine and the knobs `trolley worker` exposes.
 public struct EngineJobSettings: Sendable {

@@ -207,7 +207,13 @@ import Testing
     let (_, model, image, ids) = try GenerationGoldenTests.setUp(family)
     let lastImage = ids.lastIndex(of: model.imageTokenID)!
     var other = ids
-    other[lastImage + 1] = (ids[lastImage + 1] + 1) % model.shape.vocabulary
+    // A different token after the image (never the image token itself: Phi-3's `</img>` is next
+    // to `<IMG_CONTEXT>`).
+    var replacement = (ids[lastImage + 1] + 1) % model.shape.vocabulary
+    if replacement == model.imageTokenID {
+      replacement = (replacement + 1) % model.shape.vocabulary
+    }
+    other[lastImage + 1] = replacement
     other.insert(ids[ids.count - 2], at: ids.count - 1)
     let shared = try Self.generate(model, [(ids, image), (other, image)], mode: .question)
     #expect(

@@ -6,19 +6,19 @@ extension ModelSynthesizer {
   static func configJSON(_ shape: Shape, layers: Int?) -> String {
     switch shape {
     case .tiny:
-      return internLM2Config(
+      return internLM2ConfigText(
         hidden: 64, heads: 4, kvHeads: 2, layers: layers ?? 3, intermediate: 160, vocabulary: 520,
         ropeFactor: 2,
         vision: (imageSize: 56, hidden: 32, layers: layers ?? 2, heads: 2, intermediate: 64))
     case .b1_8:
       // The released configs have no vision_config: the tower is CLIP-L/14 at img_size. It is
       // written out only when the layer count changes.
-      return internLM2Config(
+      return internLM2ConfigText(
         hidden: 2048, heads: 16, kvHeads: 8, layers: layers ?? 24, intermediate: 8192,
         vocabulary: 92544, ropeFactor: 2,
         vision: layers.map { (490, 1024, $0, 16, 4096) }, imageSize: 490)
     case .b7:
-      return internLM2Config(
+      return internLM2ConfigText(
         hidden: 4096, heads: 32, kvHeads: 8, layers: layers ?? 32, intermediate: 14336,
         vocabulary: 92544, ropeFactor: 1,
         vision: layers.map { (490, 1024, $0, 16, 4096) }, imageSize: 490)
@@ -27,11 +27,11 @@ extension ModelSynthesizer {
     }
   }
 
-  private static func internLM2Config(
+  static func internLM2ConfigText(
     hidden: Int, heads: Int, kvHeads: Int, layers: Int, intermediate: Int, vocabulary: Int,
     ropeFactor: Double,
     vision: (imageSize: Int, hidden: Int, layers: Int, heads: Int, intermediate: Int)?,
-    imageSize: Int? = nil
+    imageSize: Int? = nil, patchSize: Int = 14
   ) -> String {
     var text = """
       {
@@ -71,7 +71,7 @@ extension ModelSynthesizer {
             "num_attention_heads": \(vision.heads),
             "num_channels": 3,
             "image_size": \(vision.imageSize),
-            "patch_size": 14,
+            "patch_size": \(patchSize),
             "hidden_act": "quick_gelu",
             "layer_norm_eps": 1e-05,
             "projection_dim": \(vision.hidden)

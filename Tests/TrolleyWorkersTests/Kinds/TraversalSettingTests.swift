@@ -12,7 +12,8 @@ import TrolleyJobContracts
   private func settings(_ mode: TraversalMode, batchSize: Int = 1) throws -> EngineJobSettings {
     let engine = try #require(AnswerJobTests.engine, "the internlm2 fixture model must load")
     return EngineJobSettings(
-      batch: EngineBatch(engine: engine, fetcher: ImageFetcher(), modelName: "trol-tiny"),
+      batch: EngineBatch(
+        engine: engine, fetcher: ImageFetcher(policy: .unrestricted), modelName: "trol-tiny"),
       batchSize: batchSize, maxNewTokens: 6, traversal: TraversalPolicy(mode: mode))
   }
 

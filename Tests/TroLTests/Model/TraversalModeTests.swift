@@ -43,6 +43,15 @@ import Testing
     let second = ForwardBatch()
     second.append(rows: n, caches: [secondCache], imageMask: isImage)
     scratch.reserve(for: first)
+    /// One layer, pass-1 weights and caches of `batch` (the reference never uses pass 2's cache).
+    func runLayer(_ l: Int, _ input: [Float], into output: inout [Float], batch: ForwardBatch) {
+      input.withUnsafeBufferPointer { i in
+        output.withUnsafeMutableBufferPointer { o in
+          decoder.layer(
+            l, i.baseAddress!, into: o.baseAddress!, batch: batch, pass: 0, scratch: scratch)
+        }
+      }
+    }
 
     var x = [Float](repeating: 0, count: n * D)
     var featureRow = 0
@@ -59,24 +68,12 @@ import Testing
     let g = decoder.gate.weight.map(Double.init)
     let c = Double(decoder.gate.bias)
     for l in 0..<decoder.shape.layers {
-      x.withUnsafeBufferPointer { input in
-        a.withUnsafeMutableBufferPointer { output in
-          decoder.layer(
-            l, input.baseAddress!, into: output.baseAddress!, batch: first, pass: 0,
-            scratch: scratch)
-        }
-      }
+      runLayer(l, x, into: &a, batch: first)
       if start < n {
         // Pass 2: the prefix keeps its layer input (its keys and values are pass 1's).
         var z = x
         for i in (start * D)..<(n * D) { z[i] = a[i] }
-        z.withUnsafeBufferPointer { input in
-          b.withUnsafeMutableBufferPointer { output in
-            decoder.layer(
-              l, input.baseAddress!, into: output.baseAddress!, batch: second, pass: 0,
-              scratch: scratch)
-          }
-        }
+        runLayer(l, z, into: &b, batch: second)
         for r in start..<n {
           var dot = 0.0
           for j in 0..<D { dot += g[j] * Double(a[r * D + j]) }
@@ -111,13 +108,7 @@ import Testing
       step.append(rows: 1, caches: [cache])
       h.withUnsafeMutableBufferPointer { decoder.embed(token, into: $0.baseAddress!) }
       for l in 0..<decoder.shape.layers {
-        h.withUnsafeBufferPointer { input in
-          y.withUnsafeMutableBufferPointer { output in
-            decoder.layer(
-              l, input.baseAddress!, into: output.baseAddress!, batch: step, pass: 0,
-              scratch: scratch)
-          }
-        }
+        runLayer(l, h, into: &y, batch: step)
         swap(&h, &y)
       }
       cache.commit(1)

@@ -46,8 +46,8 @@ extension ModelSynthesizer {
     /// Plausible scales for inference demos and benchmarks (the shapes' historic default).
     case demo
     /// For training from scratch: PLoRA's B at zero (PLoRA is frozen in every trainable set, so
-    /// it must start as no correction, as a fresh PEFT adapter does) and a small LM head
-    /// (std 0.02, so the first loss is near ln(vocab)).
+    /// it must start as no correction, as a fresh PEFT adapter does) and an LM head of std 1/√D
+    /// (unit-scale logits on the RMS-normed state, so the first loss is near ln(vocab)).
     case scratch
   }
 
@@ -96,7 +96,7 @@ extension ModelSynthesizer {
         if tensor.name.hasSuffix(".lora_B.weight") {
           tensor.initialization = .constant(0)
         } else if tensor.name == "output.weight" {
-          tensor.initialization = .random(std: 0.02)
+          tensor.initialization = .random(std: 1 / Float(hidden).squareRoot())
         }
         return tensor
       }

@@ -37,14 +37,16 @@ import TroL
     #expect(copied == original)
 
     // Scratch init: PLoRA's B is zero (frozen in training, so no correction at the start), the
-    // LM head is small, PLoRA's A is not zero.
+    // LM head has std 1/√D (uniform: |w| ≤ √3/√32 ≈ 0.31, where the demo init reaches 0.77),
+    // PLoRA's A is not zero.
     let weights = try SafeTensorsFile(path: directory + "/model.safetensors")
     #expect(
       try weights.floats("model.layers.1.feed_forward.w2.lora_B.weight").allSatisfy { $0 == 0 })
     #expect(
       try weights.floats("model.layers.1.feed_forward.w2.lora_A.weight").contains { $0 != 0 })
     let head = try weights.floats("output.weight")
-    #expect(head.map(abs).max()! < 0.05)
+    #expect(head.map(abs).max()! < 0.32)
+    #expect(head.map(abs).max()! > 0.2)
     #expect(
       try weights.floats("vit.vision_tower.vision_model.embeddings.position_embedding.weight")
         .count == (4 * 4 + 1) * 16)

@@ -122,11 +122,11 @@ final class InMemoryQueue: JobQueueDriver {
     try check(.claim)
     return state.withLock { state in
       state.claims.append(params)
-      let ready = state.jobs.values.filter {
+      let ready = state.jobs.values.filter { job in
         // Retrying jobs wait for their backoff, which this queue never ends.
-        $0.state == .available && $0.queue == params.queue
-          && (params.kinds.map(Set.init)?.contains($0.kind) ?? true)
-          && (params.memoryLimit.map { limit in Self.memoryBytes($0.payload) <= limit } ?? true)
+        job.state == .available && job.queue == params.queue
+          && (params.kinds.map(Set.init)?.contains(job.kind) ?? true)
+          && (params.memoryLimit.map { Self.memoryBytes(job.payload) <= $0 } ?? true)
       }.sorted { $0.id < $1.id }.prefix(params.limit)
       return ready.map { job in
         var job = job

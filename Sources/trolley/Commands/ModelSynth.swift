@@ -83,8 +83,10 @@ struct ModelSynth: ParsableCommand {
   }
 
   private var isCustom: Bool {
-    [hidden, heads, kvHeads, intermediate, imageSize, patchSize, visionHidden, visionLayers,
-     visionHeads, visionIntermediate].contains { $0 != nil } || tokenizer != nil || `init` != "demo"
+    [
+      hidden, heads, kvHeads, intermediate, imageSize, patchSize, visionHidden, visionLayers,
+      visionHeads, visionIntermediate,
+    ].contains { $0 != nil } || tokenizer != nil || `init` != "demo"
   }
 
   func validate() throws {

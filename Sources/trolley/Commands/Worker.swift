@@ -93,6 +93,12 @@ struct Worker: AsyncParsableCommand {
   var concurrency: Int = 1
 
   @Option(
+    help: ArgumentHelp(
+      "Memory one job may use here (512M, 8G, or none); jobs declaring more, such as training shards of a model too big for this host, are left to other workers. Default: the cgroup limit or MemAvailable at start, whichever is smaller.",
+      valueName: "size"))
+  var memoryLimit: String?
+
+  @Option(
     help: "Seconds a lease lasts without a heartbeat (a crashed worker's jobs return after this).")
   var lease: Double = 30
 
@@ -179,6 +185,13 @@ struct Worker: AsyncParsableCommand {
       }
     }
     guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+    if let memoryLimit {
+      do {
+        _ = try WorkerMemory.parse(memoryLimit)
+      } catch {
+        throw ValidationError("\(error)")
+      }
+    }
     // Closed ranges also refuse inf and nan, which would trap when made into a Duration.
     guard (1...86_400).contains(lease) else {
       throw ValidationError("--lease must be 1 to 86400 seconds, got \(lease)")
@@ -274,7 +287,8 @@ struct Worker: AsyncParsableCommand {
         heartbeatInterval: .seconds(rounding: lease) / 3, lease: .seconds(rounding: lease),
         pollInterval: .seconds(rounding: pollInterval), pollOnly: pollOnly,
         queues: Self.list(queues), version: Trolley.configuration.version, exitWhenIdle: once,
-        jobTimeout: jobTimeout > 0 ? .seconds(rounding: jobTimeout) : nil))
+        jobTimeout: jobTimeout > 0 ? .seconds(rounding: jobTimeout) : nil,
+        memoryLimit: try memoryLimit.map { try WorkerMemory.parse($0) } ?? WorkerMemory.detected()))
     configuration.model = model
     configuration.weights = WeightFormat(rawValue: weights) ?? .f16
     configuration.compute = ComputeMode(rawValue: compute) ?? .f32

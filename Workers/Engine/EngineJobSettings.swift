@@ -1,3 +1,4 @@
+public import Datasets
 import TroL
 
 /// How the TroL kinds run: the loaded engine and the knobs `trolley worker` exposes.
@@ -9,6 +10,8 @@ public struct EngineJobSettings: Sendable {
   public var captionPrompt: String
   /// Most new tokens when a payload does not say. Default 256 (the official demo's value).
   public var maxNewTokens: Int
+  /// Where jobs with a `dataset_item` write their caption or answer (`trolley worker` sets it).
+  public var datasetItems: DatasetStore?
 
   public static let defaultCaptionPrompt = "Describe this image in detail."
   /// The most new tokens a job may ask for: the engine reserves cache for all of them up front,

@@ -26,13 +26,15 @@ public enum JobKindName: String, Sendable, Hashable, CaseIterable {
   case trainShard = "train.shard"
   /// A round's outer step over its shards' deltas (`TrainMerge`).
   case trainMerge = "train.merge"
+  /// Held-out loss and exact match of a round's checkpoint (`TrainEval`).
+  case trainEval = "train.eval"
 
   /// Kinds that need a loaded model (`trolley worker --model`).
   public var needsModel: Bool {
     switch self {
     case .trolAnswer, .trolCaption: true
     case .noop, .sleep, .fail, .crash, .curateIngest, .curateDedupe, .curateShard, .trainShard,
-      .trainMerge:
+      .trainMerge, .trainEval:
       false
     }
   }
@@ -42,7 +44,7 @@ public enum JobKindName: String, Sendable, Hashable, CaseIterable {
     switch self {
     case .noop, .sleep, .fail, .crash: true
     case .trolAnswer, .trolCaption, .curateIngest, .curateDedupe, .curateShard, .trainShard,
-      .trainMerge:
+      .trainMerge, .trainEval:
       false
     }
   }

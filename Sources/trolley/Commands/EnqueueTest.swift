@@ -104,7 +104,7 @@ struct EnqueueTest: AsyncParsableCommand {
     case .fail: try FailContract.encode(.init(permanent: permanent))
     case .crash: try CrashContract.encode(.init(ms: ms))
     case .trolAnswer, .trolCaption, .curateIngest, .curateDedupe, .curateShard, .trainShard,
-      .trainMerge:
+      .trainMerge, .trainEval:
       throw ValidationError("--kind must be a test kind")
     }
   }

@@ -31,12 +31,7 @@ struct TrainExport: AsyncParsableCommand {
     let bytes = try await TrainingArtifacts(
       client: store.client, run: run, directory: settings.artifacts
     ).get(TrainingArtifactName.checkpoint(run, round: chosen))
-    let tensors = try DiLoCoRound.readTensors(bytes).tensors
-    let model = try DiLoCoRound.model(settings)
-    for p in model.allParameters {
-      guard let values = tensors[p.name] else { continue }
-      for i in 0..<min(values.count, p.count) { p.value.p[i] = values[i] }
-    }
+    let model = try DiLoCoRound.model(settings, checkpoint: bytes)
     try ModelExport.write(model, to: out, adapter: adapter)
     try await runs.markExported(record, round: chosen)
     print("exported \(run) round \(chosen) to \(out)")

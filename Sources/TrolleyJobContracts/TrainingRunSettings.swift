@@ -36,6 +36,8 @@ public struct TrainingRunSettings: Codable, Sendable, Equatable {
   public var warmupSteps: Int?
   /// Keep the artifacts of the last N merged rounds only (nil: keep every round).
   public var keepRounds: Int?
+  /// False: train (and evaluate) without TroL's layer traversal, the ablation (nil: traversal on).
+  public var traversal: Bool?
 
   /// Whether the run has `train.eval` jobs.
   public var evaluates: Bool { eval != nil || (evalFraction ?? 0) > 0 }
@@ -45,8 +47,9 @@ public struct TrainingRunSettings: Codable, Sendable, Equatable {
     innerSteps: Int, batchSize: Int, lr: Double, minLR: Double, weightDecay: Double,
     maxGradNorm: Double, loraRank: Int, loraAlpha: Double, seed: UInt64, outerLR: Double,
     outerMomentum: Double, artifacts: String?, eval: String? = nil, evalFraction: Double? = nil,
-    warmupSteps: Int? = nil, keepRounds: Int? = nil
+    warmupSteps: Int? = nil, keepRounds: Int? = nil, traversal: Bool? = nil
   ) {
+    self.traversal = traversal
     self.run = run
     self.model = model
     self.data = data

@@ -256,7 +256,8 @@ import TrolleyWorkers
       let started = try db.trolley(
         "train", "start", "--model", Self.model, "--data", data, "--trainable", "step1",
         "--rounds", "2", "--shards", "2", "--inner-steps", "2", "--batch-size", "1", "--lr",
-        "0.01", "--warmup-steps", "1", "--eval", evalPath, "--name", "scored", "--json")
+        "0.01", "--warmup-steps", "1", "--eval", evalPath, "--no-traversal", "--name", "scored",
+        "--json")
       try #require(started.status == 0, "\(started.stderr)")
       let summary = try #require(try started.json() as? [String: Any])
       #expect(summary["jobs"] as? Int == 2 * (2 + 2))
@@ -310,11 +311,16 @@ import TrolleyWorkers
       let out = scratch.path + "/scored-model"
       let exported = try db.trolley("train", "export", "scored", "--out", out)
       try #require(exported.status == 0, "\(exported.stderr)")
+      // Trained without traversal (the ablation): the export says so, and eval answered so.
+      let config = try #require(
+        try JSONSerialization.jsonObject(
+          with: Data(contentsOf: URL(fileURLWithPath: out + "/config.json"))) as? [String: Any])
+      #expect(config["trol_traversal"] as? Bool == false)
       var correct = 0
       for (question, answer) in held {
         let asked = try db.trolley(
           "ask", "--model", out, "--weights", "f32", "--image", scratch.path + "/images/tiny.png",
-          "--question", question, "--max-new-tokens", "20", "--json")
+          "--question", question, "--max-new-tokens", "20", "--traversal", "off", "--json")
         try #require(asked.status == 0, "\(asked.stderr)")
         let reply = try #require((try asked.json() as? [String: Any])?["answer"] as? String)
         let fold = { (t: String) -> String in

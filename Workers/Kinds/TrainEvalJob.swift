@@ -85,7 +85,8 @@ public struct TrainEvalJob: JobKind {
         AnswerRequest(
           image: example.image.map { .file(path: $0) }, question: example.question,
           options: GenerationOptions(
-            strategy: .greedy, maxNewTokens: shortAnswerTokens + 4)))
+            strategy: .greedy, maxNewTokens: shortAnswerTokens + 4,
+            traversal: model.traversal ? .trol : .off)))
       if normalized(result.answer) == normalized(example.answer) { correct += 1 }
     }
     return correct

@@ -12,6 +12,7 @@ public enum DiLoCoRound {
   public static func model(_ settings: TrainingRunSettings) throws -> TrainingModel<Float> {
     let trainable = try trainableSet(settings)
     let model = try TrainingModel<Float>(path: settings.model, format: .f32)
+    model.traversal = settings.traversal ?? true
     if trainable.usesLoRA {
       try model.addLoRA(rank: settings.loraRank, alpha: settings.loraAlpha, seed: settings.seed)
     }

@@ -61,6 +61,10 @@ struct TrainStart: AsyncParsableCommand {
     help:
       "Keep only the last N merged rounds' artifacts (exported rounds are always kept; default: all)."
   ) var keepRounds: Int?
+  @Flag(
+    help:
+      "Train without TroL's layer traversal (the ablation); the export records trol_traversal: false."
+  ) var noTraversal = false
   @OptionGroup var options: OperatorOptions
 
   func validate() throws {
@@ -101,7 +105,8 @@ struct TrainStart: AsyncParsableCommand {
       loraAlpha: loraAlpha, seed: seed, outerLR: outerLr, outerMomentum: outerMomentum,
       artifacts: artifacts.map(absolute), eval: evalData.map(absolute),
       evalFraction: evalFraction > 0 ? evalFraction : nil,
-      warmupSteps: warmupSteps > 0 ? warmupSteps : nil, keepRounds: keepRounds)
+      warmupSteps: warmupSteps > 0 ? warmupSteps : nil, keepRounds: keepRounds,
+      traversal: noTraversal ? false : nil)
     var examples = try LLaVAData.examples(path: settings.data).filter {
       !LLaVAData.isHeldOut(id: $0.id, fraction: evalFraction)
     }.count

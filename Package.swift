@@ -115,7 +115,7 @@ let package = Package(
     // Dataset curation without the queue: Pillow-exact grey and LANCZOS, the four imagehash
     // hashes, filters, multi-index bands, union-find. Optimised like the engine because ingest
     // hashes every image (and the tests hash thousands).
-    .target(name: "Curation", dependencies: ["TroL", "CJPEG"], swiftSettings: engine),
+    .target(name: "Curation", dependencies: ["TroL", "CJPEG", "Digest"], swiftSettings: engine),
     // Curation's PostgreSQL side: datasets, items, band and edge tables, and the planner that
     // enqueues curate.* jobs. Every curation statement lives here.
     .target(
@@ -212,7 +212,8 @@ let package = Package(
       ],
       exclude: ["Oracle"], swiftSettings: strict),
     .testTarget(
-      name: "TrolleyCLIKitTests", dependencies: ["TrolleyCLIKit", "Digest", "TrolleyBasics"], swiftSettings: strict),
+      name: "TrolleyCLIKitTests", dependencies: ["TrolleyCLIKit", "Digest", "TrolleyBasics"],
+      swiftSettings: strict),
     .testTarget(
       name: "TrolleyJobContractsTests", dependencies: ["TrolleyJobContracts"],
       swiftSettings: strict),

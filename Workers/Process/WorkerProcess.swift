@@ -86,7 +86,9 @@ public struct WorkerProcess: Sendable {
     }
     defer { server?.stop() }
 
-    let engine = try configuration.model.map { try engineSettings(model: $0, metrics: metrics) }
+    var engine = try configuration.model.map { try engineSettings(model: $0, metrics: metrics) }
+    // Jobs from `trolley dataset caption` write their text into the dataset's items.
+    engine?.datasetItems = DatasetStore(client: client)
     var loopConfiguration = configuration.loop
     // `trolley workers` shows each worker's build and, for engine workers, the model it runs.
     if let engine {

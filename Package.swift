@@ -100,8 +100,13 @@ let package = Package(
       swiftSettings: strict),
     // f32 tensors, BLAS-backed products, element-wise kernels, 16-bit and quantized weights.
     .target(
-      name: "Tensor", dependencies: ["COpenBLAS", "CProcessor", "TensorAVX512", "TrolleyBasics"],
+      name: "Tensor",
+      dependencies: ["COpenBLAS", "CProcessor", "CKernels", "TensorAVX512", "TrolleyBasics"],
       swiftSettings: tensorKernels),
+    // The reduced-precision prefill kernels (`--compute int8|bf16`), in C for instructions Swift
+    // cannot express; each instruction set's function is compiled for it by a target attribute
+    // and chosen at run time (`CProcessor`).
+    .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O3"])]),
     // CPU feature detection and cache hints, which Swift cannot express.
     .target(name: "CProcessor", path: "Sources/CProcessor"),
     // Tensor's AVX-512 kernels, in a module of their own because Swift enables instruction sets

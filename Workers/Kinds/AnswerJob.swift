@@ -17,6 +17,10 @@ public struct AnswerJob: EngineJobKind {
     self.settings = settings
   }
 
+  /// Questions on one image go into one engine batch, which encodes the image and computes its
+  /// prefix once.
+  public func groupKey(_ payload: Payload) -> String? { payload.image }
+
   public func run(batch: [(payload: Payload, context: JobContext)]) async -> [Swift.Result<
     Result, any Error
   >] {

@@ -8,11 +8,11 @@ struct DatasetCaption: AsyncParsableCommand {
     commandName: "caption",
     abstract: "Enqueue trol.caption (and trol.answer) jobs for every kept item.",
     discussion: """
-      Without questions, enqueues one trol.caption job per kept item that has no caption yet.
-      With --questions FILE (one question per line) or --question, enqueues one trol.answer job
-      per kept item and question it has no answer for (add --captions to caption as well).
-      Each payload names its dataset_item; the worker writes the caption or answer into the
-      item before acknowledging the job, and `dataset export` waits for these jobs.
+      Without questions, enqueues one trol.caption job per kept item that has no caption yet. \
+      With --questions FILE (one question per line) or --question, enqueues one trol.answer job \
+      per kept item and question it has no answer for (add --captions to caption as well). \
+      Each payload names its dataset_item; the worker writes the caption or answer into the \
+      item before acknowledging the job, and `dataset export` waits for these jobs. \
       Run after ingest and dedupe have finished. Running it again enqueues only what is missing.
 
       Examples:

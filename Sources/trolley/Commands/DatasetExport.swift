@@ -9,17 +9,17 @@ struct DatasetExport: AsyncParsableCommand {
     commandName: "export",
     abstract: "Export a dataset's kept items: WebDataset shards (jobs), LLaVA JSON, JSONL or CSV.",
     discussion: """
-      webdataset: enqueues one curate.shard job per --shard-size kept items (after any open
-      caption or answer jobs); workers write DIR/NAME-000000.tar (original bytes, .json, .txt),
-      its NAME-000000_stats.json, and sizes.json. DIR must be reachable by the workers and the
+      webdataset: enqueues one curate.shard job per --shard-size kept items (after any open \
+      caption or answer jobs); workers write DIR/NAME-000000.tar (original bytes, .json, .txt), \
+      its NAME-000000_stats.json, and sizes.json. DIR must be reachable by the workers and the \
       sources readable under their --image-root. Re-exporting writes byte-identical tars.
 
-      llava: writes DIR/llava.json (or the FILE.json given) and copies each kept image to
-      images/KEY.EXT beside it: one record per answered question and per caption, with
-      "conversations" of a human turn ("<image>\\n" + question or caption prompt) and a gpt turn.
+      llava: writes DIR/llava.json (or the FILE.json given) and copies each kept image to \
+      images/KEY.EXT beside it: one record per answered question and per caption, with \
+      "conversations" of a human turn ("<image>\\n" + question or caption prompt) and a gpt turn. \
       `trolley train start --data DIR/llava.json` reads it.
 
-      jsonl, csv: one row per kept item with every field (hashes as 16 hex digits, answers and
+      jsonl, csv: one row per kept item with every field (hashes as 16 hex digits, answers and \
       metadata as JSON), to FILE or DIR/NAME.jsonl|csv.
 
       Examples:

@@ -8,13 +8,13 @@ struct DatasetIngest: AsyncParsableCommand {
     commandName: "ingest",
     abstract: "Add images to a dataset and enqueue curate.ingest jobs for the new ones.",
     discussion: """
-      Sources are sorted and copied in as pending items; one curate.ingest job per --chunk ids
-      reads, decodes, hashes and filters them. Sources already in the dataset are skipped, so
+      Sources are sorted and copied in as pending items; one curate.ingest job per --chunk ids \
+      reads, decodes, hashes and filters them. Sources already in the dataset are skipped, so \
       running the same ingest again adds nothing.
 
-      A JSONL, CSV or TSV manifest may have several rows per image with "question" and
-      "answer" columns (a VQA set): the item keeps every pair, and `dataset export --format
-      llava` writes one conversation per pair. A "caption" column becomes the item's caption;
+      A JSONL, CSV or TSV manifest may have several rows per image with "question" and \
+      "answer" columns (a VQA set): the item keeps every pair, and `dataset export --format \
+      llava` writes one conversation per pair. A "caption" column becomes the item's caption; \
       other columns are kept as the item's metadata.
 
       Examples:

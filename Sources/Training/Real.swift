@@ -1,5 +1,6 @@
 internal import COpenBLAS
 internal import Foundation
+internal import Tensor
 
 /// The scalar type of a training run: `Float` for real training, `Double` for the finite-difference
 /// checks (the same code, specialized). Products go to OpenBLAS (`sgemm` / `dgemm`).
@@ -24,6 +25,8 @@ extension Float: Real {
     ldc: Int
   ) {
     if m == 0 || n == 0 { return }
+    // The engine's kernel threads spin between products; they must rest while OpenBLAS runs.
+    TensorThreads.yieldToBLAS()
     cblas_sgemm(
       CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
       Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
@@ -43,6 +46,7 @@ extension Double: Real {
     _ c: UnsafeMutablePointer<Double>, ldc: Int
   ) {
     if m == 0 || n == 0 { return }
+    TensorThreads.yieldToBLAS()
     cblas_dgemm(
       CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
       Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))

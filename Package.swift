@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Every target builds in Swift 6 mode with the same upcoming features (see design/style.md).
+// Every target builds in Swift 6 mode with the same upcoming features (docs/architecture.md).
 let strict: [SwiftSetting] = [
   .enableUpcomingFeature("ExistentialAny"),
   .enableUpcomingFeature("MemberImportVisibility"),
@@ -26,7 +26,7 @@ let engine: [SwiftSetting] = strict + [.unsafeFlags(["-O", "-enforce-exclusivity
 
 let package = Package(
   name: "Trolley",
-  platforms: [.macOS(.v14)],
+  platforms: [.macOS(.v15)],
   products: [
     .executable(name: "trolley", targets: ["trolley"])
   ],
@@ -52,6 +52,12 @@ let package = Package(
       name: "CImageCodecs",
       linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]),
 
+    // Small helpers every layer shares (durations in seconds, CPU clocks, JSON string escaping).
+    .target(name: "TrolleyBasics", swiftSettings: strict),
+    // Job kind names and each kind's payload and result types: what enqueue writes and the worker
+    // reads. Foundation only, so the CLI and the worker share it without sharing anything else.
+    .target(name: "TrolleyJobContracts", dependencies: ["TrolleyBasics"], swiftSettings: strict),
+
     // Database access: connections, typed parameters and rows, COPY, LISTEN/NOTIFY, local clusters.
     .target(
       name: "Postgres",
@@ -70,14 +76,14 @@ let package = Package(
     .target(
       name: "JobQueue",
       dependencies: [
-        "Postgres",
+        "Postgres", "TrolleyBasics",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
       swiftSettings: strict),
     // f32 tensors, BLAS-backed products, element-wise kernels, 16-bit and quantized weights.
     .target(
-      name: "Tensor", dependencies: ["COpenBLAS", "CProcessor", "TensorAVX512"],
+      name: "Tensor", dependencies: ["COpenBLAS", "CProcessor", "TensorAVX512", "TrolleyBasics"],
       swiftSettings: tensorKernels),
     // CPU feature detection and cache hints, which Swift cannot express.
     .target(name: "CProcessor", path: "Sources/CProcessor"),
@@ -86,36 +92,41 @@ let package = Package(
     .target(name: "TensorAVX512", dependencies: ["CProcessor"], swiftSettings: wideKernels),
     // The TroL model: checkpoints, tokenizers, images, vision, decoders with traversal, generation.
     .target(
-      name: "TroL", dependencies: ["Tensor", "CJPEG", "CPNG", "CImageCodecs"], swiftSettings: engine
+      name: "TroL", dependencies: ["Tensor", "CJPEG", "CPNG", "CImageCodecs", "TrolleyBasics"],
+      swiftSettings: engine
     ),
     // TroL training: hand-written backward passes per block, AdamW, checkpoints and export.
     // Imports COpenBLAS for its products (sgemm/dgemm over f32/f64 activations and gradients).
     .target(
       name: "Training", dependencies: ["TroL", "Tensor", "COpenBLAS"], swiftSettings: engine),
-    // The worker loop and one file per job kind: where the queue meets the engine.
+    // The worker process, its loop (one file per part) and one file per job kind: where the queue
+    // meets the engine.
     .target(
       name: "TrolleyWorkers",
       dependencies: [
-        "JobQueue", "TroL", "CCurl", "Migrations",
+        "JobQueue", "TroL", "CCurl", "Migrations", "TrolleyBasics", "TrolleyJobContracts",
+        "Postgres", "Tensor",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ],
       path: "Workers",
       swiftSettings: strict),
     // The operator CLI's library: configuration, manifests, terminal rendering, export formats.
-    .target(name: "TrolleyCLIKit", dependencies: ["JobQueue", "Postgres"], swiftSettings: strict),
+    .target(
+      name: "TrolleyCLIKit",
+      dependencies: ["JobQueue", "Postgres", "TrolleyBasics", "TrolleyJobContracts"],
+      swiftSettings: strict),
     // The operator CLI: one file per subcommand, no SQL and no model code.
     .executableTarget(
       name: "trolley",
       dependencies: [
         "Postgres", "Migrations", "JobQueue", "Tensor", "TroL", "Training", "TrolleyWorkers",
-        "TrolleyCLIKit",
+        "TrolleyCLIKit", "TrolleyBasics", "TrolleyJobContracts",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
-        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ],
       swiftSettings: strict),
 
@@ -123,25 +134,34 @@ let package = Package(
     .target(name: "TestFixtures", path: "Sources/TestFixtures", swiftSettings: strict),
     // Test support shared by several test targets: a fresh migrated database per test.
     .target(
-      name: "PostgresTesting", dependencies: ["Postgres", "Migrations"], swiftSettings: strict),
+      name: "PostgresTesting", dependencies: ["Postgres", "Migrations", "TrolleyBasics"],
+      swiftSettings: strict),
 
     .testTarget(
-      name: "PostgresTests", dependencies: ["Postgres", "Migrations", "PostgresTesting"],
+      name: "PostgresTests",
+      dependencies: ["Postgres", "Migrations", "PostgresTesting", "TrolleyBasics"],
       swiftSettings: strict),
     .testTarget(
       name: "JobQueueTests", dependencies: ["JobQueue", "Postgres", "PostgresTesting"],
       swiftSettings: strict),
     .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: strict),
     .testTarget(
-      name: "TroLTests", dependencies: ["TroL", "Tensor", "CJPEG", "TestFixtures"], swiftSettings: strict),
+      name: "TroLTests", dependencies: ["TroL", "Tensor", "CJPEG", "TestFixtures", "TrolleyBasics"],
+      swiftSettings: strict),
     .testTarget(
       name: "TrainingTests", dependencies: ["Training", "TroL", "Tensor", "TestFixtures"],
       swiftSettings: strict),
     .testTarget(
       name: "TrolleyWorkersTests",
-      dependencies: ["TrolleyWorkers", "JobQueue", "TroL", "PostgresTesting", "TestFixtures"],
+      dependencies: [
+        "TrolleyWorkers", "JobQueue", "TroL", "PostgresTesting", "TestFixtures",
+        "TrolleyJobContracts", "TrolleyBasics",
+      ],
       swiftSettings: strict),
     .testTarget(name: "TrolleyCLIKitTests", dependencies: ["TrolleyCLIKit"], swiftSettings: strict),
+    .testTarget(
+      name: "TrolleyJobContractsTests", dependencies: ["TrolleyJobContracts"],
+      swiftSettings: strict),
     // End-to-end tests drive the real `trolley` binary against the real database.
     .testTarget(
       name: "TrolleyEndToEndTests",

@@ -1,3 +1,5 @@
+import TrolleyBasics
+
 /// How long a job waits after a retryable error: exponential backoff with jitter, capped.
 ///
 /// The n-th error (n = 1, 2, ...) waits `base * 2^(n-1)`, capped at `maximum`, then scaled by a

@@ -1,4 +1,5 @@
 import Foundation
+import TrolleyBasics
 
 #if canImport(Glibc)
   import Glibc
@@ -126,9 +127,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
       "HTTP/1.0 \(response.status) X\r\nContent-Length: \(response.body.count)\r\nConnection: close\r\n\r\n"
     writeAll(client, Array(head.utf8))
     if response.stallBeforeBody > .zero {
-      Thread.sleep(
-        forTimeInterval: Double(response.stallBeforeBody.components.seconds) + Double(
-          response.stallBeforeBody.components.attoseconds) / 1e18)
+      Thread.sleep(forTimeInterval: response.stallBeforeBody.seconds)
     }
     writeAll(client, response.body)
   }

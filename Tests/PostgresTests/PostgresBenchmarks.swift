@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 import PostgresTesting
 import Testing
+import TrolleyBasics
 
 /// Throughput of the libpq layer, printed for docs/benchmarks.md. Opt-in (it measures, it does
 /// not assert speed): `TROLLEY_POSTGRES_BENCH=1 swift test --filter PostgresBenchmarks`.
@@ -10,7 +11,7 @@ struct PostgresBenchmarks {
   func measure(_ label: String, count: Int, unit: String, _ body: () throws -> Void) rethrows {
     let clock = ContinuousClock()
     let elapsed = try clock.measure(body)
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let seconds = elapsed.seconds
     print(
       String(
         format: "bench | %@ | %d %@ in %.3f s | %.0f %@/s", label, count, unit, seconds,
@@ -66,8 +67,7 @@ struct PostgresBenchmarks {
           try await group.waitForAll()
         }
       }
-      let seconds =
-        Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+      let seconds = elapsed.seconds
       print(
         String(
           format:

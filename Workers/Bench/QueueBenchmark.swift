@@ -3,6 +3,8 @@ import JobQueue
 import Logging
 import Migrations
 public import Postgres
+import Synchronization
+import TrolleyBasics
 
 /// `trolley bench queue`: the queue's throughput and latency, measured on a database of its own
 /// next to the raw SQL ceiling on the same server in the same run.
@@ -198,8 +200,8 @@ public struct QueueBenchmark: Sendable {
     let client = Self.processCPUSeconds() - cpu
     precondition(result.added == count, "the benchmark's enqueue lost rows")
     return Throughput(
-      jobs: count, jobsPerSecond: Double(count) / ours.inSeconds,
-      ceilingJobsPerSecond: Double(count) / raw.inSeconds,
+      jobs: count, jobsPerSecond: Double(count) / ours.seconds,
+      ceilingJobsPerSecond: Double(count) / raw.seconds,
       clientMicrosecondsPerJob: client * 1e6 / Double(count),
       ceilingClientMicrosecondsPerJob: rawClient * 1e6 / Double(count))
   }
@@ -236,7 +238,7 @@ public struct QueueBenchmark: Sendable {
       return try await group.reduce(0, +)
     }
     precondition(done == jobs, "the raw ceiling worked \(done) of \(jobs) jobs")
-    return Double(jobs) / start.duration(to: clock.now).inSeconds
+    return Double(jobs) / start.duration(to: clock.now).seconds
   }
 
   private func measureWorkers(
@@ -244,7 +246,7 @@ public struct QueueBenchmark: Sendable {
     claimSize: Int, jobs: Int
   ) async throws -> Double {
     try fill(store, setup: setup, jobs: jobs)
-    let acknowledged = Protected(0)
+    let acknowledged = Tally()
     let (finished, finish) = AsyncStream.makeStream(of: Void.self)
     let clock = ContinuousClock()
     let start = clock.now
@@ -262,10 +264,7 @@ public struct QueueBenchmark: Sendable {
             logger: Logger(label: "trolley.bench", factory: { _ in SwiftLogNoOpLogHandler() }),
             observe: { event in
               guard case .acknowledged(let result) = event else { return }
-              let total = acknowledged.withLock { count -> Int in
-                count += result.applied.count
-                return count
-              }
+              let total = acknowledged.add(result.applied.count)
               if total >= jobs { finish.yield() }
             })
           try? await loop.run()
@@ -275,7 +274,7 @@ public struct QueueBenchmark: Sendable {
       elapsed = start.duration(to: clock.now)
       group.cancelAll()
     }
-    return Double(jobs) / elapsed.inSeconds
+    return Double(jobs) / elapsed.seconds
   }
 
   private func measurePickup(
@@ -312,7 +311,7 @@ public struct QueueBenchmark: Sendable {
         let id = try await store.jobInsert(.init(queue: "bench-pickup", kind: "noop")).id
         while let (claimedID, at) = await iterator.next() {
           if claimedID == id {
-            if index >= warmUp { latencies.append(before.duration(to: at).inSeconds * 1000) }
+            if index >= warmUp { latencies.append(before.duration(to: at).seconds * 1000) }
             break
           }
         }
@@ -327,17 +326,7 @@ public struct QueueBenchmark: Sendable {
   }
 
   /// CPU time (user + system) this process has used, in seconds.
-  static func processCPUSeconds() -> Double {
-    var usage = rusage()
-    #if os(Linux)
-      let who = __rusage_who_t(RUSAGE_SELF.rawValue)
-    #else
-      let who = RUSAGE_SELF
-    #endif
-    guard getrusage(who, &usage) == 0 else { return 0 }
-    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
-  }
+  static func processCPUSeconds() -> Double { CPUClock.process() }
 
   // MARK: - Formatting
 
@@ -361,8 +350,15 @@ public struct QueueBenchmark: Sendable {
   }
 }
 
-extension Duration {
-  fileprivate var inSeconds: Double {
-    Double(components.seconds) + Double(components.attoseconds) / 1e18
+/// Jobs acknowledged across the benchmark's workers (shared by their observers).
+private final class Tally: Sendable {
+  private let count = Mutex(0)
+
+  /// Adds `more` and returns the new total.
+  func add(_ more: Int) -> Int {
+    count.withLock { count in
+      count += more
+      return count
+    }
   }
 }

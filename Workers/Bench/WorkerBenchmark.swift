@@ -1,5 +1,7 @@
 import Foundation
 public import TroL
+import TrolleyBasics
+import TrolleyJobContracts
 
 /// `trolley bench worker`: how many images per hour a worker answers at each engine batch size.
 ///
@@ -142,8 +144,7 @@ public struct WorkerBenchmark: Sendable {
       let texts = results.map(\.answer)
       let run = Run(
         batchSize: batchSize, images: paths.count,
-        seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds)
-          / 1e18,
+        seconds: elapsed.seconds,
         generatedTokens: results.reduce(0) { $0 + $1.tokens },
         sameAnswersAsFirst: reference.map { $0 == texts } ?? true)
       if reference == nil { reference = texts }

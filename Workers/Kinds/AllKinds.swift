@@ -1,4 +1,5 @@
 import JobQueue
+import TrolleyJobContracts
 
 /// Every job kind this worker binary can run, listed once (like a command's subcommands).
 public enum AllKinds {
@@ -14,7 +15,7 @@ public enum AllKinds {
   }
 
   /// The names of the TroL kinds (available when the worker is given `--model`).
-  public static let trolNames = [AnswerJob.name, CaptionJob.name]
+  public static let trolNames = JobKindName.allCases.filter(\.needsModel).map(\.rawValue)
 
   /// The names of every kind.
   public static var names: [String] { all.map { type(of: $0).name } }

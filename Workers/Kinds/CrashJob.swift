@@ -1,3 +1,5 @@
+public import TrolleyJobContracts
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -7,13 +9,10 @@
 /// `crash`: kills the worker process at once (SIGKILL to itself), as an OOM kill or a segfault
 /// would. The job's lease then expires, and the rescuer retries or quarantines it.
 public struct CrashJob: JobKind {
-  public struct Payload: Decodable, Sendable {
-    /// Milliseconds to run before crashing. Default 0.
-    public var ms: Int?
-  }
-  public struct Result: Encodable, Sendable {}
+  public typealias Payload = CrashContract.Payload
+  public typealias Result = CrashContract.Result
 
-  public static let name = "crash"
+  public static let name = CrashContract.name
 
   public init() {}
 

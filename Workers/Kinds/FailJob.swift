@@ -1,21 +1,13 @@
 public import JobQueue
+public import TrolleyJobContracts
 
 /// `fail`: fails with a retryable or a permanent error; with `succeedOnAttempt`, succeeds from
 /// that attempt on (to exercise retries).
 public struct FailJob: JobKind {
-  public struct Payload: Decodable, Sendable {
-    /// A permanent error (dead at once) instead of a retryable one. Default false.
-    public var permanent: Bool?
-    /// The error message. Default "fail job: requested failure".
-    public var message: String?
-    /// Succeed from this attempt on (1-based); nil: always fail.
-    public var succeedOnAttempt: Int?
-  }
-  public struct Result: Encodable, Sendable {
-    public var attempt: Int32
-  }
+  public typealias Payload = FailContract.Payload
+  public typealias Result = FailContract.Result
 
-  public static let name = "fail"
+  public static let name = FailContract.name
 
   /// Short waits, so tests and demos see retries quickly.
   public var retryPolicy: RetryPolicy {

@@ -1,17 +1,16 @@
 public import Foundation
 public import Postgres
+public import TrolleyJobContracts
 
 /// `noop`: does nothing and succeeds; measures the queue itself (`trolley bench queue`), so it
 /// neither parses its payload (PostgreSQL already checked it is a JSON object) nor runs a JSON
 /// encoder for its constant result: the figures are the queue's and the worker loop's, not
 /// Foundation's JSON coders'.
 public struct NoopJob: JobKind {
-  public struct Payload: Decodable, Sendable {
-    public init() {}
-  }
-  public struct Result: Encodable, Sendable {}
+  public typealias Payload = NoopContract.Payload
+  public typealias Result = NoopContract.Result
 
-  public static let name = "noop"
+  public static let name = NoopContract.name
   /// Many at once: nothing to run, so the worker skips per-job task overhead.
   public var maxBatchSize: Int { 1000 }
 

@@ -1,14 +1,11 @@
+public import TrolleyJobContracts
+
 /// `sleep`: waits `ms` milliseconds (stopping early on cancel), then succeeds.
 public struct SleepJob: JobKind {
-  public struct Payload: Decodable, Sendable {
-    /// Milliseconds to sleep, 0 to 86,400,000.
-    public var ms: Int
-  }
-  public struct Result: Encodable, Sendable {
-    public var sleptMs: Int
-  }
+  public typealias Payload = SleepContract.Payload
+  public typealias Result = SleepContract.Result
 
-  public static let name = "sleep"
+  public static let name = SleepContract.name
 
   public init() {}
 

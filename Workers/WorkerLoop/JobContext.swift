@@ -1,3 +1,6 @@
+import Synchronization
+import TrolleyBasics
+
 /// What a running job can ask of its worker: who it is, whether it should stop, and where to
 /// report progress. One per claimed job; safe to use from any task.
 public final class JobContext: Sendable {
@@ -30,7 +33,7 @@ public final class JobContext: Sendable {
   public let batchID: Int64?
   /// How long the job may run before it is stopped as timed out (nil: no limit).
   public let timeout: Duration?
-  private let state = Protected(State())
+  private let state = Mutex(State())
   private let stopSignal = WakeSignal()
 
   public init(
@@ -46,7 +49,7 @@ public final class JobContext: Sendable {
   /// The error a timed-out job fails with: "timed out after 30 s".
   public var timeoutMessage: String {
     guard let timeout else { return "timed out" }
-    let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+    let seconds = timeout.seconds
     let text =
       seconds == seconds.rounded()
       ? String(Int64(seconds)) : String((seconds * 1000).rounded() / 1000)

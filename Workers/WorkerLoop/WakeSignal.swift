@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// A level-triggered wake-up: `signal()` wakes the one waiter, or the next `wait` if nobody is
 /// waiting yet, so a signal is never lost between checking for work and starting to wait.
@@ -13,7 +14,7 @@ final class WakeSignal: Sendable {
     /// Tells a late timeout from the wait it was set for.
     var generation: UInt64 = 0
   }
-  private let state = Protected(State())
+  private let state = Mutex(State())
 
   /// Wakes the waiter (or the next one).
   func signal() {

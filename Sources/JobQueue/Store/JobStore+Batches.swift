@@ -1,5 +1,6 @@
 public import Foundation
 public import Postgres
+import TrolleyBasics
 
 /// A named group of jobs.
 public struct BatchRecord: Sendable, Hashable {

@@ -1,5 +1,6 @@
 public import Foundation
 public import Postgres
+import TrolleyBasics
 
 /// What a worker asks for when it has free slots.
 public struct JobClaimParams: Sendable {

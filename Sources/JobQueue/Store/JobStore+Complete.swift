@@ -1,5 +1,6 @@
 public import Foundation
 public import Postgres
+import TrolleyBasics
 
 /// How one attempt of a job ended, as its lease holder reports it.
 public enum JobOutcome: Sendable, Hashable {
@@ -55,6 +56,16 @@ public struct JobCompleteManyResult: Sendable, Hashable {
   public var releasedDependents: Int
   /// Dependents cancelled because a dependency ended dead or cancelled.
   public var cancelledDependents: Int
+
+  public init(
+    applied: [Int64: JobState] = [:], rejected: Set<Int64> = [], releasedDependents: Int = 0,
+    cancelledDependents: Int = 0
+  ) {
+    self.applied = applied
+    self.rejected = rejected
+    self.releasedDependents = releasedDependents
+    self.cancelledDependents = cancelledDependents
+  }
 }
 
 extension JobStore {

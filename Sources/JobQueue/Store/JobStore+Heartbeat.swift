@@ -1,5 +1,6 @@
 public import Foundation
 public import Postgres
+import TrolleyBasics
 
 /// A worker's periodic report on the jobs it holds.
 public struct JobHeartbeatParams: Sendable {
@@ -39,6 +40,12 @@ public struct JobHeartbeatResult: Sendable, Hashable {
   /// Jobs whose lease is gone (rescued after expiry, or finished): stop them; any write about
   /// them will be rejected.
   public var lost: Set<Int64>
+
+  public init(extended: Set<Int64> = [], cancelRequested: Set<Int64> = [], lost: Set<Int64> = []) {
+    self.extended = extended
+    self.cancelRequested = cancelRequested
+    self.lost = lost
+  }
 }
 
 extension JobStore {

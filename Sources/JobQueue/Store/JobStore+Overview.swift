@@ -1,5 +1,6 @@
 public import Foundation
 public import Postgres
+import TrolleyBasics
 
 /// Unfinished jobs of one queue by state, and whether the queue is paused.
 public struct QueueOverview: Sendable, Hashable {

@@ -1,5 +1,6 @@
 public import Foundation
 import Postgres
+import TrolleyBasics
 
 /// One reindex pass.
 public struct IndexReindexParams: Sendable {

@@ -1,5 +1,6 @@
 public import Foundation
 public import Postgres
+import TrolleyBasics
 
 /// One retention statement: delete up to `limit` finished jobs in `state` older than `olderThan`.
 public struct JobDeleteFinishedParams: Sendable {

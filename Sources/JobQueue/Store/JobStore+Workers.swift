@@ -1,5 +1,6 @@
 public import Foundation
 public import Postgres
+import TrolleyBasics
 
 /// A worker process announcing itself.
 public struct WorkerRegisterParams: Sendable {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-  internal import Glibc
-#elseif canImport(Darwin)
-  internal import Darwin
-#endif
+import TrolleyBasics
 
 /// Timing for the micro-benchmarks: wall clock, and process CPU time per kernel thread.
 ///
@@ -25,11 +21,11 @@ enum Stopwatch {
     var total = 0.0
     var runs = 0
     while runs < 2 || total < minimumSeconds {
-      let wall0 = now(CLOCK_MONOTONIC)
-      let cpu0 = now(CLOCK_PROCESS_CPUTIME_ID)
+      let wall0 = CPUClock.wall()
+      let cpu0 = CPUClock.process()
       body()
-      let wall = now(CLOCK_MONOTONIC) - wall0
-      let cpu = (now(CLOCK_PROCESS_CPUTIME_ID) - cpu0) / Double(max(1, threads))
+      let wall = CPUClock.wall() - wall0
+      let cpu = (CPUClock.process() - cpu0) / Double(max(1, threads))
       best.wall = min(best.wall, wall)
       best.cpu = min(best.cpu, cpu)
       total += wall
@@ -39,11 +35,5 @@ enum Stopwatch {
     best.wall = max(best.wall, 1e-9)
     best.cpu = max(best.cpu, 1e-9)
     return best
-  }
-
-  private static func now(_ clock: clockid_t) -> Double {
-    var time = timespec()
-    clock_gettime(clock, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
   }
 }

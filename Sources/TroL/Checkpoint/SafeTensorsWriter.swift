@@ -1,4 +1,5 @@
 internal import Tensor
+import TrolleyBasics
 
 #if canImport(Glibc)
   import Glibc
@@ -298,24 +299,5 @@ public final class SafeTensorsWriter {
     return "{" + parts.joined(separator: ",") + "}"
   }
 
-  static func jsonString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      default:
-        if scalar.value < 0x20 {
-          let hex = String(scalar.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        } else {
-          out.unicodeScalars.append(scalar)
-        }
-      }
-    }
-    return out + "\""
-  }
+  static func jsonString(_ text: String) -> String { JSONString.quoted(text) }
 }

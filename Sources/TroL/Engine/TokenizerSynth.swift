@@ -1,4 +1,5 @@
 internal import Foundation
+import TrolleyBasics
 
 /// Generated tokenizer files for synthesized checkpoints. The vocabularies have the real sizes and
 /// the real special-token ids; ordinary text encodes to single characters or bytes (there are no
@@ -103,17 +104,7 @@ enum Phi3TokenizerSynth {
     ("<ref>", false), ("</ref>", false), ("<box>", false), ("</box>", false),
   ]
 
-  static func quoted(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      default: out.unicodeScalars.append(scalar)
-      }
-    }
-    return out + "\""
-  }
+  static func quoted(_ s: String) -> String { JSONString.quoted(s) }
 
   static func tokenizerJSON(baseVocabulary V: Int) -> Data {
     let pieces = SentencePieceSynth.pieces(vocabulary: V + 2).prefix(V)

@@ -1,9 +1,23 @@
-/// The job kinds the operator enqueues from images, with their stable names in the queue.
-public enum ImageJobKind: String, Sendable, CaseIterable {
-  /// Image + question -> answer. Payload: `{"image", "question", "id"?, "metadata"?}`.
-  case answer = "trol.answer"
-  /// Image -> caption. Payload: `{"image", "prompt", "id"?, "metadata"?}`.
-  case caption = "trol.caption"
+public import TrolleyJobContracts
+
+/// The job kinds the operator enqueues from images. Their names in the queue and their payloads
+/// are the shared contracts' (`TrolAnswer`, `TrolCaption`).
+public enum ImageJobKind: Sendable, CaseIterable {
+  /// Image + question -> answer. Payload: `TrolAnswer.Payload`.
+  case answer
+  /// Image -> caption. Payload: `TrolCaption.Payload`.
+  case caption
+
+  /// The kind in the queue.
+  public var name: JobKindName {
+    switch self {
+    case .answer: .trolAnswer
+    case .caption: .trolCaption
+    }
+  }
+
+  /// The kind's stable name in the queue (`trol.answer`).
+  public var rawValue: String { name.rawValue }
 
   /// The word operators type (`trolley enqueue answer`).
   public var shortName: String {

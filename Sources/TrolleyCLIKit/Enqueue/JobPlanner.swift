@@ -1,3 +1,5 @@
+import TrolleyJobContracts
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -58,19 +60,25 @@ public struct JobPlanner: Sendable {
           message: "\(reason): \(row.image) (pass --no-check-files if workers see other files)"))
     }
 
-    var payload = "{\"image\":"
-    JSONWriter.appendString(row.image, to: &payload)
-    payload += ",\"\(textKey)\":"
-    JSONWriter.appendString(text, to: &payload)
-    if let id = row.id {
-      payload += ",\"id\":"
-      JSONWriter.appendString(id, to: &payload)
+    let metadata = row.metadata.isEmpty ? nil : JSONValue.object(row.metadata).jobJSON
+    let payload: String
+    do {
+      switch kind {
+      case .answer:
+        var answer = TrolAnswer.Payload(image: row.image, question: text)
+        answer.id = row.id
+        answer.metadata = metadata
+        payload = try TrolAnswer.encode(answer)
+      case .caption:
+        var caption = TrolCaption.Payload(image: row.image, prompt: text)
+        caption.id = row.id
+        caption.metadata = metadata
+        payload = try TrolCaption.encode(caption)
+      }
+    } catch {
+      return .failure(
+        ManifestIssue(line: row.line, message: "the row cannot be written as JSON: \(error)"))
     }
-    if !row.metadata.isEmpty {
-      payload += ",\"metadata\":"
-      JSONWriter.append(.object(row.metadata), to: &payload)
-    }
-    payload += "}"
     return .success(
       PlannedJob(line: row.line, uniqueKey: uniqueKey(row, text: text), payload: payload))
   }

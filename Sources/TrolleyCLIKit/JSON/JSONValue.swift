@@ -1,3 +1,5 @@
+public import TrolleyJobContracts
+
 /// A JSON value that keeps object keys in their original order and numbers as their original text,
 /// so that metadata read from a manifest is written back exactly as the operator wrote it.
 public enum JSONValue: Sendable, Equatable {
@@ -57,6 +59,20 @@ public enum JSONValue: Sendable, Equatable {
     case .string(let text): text
     case .null: ""
     default: jsonText
+    }
+  }
+}
+
+extension JSONValue {
+  /// The same value as a job payload carries it (numbers keep their text, members their order).
+  public var jobJSON: JobJSON {
+    switch self {
+    case .null: .null
+    case .bool(let flag): .bool(flag)
+    case .number(let text): .number(text)
+    case .string(let text): .string(text)
+    case .array(let items): .array(items.map(\.jobJSON))
+    case .object(let members): .object(members.map { JobJSON.Member($0.key, $0.value.jobJSON) })
     }
   }
 }

@@ -1,3 +1,5 @@
+import TrolleyBasics
+
 /// Writes JSON text: strings escaped per RFC 8259, non-ASCII characters kept as UTF-8.
 public enum JSONWriter {
   /// Appends `value` as compact JSON to `out`.
@@ -28,42 +30,9 @@ public enum JSONWriter {
 
   /// Appends `text` as a quoted, escaped JSON string to `out`.
   public static func appendString(_ text: String, to out: inout String) {
-    out += "\""
-    var needsEscape = false
-    for unit in text.utf8 where unit < 0x20 || unit == 0x22 || unit == 0x5C {
-      needsEscape = true
-      break
-    }
-    if !needsEscape {
-      out += text
-      out += "\""
-      return
-    }
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case "\u{08}": out += "\\b"
-      case "\u{0C}": out += "\\f"
-      default:
-        if scalar.value < 0x20 {
-          let hex = String(scalar.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        } else {
-          out.unicodeScalars.append(scalar)
-        }
-      }
-    }
-    out += "\""
+    JSONString.append(text, to: &out)
   }
 
   /// A quoted, escaped JSON string.
-  public static func quoted(_ text: String) -> String {
-    var out = ""
-    appendString(text, to: &out)
-    return out
-  }
+  public static func quoted(_ text: String) -> String { JSONString.quoted(text) }
 }

@@ -1,6 +1,7 @@
 import Foundation
 public import JobQueue
 import Postgres
+import TrolleyBasics
 
 /// Reads batches from the queue and turns them into `BatchSummary` values for rendering.
 public enum BatchOverview {
@@ -67,9 +68,7 @@ extension BatchSummary {
       id: String(progress.batch.id), name: progress.batch.name,
       createdAt: progress.batch.createdAt.timeIntervalSince1970, counts: counts,
       recentPerMinute: recentPerMinute, perMinute: rate,
-      etaSeconds: progress.eta.map {
-        Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18
-      },
+      etaSeconds: progress.eta.map(\.seconds),
       topErrors: errors.map { ErrorCount(message: $0.message, count: $0.count) })
   }
 

@@ -18,19 +18,14 @@ struct BatchShow: AsyncParsableCommand {
   @Argument(help: ArgumentHelp("The batch's id or name.", valueName: "batch"))
   var batch: String
 
-  @Flag(help: "Print JSON.")
-  var json = false
-
-  @OptionGroup var config: ConfigOptions
-
-  @OptionGroup var database: DatabaseOptions
+  @OptionGroup var options: OperatorOptions
 
   func run() async throws {
-    let context = try OperatorContext(config: config, database: database)
+    let context = try options.context()
     let store = try context.store()
     let record = try await BatchOverview.resolve(batch, store: store)
     let summary = try await BatchOverview.summary(of: record, store: store)
-    if json {
+    if options.json {
       printJSON(summary.json)
     } else {
       print(

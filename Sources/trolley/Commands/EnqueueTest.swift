@@ -1,8 +1,10 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
 import JobQueue
 import Postgres
+import TrolleyBasics
 import TrolleyCLIKit
+import TrolleyJobContracts
 
 /// `trolley enqueue test`: jobs of the queue's test kinds, to exercise workers without a model.
 struct EnqueueTest: AsyncParsableCommand {
@@ -19,12 +21,11 @@ struct EnqueueTest: AsyncParsableCommand {
         trolley enqueue test --kind fail --permanent --count 3
       """)
 
-  enum Kind: String, ExpressibleByArgument, CaseIterable {
-    case noop, sleep, fail, crash
-  }
-
-  @Option(help: "The test kind: noop, sleep, fail or crash.")
-  var kind: Kind
+  @Option(
+    help: ArgumentHelp(
+      "The test kind: \(JobKindName.allCases.filter(\.isTestKind).map(\.rawValue).joined(separator: ", ")).",
+      valueName: "kind"))
+  var kind: JobKindName
 
   @Option(help: "How many jobs to enqueue.")
   var count: Int = 1
@@ -53,6 +54,11 @@ struct EnqueueTest: AsyncParsableCommand {
   @OptionGroup var database: DatabaseOptions
 
   func validate() throws {
+    guard kind.isTestKind else {
+      throw ValidationError(
+        "--kind must be a test kind (\(JobKindName.allCases.filter(\.isTestKind).map(\.rawValue).joined(separator: ", "))); enqueue \(kind.rawValue) with `trolley enqueue answer` or `caption`"
+      )
+    }
     guard count >= 1 else { throw ValidationError("--count must be at least 1") }
     guard ms >= 0 && ms <= 86_400_000 else {
       throw ValidationError("--ms must be within 0...86400000")
@@ -70,13 +76,7 @@ struct EnqueueTest: AsyncParsableCommand {
     let store = JobStore(client: client)
     let name = batch ?? "test \(kind.rawValue) \(ISO8601DateFormatter().string(from: Date()))"
     let record = try await store.batchCreate(.init(name: name))
-    let payload: PostgresJSONB =
-      switch kind {
-      case .noop: PostgresJSONB(text: "{}")
-      case .sleep: PostgresJSONB(text: #"{"ms": \#(ms)}"#)
-      case .fail: PostgresJSONB(text: #"{"permanent": \#(permanent)}"#)
-      case .crash: PostgresJSONB(text: #"{"ms": \#(ms)}"#)
-      }
+    let payload = PostgresJSONB(text: try testPayload())
     let keyPrefix = batch.map { "test:\($0):\(kind.rawValue):" }
     let rows = (0..<count).lazy.map { [queue, kind, priority, maxAttempts] index in
       JobInsertRow(
@@ -85,7 +85,7 @@ struct EnqueueTest: AsyncParsableCommand {
     }
     let result = try await store.jobInsertMany(.init(batchID: record.id), rows: rows)
     if json {
-      let escaped = String(data: try JSONEncoder().encode(record.name), encoding: .utf8) ?? "\"\""
+      let escaped = JSONString.quoted(record.name)
       print(
         #"{"batch_id": \#(record.id), "batch": \#(escaped), "added": \#(result.added), "skipped": \#(result.skipped)}"#
       )
@@ -95,4 +95,17 @@ struct EnqueueTest: AsyncParsableCommand {
           + (result.skipped > 0 ? ", skipped \(result.skipped) already enqueued" : ""))
     }
   }
+
+  /// The payload, written by the kind's contract (what the worker decodes).
+  private func testPayload() throws -> String {
+    switch kind {
+    case .noop: try NoopContract.encode(.init())
+    case .sleep: try SleepContract.encode(.init(ms: ms))
+    case .fail: try FailContract.encode(.init(permanent: permanent))
+    case .crash: try CrashContract.encode(.init(ms: ms))
+    case .trolAnswer, .trolCaption: throw ValidationError("--kind must be a test kind")
+    }
+  }
 }
+
+extension JobKindName: ExpressibleByArgument {}

@@ -27,12 +27,7 @@ struct JobsCancel: AsyncParsableCommand {
   @Flag(help: "Cancel every unfinished job (when no filter is given).")
   var all = false
 
-  @Flag(help: "Print JSON.")
-  var json = false
-
-  @OptionGroup var config: ConfigOptions
-
-  @OptionGroup var database: DatabaseOptions
+  @OptionGroup var options: OperatorOptions
 
   func run() async throws {
     let filter = try filters.filter()
@@ -42,10 +37,10 @@ struct JobsCancel: AsyncParsableCommand {
         "say which jobs to cancel: give job ids, a filter such as --batch 3 or --kind trol.answer, "
           + "or --all for every unfinished job.")
     }
-    let context = try OperatorContext(config: config, database: database)
+    let context = try options.context()
     let report = try await JobOperations.cancel(
       filter, ids: ids, reason: reason, store: try context.store())
-    if json {
+    if options.json {
       printJSON(
         .object([
           .init("matched", .number(String(report.matched))),

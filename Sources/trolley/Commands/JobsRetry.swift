@@ -23,12 +23,7 @@ struct JobsRetry: AsyncParsableCommand {
   @Flag(help: "Retry every dead job (when no filter is given).")
   var all = false
 
-  @Flag(help: "Print JSON.")
-  var json = false
-
-  @OptionGroup var config: ConfigOptions
-
-  @OptionGroup var database: DatabaseOptions
+  @OptionGroup var options: OperatorOptions
 
   func run() async throws {
     let filter = try filters.filter()
@@ -38,11 +33,11 @@ struct JobsRetry: AsyncParsableCommand {
         "say which jobs to retry: give job ids, a filter such as --batch 3 or --error \"timeout\", "
           + "or --all for every dead job.")
     }
-    let context = try OperatorContext(config: config, database: database)
+    let context = try options.context()
     let store = try context.store()
     var report = try await JobOperations.retry(filter, ids: ids, store: store)
     if !ids.isEmpty { report.matched = max(report.matched, report.changed) }
-    if json {
+    if options.json {
       printJSON(
         .object([
           .init("matched", .number(String(report.matched))),

@@ -16,15 +16,10 @@ struct JobsShow: AsyncParsableCommand {
   @Argument(help: ArgumentHelp("The job's id.", valueName: "id"))
   var id: Int64
 
-  @Flag(help: "Print JSON.")
-  var json = false
-
-  @OptionGroup var config: ConfigOptions
-
-  @OptionGroup var database: DatabaseOptions
+  @OptionGroup var options: OperatorOptions
 
   func run() async throws {
-    let context = try OperatorContext(config: config, database: database)
+    let context = try options.context()
     let store = try context.store()
     guard let job = try await store.jobGet(id: id) else {
       throw CLIError(
@@ -32,7 +27,7 @@ struct JobsShow: AsyncParsableCommand {
         "no job has the id \(id) (it may have been pruned). Find jobs with: trolley jobs list")
     }
     let crashes = try await store.jobCrashes(jobID: id)
-    if json {
+    if options.json {
       printJSON(JobRendering.json(job, crashes: crashes))
     } else {
       print(JobRendering.detail(job, crashes: crashes), terminator: "")

@@ -23,20 +23,15 @@ struct Prune: AsyncParsableCommand {
       "succeeded, dead, cancelled (comma-separated) or all finished states.", valueName: "state"))
   var state = "all"
 
-  @Flag(help: "Print JSON.")
-  var json = false
-
-  @OptionGroup var config: ConfigOptions
-
-  @OptionGroup var database: DatabaseOptions
+  @OptionGroup var options: OperatorOptions
 
   func run() async throws {
     let seconds = try DurationText.seconds(olderThan, option: "--older-than")
     let states = try PruneOperation.states(state)
-    let context = try OperatorContext(config: config, database: database)
+    let context = try options.context()
     let report = try await PruneOperation.run(
       olderThan: seconds, states: states, store: try context.store())
-    if json {
+    if options.json {
       printJSON(PruneOperation.json(report))
     } else {
       print(PruneOperation.text(report, olderThan: olderThan), terminator: "")

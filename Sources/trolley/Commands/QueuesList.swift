@@ -12,17 +12,12 @@ struct QueuesList: AsyncParsableCommand {
         trolley queues list --json
       """)
 
-  @Flag(help: "Print JSON.")
-  var json = false
-
-  @OptionGroup var config: ConfigOptions
-
-  @OptionGroup var database: DatabaseOptions
+  @OptionGroup var options: OperatorOptions
 
   func run() async throws {
-    let context = try OperatorContext(config: config, database: database)
+    let context = try options.context()
     let queues = try await QueueOperations.list(store: try context.store())
-    if json {
+    if options.json {
       printJSON(.array(queues.map(QueueOperations.json)))
     } else {
       print(QueueOperations.table(queues), terminator: "")

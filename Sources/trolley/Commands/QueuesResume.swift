@@ -14,17 +14,12 @@ struct QueuesResume: AsyncParsableCommand {
   @Argument(help: ArgumentHelp("The queue's name.", valueName: "name"))
   var name: String
 
-  @Flag(help: "Print JSON.")
-  var json = false
-
-  @OptionGroup var config: ConfigOptions
-
-  @OptionGroup var database: DatabaseOptions
+  @OptionGroup var options: OperatorOptions
 
   func run() async throws {
-    let context = try OperatorContext(config: config, database: database)
+    let context = try options.context()
     let wasPaused = try await QueueOperations.resume(name, store: try context.store())
-    if json {
+    if options.json {
       printJSON(
         .object([
           .init("queue", .string(name)), .init("paused", .bool(false)),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TroL
+import TrolleyBasics
 import TrolleyCLIKit
 
 /// `trolley tokenize`: a model's tokenizer from the terminal, for checking prompts and ids.
@@ -122,11 +123,7 @@ struct Tokenize: ParsableCommand {
   private func timeIfAsked(_ body: () -> Void) throws {
     guard let repeatCount else { return }
     body()  // warm-up
-    func cpuMicroseconds() -> Double {
-      var t = timespec()
-      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-      return Double(t.tv_sec) * 1e6 + Double(t.tv_nsec) / 1e3
-    }
+    func cpuMicroseconds() -> Double { CPUClock.thread() * 1e6 }
     let start = cpuMicroseconds()
     for _ in 0..<repeatCount { body() }
     let perCall = (cpuMicroseconds() - start) / Double(repeatCount)

@@ -1,13 +1,10 @@
 import ArgumentParser
 import Foundation
-import JobQueue
 import Logging
-import Postgres
-import ServiceLifecycle
 import Tensor
 import TroL
+import TrolleyBasics
 import TrolleyWorkers
-import UnixSignals
 
 /// `trolley worker`: claims and runs jobs until stopped.
 struct Worker: AsyncParsableCommand {
@@ -176,94 +173,30 @@ struct Worker: AsyncParsableCommand {
   }
 
   func run() async throws {
-    // A closed log pipe must not kill the worker mid-job (SIGPIPE's default action).
-    signal(SIGPIPE, SIG_IGN)
     let level = Logger.Level(rawValue: logLevel) ?? .info
     LoggingSystem.bootstrap { label in
       var handler = StreamLogHandler.standardError(label: label)
       handler.logLevel = level
       return handler
     }
-    let logger = Logger(label: "trolley.worker")
-    let client = PostgresClient(
-      configuration: try database.resolve(), maximumConnections: 6)
-    let store = JobStore(client: client)
-    let metrics = WorkerMetrics()
-    let server = try metricsPort.map { try MetricsServer(port: $0, metrics: metrics) }
-    defer { server?.stop() }
-
-    var engineSettings: EngineJobSettings?
-    if let model {
-      // Without --threads the Tensor default applies (TROLLEY_THREADS, else the physical cores).
-      if let threads { TensorThreads.configure(count: threads) }
-      let format = WeightFormat(rawValue: weights) ?? .f16
-      logger.info("loading model", metadata: ["model": "\(model)", "weights": "\(weights)"])
-      let engine = try TroLEngine.load(modelDirectory: model, weights: format)
-      let name = URL(fileURLWithPath: model).standardizedFileURL.lastPathComponent
-      var fetchPolicy = ImageFetcher.Policy()
-      fetchPolicy.stallTimeout = .milliseconds(Int64(fetchTimeout * 1000))
-      fetchPolicy.totalTimeout = max(.seconds(60), fetchPolicy.stallTimeout * 4)
-      engineSettings = EngineJobSettings(
-        batch: EngineBatch(
-          engine: engine, fetcher: ImageFetcher(policy: fetchPolicy), modelName: name,
-          metrics: metrics),
-        batchSize: batchSize, captionPrompt: captionPrompt, maxNewTokens: maxNewTokens)
-    }
-
-    let lease = Duration.milliseconds(Int64(lease * 1000))
-    let loop = WorkerLoop(
-      store: store,
-      kinds: try AllKinds.named(kindNames, engine: engineSettings).map { KindRunner(any: $0) },
-      configuration: WorkerConfiguration(
-        concurrency: max(concurrency, model == nil ? 1 : batchSize),
-        gracePeriod: .milliseconds(Int64(grace * 1000)),
-        heartbeatInterval: lease / 3, lease: lease,
-        pollInterval: .milliseconds(Int64(pollInterval * 1000)), pollOnly: pollOnly,
+    var configuration = WorkerProcess.Configuration(
+      database: try database.resolve(), kinds: kindNames,
+      loop: WorkerConfiguration(
+        concurrency: concurrency, gracePeriod: .seconds(rounding: grace),
+        heartbeatInterval: .seconds(rounding: lease) / 3, lease: .seconds(rounding: lease),
+        pollInterval: .seconds(rounding: pollInterval), pollOnly: pollOnly,
         queues: Self.list(queues), version: Trolley.configuration.version, exitWhenIdle: once,
-        jobTimeout: jobTimeout > 0 ? .milliseconds(Int64(jobTimeout * 1000)) : nil),
-      logger: logger, metrics: metrics)
-    var services: [any Service] = [loop]
-    if !noMaintenance {
-      services +=
-        [
-          Scheduler(store: store), Rescuer(store: store), WorkerSweeper(store: store),
-          BatchCounterRollup(store: store), RetentionCleaner(store: store),
-        ] as [any Service]
-      if reindexInterval > 0 {
-        services.append(
-          Reindexer(
-            store: store,
-            configuration: .init(interval: .milliseconds(Int64(reindexInterval * 1000)))))
-      }
-    }
-    let group = ServiceGroup(
-      configuration: .init(
-        services: services.map {
-          // The loop returns on its own with --once: then the rest shut down too, without error.
-          .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup)
-        }, gracefulShutdownSignals: [.sigterm],
-        logger: logger))
-    // Ctrl-C: the first shuts down gracefully, the second hands everything back and exits.
-    let interrupts = await UnixSignalsSequence(trapping: .sigint)
-    try await withThrowingTaskGroup(of: Void.self) { tasks in
-      tasks.addTask { try await group.run() }
-      tasks.addTask {
-        var count = 0
-        for await _ in interrupts {
-          count += 1
-          if count == 1 {
-            logger.notice("interrupted: finishing running jobs (Ctrl-C again to stop at once)")
-            await group.triggerGracefulShutdown()
-          } else {
-            logger.notice("interrupted again: handing running jobs back and exiting")
-            await loop.abandon()
-            Foundation.exit(130)
-          }
-        }
-      }
-      try await tasks.next()
-      tasks.cancelAll()
-    }
-    client.shutdown()
+        jobTimeout: jobTimeout > 0 ? .seconds(rounding: jobTimeout) : nil))
+    configuration.model = model
+    configuration.weights = WeightFormat(rawValue: weights) ?? .f16
+    configuration.batchSize = batchSize
+    configuration.threads = threads
+    configuration.maxNewTokens = maxNewTokens
+    configuration.captionPrompt = captionPrompt
+    configuration.fetchStallTimeout = .seconds(rounding: fetchTimeout)
+    configuration.maintenance = !noMaintenance
+    configuration.reindexInterval = reindexInterval > 0 ? .seconds(rounding: reindexInterval) : nil
+    configuration.metricsPort = metricsPort
+    try await WorkerProcess(configuration: configuration).run()
   }
 }

@@ -15,17 +15,12 @@ struct Workers: AsyncParsableCommand {
         trolley workers --json
       """)
 
-  @Flag(help: "Print JSON.")
-  var json = false
-
-  @OptionGroup var config: ConfigOptions
-
-  @OptionGroup var database: DatabaseOptions
+  @OptionGroup var options: OperatorOptions
 
   func run() async throws {
-    let context = try OperatorContext(config: config, database: database)
+    let context = try options.context()
     let workers = try await WorkerOperations.list(store: try context.store())
-    if json {
+    if options.json {
       printJSON(.array(workers.map(WorkerOperations.json)))
     } else {
       print(WorkerOperations.table(workers), terminator: "")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TroL
+import TrolleyBasics
 
 #if canImport(Glibc)
   import Glibc
@@ -13,11 +14,7 @@ import TroL
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["TROLLEY_CHECKPOINT_BENCH"] == "1"))
 struct CheckpointBenchmark {
   /// CPU time of the calling thread in milliseconds (the machine is shared; wall time is not ours).
-  static func cpuMilliseconds() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-    return Double(time.tv_sec) * 1e3 + Double(time.tv_nsec) * 1e-6
-  }
+  static func cpuMilliseconds() -> Double { CPUClock.thread() * 1e3 }
 
   static func measure(_ label: String, bytes: Int? = nil, _ body: () throws -> Void) rethrows {
     let wall = Date()

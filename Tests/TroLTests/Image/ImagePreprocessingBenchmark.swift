@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TroL
+import TrolleyBasics
 
 #if canImport(Glibc)
   import Glibc
@@ -29,11 +30,7 @@ struct ImagePreprocessingBenchmark {
 
   /// CPU time of the calling thread, in milliseconds. The build machine is shared, so wall time
   /// mostly measures other people's compilers; thread CPU time does not.
-  static func threadCPUMilliseconds() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-    return Double(time.tv_sec) * 1e3 + Double(time.tv_nsec) * 1e-6
-  }
+  static func threadCPUMilliseconds() -> Double { CPUClock.thread() * 1e3 }
 
   /// Median thread CPU time of `runs` calls, in milliseconds.
   static func measure(runs: Int, _ body: () throws -> Void) rethrows -> Double {

@@ -2,6 +2,7 @@ import Foundation
 import JobQueue
 import Testing
 import TroL
+import TrolleyJobContracts
 import TrolleyWorkers
 
 /// Payload fields that size the engine's caches are bounded: an out-of-range one fails its own

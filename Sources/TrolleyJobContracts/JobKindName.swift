@@ -1,0 +1,35 @@
+/// Every job kind's stable name in the queue, listed once. Enqueue code, the worker's kinds and
+/// its `--kinds` validation all read this list.
+///
+/// Adding a kind: one case here and one file in `Kinds/` with its `JobContract` (payload and
+/// result types).
+public enum JobKindName: String, Sendable, Hashable, CaseIterable {
+  /// Image + question -> answer, through TroL (`TrolAnswer`).
+  case trolAnswer = "trol.answer"
+  /// Image -> caption, through TroL (`TrolCaption`).
+  case trolCaption = "trol.caption"
+  /// Does nothing and succeeds: measures the queue (`NoopContract`).
+  case noop
+  /// Sleeps, reporting progress (`SleepContract`).
+  case sleep
+  /// Fails retryably or permanently (`FailContract`).
+  case fail
+  /// Kills its worker process (`CrashContract`).
+  case crash
+
+  /// Kinds that need a loaded model (`trolley worker --model`).
+  public var needsModel: Bool {
+    switch self {
+    case .trolAnswer, .trolCaption: true
+    case .noop, .sleep, .fail, .crash: false
+    }
+  }
+
+  /// Kinds that exercise the queue without a model (`trolley enqueue test`).
+  public var isTestKind: Bool {
+    switch self {
+    case .noop, .sleep, .fail, .crash: true
+    case .trolAnswer, .trolCaption: false
+    }
+  }
+}

@@ -1,0 +1,152 @@
+import Foundation
+public import JobQueue
+public import Logging
+public import Postgres
+import ServiceLifecycle
+public import Tensor
+public import TroL
+import UnixSignals
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// A worker process as `trolley worker` runs it: the model and engine settings (with `--model`),
+/// the worker loop, the queue's maintenance services, the metrics endpoint, and the signal ladder
+/// (SIGTERM or a first Ctrl-C: finish or hand back within the grace period; a second Ctrl-C: hand
+/// everything back and exit 130). The command maps flags to a `Configuration` and calls `run()`.
+public struct WorkerProcess: Sendable {
+  public struct Configuration: Sendable {
+    /// The queue's database.
+    public var database: PostgresConfiguration
+    /// The kinds to run, by name (`AllKinds`).
+    public var kinds: [String]
+    /// A TroL checkpoint folder; needed for the `trol.*` kinds.
+    public var model: String?
+    /// The in-memory weight format.
+    public var weights: WeightFormat = .f16
+    /// Most `trol.*` jobs answered together in one engine batch.
+    public var batchSize: Int = 1
+    /// Engine threads (nil: the Tensor default, `TROLLEY_THREADS` or the physical cores).
+    public var threads: Int?
+    /// Most new tokens per answer when a job does not say.
+    public var maxNewTokens: Int = 256
+    /// The prompt for `trol.caption` jobs without one.
+    public var captionPrompt: String = EngineJobSettings.defaultCaptionPrompt
+    /// How long an image download may receive nothing before it fails.
+    public var fetchStallTimeout: Duration = .seconds(15)
+    /// The loop's settings. With a model, its concurrency is at least `batchSize`.
+    public var loop: WorkerConfiguration
+    /// Run the queue's maintenance services (scheduler, rescuer, sweeper, counters, retention).
+    public var maintenance = true
+    /// How often one worker of the fleet rebuilds the hot indexes (nil: never).
+    public var reindexInterval: Duration? = .seconds(86_400)
+    /// Serve Prometheus metrics on this port.
+    public var metricsPort: UInt16?
+
+    public init(database: PostgresConfiguration, kinds: [String], loop: WorkerConfiguration) {
+      self.database = database
+      self.kinds = kinds
+      self.loop = loop
+    }
+  }
+
+  public let configuration: Configuration
+  let logger: Logger
+
+  public init(configuration: Configuration, logger: Logger = Logger(label: "trolley.worker")) {
+    self.configuration = configuration
+    self.logger = logger
+  }
+
+  /// Runs until the loop ends (SIGTERM, Ctrl-C, or `exitWhenIdle`); a second Ctrl-C exits the
+  /// process with status 130.
+  public func run() async throws {
+    // A closed log pipe must not kill the worker mid-job (SIGPIPE's default action).
+    signal(SIGPIPE, SIG_IGN)
+    let client = PostgresClient(configuration: configuration.database, maximumConnections: 6)
+    defer { client.shutdown() }
+    let store = JobStore(client: client)
+    let metrics = WorkerMetrics()
+    let server = try configuration.metricsPort.map { try MetricsServer(port: $0, metrics: metrics) }
+    defer { server?.stop() }
+
+    let engine = try configuration.model.map { try engineSettings(model: $0, metrics: metrics) }
+    var loopConfiguration = configuration.loop
+    if configuration.model != nil {
+      loopConfiguration.concurrency = max(loopConfiguration.concurrency, configuration.batchSize)
+    }
+    let loop = WorkerLoop(
+      store: store,
+      kinds: try AllKinds.named(configuration.kinds, engine: engine).map { KindRunner(any: $0) },
+      configuration: loopConfiguration, logger: logger, metrics: metrics)
+    let group = ServiceGroup(
+      configuration: .init(
+        services: ([loop] + maintenanceServices(store)).map {
+          // The loop returns on its own with --once: then the rest shut down too, without error.
+          .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup)
+        }, gracefulShutdownSignals: [.sigterm],
+        logger: logger))
+    try await runWithInterrupts(group, loop: loop)
+  }
+
+  /// Loads the model once and wraps it for the `trol.*` kinds.
+  private func engineSettings(model: String, metrics: WorkerMetrics) throws -> EngineJobSettings {
+    if let threads = configuration.threads { TensorThreads.configure(count: threads) }
+    logger.info(
+      "loading model", metadata: ["model": "\(model)", "weights": "\(configuration.weights)"])
+    let engine = try TroLEngine.load(modelDirectory: model, weights: configuration.weights)
+    let name = URL(fileURLWithPath: model).standardizedFileURL.lastPathComponent
+    var fetchPolicy = ImageFetcher.Policy()
+    fetchPolicy.stallTimeout = configuration.fetchStallTimeout
+    fetchPolicy.totalTimeout = max(.seconds(60), fetchPolicy.stallTimeout * 4)
+    return EngineJobSettings(
+      batch: EngineBatch(
+        engine: engine, fetcher: ImageFetcher(policy: fetchPolicy), modelName: name,
+        metrics: metrics),
+      batchSize: configuration.batchSize, captionPrompt: configuration.captionPrompt,
+      maxNewTokens: configuration.maxNewTokens)
+  }
+
+  /// The queue's maintenance duties, run in every worker (each takes a lock so that one worker of
+  /// the fleet does the work at a time).
+  private func maintenanceServices(_ store: JobStore) -> [any Service] {
+    guard configuration.maintenance else { return [] }
+    var services: [any Service] = [
+      Scheduler(store: store), Rescuer(store: store), WorkerSweeper(store: store),
+      BatchCounterRollup(store: store), RetentionCleaner(store: store),
+    ]
+    if let interval = configuration.reindexInterval {
+      services.append(Reindexer(store: store, configuration: .init(interval: interval)))
+    }
+    return services
+  }
+
+  /// The signal ladder: the first Ctrl-C shuts down gracefully, the second hands everything back
+  /// and exits.
+  private func runWithInterrupts(_ group: ServiceGroup, loop: WorkerLoop) async throws {
+    let interrupts = await UnixSignalsSequence(trapping: .sigint)
+    let logger = logger
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+      tasks.addTask { try await group.run() }
+      tasks.addTask {
+        var count = 0
+        for await _ in interrupts {
+          count += 1
+          if count == 1 {
+            logger.notice("interrupted: finishing running jobs (Ctrl-C again to stop at once)")
+            await group.triggerGracefulShutdown()
+          } else {
+            logger.notice("interrupted again: handing running jobs back and exiting")
+            await loop.abandon()
+            Foundation.exit(130)
+          }
+        }
+      }
+      try await tasks.next()
+      tasks.cancelAll()
+    }
+  }
+}

@@ -38,6 +38,19 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
   ],
   targets: [
+    // The git commit of the build, generated before each build (Plugins/BuildCommit).
+    .plugin(name: "BuildCommit", capability: .buildTool(), path: "Plugins/BuildCommit"),
+    // Trolley's version and build commit, for --version, metrics and result provenance.
+    .target(
+      name: "BuildInfo", path: "Sources/BuildInfo", swiftSettings: strict,
+      plugins: ["BuildCommit"]),
+    // SHA-256: unique keys, weight content hashes, hub checksums. Optimized even in debug
+    // builds: hashing a 4 GB checkpoint unoptimized would take minutes.
+    .target(name: "Digest", path: "Sources/Digest", swiftSettings: engine),
+    // Downloads checkpoints from the Hugging Face hub (`trolley model fetch`).
+    .target(
+      name: "ModelHub", dependencies: ["CCurl", "Digest"], path: "Sources/ModelHub",
+      swiftSettings: strict),
     // System-library shims. Only Postgres imports CLibPQ; only Tensor imports COpenBLAS.
     .systemLibrary(
       name: "CLibPQ", path: "Sources/CLibPQ", providers: [.apt(["libpq-dev"])]),
@@ -47,10 +60,14 @@ let package = Package(
     .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
     // libcurl's easy API is variadic, so a small C wrapper does the whole download.
     .target(name: "CCurl", path: "Sources/CCurl", linkerSettings: [.linkedLibrary("curl")]),
-    // libjpeg/libpng decoding glue: their error callbacks need setjmp/longjmp, which Swift lacks.
+    // Image decoding glue: libjpeg/libpng (their error callbacks need setjmp/longjmp, which Swift
+    // lacks), libwebp with libwebpdemux (first frame), giflib (first frame), and a BMP reader.
     .target(
       name: "CImageCodecs",
-      linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]),
+      linkerSettings: [
+        .linkedLibrary("jpeg"), .linkedLibrary("png16"), .linkedLibrary("webp"),
+        .linkedLibrary("webpdemux"), .linkedLibrary("gif"),
+      ]),
 
     // Small helpers every layer shares (durations in seconds, CPU clocks, JSON string escaping).
     .target(name: "TrolleyBasics", swiftSettings: strict),
@@ -95,6 +112,20 @@ let package = Package(
       name: "TroL", dependencies: ["Tensor", "CJPEG", "CPNG", "CImageCodecs", "TrolleyBasics"],
       swiftSettings: engine
     ),
+    // Dataset curation without the queue: Pillow-exact grey and LANCZOS, the four imagehash
+    // hashes, filters, multi-index bands, union-find. Optimised like the engine because ingest
+    // hashes every image (and the tests hash thousands).
+    .target(name: "Curation", dependencies: ["TroL", "CJPEG"], swiftSettings: engine),
+    // Curation's PostgreSQL side: datasets, items, band and edge tables, and the planner that
+    // enqueues curate.* jobs. Every curation statement lives here.
+    .target(
+      name: "Datasets",
+      dependencies: ["Curation", "Postgres", "JobQueue", "TrolleyJobContracts"],
+      swiftSettings: strict),
+    // Tooling, not product: random-weight checkpoints in the released layout (written through
+    // TroL's SafeTensorsWriter), generated tokenizers, sample images and their PNG encoder.
+    // Optimized like the engine: it generates billions of random weights for the big shapes.
+    .target(name: "TroLSynthesis", dependencies: ["TroL"], swiftSettings: engine),
     // TroL training: hand-written backward passes per block, AdamW, checkpoints and export.
     // Imports COpenBLAS for its products (sgemm/dgemm over f32/f64 activations and gradients).
     .target(
@@ -104,8 +135,8 @@ let package = Package(
     .target(
       name: "TrolleyWorkers",
       dependencies: [
-        "JobQueue", "TroL", "CCurl", "Migrations", "TrolleyBasics", "TrolleyJobContracts",
-        "Postgres", "Tensor",
+        "JobQueue", "TroL", "CCurl", "TrolleyBasics", "TrolleyJobContracts", "Postgres", "Tensor",
+        "BuildInfo", "Digest", "Curation", "Datasets", "Training",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),
@@ -114,17 +145,27 @@ let package = Package(
       ],
       path: "Workers",
       swiftSettings: strict),
+    // Tooling, not product: `trolley bench engine|queue|worker` (the queue's baseline SQL is
+    // private here), like river's riverbench.
+    .target(
+      name: "TrolleyBench",
+      dependencies: [
+        "TrolleyWorkers", "JobQueue", "Postgres", "Migrations", "TroL", "TroLSynthesis", "Tensor",
+        "TrolleyBasics", "TrolleyJobContracts", .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: strict),
     // The operator CLI's library: configuration, manifests, terminal rendering, export formats.
     .target(
       name: "TrolleyCLIKit",
-      dependencies: ["JobQueue", "Postgres", "TrolleyBasics", "TrolleyJobContracts"],
+      dependencies: ["JobQueue", "Postgres", "TrolleyBasics", "TrolleyJobContracts", "Digest"],
       swiftSettings: strict),
     // The operator CLI: one file per subcommand, no SQL and no model code.
     .executableTarget(
       name: "trolley",
       dependencies: [
-        "Postgres", "Migrations", "JobQueue", "Tensor", "TroL", "Training", "TrolleyWorkers",
-        "TrolleyCLIKit", "TrolleyBasics", "TrolleyJobContracts",
+        "Postgres", "Migrations", "JobQueue", "Tensor", "TroL", "TroLSynthesis", "TrolleyWorkers",
+        "TrolleyBench", "TrolleyCLIKit", "TrolleyBasics", "TrolleyJobContracts", "BuildInfo",
+        "Digest", "ModelHub", "Curation", "Datasets", "Training",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -146,10 +187,15 @@ let package = Package(
       swiftSettings: strict),
     .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: strict),
     .testTarget(
-      name: "TroLTests", dependencies: ["TroL", "Tensor", "CJPEG", "TestFixtures", "TrolleyBasics"],
+      name: "TroLTests",
+      dependencies: ["TroL", "Tensor", "CJPEG", "TestFixtures", "TrolleyBasics"],
       swiftSettings: strict),
     .testTarget(
       name: "TrainingTests", dependencies: ["Training", "TroL", "Tensor", "TestFixtures"],
+      swiftSettings: strict),
+    .testTarget(
+      name: "TroLSynthesisTests",
+      dependencies: ["TroLSynthesis", "TroL", "Tensor", "TestFixtures"],
       swiftSettings: strict),
     .testTarget(
       name: "TrolleyWorkersTests",
@@ -158,7 +204,15 @@ let package = Package(
         "TrolleyJobContracts", "TrolleyBasics",
       ],
       swiftSettings: strict),
-    .testTarget(name: "TrolleyCLIKitTests", dependencies: ["TrolleyCLIKit"], swiftSettings: strict),
+    .testTarget(
+      name: "CurationTests",
+      dependencies: [
+        "Curation", "Datasets", "TroL", "TestFixtures", "PostgresTesting", "JobQueue", "Postgres",
+        "TrolleyWorkers", "CJPEG", "TrolleyJobContracts", "TroLSynthesis",
+      ],
+      exclude: ["Oracle"], swiftSettings: strict),
+    .testTarget(
+      name: "TrolleyCLIKitTests", dependencies: ["TrolleyCLIKit", "Digest", "TrolleyBasics"], swiftSettings: strict),
     .testTarget(
       name: "TrolleyJobContractsTests", dependencies: ["TrolleyJobContracts"],
       swiftSettings: strict),
@@ -167,7 +221,7 @@ let package = Package(
       name: "TrolleyEndToEndTests",
       dependencies: [
         "trolley", "Postgres", "Migrations", "PostgresTesting", "JobQueue", "TrolleyCLIKit",
-        "TestFixtures", "TroL",
+        "TestFixtures", "TroL", "TroLSynthesis",
       ],
       swiftSettings: strict),
   ]

@@ -64,7 +64,8 @@ public struct Migration: Sendable, Hashable {
 
   /// The migrations shipped with Trolley.
   ///
-  /// Looked up, in order: `$TROLLEY_MIGRATIONS_DIR`; the `SQL` folder of the resource bundle
+  /// Looked up, in order: `$TROLLEY_MIGRATIONS_DIR`; `<prefix>/share/trolley/migrations` for a
+  /// binary installed as `<prefix>/bin/trolley` (what `Ops/install` lays out); the `SQL` folder of the resource bundle
   /// SwiftPM puts next to the running executable (the `trolley` binary or the test runner); the
   /// source tree this was built from.
   /// - Throws: `PostgresError.Code.migration` if none of these exists.
@@ -90,6 +91,10 @@ public struct Migration: Sendable, Hashable {
     }
     executableDirectories.append(Bundle.main.bundleURL)
     executableDirectories.append(Bundle.main.bundleURL.deletingLastPathComponent())
+    for directory in executableDirectories {
+      candidates.append(
+        directory.deletingLastPathComponent().appendingPathComponent("share/trolley/migrations"))
+    }
     for directory in executableDirectories {
       candidates.append(directory.appendingPathComponent(bundleName).appendingPathComponent("SQL"))
       candidates.append(

@@ -35,12 +35,16 @@ public enum JobTransition: Sendable, Hashable, CaseIterable {
   case rescueCancelled
   /// An operator cancelled the job before it ran.
   case cancel
-  /// The last dependency succeeded.
+  /// The last dependency succeeded (and `run_at` has passed).
   case dependenciesSucceeded
+  /// The last dependency succeeded before the job's `run_at`: it waits for its start time.
+  case dependenciesSucceededEarly
   /// A dependency ended dead or cancelled.
   case dependencyFailed
   /// An operator retried a dead job.
   case retry
+  /// A dependency whose end had cancelled this job was retried: the job waits for it again.
+  case dependencyRetried
 
   /// The state a job in `state` moves to on this event, or nil when the event does not apply.
   /// Enqueue events apply to a job that does not exist yet: pass `nil` as `state`.
@@ -62,8 +66,10 @@ public enum JobTransition: Sendable, Hashable, CaseIterable {
     case (.rescueCancelled, .running?): .cancelled
     case (.cancel, let from?) where JobState.queued.contains(from): .cancelled
     case (.dependenciesSucceeded, .waiting?): .available
+    case (.dependenciesSucceededEarly, .waiting?): .scheduled
     case (.dependencyFailed, .waiting?): .cancelled
     case (.retry, .dead?): .available
+    case (.dependencyRetried, .cancelled?): .waiting
     default: nil
     }
   }

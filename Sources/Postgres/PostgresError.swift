@@ -125,6 +125,31 @@ public struct PostgresError: Error, Hashable, Sendable, CustomStringConvertible,
     return text
   }
 
+  /// True for failures no retry can fix: the server refused the login (bad password, unknown
+  /// role or database, no pg_hba.conf entry), or the schema is missing or not accessible
+  /// (undefined table, function, type or column; insufficient privilege). A worker stops on
+  /// these with a message instead of retrying for ever; anything else (a server that is down,
+  /// a lost connection, a serialization failure) may pass.
+  public var isPermanent: Bool {
+    switch code {
+    case .connectionFailed:
+      // libpq gives a failed login no SQLSTATE; the server's FATAL message is all there is.
+      let text = serverMessage ?? ""
+      return [
+        "password authentication failed", "authentication failed for user", "does not exist",
+        "no pg_hba.conf entry", "permission denied for database", "SSL required",
+      ].contains { text.contains($0) }
+    case .server:
+      guard let sqlState else { return false }
+      return sqlState.hasPrefix("28") || sqlState.hasPrefix("3D")
+        || ["42P01", "42883", "42704", "42703", "42501"].contains(sqlState)
+    case .invalidConfiguration:
+      return true
+    default:
+      return false
+    }
+  }
+
   public static func == (lhs: PostgresError, rhs: PostgresError) -> Bool { lhs.code == rhs.code }
   public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

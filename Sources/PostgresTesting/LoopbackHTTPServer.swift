@@ -20,11 +20,24 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     public var body: [UInt8]
     /// Wait this long after the headers before sending the body (a slow server).
     public var stallBeforeBody: Duration
+    /// Extra response headers ("Location" for a redirect, ...).
+    public var headers: [String: String]
+    /// Answer `Range: bytes=N-` requests with 206 and the rest of the body (as file servers and
+    /// CDNs do); false answers them with the whole body.
+    public var acceptsRanges: Bool
+    /// Send only this many bytes of the body, then close (a connection that drops mid-file).
+    public var truncateAfter: Int?
 
-    public init(status: Int = 200, body: [UInt8] = [], stallBeforeBody: Duration = .zero) {
+    public init(
+      status: Int = 200, body: [UInt8] = [], stallBeforeBody: Duration = .zero,
+      headers: [String: String] = [:], acceptsRanges: Bool = false, truncateAfter: Int? = nil
+    ) {
       self.status = status
       self.body = body
       self.stallBeforeBody = stallBeforeBody
+      self.headers = headers
+      self.acceptsRanges = acceptsRanges
+      self.truncateAfter = truncateAfter
     }
   }
 
@@ -40,6 +53,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
   private let lock = NSLock()
   private var routes: [String: Response] = [:]
   private var hits: [String: Int] = [:]
+  private var received: [String: [String]] = [:]
   private var stopped = false
 
   /// Starts listening on an ephemeral port of 127.0.0.1.
@@ -77,6 +91,9 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
   public func serve(_ path: String, _ response: Response) {
     lock.withLock { routes[path] = response }
   }
+
+  /// The header blocks of the requests `path` received, in order (to check what a client sent).
+  public func requests(_ path: String) -> [String] { lock.withLock { received[path] ?? [] } }
 
   /// How many requests `path` received.
   public func hitCount(_ path: String) -> Int { lock.withLock { hits[path, default: 0] } }
@@ -119,17 +136,33 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     let line = String(decoding: request.prefix { $0 != 13 && $0 != 10 }, as: UTF8.self)
     let parts = line.split(separator: " ")
     let path = parts.count > 1 ? String(parts[1]) : "/"
+    let headerText = String(decoding: request, as: UTF8.self)
     let response = lock.withLock { () -> Response in
       hits[path, default: 0] += 1
+      received[path, default: []].append(headerText)
       return routes[path] ?? Response(status: 404, body: Array("not found".utf8))
     }
+    var status = response.status
+    var body = response.body
+    var extra = response.headers.map { "\($0.key): \($0.value)\r\n" }.joined()
+    if response.acceptsRanges, status == 200,
+      let range = headerText.split(separator: "\r\n").first(where: {
+        $0.lowercased().hasPrefix("range: bytes=")
+      }),
+      let start = Int(range.dropFirst("range: bytes=".count).prefix { $0.isNumber }),
+      start < body.count
+    {
+      status = 206
+      extra += "Content-Range: bytes \(start)-\(body.count - 1)/\(body.count)\r\n"
+      body = Array(body[start...])
+    }
     let head =
-      "HTTP/1.0 \(response.status) X\r\nContent-Length: \(response.body.count)\r\nConnection: close\r\n\r\n"
+      "HTTP/1.0 \(status) X\r\nContent-Length: \(body.count)\r\n\(extra)Connection: close\r\n\r\n"
     writeAll(client, Array(head.utf8))
     if response.stallBeforeBody > .zero {
       Thread.sleep(forTimeInterval: response.stallBeforeBody.seconds)
     }
-    writeAll(client, response.body)
+    writeAll(client, response.truncateAfter.map { Array(body.prefix($0)) } ?? body)
   }
 
   /// Writes with MSG_NOSIGNAL: a client that gave up (a fetch timeout) must cost an EPIPE here,

@@ -18,6 +18,12 @@ public enum TestFixtures {
       .deletingLastPathComponent()
   }
 
+  /// `Tests/Fixtures/image-formats`: one picture as PNG, WebP, GIF and BMP, each with Pillow's
+  /// decoded RGB bytes beside it (`<file>.rgb`; written by the folder's generate.py).
+  public static var imageFormats: String {
+    repository.appendingPathComponent("Tests/Fixtures/image-formats").path
+  }
+
   /// The `trol-tiny` folder as a URL.
   public static var trolTinyURL: URL { URL(fileURLWithPath: trolTiny) }
 }

@@ -69,7 +69,7 @@ public enum ModelExport {
 
   /// The checkpoint key of the base matrix a LoRA module wraps (InternLM2: inside PLoRA).
   static func baseKey<T: Real>(_ model: TrainingModel<T>, _ module: String) -> String {
-    model.family == .internLM2 ? module + ".ffn.weight" : module + ".weight"
+    model.family == Family.internLM2 ? module + ".ffn.weight" : module + ".weight"
   }
 
   private static func writeAdapter<T: Real>(

@@ -5,7 +5,7 @@ public import TroL
 /// A TroL checkpoint loaded for training: frozen decoder weights in the chosen format, and the
 /// trainable projector, gate and (for step 2) LoRA adapters in the run's precision T.
 public final class TrainingModel<T: Real>: @unchecked Sendable {
-  public let family: ModelConfig.Family
+  public let family: Family
   public let directory: ModelDirectory
   public let tokenizer: any TextTokenizer
   public let template: ChatTemplate
@@ -39,7 +39,7 @@ public final class TrainingModel<T: Real>: @unchecked Sendable {
     let config = directory.config
     family = config.family
     tokenizer = try TokenizerLoader.load(directory)
-    template = ChatTemplate(family: family)
+    template = config.template
     guard let imageID = tokenizer.tokenID(template.imageToken) else {
       throw TrainingError("\(path): the tokenizer has no \(template.imageToken) token")
     }
@@ -176,6 +176,8 @@ public final class TrainingModel<T: Real>: @unchecked Sendable {
           RotaryEmbedding(headDim: Dh, base: Float(llm.ropeTheta)).inverseFrequencies
         longFrequencies = shortFrequencies
       }
+    default:
+      throw TrainingError("\(path): training has no backward pass for the \(family) family")
     }
     gateWeight = Parameter(
       name: decoderPrefix + "trol_gating.0.weight", shape: [1, D], values: gate.weight.map { T($0) }

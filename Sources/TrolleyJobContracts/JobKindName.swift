@@ -16,12 +16,20 @@ public enum JobKindName: String, Sendable, Hashable, CaseIterable {
   case fail
   /// Kills its worker process (`CrashContract`).
   case crash
+  /// Reads, decodes, hashes and filters one chunk of a dataset's items (`CurateIngestContract`).
+  case curateIngest = "curate.ingest"
+  /// Exact and near duplicate groups of one dataset (`CurateDedupeContract`).
+  case curateDedupe = "curate.dedupe"
+  /// One DiLoCo shard: H inner steps from a round's weights (`TrainShard`).
+  case trainShard = "train.shard"
+  /// A round's outer step over its shards' deltas (`TrainMerge`).
+  case trainMerge = "train.merge"
 
   /// Kinds that need a loaded model (`trolley worker --model`).
   public var needsModel: Bool {
     switch self {
     case .trolAnswer, .trolCaption: true
-    case .noop, .sleep, .fail, .crash: false
+    case .noop, .sleep, .fail, .crash, .curateIngest, .curateDedupe, .trainShard, .trainMerge: false
     }
   }
 
@@ -29,7 +37,7 @@ public enum JobKindName: String, Sendable, Hashable, CaseIterable {
   public var isTestKind: Bool {
     switch self {
     case .noop, .sleep, .fail, .crash: true
-    case .trolAnswer, .trolCaption: false
+    case .trolAnswer, .trolCaption, .curateIngest, .curateDedupe, .trainShard, .trainMerge: false
     }
   }
 }

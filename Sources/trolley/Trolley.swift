@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildInfo
 
 @main
 struct Trolley: AsyncParsableCommand {
@@ -6,11 +7,11 @@ struct Trolley: AsyncParsableCommand {
     commandName: "trolley",
     abstract:
       "Run the TroL vision-language model over image collections, with PostgreSQL as the queue.",
-    version: "0.1.0",
+    version: TrolleyBuild.description,
     subcommands: [
       Enqueue.self, Batches.self, Batch.self, Top.self, Jobs.self, Export.self, Queues.self,
       Prune.self, Config.self, Migrate.self, DB.self, Bench.self, Tokenize.self, Ask.self,
-      Model.self, Images.self, Worker.self, Workers.self, Train.self,
+      Model.self, Images.self, Worker.self, Workers.self, Dataset.self, Train.self, Manual.self,
     ]
   )
 }

@@ -80,23 +80,37 @@ struct JobStateTransitionTests {
       let id = try await factory.job(in: try #require(from), queue: queue)
       _ = try await store.jobCancel(.init(ids: [id]))
       return try await factory.state(id)
-    case .dependenciesSucceeded, .dependencyFailed:
+    case .dependenciesSucceeded, .dependencyFailed, .dependenciesSucceededEarly:
       let blocker = try await factory.insert(queue: queue)
       let waiting = try #require(
         try await store.jobInsert(
-          .init(queue: "\(queue)-dependent", kind: "noop", dependsOn: [blocker])
+          .init(
+            queue: "\(queue)-dependent", kind: "noop",
+            runAt: event == .dependenciesSucceededEarly ? Date().addingTimeInterval(3600) : nil,
+            dependsOn: [blocker])
         ).id)
       let job = try await factory.claim(blocker, queue: queue)
       try await store.jobComplete(
         JobCompletion(
           job,
-          event == .dependenciesSucceeded ? .succeeded(result: ok) : .failedPermanently(error: "x"))
+          event != .dependencyFailed ? .succeeded(result: ok) : .failedPermanently(error: "x"))
       )
       return try await factory.state(waiting)
     case .retry:
       let id = try await factory.job(in: .dead, queue: queue)
       try await store.jobRetry(.init(ids: [id]))
       return try await factory.state(id)
+    case .dependencyRetried:
+      let blocker = try await factory.insert(queue: queue)
+      let dependent = try #require(
+        try await store.jobInsert(
+          .init(queue: "\(queue)-dependent", kind: "noop", dependsOn: [blocker])
+        ).id)
+      let job = try await factory.claim(blocker, queue: queue)
+      try await store.jobComplete(JobCompletion(job, .failedPermanently(error: "x")))
+      try #require(try await factory.state(dependent) == .cancelled)
+      try await store.jobRetry(.init(ids: [blocker]))
+      return try await factory.state(dependent)
     }
   }
 

@@ -14,7 +14,8 @@ struct JobTransitionTests {
     "running rescueCancelled cancelled", "waiting cancel cancelled", "scheduled cancel cancelled",
     "available cancel cancelled", "retrying cancel cancelled",
     "waiting dependenciesSucceeded available", "waiting dependencyFailed cancelled",
-    "dead retry available",
+    "dead retry available", "waiting dependenciesSucceededEarly scheduled",
+    "cancelled dependencyRetried waiting",
   ]
 
   @Test func edgesAreExactlyTheDocumentedTable() {
@@ -36,8 +37,10 @@ struct JobTransitionTests {
   @Test func succeededAndCancelledAreFinal() {
     for event in JobTransition.allCases {
       #expect(event.target(from: .succeeded) == nil)
-      #expect(event.target(from: .cancelled) == nil)
     }
+    // A cancelled job leaves only when the dependency whose end cancelled it is retried.
+    #expect(
+      JobTransition.allCases.filter { $0.target(from: .cancelled) != nil } == [.dependencyRetried])
     // A dead job leaves only by an operator's retry.
     #expect(JobTransition.allCases.filter { $0.target(from: .dead) != nil } == [.retry])
   }

@@ -43,6 +43,43 @@ struct ConfigurationTests {
     }
   }
 
+  /// TOML's literal strings are taken as written, basic strings use TOML's escapes, and what the
+  /// flat subset cannot represent is rejected with the line, never misread.
+  @Test func tomlStringsParseAsTOMLDoes() throws {
+    let file = try ConfigurationFile(
+      path: "c.toml",
+      contents: """
+        queue = 'bulk'   # a literal string
+        caption_prompt = "Tab\\there \\u00e9\\U0001F680 \\"q\\" # kept"
+        database_url = 'C:\\path\\with #hash'
+        priority = 5
+        """)
+    #expect(file.entries["queue"]?.value == "bulk")
+    #expect(file.entries["caption_prompt"]?.value == "Tab\there é🚀 \"q\" # kept")
+    #expect(file.entries["database_url"]?.value == #"C:\path\with #hash"#)
+    #expect(file.entries["priority"]?.value == "5")
+    let bad: [(String, String)] = [
+      ("queue = 'open", "single quote"),
+      ("queue = \"open", "unclosed"),
+      ("queue = \"a\" b", "after the closing quote"),
+      ("queue = \"\\q\"", "escape"),
+      ("queue = a\"b", "Quote the whole value"),
+      ("queue = ['a', 'b']", "array"),
+      ("queue = \"\"\"x", "multi-line"),
+    ]
+    for (line, words) in bad {
+      #expect(
+        performing: {
+          _ = try ConfigurationFile(path: "c.toml", contents: "priority = 1\n" + line)
+        },
+        throws: { error in
+          let error = try #require(error as? CLIError)
+          return error.code == .invalidConfiguration && error.message.contains("line 2")
+            && error.message.contains(words)
+        })
+    }
+  }
+
   @Test func invalidValuesNameTheirSource() throws {
     let configuration = try Configuration.resolve(
       flags: [.priority: (flag: "--priority", value: "high")],
@@ -68,6 +105,12 @@ struct ConfigurationTests {
     ),
     ("host=db password=plain", "host=db password=****"),
     ("postgresql:///trolley?host=/tmp", "postgresql:///trolley?host=/tmp"),
+    // Issue 13: a password holding '?' (or '&', '#') must not end the user info early.
+    (
+      "postgresql://trolley:s3cr?t@db.example/trolley",
+      "postgresql://trolley:****@db.example/trolley"
+    ),
+    ("postgres://u:a?b&c#d@h:5432/db?password=x", "postgres://u:****@h:5432/db?password=****"),
   ])
   func masksPasswords(input: String, masked: String) {
     #expect(SecretMasking.maskConnectionString(input) == masked)

@@ -98,6 +98,87 @@ struct ManifestReaderTests {
     #expect(images == ["a/b/c.jpeg", "a/z.png", "b.JPG", "ä.jpg"])
   }
 
+  /// Every file the walk passes over is reported with its reason, WebP/GIF/BMP are images.
+  @Test func folderWalkReportsEverySkippedFile() throws {
+    let folder = try TemporaryFolder()
+    for name in ["a.webp", "b.GIF", "c.bmp", "d.heic", "notes.txt", "README", ".DS_Store", "e.png"]
+    {
+      try folder.write(name, "x")
+    }
+    let reader = try FolderManifestReader(root: folder.path)
+    let rows = try entries(reader).count
+    #expect(rows == 4)
+    let skipped = reader.skippedFiles
+    #expect(skipped.count == 4)
+    let reasons = Dictionary(
+      uniqueKeysWithValues: skipped.first.map {
+        (String($0.path.dropFirst(folder.path.count + 1)), $0.reason)
+      })
+    #expect(reasons[".DS_Store"]?.contains("hidden") == true)
+    #expect(reasons["d.heic"]?.contains(".heic is not an image format") == true)
+    #expect(reasons["notes.txt"]?.contains(".webp") == true)
+    #expect(reasons["README"]?.contains("no file extension") == true)
+  }
+
+  @Test func tsvManifestsAndChosenColumns() throws {
+    let folder = try TemporaryFolder()
+    let tsv = try folder.write(
+      "m.tsv", "photo\tq\tcamera\na.jpg\tWhat, here?\tnikon\n\"b c.jpg\"\t\"tab\there\"\tx\n")
+    let rows = try entries(
+      try ManifestSource.detect(tsv).open(
+        columns: ManifestColumnChoice(image: "Photo", question: "q")))
+    #expect(
+      rows[0]
+        == .row(
+          ManifestRow(
+            line: 2, image: folder.path + "/a.jpg", question: "What, here?", prompt: "What, here?",
+            metadata: [JSONValue.Member("camera", .string("nikon"))])))
+    guard case .row(let second) = rows[1] else {
+      Issue.record("expected a row, got \(rows[1])")
+      return
+    }
+    #expect(second.image == folder.path + "/b c.jpg" && second.question == "tab\there")
+    // Without the choice, the header has no image column: the error names the option.
+    #expect {
+      _ = try ManifestSource.detect(tsv).open()
+    } throws: { error in
+      (error as? CLIError)?.message.contains("no image column") == true
+    }
+    #expect {
+      _ = try ManifestSource.detect(tsv).open(columns: ManifestColumnChoice(image: "picture"))
+    } throws: { error in
+      (error as? CLIError)?.message.contains("--image-column picture is not in the header") == true
+    }
+    let jsonl = try folder.write(
+      "m.jsonl", #"{"pic": "x.png", "ask": "Why?", "image": "meta"}"# + "\n")
+    let json = try entries(
+      try ManifestSource.detect(jsonl).open(
+        columns: ManifestColumnChoice(image: "pic", question: "ask")))
+    guard case .row(let row) = json[0] else {
+      Issue.record("expected a row, got \(json)")
+      return
+    }
+    #expect(row.image == folder.path + "/x.png" && row.question == "Why?")
+    #expect(row.metadata == [JSONValue.Member("image", .string("meta"))])
+  }
+
+  @Test func plainPathListsSkipBlanksAndComments() throws {
+    let folder = try TemporaryFolder()
+    let list = try folder.write(
+      "l/list.txt", "# photos\r\na.jpg\r\n\n  /abs/b.png  \nhttps://h/c.webp\n")
+    #expect(try ManifestSource.detect(list) == .paths(list))
+    let rows = try entries(try ManifestSource.detect(list).open())
+    #expect(
+      rows == [
+        .row(ManifestRow(line: 2, image: folder.path + "/l/a.jpg")),
+        .row(ManifestRow(line: 4, image: "/abs/b.png")),
+        .row(ManifestRow(line: 5, image: "https://h/c.webp")),
+      ])
+    #expect(throws: CLIError(.invalidArgument, "")) {
+      _ = try ManifestSource.detect(list).open(columns: ManifestColumnChoice(image: "x"))
+    }
+  }
+
   @Test func globMatchesAcrossFoldersWithDoubleStar() throws {
     let folder = try TemporaryFolder()
     for name in ["x/1.jpg", "x/y/2.jpg", "x/y/3.png", "z/4.jpg"] { try folder.write(name, "x") }
@@ -112,7 +193,7 @@ struct ManifestReaderTests {
   @Test func detectsTheSourceKindAndExplainsWhatIsAccepted() throws {
     let folder = try TemporaryFolder()
     let csv = try folder.write("m.csv", "image\n")
-    let text = try folder.write("notes.txt", "")
+    let text = try folder.write("notes.md", "")
     #expect(try ManifestSource.detect(folder.path) == .folder(folder.path))
     #expect(try ManifestSource.detect(csv) == .csv(csv))
     #expect(try ManifestSource.detect(folder.path + "/*.jpg") == .glob(folder.path + "/*.jpg"))

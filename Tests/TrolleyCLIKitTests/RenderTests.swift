@@ -80,6 +80,20 @@ struct RenderTests {
     #expect(DisplayWidth.of("abc") == 3)
     #expect(DisplayWidth.of("日本") == 4)
     #expect(DisplayWidth.of("e\u{301}") == 1)
+    // Emoji with default emoji presentation are two cells (Unicode's Emoji_Presentation).
+    #expect(DisplayWidth.of("🚀") == 2)
+    #expect(DisplayWidth.of("✅") == 2)
+    #expect(DisplayWidth.of("⌛") == 2)
+    #expect(DisplayWidth.of("🐈‍⬛") == 2)  // a ZWJ sequence is one emoji
+    #expect(DisplayWidth.of("🇫🇷") == 2)  // a flag: two regional indicators, one cell pair
+    #expect(DisplayWidth.of("👍🏽") == 2)  // with a skin-tone modifier
+    // Text-default symbols: 1 cell, 2 with the emoji selector U+FE0F, 1 with U+FE0E.
+    #expect(DisplayWidth.of("❤") == 1)
+    #expect(DisplayWidth.of("❤\u{FE0F}") == 2)
+    #expect(DisplayWidth.of("✔") == 1)
+    #expect(DisplayWidth.of("⌛\u{FE0E}") == 1)
+    #expect(DisplayWidth.of("done ✅ ok") == 10)
+    #expect(DisplayWidth.of("１２") == 4)  // fullwidth digits
     #expect(DisplayWidth.truncate("日本語テキスト", to: 5) == "日本…")
     #expect(DisplayWidth.fit("ab", to: 4, alignRight: true) == "  ab")
   }

@@ -1,4 +1,6 @@
+import Digest
 import Testing
+import TrolleyBasics
 
 @testable import TrolleyCLIKit
 

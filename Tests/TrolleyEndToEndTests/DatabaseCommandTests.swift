@@ -12,6 +12,10 @@ import Testing
 @Suite(.serialized) struct DatabaseCommandTests {
   @Test func migrateAppliesOnceAndReportsStatus() async throws {
     try await withTestDatabase(migrated: false) { database in
+      // Pending migrations: --status lists them and exits 1, so deploy scripts can gate on it.
+      let pending = try await TrolleyCommand.run(["migrate", "--status"], database: database)
+      #expect(pending.exitCode == 1, "\(pending.standardError)")
+      #expect(pending.standardOutput.contains("pending; run `trolley migrate`"))
       let first = try await TrolleyCommand.run(["migrate"], database: database)
       #expect(first.exitCode == 0, "\(first.standardError)")
       #expect(first.standardOutput.contains("up to date"))
@@ -73,6 +77,15 @@ import Testing
     let status = try await trolley("db", "status")
     #expect(status.exitCode == 0)
     #expect(status.standardOutput.contains("state:     running"))
+    let json = try await trolley("db", "status", "--json")
+    #expect(json.exitCode == 0)
+    let object = try #require(
+      try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
+    #expect(object["running"] as? Bool == true)
+    #expect(object["url"] as? String == uri)
+    let urlJSON = try await trolley("db", "url", "--json")
+    #expect(
+      urlJSON.standardOutput == "{\"url\":\"\(uri)\"}\n" || urlJSON.standardOutput.contains(uri))
 
     // Every other command uses (and starts) the embedded database when nothing is configured.
     let stop = try await trolley("db", "stop")
@@ -80,6 +93,27 @@ import Testing
     let migrate = try await trolley("migrate")
     #expect(migrate.exitCode == 0, "\(migrate.standardError)")
     #expect(try await trolley("db", "status").exitCode == 0)
+
+    // Issue 13: migrate sets up the least-privileged worker role on the embedded cluster; it can
+    // work the queue but not change the schema.
+    #expect(
+      migrate.standardOutput.contains("created  role trolley_worker"), "\(migrate.standardOutput)")
+    let workerURL = try await trolley("db", "url", "--worker")
+    let workerURI = workerURL.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+    #expect(workerURI.hasSuffix("user=trolley_worker"))
+    let worker = try PostgresConnection(configuration: PostgresConfiguration(workerURI))
+    #expect(
+      try worker.query("SELECT current_user").single().decode(0, as: String.self)
+        == "trolley_worker")
+    #expect(try worker.query("SELECT count(*) FROM jobs").single().decode(0, as: Int64.self) == 0)
+    do {
+      try worker.execute("ALTER TABLE jobs ADD COLUMN stolen text")
+      Issue.record("the worker role changed the schema")
+    } catch let error as PostgresError {
+      #expect(error.sqlState == "42501")
+    }
+    worker.close()
+    #expect(try await trolley("migrate").standardOutput.contains("Already up to date"))
 
     // kill -9 the server: the next command recovers.
     let pid = try #require(try LocalCluster(home: URL(fileURLWithPath: home)).status().pid)
@@ -91,6 +125,10 @@ import Testing
 
     #expect(try await trolley("db", "stop").standardOutput == "stopped\n")
     #expect(try await trolley("db", "stop").standardOutput == "not running\n")
+    #expect(try await trolley("db", "stop", "--json").standardOutput == "{\"stopped\":false}\n")
+    let stopped = try await trolley("db", "status", "--json")
+    #expect(stopped.exitCode == 3)
+    #expect(stopped.standardOutput.contains("\"running\":false"))
   }
 }
 

@@ -116,7 +116,35 @@ struct ExportCommandTests {
       #expect(missing.stderr.contains("trolley batches"))
       let format = try db.trolley("export", "--batch", "1", "--format", "xml")
       #expect(format.status == 2)
-      #expect(format.stderr.contains("Use jsonl or csv"))
+      #expect(format.stderr.contains("writes jsonl or csv"))
+    }
+  }
+
+  /// An extension export does not write is refused (exit 2, naming the formats and how to get
+  /// Parquet), and no file appears: `--out x.parquet` once wrote JSON Lines and exited 0.
+  @Test func unknownOutputExtensionsAreRefused() async throws {
+    try await OperatorDatabase.with { db in
+      let scratch = try Scratch()
+      let enqueue = try db.trolley(
+        "enqueue", "answer", "--images",
+        try scratch.write("m.jsonl", #"{"image":"/x/a.jpg"}"# + "\n"), "--question", "Q?",
+        "--batch", "formats", "--no-check-files")
+      #expect(enqueue.status == 0, "\(enqueue.stderr)")
+      for name in ["x.parquet", "x.json", "x.xlsx", "x.PARQUET"] {
+        let run = try db.trolley("export", "--batch", "formats", "--out", scratch.path + "/" + name)
+        #expect(run.status == 2, "\(name): \(run.stderr)")
+        #expect(run.stderr.contains("jsonl or csv"), "\(name): \(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/" + name))
+      }
+      let parquet = try db.trolley("export", "--batch", "formats", "--format", "parquet")
+      #expect(parquet.status == 2)
+      #expect(parquet.stderr.contains("duckdb"), "\(parquet.stderr)")
+      for name in ["x.ndjson", "x.CSV", "noextension"] {
+        let run = try db.trolley("export", "--batch", "formats", "--out", scratch.path + "/" + name)
+        #expect(run.status == 0, "\(name): \(run.stderr)")
+      }
+      let csv = try String(contentsOfFile: scratch.path + "/x.CSV", encoding: .utf8)
+      #expect(csv.hasPrefix("job_id,"))
     }
   }
 }

@@ -85,9 +85,14 @@ struct JobCommandTests {
       let young = try #require(
         try db.trolley("prune", "--older-than", "1h", "--json").json() as? [String: Any])
       #expect(int(young["total"]) == 0)
+      // Results are deleted only when asked for by name.
       let all = try #require(
         try db.trolley("prune", "--older-than", "0s", "--json").json() as? [String: Any])
-      #expect(int(all["total"]) == 1)
+      #expect(int(all["total"]) == 0)
+      let results = try #require(
+        try db.trolley("prune", "--older-than", "0s", "--state", "succeeded", "--json").json()
+          as? [String: Any])
+      #expect(int(results["total"]) == 1)
       let bad = try db.trolley("prune", "--older-than", "seven days")
       #expect(bad.status == 2)
       #expect(bad.stderr.contains("for example 30m, 12h, 7d"))

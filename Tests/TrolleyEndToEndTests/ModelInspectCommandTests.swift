@@ -42,4 +42,21 @@ import Testing
     #expect(help.stdout.contains("Example"))
     #expect(help.stdout.contains("trolley model inspect"))
   }
+
+  /// `model synth` output passes `model inspect` through the binary: the tiny shape whole, and
+  /// TroL-3.8B's real widths with one layer (`--layers`).
+  @Test(arguments: [["--like", "tiny"], ["--like", "3.8b", "--layers", "1"]])
+  func synthesizedCheckpointPassesInspect(arguments: [String]) throws {
+    let folder = NSTemporaryDirectory() + "trolley-synth-\(UUID().uuidString)"
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let synth = try TrolleyBinary.run(["model", "synth"] + arguments + ["--out", folder])
+    #expect(synth.status == 0, "\(synth.stderr)")
+    let run = try TrolleyBinary.run(["model", "inspect", folder, "--json"])
+    #expect(run.status == 0, "\(run.stderr)")
+    let report = try #require(try run.json() as? [String: Any])
+    #expect((report["findings"] as? [Any])?.isEmpty == true, "\(run.stdout)")
+    #expect(report["family"] as? String == (arguments[1] == "tiny" ? "internlm2" : "phi3"))
+    let decoder = try #require(report["decoder"] as? [String: Any])
+    #expect(decoder["layers"] as? Int == (arguments.count > 2 ? 1 : 3))
+  }
 }

@@ -13,7 +13,9 @@ import Testing
 final class WorkerProcess {
   let process = Process()
 
-  init(databaseURL: String, arguments: [String]) throws {
+  private let errorPipe = Pipe()
+
+  init(databaseURL: String, arguments: [String], captureErrors: Bool = false) throws {
     process.executableURL = URL(fileURLWithPath: TrolleyBinary.path)
     process.arguments = ["worker", "--log-level", "warning"] + arguments
     var environment = ProcessInfo.processInfo.environment
@@ -24,12 +26,17 @@ final class WorkerProcess {
     environment["TROLLEY_HOME"] = NSTemporaryDirectory() + "trolley-e2e-home-none"
     process.environment = environment
     process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
+    process.standardError = captureErrors ? errorPipe : FileHandle.nullDevice
     process.standardInput = FileHandle.nullDevice
     try process.run()
   }
 
   var pid: Int32 { process.processIdentifier }
+
+  /// What the worker wrote to standard error (with `captureErrors`), once it has exited.
+  func errors() -> String {
+    String(decoding: errorPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+  }
 
   func kill(_ signal: Int32) {
     _ = Glibc.kill(process.processIdentifier, signal)
@@ -61,9 +68,11 @@ func eventually(
       let store = JobStore(client: database.client)
       let url = try database.configuration.resolvedConnectionString()
       let batch = try await store.batchCreate(.init(name: "sigkill"))
+      // The job runs long enough that the test sees it running even when busy test threads
+      // delay this poll by seconds (with 2 s it could finish unseen in the full suite).
       let id = try #require(
         try await store.jobInsert(
-          .init(kind: "sleep", payload: PostgresJSONB(text: #"{"ms": 2000}"#), batchID: batch.id)
+          .init(kind: "sleep", payload: PostgresJSONB(text: #"{"ms": 15000}"#), batchID: batch.id)
         ).id)
       let doomed = try WorkerProcess(
         databaseURL: url, arguments: ["--kinds", "sleep", "--lease", "2", "--no-maintenance"])
@@ -126,6 +135,87 @@ func eventually(
       #expect(evidence.count == 2)
       #expect(Set(evidence.compactMap(\.pid)).isSubset(of: Set(pids)))
     }
+  }
+
+  /// Issue 13, item 5: jobs running beside a job that kills the worker are charged a crash too;
+  /// they must not be quarantined with it. A job with crashes runs alone, so the culprit's next
+  /// crashes are its own.
+  @Test func onlyTheJobThatKillsItsWorkerIsQuarantined() async throws {
+    try await withTestDatabase { database in
+      let store = JobStore(client: database.client)
+      let url = try database.configuration.resolvedConnectionString()
+      let culprit = try #require(
+        try await store.jobInsert(
+          .init(kind: "crash", payload: PostgresJSONB(text: #"{"ms": 300}"#), maxCrashes: 2)
+        ).id)
+      var bystanders: [Int64] = []
+      for _ in 0..<3 {
+        bystanders.append(
+          try #require(
+            try await store.jobInsert(
+              .init(kind: "sleep", payload: PostgresJSONB(text: #"{"ms": 1500}"#), maxCrashes: 2)
+            ).id))
+      }
+      func allFinished() async throws -> Bool {
+        for id in [culprit] + bystanders
+        where try await store.jobGet(id: id)?.state.isTerminal != true {
+          return false
+        }
+        return true
+      }
+      var runs = 0
+      while try await !allFinished() {
+        runs += 1
+        try #require(runs <= 8, "the jobs never all finished")
+        let worker = try WorkerProcess(
+          databaseURL: url,
+          arguments: [
+            "--kinds", "crash,sleep", "--concurrency", "4", "--lease", "1", "--poll-interval",
+            "0.2",
+          ])
+        try await eventually("the worker crashes or every job finishes") {
+          if !worker.process.isRunning { return true }
+          return try await allFinished()
+        }
+        worker.stop()
+      }
+      let record = try #require(try await store.jobGet(id: culprit))
+      #expect(record.state == .dead)
+      #expect(record.lastError?.contains("quarantined") == true)
+      for id in bystanders {
+        let bystander = try #require(try await store.jobGet(id: id))
+        #expect(bystander.state == .succeeded, "job \(id) was charged with the culprit's crashes")
+        #expect(bystander.crashCount <= 1)
+      }
+    }
+  }
+
+  /// Issue 13, item 7: an unmigrated database is a permanent error (exit 1, saying to run
+  /// `trolley migrate`), not a retry loop; a worker waiting for an unreachable database stops on
+  /// SIGTERM.
+  @Test func aWorkerStopsOnPermanentErrorsAndOnSignalsWhileWaiting() async throws {
+    try await withTestDatabase(migrated: false) { database in
+      let url = try database.configuration.resolvedConnectionString()
+      let worker = try WorkerProcess(
+        databaseURL: url, arguments: ["--kinds", "noop", "--once", "--poll-interval", "0.2"],
+        captureErrors: true)
+      try await eventually("the worker gives up on the unmigrated database") {
+        !worker.process.isRunning
+      }
+      #expect(worker.process.terminationStatus == 1)
+      let message = worker.errors()
+      #expect(message.contains("trolley migrate"), "\(message)")
+    }
+    let unreachable = try WorkerProcess(
+      databaseURL: "postgresql:///trolley?host=/nonexistent-trolley-socket",
+      arguments: ["--kinds", "noop", "--poll-interval", "0.2"])
+    try await Task.sleep(for: .seconds(1))
+    #expect(unreachable.process.isRunning, "a database that is down is retried")
+    unreachable.kill(SIGTERM)
+    try await eventually("SIGTERM stops a worker waiting for its database") {
+      !unreachable.process.isRunning
+    }
+    #expect(unreachable.process.terminationStatus == 0)
   }
 
   @Test func workersRideOutAPostgreSQLRestart() async throws {

@@ -96,7 +96,7 @@ import Testing
       try #require(enqueue.exitCode == 0, "enqueue failed: \(enqueue.standardError)")
       let workerArguments = [
         "--model", workspace.model, "--batch-size", "4", "--max-new-tokens", "12",
-        "--poll-interval", "0.2",
+        "--poll-interval", "0.2", "--image-root", workspace.root,
       ]
       let first = try WorkerProcess(databaseURL: url, arguments: workerArguments)
       let second = try WorkerProcess(databaseURL: url, arguments: workerArguments)
@@ -114,6 +114,45 @@ import Testing
       let dead = records.filter { $0["state"] as? String == "dead" }
       #expect(succeeded.count == 54)
       #expect(dead.count == 6)
+      // Every answer records what produced it: the checkpoint's content hash (the folder is not
+      // from the hub), the weights, the generation settings and this build.
+      let version = try await TrolleyCommand.run(["--version"])
+      let identity = try String(
+        contentsOfFile: workspace.model + "/.trolley-identity.json", encoding: .utf8)
+      // The same hash from coreutils' sha256sum: the files' hashes, then a hash of those lines.
+      let shell = Process()
+      shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+      shell.arguments = [
+        "-c",
+        "cd \"$0\" && printf 'model.safetensors %s\ntrol_gating.pt %s\n' "
+          + "$(sha256sum model.safetensors | cut -d' ' -f1) $(sha256sum trol_gating.pt | cut -d' ' -f1)"
+          + " | sha256sum | cut -d' ' -f1",
+        workspace.model,
+      ]
+      let pipe = Pipe()
+      shell.standardOutput = pipe
+      try shell.run()
+      let reference = String(
+        decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self
+      ).trimmingCharacters(in: .whitespacesAndNewlines)
+      shell.waitUntilExit()
+      #expect(reference.count == 64)
+      for record in succeeded {
+        let provenance = try #require(record["provenance"] as? [String: Any], "\(record)")
+        let model = try #require(provenance["model"] as? [String: Any])
+        let sha = try #require(model["sha256"] as? String)
+        #expect(sha == reference, "sha256sum gives \(reference)")
+        #expect(identity.contains(sha), "the cached hash is the recorded one")
+        #expect(model["name"] as? String == "model")
+        #expect(provenance["weights"] as? String == "f16")
+        let generation = try #require(provenance["generation"] as? [String: Any])
+        #expect(generation["strategy"] as? String == "greedy")
+        #expect(int(generation["max_new_tokens"]) == 12)
+        #expect(int(generation["propagations"]) == 2)
+        let commit = try #require(provenance["trolley_commit"] as? String)
+        #expect(commit.count >= 12 && version.standardOutput.contains(commit))
+        #expect(version.standardOutput.contains(provenance["trolley_version"] as? String ?? "?"))
+      }
       let reasons: [String: String] = [
         "corrupt.jpg": "corrupt.jpg", "truncated.png": "truncated.png", "empty.png": "empty",
         "bomb.png": "bomb.png", "missing.png": "not found", refused: "127.0.0.1:9",
@@ -155,7 +194,7 @@ import Testing
       try #require(enqueue.exitCode == 0, "enqueue failed: \(enqueue.standardError)")
       let arguments = [
         "--model", workspace.model, "--batch-size", "2", "--max-new-tokens", "64", "--lease", "2",
-        "--poll-interval", "0.2",
+        "--poll-interval", "0.2", "--image-root", workspace.images,
       ]
       let workers = try (0..<3).map { _ in try WorkerProcess(databaseURL: url, arguments: arguments)
       }

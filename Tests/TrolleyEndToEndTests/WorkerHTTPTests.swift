@@ -54,7 +54,7 @@ import Testing
       let worker = try await TrolleyCommand.run(
         [
           "worker", "--model", model, "--once", "--max-new-tokens", "12", "--poll-interval", "0.2",
-          "--no-maintenance",
+          "--no-maintenance", "--allow-private-urls",
         ] + extra, database: database)
       try #require(worker.exitCode == 0, "the worker failed: \(worker.standardError)")
     }

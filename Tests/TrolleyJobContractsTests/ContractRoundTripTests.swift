@@ -97,11 +97,21 @@ struct ContractRoundTripTests {
   @Test func everyKindNameIsListedOnceWithItsContract() {
     let contracts: [any JobContract.Type] = [
       TrolAnswer.self, TrolCaption.self, NoopContract.self, SleepContract.self, FailContract.self,
-      CrashContract.self,
+      CrashContract.self, CurateIngestContract.self, CurateDedupeContract.self, TrainShard.self,
+      TrainMerge.self,
     ]
     #expect(Set(contracts.map { $0.kind }) == Set(JobKindName.allCases))
     #expect(
       JobKindName.allCases.filter(\.needsModel).map(\.rawValue) == ["trol.answer", "trol.caption"])
+  }
+
+  @Test func curationPayloadsUseSnakeCaseKeys() throws {
+    let ingest = try CurateIngestContract.encode(.init(datasetID: 3, firstID: 10, lastID: 19))
+    #expect(ingest == #"{"dataset_id":3,"first_id":10,"last_id":19}"#)
+    let back = try CurateIngestContract.decodePayload(Data(ingest.utf8))
+    #expect(back == .init(datasetID: 3, firstID: 10, lastID: 19))
+    let dedupe = try CurateDedupeContract.encode(.init(datasetID: 3, hash: "phash", distance: 4))
+    #expect(dedupe == #"{"dataset_id":3,"hash":"phash","distance":4}"#)
   }
 
   @Test func metadataFromAnotherDecoderComesBackAsAValue() throws {

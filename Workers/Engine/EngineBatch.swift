@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 public import TroL
 
 /// Runs one engine batch for a group of claimed jobs: fetches their images concurrently, answers
@@ -35,16 +36,27 @@ public struct EngineBatch: Sendable {
   public let fetcher: ImageFetcher
   /// A name for the model, recorded in each result (the checkpoint folder's name).
   public let modelName: String
+  /// The checkpoint's identity (hub id and revision, or content hash), recorded in each
+  /// result's provenance.
+  public let identity: ModelIdentity
   /// Where each batch's decode rate goes (`trolley_engine_tokens_per_second`), if anywhere.
   public let metrics: WorkerMetrics?
 
+  /// - Parameter identity: From `ModelIdentity.identify(directory:)`; nil records only the name.
   public init(
-    engine: TroLEngine, fetcher: ImageFetcher, modelName: String, metrics: WorkerMetrics? = nil
+    engine: TroLEngine, fetcher: ImageFetcher, modelName: String, identity: ModelIdentity? = nil,
+    metrics: WorkerMetrics? = nil
   ) {
     self.engine = engine
     self.fetcher = fetcher
     self.modelName = modelName
+    self.identity = identity ?? ModelIdentity(name: modelName)
     self.metrics = metrics
+  }
+
+  /// The provenance of a result produced with these options.
+  public func provenance(_ options: GenerationOptions) -> ResultProvenance {
+    ResultProvenance(model: identity, weights: engine.weightFormat.rawValue, options: options)
   }
 
   /// One result per item, in order; a bad image fails only its own item.

@@ -3,6 +3,7 @@ public struct ImageFetchError: Error, Hashable, Sendable, CustomStringConvertibl
   public struct Code: Hashable, Sendable, CustomStringConvertible {
     private enum Value: String, Hashable, Sendable {
       case notFound, unreadable, tooLarge, empty, unsupportedSource, httpStatus, network, timeout
+      case notAllowed
     }
     private let value: Value
     private init(_ value: Value) { self.value = value }
@@ -21,8 +22,11 @@ public struct ImageFetchError: Error, Hashable, Sendable, CustomStringConvertibl
     public static let httpStatus = Code(.httpStatus)
     /// The connection failed (refused, reset, DNS, TLS).
     public static let network = Code(.network)
-    /// The server was too slow to connect, to send, or to finish.
+    /// The server was too slow to connect, to send, or to finish; or a local read its deadline.
     public static let timeout = Code(.timeout)
+    /// The worker's policy forbids the source: a local path outside its image roots, something
+    /// other than a regular file, or a private address.
+    public static let notAllowed = Code(.notAllowed)
 
     public var description: String { value.rawValue }
   }

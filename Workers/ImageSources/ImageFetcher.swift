@@ -1,7 +1,14 @@
 internal import CCurl
 import Foundation
+import Synchronization
 
 /// Reads image bytes from a local path, a `file://` URL or an `http(s)://` URL.
+///
+/// Secure by default, because the source comes from a job's payload: local files are read only
+/// under `Policy.localRoots` (none by default), only regular files, without blocking, on a
+/// thread of their own with a deadline; HTTP reaches only public addresses (checked by libcurl
+/// on the address of every connection, after DNS resolution and after every redirect) unless
+/// `Policy.allowPrivateAddresses`. Error messages name the source, never bytes read from it.
 ///
 /// HTTP goes through libcurl on a thread of its own, never on the cooperative pool, with connect,
 /// stall and total timeouts, a byte limit enforced while streaming, and in-process retries for
@@ -21,8 +28,23 @@ public struct ImageFetcher: Sendable {
     public var attempts: Int = 3
     /// Delay before the first retry; doubles after each. Default 250 ms.
     public var retryDelay: Duration = .milliseconds(250)
+    /// Folders local paths and `file://` URLs may read from (symbolic links are resolved before
+    /// the check). Default none: a worker reads local files only under `--image-root DIR`.
+    public var localRoots: [String] = []
+    /// Fetch from loopback, private, link-local and reserved addresses too. Default false.
+    public var allowPrivateAddresses = false
+    /// Bound on reading one local file (a stalled network file system). Default 30 s.
+    public var localReadTimeout: Duration = .seconds(30)
 
     public init() {}
+
+    /// Any local file and any address: for tests and for tools whose sources the operator typed.
+    public static var unrestricted: Policy {
+      var policy = Policy()
+      policy.localRoots = ["/"]
+      policy.allowPrivateAddresses = true
+      return policy
+    }
   }
 
   public let policy: Policy
@@ -55,62 +77,50 @@ public struct ImageFetcher: Sendable {
         throw ImageFetchError(
           .unsupportedSource, "'\(trimmed)' is not a valid file:// URL", retryable: false)
       }
-      return try readLocal(url.path)
+      return try await readLocal(url.path)
     }
     if let colon = trimmed.firstIndex(of: ":"), trimmed[..<colon].allSatisfy({ $0.isLetter }),
       trimmed[..<colon].count > 1, trimmed[trimmed.index(after: colon)...].hasPrefix("//")
     {
       throw ImageFetchError(
         .unsupportedSource,
-        "unsupported image source scheme '\(trimmed[..<colon])' in '\(trimmed)': use a local path, file://, http:// or https://",
+        "unsupported image source scheme '\(trimmed[..<colon])': use a local path, file://, http:// or https://",
         retryable: false)
     }
-    return try readLocal(trimmed)
+    return try await readLocal(trimmed)
   }
 
-  /// Reads a local file after checking its size, so an oversized file is never loaded.
-  func readLocal(_ path: String) throws -> [UInt8] {
-    var info = stat()
-    guard stat(path, &info) == 0 else {
-      let reason = String(cString: strerror(errno))
-      if errno == ENOENT || errno == ENOTDIR {
-        throw ImageFetchError(
-          .notFound,
-          "image not found: \(path) (check the path; relative paths are resolved from the worker's directory)",
-          retryable: false)
+  /// Reads a local file under one of the roots, on a thread of its own, within
+  /// `localReadTimeout`: a read stuck in a network file system costs that thread, never one of
+  /// the cooperative pool's (two on this machine) nor the job's slot past the deadline.
+  func readLocal(_ path: String) async throws -> [UInt8] {
+    let policy = self.policy
+    let outcome = ResumeOnce<Result<[UInt8], ImageFetchError>>()
+    let result: Result<[UInt8], ImageFetchError> = await withCheckedContinuation { continuation in
+      outcome.set(continuation)
+      let reader = Thread {
+        let read = LocalImageReader(policy: policy).read(path)
+        outcome.resume(returning: read)
       }
-      throw ImageFetchError(.unreadable, "cannot read image \(path): \(reason)", retryable: false)
+      reader.stackSize = 1 << 20
+      reader.start()
+      let deadline = Thread {
+        Thread.sleep(forTimeInterval: Self.seconds(policy.localReadTimeout))
+        outcome.resume(
+          returning: .failure(
+            ImageFetchError(
+              .timeout,
+              "reading the image file \(path) took longer than \(Self.seconds(policy.localReadTimeout)) s; the job will be retried",
+              retryable: true)))
+      }
+      deadline.stackSize = 64 << 10
+      deadline.start()
     }
-    if (info.st_mode & S_IFMT) == S_IFDIR {
-      throw ImageFetchError(
-        .unreadable, "image path \(path) is a directory, not a file", retryable: false)
-    }
-    if Int(info.st_size) > policy.maxBytes {
-      throw ImageFetchError(
-        .tooLarge, "image \(path) is \(info.st_size) bytes, over the \(policy.maxBytes)-byte limit",
-        retryable: false)
-    }
-    guard let handle = FileHandle(forReadingAtPath: path) else {
-      throw ImageFetchError(
-        .unreadable, "cannot open image \(path): \(String(cString: strerror(errno)))",
-        retryable: false)
-    }
-    defer { try? handle.close() }
-    let data: Data
-    do {
-      data = try handle.read(upToCount: policy.maxBytes + 1) ?? Data()
-    } catch {
-      throw ImageFetchError(
-        .unreadable, "cannot read image \(path): \(error.localizedDescription)", retryable: false)
-    }
-    if data.isEmpty {
-      throw ImageFetchError(.empty, "image \(path) is an empty file", retryable: false)
-    }
-    if data.count > policy.maxBytes {
-      throw ImageFetchError(
-        .tooLarge, "image \(path) is over the \(policy.maxBytes)-byte limit", retryable: false)
-    }
-    return [UInt8](data)
+    return try result.get()
+  }
+
+  static func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
   }
 
   private func fetchHTTP(_ url: String) async throws -> [UInt8] {
@@ -151,10 +161,21 @@ public struct ImageFetcher: Sendable {
     var result = trolley_fetch_result()
     trolley_fetch_url(
       url, milliseconds(policy.connectTimeout), milliseconds(policy.stallTimeout),
-      milliseconds(policy.totalTimeout), policy.maxBytes, &result)
+      milliseconds(policy.totalTimeout), policy.maxBytes, policy.allowPrivateAddresses ? 1 : 0,
+      &result)
     defer { trolley_fetch_result_free(&result) }
     let curlMessage = withUnsafeBytes(of: result.error) { raw in
       String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+    }
+    if result.blocked_private != 0 {
+      let address = withUnsafeBytes(of: result.blocked_address) { raw in
+        String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+      }
+      return .failure(
+        ImageFetchError(
+          .notAllowed,
+          "refused to fetch \(url): it leads to the private address \(address) (loopback, LAN, link-local or reserved); workers fetch only public addresses unless started with --allow-private-urls",
+          retryable: false))
     }
     if result.too_large != 0 {
       return .failure(
@@ -198,5 +219,22 @@ public struct ImageFetcher: Sendable {
       return ImageFetchError(
         .network, "cannot fetch \(url): \(message) (libcurl error \(code))", retryable: true)
     }
+  }
+}
+
+/// A continuation resumed once: by whichever of a reader thread and its deadline comes first.
+final class ResumeOnce<T: Sendable>: Sendable {
+  private let slot = Mutex<CheckedContinuation<T, Never>?>(nil)
+
+  func set(_ continuation: CheckedContinuation<T, Never>) {
+    slot.withLock { $0 = continuation }
+  }
+
+  func resume(returning value: T) {
+    let continuation = slot.withLock { slot -> CheckedContinuation<T, Never>? in
+      defer { slot = nil }
+      return slot
+    }
+    continuation?.resume(returning: value)
   }
 }

@@ -14,18 +14,37 @@ public enum AllKinds {
     [AnswerJob(settings: settings), CaptionJob(settings: settings)]
   }
 
+  /// The training kinds, sharing the worker's database connections.
+  public static func training(_ settings: TrainingJobSettings) -> [any JobKind] {
+    [TrainShardJob(settings: settings), TrainMergeJob(settings: settings)]
+  }
+
+  /// The names of the training kinds (`--kinds train.shard,train.merge`).
+  public static let trainingNames = [TrainShard.name, TrainMerge.name]
+
   /// The names of the TroL kinds (available when the worker is given `--model`).
   public static let trolNames = JobKindName.allCases.filter(\.needsModel).map(\.rawValue)
+
+  /// The curation kinds, sharing one dataset store and fetch policy.
+  public static func curation(_ settings: CurationJobSettings) -> [any JobKind] {
+    [CurateIngestJob(settings: settings), CurateDedupeJob(settings: settings)]
+  }
+
+  /// The names of the curation kinds (they need the worker's database connection).
+  public static let curationNames = [CurateIngestContract.name, CurateDedupeContract.name]
 
   /// The names of every kind.
   public static var names: [String] { all.map { type(of: $0).name } }
 
   /// The kinds with these names.
   /// - Throws: `JobQueueError.Code.invalidRequest` naming an unknown kind and the known ones.
-  public static func named(_ names: [String], engine: EngineJobSettings? = nil) throws
-    -> [any JobKind]
-  {
-    let available = all + (engine.map(trol) ?? [])
+  public static func named(
+    _ names: [String], engine: EngineJobSettings? = nil, curation: CurationJobSettings? = nil,
+    training: TrainingJobSettings? = nil
+  ) throws -> [any JobKind] {
+    let available =
+      all + (engine.map(trol) ?? []) + (curation.map(Self.curation) ?? [])
+      + (training.map(Self.training) ?? [])
     return try names.map { name in
       guard let kind = available.first(where: { type(of: $0).name == name }) else {
         if engine == nil, trolNames.contains(name) {
@@ -36,7 +55,7 @@ public enum AllKinds {
         }
         throw JobQueueError(
           .invalidRequest,
-          "Unknown job kind \(name); known kinds: \((Self.names + trolNames).joined(separator: ", "))"
+          "Unknown job kind \(name); known kinds: \((Self.names + trolNames + curationNames + trainingNames).joined(separator: ", "))"
         )
       }
       return kind

@@ -28,10 +28,11 @@ public struct AnswerJob: EngineJobKind {
         image: payload.image, question: payload.question, options: options,
         cancellation: context.engineCancellation(),
         progress: context.engineProgress(maxNewTokens: options.maxNewTokens))
-    } result: { answer, _ in
+    } result: { answer, item in
       Result(
         answer: answer.answer, model: settings.batch.modelName, tokens: answer.tokenIDs.count,
-        finishReason: answer.finishReason, timings: answer.timings.resultJSON)
+        finishReason: answer.finishReason, timings: answer.timings.resultJSON,
+        provenance: settings.batch.provenance(item.options).resultJSON)
     }
   }
 }

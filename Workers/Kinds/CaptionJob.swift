@@ -30,7 +30,8 @@ public struct CaptionJob: EngineJobKind {
       Result(
         caption: answer.answer, prompt: item.question, model: settings.batch.modelName,
         tokens: answer.tokenIDs.count, finishReason: answer.finishReason,
-        timings: answer.timings.resultJSON)
+        timings: answer.timings.resultJSON,
+        provenance: settings.batch.provenance(item.options).resultJSON)
     }
   }
 }

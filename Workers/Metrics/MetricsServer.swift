@@ -4,7 +4,8 @@ import Foundation
   import Glibc
 #endif
 
-/// Serves `GET /metrics` over plain HTTP/1.0 for Prometheus, on a thread of its own.
+/// Serves `/metrics` (Prometheus) and `/healthz` (readiness: 200 once the worker has
+/// heartbeated, 503 before or when heartbeats stall) over plain HTTP/1.0, on a thread of its own.
 ///
 /// A deliberately tiny server: one short-lived connection per scrape, no keep-alive, so it needs
 /// no event loop and never touches the cooperative thread pool.
@@ -16,9 +17,16 @@ public final class MetricsServer: @unchecked Sendable {
   private let lock = NSLock()
   private var stopped = false
 
-  /// Binds `host:port` (default all interfaces) and starts serving.
-  /// - Throws: `MetricsServer.BindError` naming the port when it is taken or not allowed.
-  public init(port: UInt16, host: String = "0.0.0.0", metrics: WorkerMetrics) throws {
+  /// Binds `host:port` (an IPv4 address; default loopback, so metrics are not served to the
+  /// network unless asked for) and starts serving.
+  /// - Throws: `MetricsServer.BindError` naming the port when it is taken or not allowed, or the
+  ///   address when it is not an IPv4 address.
+  public init(port: UInt16, host: String = "127.0.0.1", metrics: WorkerMetrics) throws {
+    var parsed = in_addr()
+    guard inet_pton(AF_INET, host, &parsed) == 1 else {
+      throw BindError(
+        port: port, reason: "\(host) is not an IPv4 address (such as 127.0.0.1 or 0.0.0.0)")
+    }
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw BindError(port: port, reason: String(cString: strerror(errno))) }
     if port != 0 {
@@ -29,7 +37,7 @@ public final class MetricsServer: @unchecked Sendable {
     }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr(host)
+    address.sin_addr = parsed
     address.sin_port = port.bigEndian
     let bound = withUnsafePointer(to: &address) {
       $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -90,14 +98,47 @@ public final class MetricsServer: @unchecked Sendable {
     let n = read(client, &request, request.count)
     guard n > 0 else { return }
     let line = String(decoding: request[0..<n].prefix { $0 != 13 && $0 != 10 }, as: UTF8.self)
-    let isMetrics =
-      line.hasPrefix("GET /metrics ") || line == "GET /metrics" || line.hasPrefix("GET / ")
-    let body: [UInt8] = isMetrics ? metrics.exposition() : Array("not found: try /metrics\n".utf8)
-    let status = isMetrics ? "200 OK" : "404 Not Found"
+    let response = Self.response(to: line, metrics: metrics)
+    writeAll(client, response)
+  }
+
+  /// The whole HTTP/1.0 response to a request line: `GET` or `HEAD` of `/metrics` (also `/`) or
+  /// `/healthz`; 405 for other methods, 404 for other paths. `HEAD` gets the headers `GET`
+  /// would, without the body (monitoring probes and `curl -I` use it).
+  static func response(to requestLine: String, metrics: WorkerMetrics) -> [UInt8] {
+    let words = requestLine.split(separator: " ", omittingEmptySubsequences: true)
+    let method = words.first.map(String.init) ?? ""
+    var path = words.count > 1 ? String(words[1]) : "/"
+    if let query = path.firstIndex(of: "?") { path = String(path[..<query]) }
+    var status = "200 OK"
+    var body: [UInt8]
+    var type = "text/plain; version=0.0.4; charset=utf-8"
+    switch (method, path) {
+    case ("GET", "/metrics"), ("GET", "/"), ("HEAD", "/metrics"), ("HEAD", "/"):
+      body = method == "HEAD" ? [] : metrics.exposition()
+    case ("GET", "/healthz"), ("HEAD", "/healthz"):
+      let health = metrics.health()
+      if !health.ok { status = "503 Service Unavailable" }
+      type = "text/plain; charset=utf-8"
+      body = Array((health.reason + "\n").utf8)
+    case ("GET", _), ("HEAD", _):
+      status = "404 Not Found"
+      type = "text/plain; charset=utf-8"
+      body = Array("not found: try /metrics or /healthz\n".utf8)
+    default:
+      status = "405 Method Not Allowed"
+      type = "text/plain; charset=utf-8"
+      body = Array("only GET and HEAD are served\n".utf8)
+    }
+    // HEAD announces the length GET would send; for /metrics that means rendering it once.
+    let length =
+      method == "HEAD" && (path == "/metrics" || path == "/")
+      ? metrics.exposition().count : body.count
+    if method == "HEAD" { body = [] }
     let head =
-      "HTTP/1.0 \(status)\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
-    writeAll(client, Array(head.utf8))
-    writeAll(client, body)
+      "HTTP/1.0 \(status)\r\nContent-Type: \(type)\r\nContent-Length: \(length)\r\n"
+      + (status.hasPrefix("405") ? "Allow: GET, HEAD\r\n" : "") + "Connection: close\r\n\r\n"
+    return Array(head.utf8) + body
   }
 
   private func writeAll(_ fd: Int32, _ bytes: [UInt8]) {

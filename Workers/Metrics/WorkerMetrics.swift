@@ -1,4 +1,6 @@
+import BuildInfo
 public import Prometheus
+import Synchronization
 
 /// The metrics a worker exports on `--metrics-port` (names match Ops/monitoring/trolley-alerts.yml).
 public final class WorkerMetrics: Sendable {
@@ -11,9 +13,27 @@ public final class WorkerMetrics: Sendable {
   public let engineTokensPerSecond: Gauge
   /// Jobs this worker is running now.
   public let jobsInFlight: Gauge
+  /// Seconds since the last successful heartbeat as last recorded; negative before the first.
+  private let lastHeartbeatAge = Atomic<Double>(-1)
+  /// `/healthz` answers 503 when heartbeats are older than this (the database is unreachable).
+  public let unhealthyHeartbeatAge: Double
 
-  public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+  /// - Parameters:
+  ///   - unhealthyHeartbeatAge: Seconds without a successful heartbeat after which `/healthz`
+  ///     fails. Default 120.
+  public init(
+    registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+    unhealthyHeartbeatAge: Double = 120
+  ) {
     self.registry = registry
+    self.unhealthyHeartbeatAge = unhealthyHeartbeatAge
+    // The conventional info metric: constant 1, the build in its labels, so dashboards can show
+    // (and alerts can compare) what each worker runs.
+    registry.makeGauge(
+      descriptor: Self.name(
+        "build_info", unit: "", "Trolley's version and build commit (the value is always 1)"),
+      labels: [("version", TrolleyBuild.version), ("commit", TrolleyBuild.commit)]
+    ).set(Int64(1))
     heartbeatAge = registry.makeGauge(
       descriptor: Self.name(
         "worker_heartbeat_age", unit: "seconds",
@@ -49,7 +69,23 @@ public final class WorkerMetrics: Sendable {
   }
 
   public func setQueueDepth(_ jobs: Int) { queueDepth.set(Int64(jobs)) }
-  public func setHeartbeatAge(seconds: Double) { heartbeatAge.set(seconds) }
+  public func setHeartbeatAge(seconds: Double) {
+    heartbeatAge.set(seconds)
+    lastHeartbeatAge.store(seconds, ordering: .relaxed)
+  }
+
+  /// Readiness for `/healthz`: ready once the worker has registered and heartbeated, not ready
+  /// while loading the model or when heartbeats have been failing for `unhealthyHeartbeatAge`.
+  public func health() -> (ok: Bool, reason: String) {
+    let age = lastHeartbeatAge.load(ordering: .relaxed)
+    if age < 0 { return (false, "starting: no heartbeat yet (loading the model or registering)") }
+    if age > unhealthyHeartbeatAge {
+      return (
+        false, "unhealthy: no successful heartbeat for \(Int(age)) s (is the database reachable?)"
+      )
+    }
+    return (true, "ok")
+  }
   public func setTokensPerSecond(_ rate: Double) { engineTokensPerSecond.set(rate) }
   public func setJobsInFlight(_ jobs: Int) { jobsInFlight.set(Int64(jobs)) }
 

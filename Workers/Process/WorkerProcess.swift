@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 public import JobQueue
 public import Logging
@@ -45,6 +46,14 @@ public struct WorkerProcess: Sendable {
     public var reindexInterval: Duration? = .seconds(86_400)
     /// Serve Prometheus metrics on this port.
     public var metricsPort: UInt16?
+    /// The IPv4 address metrics are served on. Default loopback: this host only.
+    public var metricsAddress = "127.0.0.1"
+    /// How long succeeded jobs (results) are kept; nil (the default): for ever.
+    public var retainSucceeded: Duration?
+    /// Folders jobs may read local images from (none: http(s) images only).
+    public var imageRoots: [String] = []
+    /// Let jobs fetch images from private, loopback and link-local addresses.
+    public var allowPrivateURLs = false
 
     public init(database: PostgresConfiguration, kinds: [String], loop: WorkerConfiguration) {
       self.database = database
@@ -70,17 +79,39 @@ public struct WorkerProcess: Sendable {
     defer { client.shutdown() }
     let store = JobStore(client: client)
     let metrics = WorkerMetrics()
-    let server = try configuration.metricsPort.map { try MetricsServer(port: $0, metrics: metrics) }
+    let server = try configuration.metricsPort.map {
+      try MetricsServer(port: $0, host: configuration.metricsAddress, metrics: metrics)
+    }
     defer { server?.stop() }
 
     let engine = try configuration.model.map { try engineSettings(model: $0, metrics: metrics) }
     var loopConfiguration = configuration.loop
+    // `trolley workers` shows each worker's build and, for engine workers, the model it runs.
+    if let engine {
+      loopConfiguration.version +=
+        " · \(engine.batch.identity.summary) \(engine.batch.engine.weightFormat.rawValue)"
+    }
     if configuration.model != nil {
       loopConfiguration.concurrency = max(loopConfiguration.concurrency, configuration.batchSize)
     }
+    var curation: CurationJobSettings?
+    if configuration.kinds.contains(where: { AllKinds.curationNames.contains($0) }) {
+      // Curation reads sources under the same policy as the engine kinds: local files only
+      // under --image-root, http(s) only from public addresses unless --allow-private-urls.
+      var fetchPolicy = ImageFetcher.Policy()
+      fetchPolicy.stallTimeout = configuration.fetchStallTimeout
+      fetchPolicy.totalTimeout = max(.seconds(60), fetchPolicy.stallTimeout * 4)
+      fetchPolicy.localRoots = configuration.imageRoots
+      fetchPolicy.allowPrivateAddresses = configuration.allowPrivateURLs
+      curation = CurationJobSettings(
+        store: DatasetStore(client: client), fetcher: ImageFetcher(policy: fetchPolicy))
+    }
     let loop = WorkerLoop(
       store: store,
-      kinds: try AllKinds.named(configuration.kinds, engine: engine).map { KindRunner(any: $0) },
+      kinds: try AllKinds.named(
+        configuration.kinds, engine: engine, curation: curation,
+        training: TrainingJobSettings(client: client)
+      ).map { KindRunner(any: $0) },
       configuration: loopConfiguration, logger: logger, metrics: metrics)
     let group = ServiceGroup(
       configuration: .init(
@@ -99,24 +130,33 @@ public struct WorkerProcess: Sendable {
       "loading model", metadata: ["model": "\(model)", "weights": "\(configuration.weights)"])
     let engine = try TroLEngine.load(modelDirectory: model, weights: configuration.weights)
     let name = URL(fileURLWithPath: model).standardizedFileURL.lastPathComponent
+    // Recorded in every result's provenance: hub id and revision, else the weights' SHA-256
+    // (hashed once, then cached beside the checkpoint).
+    let identity = try ModelIdentity.identify(
+      directory: model, warn: { [logger] in logger.warning("\($0)") })
+    logger.info("model identity", metadata: ["model": "\(identity.summary)"])
     var fetchPolicy = ImageFetcher.Policy()
+    fetchPolicy.localRoots = configuration.imageRoots
+    fetchPolicy.allowPrivateAddresses = configuration.allowPrivateURLs
     fetchPolicy.stallTimeout = configuration.fetchStallTimeout
     fetchPolicy.totalTimeout = max(.seconds(60), fetchPolicy.stallTimeout * 4)
     return EngineJobSettings(
       batch: EngineBatch(
         engine: engine, fetcher: ImageFetcher(policy: fetchPolicy), modelName: name,
-        metrics: metrics),
+        identity: identity, metrics: metrics),
       batchSize: configuration.batchSize, captionPrompt: configuration.captionPrompt,
       maxNewTokens: configuration.maxNewTokens)
   }
 
   /// The queue's maintenance duties, run in every worker (each takes a lock so that one worker of
-  /// the fleet does the work at a time).
+  /// the fleet does the work at a time). Results are deleted only with `retainSucceeded`.
   private func maintenanceServices(_ store: JobStore) -> [any Service] {
     guard configuration.maintenance else { return [] }
     var services: [any Service] = [
       Scheduler(store: store), Rescuer(store: store), WorkerSweeper(store: store),
-      BatchCounterRollup(store: store), RetentionCleaner(store: store),
+      BatchCounterRollup(store: store), DependencyReconciler(store: store),
+      RetentionCleaner(
+        store: store, configuration: .init(succeededAge: configuration.retainSucceeded)),
     ]
     if let interval = configuration.reindexInterval {
       services.append(Reindexer(store: store, configuration: .init(interval: interval)))

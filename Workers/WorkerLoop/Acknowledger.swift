@@ -43,6 +43,7 @@ struct Acknowledger: Sendable {
       if batch.isEmpty { return }
       do {
         let result = try await core.driver.complete(.init(completions: batch))
+        core.state.withLock { $0.ackWritten(batch) }
         for id in result.rejected {
           core.logger.warning(
             "an outcome was rejected: the job's lease had been taken over",

@@ -54,16 +54,20 @@ struct ClaimLoop: Sendable {
   {
     let queues = core.configuration.queues
     let kinds = runners.keys.sorted()
+    let holding = core.runningCount
     var claimed = 0
     for offset in 0..<queues.count where claimed < free {
       let queue = queues[(turn + offset) % queues.count]
+      // `holding` lets the queue give a suspect (a job with crashes) only to an idle worker, alone.
       let jobs = try await core.driver.claim(
         .init(
           queue: queue, kinds: kinds, limit: free - claimed, workerID: workerID,
-          lease: core.configuration.lease))
+          lease: core.configuration.lease, holding: holding + claimed))
       if jobs.isEmpty { continue }
       claimed += jobs.count
       start(jobs, group: &group)
+      // A suspect runs alone: claim nothing more beside it.
+      if jobs.contains(where: { $0.crashCount > 0 }) { break }
     }
     return claimed
   }
@@ -103,7 +107,7 @@ struct ClaimLoop: Sendable {
         let contexts = chunk.map {
           JobContext(
             jobID: $0.id, queue: $0.queue, attempt: $0.attempt, batchID: $0.batchID,
-            timeout: timeouts[$0.id])
+            timeout: timeouts[$0.id], leaseToken: $0.leaseToken)
         }
         let entries = zip(chunk, contexts).map { job, context in
           RunningJob(

@@ -33,12 +33,17 @@ public final class JobContext: Sendable {
   public let batchID: Int64?
   /// How long the job may run before it is stopped as timed out (nil: no limit).
   public let timeout: Duration?
+  /// This attempt's fencing token (nil in unit tests without a queue): kinds that write outside
+  /// the job's result (training artifacts) check it in their write's transaction.
+  public let leaseToken: Int64?
   private let state = Mutex(State())
   private let stopSignal = WakeSignal()
 
   public init(
-    jobID: Int64, queue: String, attempt: Int32, batchID: Int64?, timeout: Duration? = nil
+    jobID: Int64, queue: String, attempt: Int32, batchID: Int64?, timeout: Duration? = nil,
+    leaseToken: Int64? = nil
   ) {
+    self.leaseToken = leaseToken
     self.jobID = jobID
     self.queue = queue
     self.attempt = attempt

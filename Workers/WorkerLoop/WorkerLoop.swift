@@ -1,6 +1,7 @@
 import Foundation
 public import JobQueue
 public import Logging
+import Postgres
 public import ServiceLifecycle
 import Synchronization
 
@@ -80,7 +81,15 @@ public final class WorkerLoop: Service, Sendable {
   public var runningCount: Int { core.runningCount }
 
   public func run() async throws {
-    let workerID = try await register()
+    // Registration may wait for a database that is down: a shutdown signal ends that wait.
+    let workerID: Int64
+    do {
+      workerID = try await cancelWhenGracefulShutdown { try await self.register() }
+    } catch is CancellationError {
+      core.logger.notice("stopped before the worker could register")
+      core.observe?(.stopped)
+      return
+    }
     await withGracefulShutdownHandler {
       await withTaskGroup(of: Void.self) { group in
         group.addTask { await self.leases.run(workerID: workerID) }
@@ -133,7 +142,7 @@ public final class WorkerLoop: Service, Sendable {
           .init(
             host: configuration.host, pid: configuration.pid, version: configuration.version,
             queues: configuration.queues, kinds: kinds,
-            capacity: Int32(clamping: configuration.concurrency)))
+            capacity: Int32(clamping: configuration.concurrency), lease: configuration.lease))
         core.state.withLock { $0.workerID = id }
         core.logger.info(
           "worker registered",
@@ -143,6 +152,9 @@ public final class WorkerLoop: Service, Sendable {
           ])
         core.observe?(.registered(workerID: id))
         return id
+      } catch let error as PostgresError where error.isPermanent {
+        // No retry fixes a missing schema or a refused login: say so and stop (exit 1).
+        throw WorkerStartError(error)
       } catch {
         try Task.checkCancellation()
         failures += 1

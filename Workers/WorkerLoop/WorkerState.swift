@@ -19,11 +19,17 @@ struct WorkerState: Sendable {
   var workerID: Int64?
   var running: [Int64: RunningJob] = [:]
   var pendingAcks: [JobCompletion] = []
+  /// Outcomes whose write is running: heartbeats keep covering their leases, so a slow or
+  /// retried write never lets them expire and be rescued.
+  var inFlightAcks: [Int64: JobCompletion] = [:]
   var shuttingDown = false
   var stopped = false
 
-  /// Slots free for new claims.
-  func freeSlots(concurrency: Int) -> Int { concurrency - running.count }
+  /// Slots free for new claims. None while a suspect runs: a job whose lease expired before (it
+  /// may have killed its worker) runs alone, so that another crash is charged to it only.
+  func freeSlots(concurrency: Int) -> Int {
+    running.values.contains { $0.job.crashCount > 0 } ? 0 : concurrency - running.count
+  }
 
   /// Jobs that started.
   mutating func start(_ jobs: [RunningJob]) {
@@ -61,21 +67,31 @@ struct WorkerState: Sendable {
   mutating func takeAcks(limit: Int) -> [JobCompletion] {
     let taken = Array(pendingAcks.prefix(limit))
     pendingAcks.removeFirst(taken.count)
+    for completion in taken { inFlightAcks[completion.id] = completion }
     return taken
+  }
+
+  /// Outcomes whose write ended (applied or rejected): their leases need no more cover.
+  mutating func ackWritten(_ batch: [JobCompletion]) {
+    for completion in batch { inFlightAcks.removeValue(forKey: completion.id) }
   }
 
   /// Puts back outcomes whose write failed, ahead of newer ones.
   mutating func returnAcks(_ batch: [JobCompletion]) {
+    ackWritten(batch)
     pendingAcks.insert(contentsOf: batch, at: 0)
   }
 
   /// The leases to extend: every running job (with its progress) and every outcome not yet
-  /// written (its lease must outlive the write).
+  /// written, pending or being written (its lease must outlive the write).
   func heartbeatEntries() -> [JobHeartbeatParams.Entry] {
     running.values.map {
       JobHeartbeatParams.Entry(
         id: $0.job.id, leaseToken: $0.job.leaseToken, progress: $0.context.progress)
-    } + pendingAcks.map { JobHeartbeatParams.Entry(id: $0.id, leaseToken: $0.leaseToken) }
+    }
+      + (pendingAcks + inFlightAcks.values).map {
+        JobHeartbeatParams.Entry(id: $0.id, leaseToken: $0.leaseToken)
+      }
   }
 
   /// The running jobs a heartbeat says to stop: cancelled by an operator, or whose lease is lost.

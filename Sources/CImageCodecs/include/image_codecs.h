@@ -46,6 +46,24 @@ trl_image_status trl_decode_jpeg(
 trl_image_status trl_decode_png(
     const uint8_t *data, size_t size, uint64_t max_pixels, trl_image_result *result);
 
+/// Decodes a WebP (lossy, lossless, with or without alpha, still or animated: the first frame)
+/// to RGB8 the way Pillow does: through libwebpdemux's animation decoder onto an RGBA canvas, then
+/// alpha dropped without compositing.
+trl_image_status trl_decode_webp(
+    const uint8_t *data, size_t size, uint64_t max_pixels, trl_image_result *result);
+
+/// Decodes the first frame of a GIF to RGB8 as Pillow's `convert("RGB")` does: the logical
+/// screen's size, the frame placed at its offset, the rest filled with the frame's transparent
+/// index (else index 0), every index looked up in the local palette (else the global one).
+trl_image_status trl_decode_gif(
+    const uint8_t *data, size_t size, uint64_t max_pixels, trl_image_result *result);
+
+/// Decodes an uncompressed or bit-field BMP (1, 4, 8, 16, 24 or 32 bits per pixel; Windows
+/// and OS/2 headers; bottom-up or top-down) to RGB8; the fourth byte of 32-bit pixels is
+/// dropped. Run-length-encoded and embedded JPEG/PNG BMPs are TRL_IMAGE_UNSUPPORTED.
+trl_image_status trl_decode_bmp(
+    const uint8_t *data, size_t size, uint64_t max_pixels, trl_image_result *result);
+
 /// Releases pixels returned by a decoder.
 void trl_image_free(uint8_t *pixels);
 

@@ -1,6 +1,7 @@
 public import Foundation
 public import Logging
 public import ServiceLifecycle
+import Synchronization
 
 /// Rebuilds the queue's hot indexes with `REINDEX INDEX CONCURRENTLY` once per `interval` across
 /// the whole fleet: every worker runs it, an advisory lock lets one of them work at a time, and a
@@ -33,6 +34,7 @@ public struct Reindexer: Service {
 
   public let store: JobStore
   public let configuration: Configuration
+  private let noted = OnceFlag()
   let logger: Logger
   /// Called after every pass (tests await it instead of sleeping).
   let onPass: (@Sendable (RunOnceResult) -> Void)?
@@ -53,6 +55,14 @@ public struct Reindexer: Service {
       let clock = ContinuousClock()
       let start = clock.now
       let result = try await runOnce()
+      if result.outcome == .notOwner {
+        // Said once per process: the pass keeps being skipped until the role changes.
+        if noted.claim() {
+          logger.notice(
+            "skipping the reindex: this worker's database role does not own the queue's tables (a least-privileged worker role); run the workers' maintenance once as the owner, e.g. `trolley worker --kinds noop --once` with the owner's URL, to rebuild them"
+          )
+        }
+      }
       if result.outcome == .reindexed {
         logger.info(
           "rebuilt the queue's hot indexes",
@@ -71,5 +81,17 @@ public struct Reindexer: Service {
   public func runOnce(now: Date? = nil) async throws -> RunOnceResult {
     try await store.indexReindex(
       .init(indexes: configuration.indexes, interval: configuration.interval, now: now))
+  }
+}
+
+/// True the first time `claim()` is called, false after.
+final class OnceFlag: Sendable {
+  private let claimed = Mutex(false)
+
+  func claim() -> Bool {
+    claimed.withLock { claimed in
+      defer { claimed = true }
+      return !claimed
+    }
   }
 }

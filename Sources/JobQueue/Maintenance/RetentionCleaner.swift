@@ -17,20 +17,23 @@ public struct RetentionCleaner: Service {
     public var limit: Int
     /// Pause between two statements of one pass. Default 20 ms.
     public var pause: Duration
-    /// How long succeeded jobs (and their results) are kept. Default 1 day; export first.
-    public var succeededAge: Duration
+    /// How long succeeded jobs (and their results) are kept; nil (the default): for ever.
+    /// Deleting results is the operator's choice (`trolley worker --retain-succeeded 30d`), and
+    /// even then a batch that still has unfinished jobs keeps all of its succeeded ones.
+    public var succeededAge: Duration?
     /// How long rows of stopped or stale workers are kept. Default 7 days.
     public var workerAge: Duration
 
     public init(
       cancelledAge: Duration = .seconds(7 * 86_400), deadAge: Duration = .seconds(7 * 86_400),
       interval: Duration = .seconds(60), limit: Int = 1000, pause: Duration = .milliseconds(20),
-      succeededAge: Duration = .seconds(86_400), workerAge: Duration = .seconds(7 * 86_400)
+      succeededAge: Duration? = nil, workerAge: Duration = .seconds(7 * 86_400)
     ) {
       precondition(interval > .zero, "RetentionCleaner.interval must be positive")
       precondition(limit >= 1, "RetentionCleaner.limit must be at least 1")
       precondition(
-        cancelledAge >= .zero && deadAge >= .zero && succeededAge >= .zero && workerAge >= .zero,
+        cancelledAge >= .zero && deadAge >= .zero && (succeededAge ?? .zero) >= .zero
+          && workerAge >= .zero,
         "RetentionCleaner ages must not be negative")
       self.cancelledAge = cancelledAge
       self.deadAge = deadAge
@@ -82,10 +85,12 @@ public struct RetentionCleaner: Service {
   /// One pass at time `now` (nil: the server's clock).
   public func runOnce(now: Date? = nil) async throws -> RunOnceResult {
     var result = RunOnceResult(deleted: [:], workersDeleted: 0)
-    let ages: [(JobState, Duration)] = [
-      (.succeeded, configuration.succeededAge), (.dead, configuration.deadAge),
-      (.cancelled, configuration.cancelledAge),
+    var ages: [(JobState, Duration)] = [
+      (.dead, configuration.deadAge), (.cancelled, configuration.cancelledAge),
     ]
+    if let succeededAge = configuration.succeededAge {
+      ages.insert((.succeeded, succeededAge), at: 0)
+    }
     for (state, age) in ages {
       var deleted = 0
       while true {

@@ -30,44 +30,50 @@ public struct JobCancelResult: Sendable, Hashable {
 
 extension JobStore {
   static let jobCancelSQL = """
-    WITH RECURSIVE clock AS (SELECT coalesce($4::timestamptz, now()) AS now),
+    WITH clock AS (SELECT coalesce($4::timestamptz, now()) AS now),
     targets AS (
       SELECT id FROM jobs WHERE id = ANY($1::bigint[])
       UNION
       SELECT id FROM jobs WHERE batch_id = $2::bigint
         AND state IN ('waiting', 'scheduled', 'available', 'running', 'retrying')),
-    done AS (
-      UPDATE jobs j SET
-        state = 'cancelled', finished_at = clock.now,
-        last_error = coalesce($3::text, 'cancelled by an operator')
-      FROM clock
-      WHERE j.id IN (SELECT id FROM targets)
-        AND j.state IN ('waiting', 'scheduled', 'available', 'retrying')
-      RETURNING j.id, j.state, j.has_dependents, j.queue),
+    -- One update for queued and running jobs alike, its SET deciding on the row as locked: a job
+    -- claimed (or handed back) while this statement waited for its lock is re-read, and gets the
+    -- treatment of the state it is in now. Two updates, one per state, would each filter on the
+    -- state this statement's snapshot saw, and a job claimed meanwhile would match neither.
     -- A running job is only marked: its worker stops it at its next heartbeat and acknowledges,
     -- or the rescuer finishes the cancel if the worker is gone.
-    requested AS (
-      UPDATE jobs j SET cancel_requested_at = clock.now
+    done AS (
+      UPDATE jobs j SET
+        state = (CASE WHEN j.state = 'running' THEN 'running' ELSE 'cancelled' END)::job_state,
+        finished_at = CASE WHEN j.state = 'running' THEN NULL ELSE clock.now END,
+        last_error = CASE WHEN j.state = 'running' THEN j.last_error
+          ELSE coalesce($3::text, 'cancelled by an operator') END,
+        cancel_requested_at = CASE WHEN j.state = 'running'
+          THEN coalesce(j.cancel_requested_at, clock.now) ELSE j.cancel_requested_at END
       FROM clock
-      WHERE j.id IN (SELECT id FROM targets) AND j.state = 'running'
-        AND j.cancel_requested_at IS NULL
-      RETURNING j.id),
-    \(dependencyResolutionCTEs)
-    SELECT (SELECT count(*) FROM done), (SELECT count(*) FROM requested),
-      (SELECT count(*) FROM doomed), (SELECT count(*) FROM woken)
+      WHERE j.id IN (SELECT id FROM targets)
+        AND j.state IN ('waiting', 'scheduled', 'available', 'retrying', 'running')
+        AND NOT (j.state = 'running' AND j.cancel_requested_at IS NOT NULL)
+      RETURNING j.id, j.state, j.has_dependents)
+    SELECT (SELECT count(*) FROM done WHERE state = 'cancelled'),
+      (SELECT count(*) FROM done WHERE state = 'running'),
+      (SELECT array_agg(id) FROM done WHERE state = 'cancelled' AND has_dependents)
     """
 
   /// Cancels queued jobs at once and asks the workers of running ones to stop; waiting
-  /// dependents of cancelled jobs are cancelled too. Finished jobs are left alone.
+  /// dependents of cancelled jobs are cancelled too (by a second statement that sees every edge
+  /// committed meanwhile). Finished jobs are left alone.
   public func jobCancel(_ params: JobCancelParams, on connection: PostgresConnection) throws
     -> JobCancelResult
   {
     let row = try connection.query(
       Self.jobCancelSQL, [params.ids, params.batchID, params.reason, params.now], name: "jobCancel"
     ).single()
-    let (cancelled, requested, doomed, _) = try row.decode((Int64, Int64, Int64, Int64).self)
+    let (cancelled, requested, ended) = try row.decode((Int64, Int64, [Int64]?).self)
+    let settled = try jobSettleDependents(of: ended ?? [], now: params.now, on: connection)
     return JobCancelResult(
-      cancelled: Int(cancelled), requested: Int(requested), cancelledDependents: Int(doomed))
+      cancelled: Int(cancelled), requested: Int(requested),
+      cancelledDependents: settled.cancelled)
   }
 
   /// Cancels on a pooled connection. See `jobCancel(_:on:)`.

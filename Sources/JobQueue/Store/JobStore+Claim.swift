@@ -14,13 +14,18 @@ public struct JobClaimParams: Sendable {
   public var workerID: Int64
   /// How long the lease lasts without a heartbeat. Default 30 s.
   public var lease: Duration
+  /// Jobs the worker holds now. A suspect (a job whose lease expired before: it may have killed
+  /// its worker) runs alone, so that a crash is charged to it and not to jobs beside it: it is
+  /// claimed only by a worker holding nothing, and then as the only job. Default 0.
+  public var holding: Int
   /// The clock; nil: the server's `now()`.
   public var now: Date?
 
   public init(
     queue: String = "default", kinds: [String]? = nil, limit: Int, workerID: Int64,
-    lease: Duration = .seconds(30), now: Date? = nil
+    lease: Duration = .seconds(30), holding: Int = 0, now: Date? = nil
   ) {
+    self.holding = holding
     self.queue = queue
     self.kinds = kinds
     self.limit = limit
@@ -78,7 +83,23 @@ extension JobStore {
     -- FOR UPDATE SKIP LOCKED: concurrent claimers skip each other's candidates instead of waiting.
     -- The paused-queue check is uncorrelated, so it runs once per statement.
     -- The lease token comes from an InitPlan: one strictly increasing value per claim statement.
-    WITH clock AS (SELECT coalesce($6::timestamptz, now()) AS now)
+    WITH clock AS (SELECT coalesce($6::timestamptz, now()) AS now),
+    picked AS (
+      SELECT ARRAY(
+        SELECT id FROM jobs
+        WHERE state = 'available' AND queue = $1
+          AND ($2::text[] IS NULL OR kind = ANY($2::text[]))
+          -- Suspects (crash_count > 0) only for a worker that holds nothing.
+          AND (crash_count = 0 OR $7::boolean)
+          AND NOT EXISTS (SELECT 1 FROM queues WHERE name = $1 AND paused_at IS NOT NULL)
+        ORDER BY priority, run_at, id
+        LIMIT $3
+        FOR UPDATE SKIP LOCKED) AS ids),
+    -- A suspect at the head of the line is taken alone; otherwise suspects among the candidates
+    -- stay available (their locks end with this statement) for a worker that holds nothing.
+    lead AS (
+      SELECT j.id, j.crash_count > 0 AS suspect
+      FROM jobs j WHERE j.id = (SELECT ids[1] FROM picked))
     UPDATE jobs SET
       state = 'running',
       attempt = attempt + 1,
@@ -87,14 +108,9 @@ extension JobStore {
       lease_expires_at = (SELECT now FROM clock) + $5::float8 * interval '1 second',
       attempted_at = (SELECT now FROM clock),
       progress = NULL
-    WHERE id = ANY(ARRAY(
-      SELECT id FROM jobs
-      WHERE state = 'available' AND queue = $1
-        AND ($2::text[] IS NULL OR kind = ANY($2::text[]))
-        AND NOT EXISTS (SELECT 1 FROM queues WHERE name = $1 AND paused_at IS NOT NULL)
-      ORDER BY priority, run_at, id
-      LIMIT $3
-      FOR UPDATE SKIP LOCKED))
+    WHERE id = ANY((SELECT ids FROM picked)::bigint[])
+      AND CASE WHEN (SELECT suspect FROM lead) THEN id = (SELECT id FROM lead)
+               ELSE crash_count = 0 END
     RETURNING id, queue, kind, payload, priority, attempt, max_attempts, error_count, max_crashes,
       crash_count, lease_token, lease_expires_at, batch_id
     """
@@ -112,7 +128,7 @@ extension JobStore {
       Self.jobClaimSQL,
       [
         params.queue, params.kinds, Int64(params.limit), params.workerID,
-        params.lease.seconds, params.now,
+        params.lease.seconds, params.now, params.holding == 0,
       ], name: "jobClaim")
     return try rows.map { row in
       ClaimedJob(

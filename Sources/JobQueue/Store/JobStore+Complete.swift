@@ -39,10 +39,18 @@ public struct JobCompleteManyParams: Sendable {
   public var completions: [JobCompletion]
   /// The clock; nil: the server's `now()`.
   public var now: Date?
+  /// How long the statement may wait for a row lock (another session holding a job's row, as an
+  /// operator's open transaction might) before it fails with SQLSTATE 55P03 and can be retried;
+  /// nil: the session's setting. Default 10 s. Within a caller's transaction it stays set until
+  /// that transaction ends.
+  public var lockTimeout: Duration?
 
-  public init(completions: [JobCompletion], now: Date? = nil) {
+  public init(
+    completions: [JobCompletion], now: Date? = nil, lockTimeout: Duration? = .seconds(10)
+  ) {
     self.completions = completions
     self.now = now
+    self.lockTimeout = lockTimeout
   }
 }
 
@@ -83,7 +91,11 @@ extension JobStore {
     """
 
   static let jobCompleteManySQL = """
-    WITH RECURSIVE clock AS (SELECT coalesce($7::timestamptz, now()) AS now),
+    -- set_config(..., true) lasts until the end of the transaction (this statement's, outside a
+    -- transaction block); the CTE is scanned before the UPDATE locks its first row.
+    WITH clock AS (
+      SELECT coalesce($7::timestamptz, now()) AS now,
+        set_config('lock_timeout', coalesce($8::text, current_setting('lock_timeout')), true)),
     reported AS (
       SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::jsonb[], $5::text[],
                            $6::float8[]) AS r(id, token, outcome, result, error, retry_delay)),
@@ -121,34 +133,94 @@ extension JobStore {
       GROUP BY 1
       ON CONFLICT (worker_id, minute)
         DO UPDATE SET finished = worker_minutes.finished + excluded.finished),
-    \(dependencyResolutionCTEs),
     handed AS (
       SELECT pg_notify('trolley_jobs', q.queue)
       FROM (SELECT DISTINCT queue FROM done WHERE state = 'available') q)
     -- One row of arrays (aligned: both aggregates read the same rows in the same order), not a
-    -- row per job: the worker decodes 2 values per statement instead of 5 per job.
+    -- row per job: the worker decodes 2 values per statement instead of 5 per job. The third
+    -- names the ended jobs whose dependents jobSettleDependents settles next.
     SELECT array_agg(done.id), array_agg(done.state::text),
-      (SELECT count(*) FROM released WHERE state = 'available'), (SELECT count(*) FROM doomed),
-      (SELECT count(*) FROM woken) + (SELECT count(*) FROM handed)
+      array_agg(done.id) FILTER (WHERE done.has_dependents
+        AND done.state IN ('succeeded', 'dead', 'cancelled')),
+      (SELECT count(*) FROM handed)
     FROM done
     """
 
   /// Acknowledges many jobs in one statement (batched acknowledgements), fenced by each job's
-  /// lease token, and settles their dependents in the same statement.
+  /// lease token, then settles their dependents (if any) in a second statement that sees every
+  /// edge committed meanwhile (see `jobSettleDependentsSQL`). Outside a transaction each commits
+  /// on its own; if the process dies between them, the `DependencyReconciler` settles later.
   /// - Returns: the new state of each accepted job and the ids rejected for a lost lease.
+  ///
+  /// Reports the database cannot store never block the others: `\u0000` in a result (jsonb
+  /// rejects it) becomes U+FFFD and NUL in an error text is dropped; if a statement still fails
+  /// for a value (SQLSTATE classes 22 and 54), the batch is split in halves until the culprit is
+  /// alone, and that job fails permanently with a message saying why its report was unstorable.
   public func jobCompleteMany(_ params: JobCompleteManyParams, on connection: PostgresConnection)
     throws -> JobCompleteManyResult
   {
     var result = JobCompleteManyResult(
       applied: [:], rejected: [], releasedDependents: 0, cancelledDependents: 0)
     guard !params.completions.isEmpty else { return result }
+    let completions = params.completions.map(StorableOutcome.sanitized)
+    try completeSplitting(completions, params: params, into: &result, on: connection)
+    if result.applied.count + result.rejected.count < completions.count {
+      result.rejected = Set(completions.map(\.id)).subtracting(result.applied.keys)
+    }
+    return result
+  }
+
+  /// Runs one statement for `completions`; on a failure caused by a value, splits them.
+  private func completeSplitting(
+    _ completions: [JobCompletion], params: JobCompleteManyParams,
+    into result: inout JobCompleteManyResult, on connection: PostgresConnection
+  ) throws {
+    do {
+      // Inside a caller's transaction this is a savepoint, so a rejected value does not abort
+      // the caller's transaction; outside one it is the statement alone.
+      let part =
+        connection.isInTransaction
+        ? try connection.withTransaction { try completeOnce(completions, params: params, on: $0) }
+        : try completeOnce(completions, params: params, on: connection)
+      result.applied.merge(part.applied) { _, new in new }
+      result.rejected.formUnion(part.rejected)
+      result.releasedDependents += part.releasedDependents
+      result.cancelledDependents += part.cancelledDependents
+    } catch let error as PostgresError where StorableOutcome.isUnstorable(error) {
+      if completions.count > 1 {
+        let half = completions.count / 2
+        try completeSplitting(
+          Array(completions[..<half]), params: params, into: &result, on: connection)
+        try completeSplitting(
+          Array(completions[half...]), params: params, into: &result, on: connection)
+        return
+      }
+      let culprit = completions[0]
+      if case .failedPermanently(let message) = culprit.outcome,
+        message.hasPrefix(StorableOutcome.unstorablePrefix)
+      {
+        throw error  // even the replacement report fails: nothing more to strip
+      }
+      let replacement = JobCompletion(
+        id: culprit.id, leaseToken: culprit.leaseToken,
+        outcome: .failedPermanently(error: StorableOutcome.message(for: culprit.outcome, error)))
+      try completeSplitting([replacement], params: params, into: &result, on: connection)
+    }
+  }
+
+  private func completeOnce(
+    _ completions: [JobCompletion], params: JobCompleteManyParams,
+    on connection: PostgresConnection
+  ) throws -> JobCompleteManyResult {
+    var result = JobCompleteManyResult(
+      applied: [:], rejected: [], releasedDependents: 0, cancelledDependents: 0)
     var ids: [Int64] = []
     var tokens: [Int64] = []
     var outcomes: [String] = []
     var results: [PostgresJSONB?] = []
     var errors: [String?] = []
     var delays: [Double?] = []
-    for completion in params.completions {
+    for completion in completions {
       ids.append(completion.id)
       tokens.append(completion.leaseToken)
       switch completion.outcome {
@@ -179,8 +251,10 @@ extension JobStore {
         delays.append(nil)
       }
     }
+    let lockTimeout = params.lockTimeout.map { "\(max(1, Int(($0.seconds * 1000).rounded())))ms" }
     let rows = try connection.query(
-      Self.jobCompleteManySQL, [ids, tokens, outcomes, results, errors, delays, params.now],
+      Self.jobCompleteManySQL,
+      [ids, tokens, outcomes, results, errors, delays, params.now, lockTimeout],
       name: "jobCompleteMany")
     let row = try rows.single()
     let applied = try row.decode(0, as: [Int64]?.self) ?? []
@@ -189,8 +263,10 @@ extension JobStore {
     for (id, state) in zip(applied, states) {
       result.applied[id] = JobState(rawValue: state)
     }
-    result.releasedDependents = Int(try row.decode(2, as: Int64.self))
-    result.cancelledDependents = Int(try row.decode(3, as: Int64.self))
+    let ended = try row.decode(2, as: [Int64]?.self) ?? []
+    let settled = try jobSettleDependents(of: ended, now: params.now, on: connection)
+    result.releasedDependents = settled.released
+    result.cancelledDependents = settled.cancelled
     if applied.count < ids.count {
       result.rejected = Set(ids).subtracting(result.applied.keys)
     }

@@ -68,7 +68,8 @@ extension JobStore {
     WITH clock AS (SELECT coalesce($13::timestamptz, now()) AS now),
     inserted AS (
       INSERT INTO jobs (queue, kind, payload, priority, run_at, state, max_attempts, max_crashes,
-                        batch_id, unique_key, pending_dependencies, last_error, finished_at)
+                        batch_id, unique_key, pending_dependencies, last_error, finished_at,
+                        cancelled_by)
       SELECT $1, $2, $3, $4, coalesce($5, clock.now),
         (CASE WHEN $11::bigint IS NOT NULL THEN 'cancelled'
               WHEN $10 > 0 THEN 'waiting'
@@ -76,8 +77,12 @@ extension JobStore {
               ELSE 'available' END)::job_state,
         $6, $7, $8, $9, $10,
         CASE WHEN $11::bigint IS NOT NULL THEN 'cancelled: dependency ' || $11 || ' ended ' || $12 END,
-        CASE WHEN $11::bigint IS NOT NULL THEN clock.now END
+        CASE WHEN $11::bigint IS NOT NULL THEN clock.now END,
+        $11::bigint
       FROM clock
+      -- A key whose job was pruned stays used (retention keeps it in job_keys_retired).
+      WHERE $9::text IS NULL
+        OR NOT EXISTS (SELECT 1 FROM job_keys_retired r WHERE r.unique_key = $9::text)
       ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING
       RETURNING id, state, queue),
     notified AS (SELECT pg_notify('trolley_jobs', queue) FROM inserted WHERE state = 'available')

@@ -105,6 +105,9 @@ extension JobStore {
       (CASE WHEN to_timestamp(s.run_at_epoch) > clock.now THEN 'scheduled' ELSE 'available' END)::job_state,
       s.max_attempts, s.max_crashes, $1, s.unique_key
     FROM job_insert_rows s, clock
+    -- A key whose job was pruned stays used (retention keeps it in job_keys_retired).
+    WHERE s.unique_key IS NULL
+      OR NOT EXISTS (SELECT 1 FROM job_keys_retired r WHERE r.unique_key = s.unique_key)
     ORDER BY s.ordinal
     ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING
     """

@@ -61,7 +61,7 @@ extension JobStore {
     inserted AS (
       INSERT INTO jobs (id, queue, kind, payload, priority, run_at, state, max_attempts,
                         max_crashes, batch_id, unique_key, pending_dependencies, has_dependents,
-                        last_error, finished_at)
+                        last_error, finished_at, cancelled_by)
       OVERRIDING SYSTEM VALUE
       SELECT s.id, s.queue, s.kind, s.payload, s.priority,
         coalesce(to_timestamp(s.run_at_epoch), clock.now),
@@ -73,9 +73,12 @@ extension JobStore {
         EXISTS (SELECT 1 FROM job_insert_edges t WHERE t.depends_on = s.id),
         CASE WHEN d.failed IS NOT NULL THEN 'cancelled: dependency ' || d.failed || ' ended '
           || (SELECT m.state::text FROM marked m WHERE m.id = d.failed) END,
-        CASE WHEN d.failed IS NOT NULL THEN clock.now END
+        CASE WHEN d.failed IS NOT NULL THEN clock.now END,
+        d.failed
       FROM job_insert_rows s CROSS JOIN clock
       LEFT JOIN settled d ON d.job_ordinal = s.ordinal
+      WHERE s.unique_key IS NULL
+        OR NOT EXISTS (SELECT 1 FROM job_keys_retired r WHERE r.unique_key = s.unique_key)
       ORDER BY s.ordinal
       ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING
       RETURNING id, state, has_dependents),
@@ -88,17 +91,6 @@ extension JobStore {
     SELECT count(*),
       coalesce(array_agg(id) FILTER (WHERE state = 'cancelled' AND has_dependents), '{}')
     FROM inserted
-    """
-
-  static let jobStagingCascadeSQL = """
-    -- Rows of this call cancelled at insert (a dependency had already failed) take their
-    -- dependents in the call with them, with a reason naming them; a separate statement, because
-    -- the edges inserted above are invisible within that statement.
-    WITH RECURSIVE clock AS (SELECT coalesce($2::timestamptz, now()) AS now),
-    done AS (
-      SELECT id, state, has_dependents, queue FROM jobs WHERE id = ANY($1::bigint[])),
-    \(dependencyResolutionCTEs)
-    SELECT (SELECT count(*) FROM doomed), (SELECT count(*) FROM woken)
     """
 
   /// The staged path for rows with dependencies: ids first, then edges (checked), then the rows,
@@ -130,8 +122,10 @@ extension JobStore {
     let added = try row.decode(0, as: Int64.self)
     let cancelled = try row.decode(1, as: [Int64].self)
     if !cancelled.isEmpty {
-      try connection.query(
-        Self.jobStagingCascadeSQL, [cancelled, params.now], name: "jobStagingCascade")
+      // Rows of this call cancelled at insert (a dependency had already failed) take their
+      // dependents in the call with them; a statement of its own, because the edges inserted
+      // above are invisible within that statement.
+      try jobSettleDependents(of: cancelled, now: params.now, on: connection)
     }
     return Int(added)
   }

@@ -27,6 +27,9 @@ public struct IndexReindexResult: Sendable, Hashable {
     case lockHeld
     /// The last pass started less than `interval` ago.
     case notDue
+    /// The session's role does not own the queue's tables (a least-privileged worker role):
+    /// REINDEX needs ownership, so the pass is skipped; run it where the owner connects.
+    case notOwner
   }
 
   public var outcome: Outcome
@@ -47,6 +50,13 @@ extension JobStore {
   static let reindexLockKey: Int64 = 7_301_002
 
   static let reindexLockSQL = "SELECT pg_try_advisory_lock($1)"
+
+  static let reindexAllowedSQL = """
+    -- REINDEX needs the table's owner (or a superuser); a worker role has neither.
+    SELECT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = 'jobs'::regclass),
+                       'USAGE')
+      OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+    """
   static let reindexUnlockSQL = "SELECT pg_advisory_unlock($1)"
 
   static let reindexClaimRunSQL = """
@@ -102,6 +112,11 @@ extension JobStore {
   ///   table (checked before anything is rebuilt); `PostgresError`.
   public func indexReindex(_ params: IndexReindexParams) async throws -> IndexReindexResult {
     try await withConnection { connection in
+      let allowed = try connection.query(Self.reindexAllowedSQL, name: "reindexAllowed").single()
+        .decode(0, as: Bool.self)
+      guard allowed else {
+        return IndexReindexResult(outcome: .notOwner, reindexed: [], droppedLeftovers: [])
+      }
       let locked = try connection.query(
         Self.reindexLockSQL, [Self.reindexLockKey], name: "reindexLock"
       ).single().decode(0, as: Bool.self)

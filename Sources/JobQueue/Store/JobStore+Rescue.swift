@@ -28,7 +28,7 @@ public struct RescuedJob: Sendable, Hashable {
 
 extension JobStore {
   static let jobRescueExpiredSQL = """
-    WITH RECURSIVE clock AS (SELECT coalesce($2::timestamptz, now()) AS now),
+    WITH clock AS (SELECT coalesce($2::timestamptz, now()) AS now),
     -- The candidates are locked (SKIP LOCKED: a holder completing right now is simply skipped);
     -- their pre-update lease is kept for the evidence.
     expired AS (
@@ -69,26 +69,32 @@ extension JobStore {
         (SELECT now FROM clock)
       FROM done d LEFT JOIN workers w ON w.id = d.lease_owner
       ON CONFLICT (job_id, attempt) DO NOTHING),
-    \(dependencyResolutionCTEs),
     requeued AS (
       SELECT pg_notify('trolley_jobs', q.queue)
       FROM (SELECT DISTINCT queue FROM done WHERE state = 'available') q)
-    SELECT done.id, done.state::text, (SELECT count(*) FROM woken) + (SELECT count(*) FROM requeued)
+    SELECT done.id, done.state::text, done.has_dependents, (SELECT count(*) FROM requeued)
     FROM done
     """
 
   /// Moves jobs whose lease expired back to `available`, or to `dead` when the crash budget is
   /// spent (quarantine), or to `cancelled` when a cancel was pending; writes one `job_crashes`
   /// row per job as evidence. Never touches a job that completed or whose lease was renewed.
+  /// The dependents of jobs it ended are settled by a second statement (see
+  /// `jobSettleDependentsSQL`).
   public func jobRescueExpired(_ params: JobRescueParams, on connection: PostgresConnection)
     throws -> [RescuedJob]
   {
     let rows = try connection.query(
       Self.jobRescueExpiredSQL, [Int64(params.limit), params.now], name: "jobRescueExpired")
-    return try rows.map { row in
-      let (id, state) = try row.decode((Int64, String).self)
-      return RescuedJob(id: id, state: JobState(rawValue: state) ?? .available)
+    var ended: [Int64] = []
+    let rescued = try rows.map { row in
+      let (id, state, hasDependents) = try row.decode((Int64, String, Bool).self)
+      let rescued = RescuedJob(id: id, state: JobState(rawValue: state) ?? .available)
+      if hasDependents && rescued.state != .available { ended.append(id) }
+      return rescued
     }
+    try jobSettleDependents(of: ended, now: params.now, on: connection)
+    return rescued
   }
 
   /// Rescues on a pooled connection. See `jobRescueExpired(_:on:)`.

@@ -25,14 +25,33 @@ extension JobStore {
   static let jobDeleteFinishedSQL = """
     -- Oldest first through the partial finished index; SKIP LOCKED so pruning never waits on (or
     -- blocks) anyone. Batch counters are deliberately left as they were.
-    DELETE FROM jobs
-    WHERE id = ANY(ARRAY(
-      SELECT id FROM jobs
-      WHERE state = $1::job_state
-        AND finished_at < coalesce($3::timestamptz, now()) - $2::float8 * interval '1 second'
-      ORDER BY finished_at
-      LIMIT $4
-      FOR UPDATE SKIP LOCKED))
+    WITH clock AS (SELECT coalesce($3::timestamptz, now()) AS now),
+    -- Succeeded jobs of a batch that still has unfinished jobs are kept whatever their age: the
+    -- batch will be exported as a whole. Read from the counters, never by counting jobs.
+    open_batches AS (
+      SELECT batch_id FROM (
+        SELECT batch_id, state, n FROM batch_counts
+        UNION ALL SELECT batch_id, state, delta FROM batch_count_deltas) c
+      WHERE state IN ('waiting', 'scheduled', 'available', 'running', 'retrying')
+      GROUP BY batch_id HAVING sum(n) > 0),
+    gone AS (
+      DELETE FROM jobs
+      WHERE id = ANY(ARRAY(
+        SELECT id FROM jobs
+        WHERE state = $1::job_state
+          AND finished_at < (SELECT now FROM clock) - $2::float8 * interval '1 second'
+          AND ($1::job_state <> 'succeeded' OR batch_id IS NULL
+               OR batch_id NOT IN (SELECT batch_id FROM open_batches))
+        ORDER BY finished_at
+        LIMIT $4
+        FOR UPDATE SKIP LOCKED))
+      RETURNING unique_key, batch_id),
+    -- Their keys stay used, so re-running the enqueue does not add the jobs again.
+    retired AS (
+      INSERT INTO job_keys_retired (unique_key, batch_id)
+      SELECT unique_key, batch_id FROM gone WHERE unique_key IS NOT NULL
+      ON CONFLICT (unique_key) DO NOTHING)
+    SELECT count(*) FROM gone
     """
 
   static let workerDeleteStoppedSQL = """
@@ -51,7 +70,8 @@ extension JobStore {
     """
 
   /// Deletes one small chunk of old finished jobs (their dependency edges and crash evidence go
-  /// with them). - Returns: how many were deleted; call again while it returns `limit`.
+  /// with them; their unique keys stay used, so an enqueue re-run skips them). Succeeded jobs of
+  /// a batch with unfinished jobs are never deleted. - Returns: how many were deleted; call again while it returns `limit`.
   /// - Throws: `JobQueueError.Code.invalidRequest` for a state that is not terminal.
   @discardableResult
   public func jobDeleteFinished(
@@ -63,11 +83,12 @@ extension JobStore {
       throw JobQueueError(
         .invalidRequest, "Only finished jobs can be pruned, not \(params.state.rawValue) ones")
     }
-    return try connection.query(
-      Self.jobDeleteFinishedSQL,
-      [params.state.rawValue, params.olderThan.seconds, params.now, Int64(max(1, params.limit))],
-      name: "jobDeleteFinished"
-    ).affectedRowCount
+    return Int(
+      try connection.query(
+        Self.jobDeleteFinishedSQL,
+        [params.state.rawValue, params.olderThan.seconds, params.now, Int64(max(1, params.limit))],
+        name: "jobDeleteFinished"
+      ).single().decode(0, as: Int64.self))
   }
 
   /// Deletes on a pooled connection. See `jobDeleteFinished(_:on:)`.
@@ -86,6 +107,48 @@ extension JobStore {
     Int(
       try connection.query(
         Self.workerDeleteStoppedSQL, [olderThan.seconds, now], name: "workerDeleteStopped"
+      ).single().decode(0, as: Int64.self))
+  }
+}
+
+extension JobStore {
+  static let jobPrunePreviewSQL = """
+    -- What jobDeleteFinished would delete: the count and the oldest few, read-only.
+    WITH old AS (
+      SELECT id, kind, finished_at FROM jobs
+      WHERE state = $1::job_state
+        AND finished_at < coalesce($3::timestamptz, now()) - $2::float8 * interval '1 second')
+    SELECT (SELECT count(*) FROM old),
+      coalesce((SELECT array_agg(id ORDER BY finished_at, id)
+        FROM (SELECT id, finished_at FROM old ORDER BY finished_at, id LIMIT $4) AS first), '{}')
+    """
+
+  static let workerCountStoppedSQL = """
+    SELECT count(*) FROM workers
+    WHERE state <> 'active'
+      AND stopped_at < coalesce($2::timestamptz, now()) - $1::float8 * interval '1 second'
+    """
+
+  /// What `jobDeleteFinished` would delete for `params` (ignoring its `limit`): how many jobs, and
+  /// the ids of the oldest `sample`. Changes nothing.
+  public func jobPrunePreview(
+    _ params: JobDeleteFinishedParams, sample: Int, on connection: PostgresConnection
+  ) throws -> (count: Int, sample: [Int64]) {
+    let row = try connection.query(
+      Self.jobPrunePreviewSQL,
+      [params.state.rawValue, params.olderThan.seconds, params.now, Int64(max(0, sample))],
+      name: "jobPrunePreview"
+    ).single()
+    return (Int(try row.decode(0, as: Int64.self)), try row.decode(1, as: [Int64].self))
+  }
+
+  /// How many worker records `workerDeleteStopped` would delete. Changes nothing.
+  public func workerCountStopped(
+    olderThan: Duration, now: Date? = nil, on connection: PostgresConnection
+  ) throws -> Int {
+    Int(
+      try connection.query(
+        Self.workerCountStoppedSQL, [olderThan.seconds, now], name: "workerCountStopped"
       ).single().decode(0, as: Int64.self))
   }
 }

@@ -46,14 +46,44 @@ extension JobStore {
         ORDER BY id
         LIMIT $6
         FOR UPDATE SKIP LOCKED))
-      RETURNING queue)
+      RETURNING id, queue, has_dependents)
     SELECT count(*),
       (SELECT count(*) FROM (SELECT pg_notify('trolley_jobs', q.queue)
-                             FROM (SELECT DISTINCT queue FROM retried) q) n)
+                             FROM (SELECT DISTINCT queue FROM retried) q) n),
+      array_agg(id) FILTER (WHERE has_dependents)
     FROM retried
     """
 
+  static let jobReviveDependentsSQL = """
+    -- The dependents a retried job's death cancelled (and the chain below them) wait again. A
+    -- revived job that also depends on another job that ended dead or cancelled is cancelled
+    -- again by jobSettleDependents right after.
+    WITH RECURSIVE revive (id) AS (
+      SELECT id FROM jobs WHERE cancelled_by = ANY($1::bigint[]) AND state = 'cancelled'
+      UNION
+      SELECT j.id FROM jobs j JOIN revive r ON j.cancelled_by = r.id WHERE j.state = 'cancelled'
+    ),
+    counted AS (
+      SELECT dep.job_id,
+        count(*) FILTER (WHERE p.state <> 'succeeded' OR p.id IN (SELECT id FROM revive))::integer
+          AS n
+      FROM job_dependencies dep JOIN jobs p ON p.id = dep.depends_on
+      WHERE dep.job_id IN (SELECT id FROM revive)
+      GROUP BY dep.job_id),
+    revived AS (
+      UPDATE jobs j SET state = 'waiting', pending_dependencies = c.n, finished_at = NULL,
+        cancelled_by = NULL, cancel_requested_at = NULL, last_error = NULL
+      FROM counted c
+      WHERE j.id = c.job_id AND j.state = 'cancelled' AND c.n > 0
+      RETURNING j.id)
+    SELECT (SELECT count(*) FROM revived),
+      (SELECT array_agg(DISTINCT dep.depends_on) FROM job_dependencies dep
+       WHERE dep.job_id IN (SELECT id FROM revived))
+    """
+
   /// Moves dead jobs matching the filters back to `available`, in chunks, with fresh budgets.
+  /// Dependents their death cancelled wait for them again (`dependencyRetried`), unless another
+  /// of their dependencies ended dead or cancelled.
   /// - Returns: how many jobs were retried.
   /// - Throws: `JobQueueError.Code.invalidRequest` when no filter is given.
   @discardableResult
@@ -68,13 +98,22 @@ extension JobStore {
     }
     var total = 0
     while true {
-      let retried = try connection.query(
+      let row = try connection.query(
         Self.jobRetrySQL,
         [
           params.ids, params.batchID, params.queue, params.kind, params.errorContains,
           Int64(max(1, params.chunkSize)), params.now,
         ], name: "jobRetry"
-      ).single().decode(0, as: Int64.self)
+      ).single()
+      let retried = try row.decode(0, as: Int64.self)
+      if let parents = try row.decode(2, as: [Int64]?.self) {
+        let revived = try connection.query(
+          Self.jobReviveDependentsSQL, [parents], name: "jobReviveDependents"
+        ).single()
+        if let dependencies = try revived.decode(1, as: [Int64]?.self) {
+          try jobSettleDependents(of: dependencies, now: params.now, on: connection)
+        }
+      }
       total += Int(retried)
       if retried < max(1, params.chunkSize) { return total }
     }

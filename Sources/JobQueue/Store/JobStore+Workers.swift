@@ -11,13 +11,16 @@ public struct WorkerRegisterParams: Sendable {
   public var kinds: [String]
   /// Jobs it runs at once.
   public var capacity: Int32
+  /// The lease it claims with; the sweep waits at least this long before calling it stale.
+  public var lease: Duration?
   /// The clock; nil: the server's `now()`.
   public var now: Date?
 
   public init(
     host: String, pid: Int32, version: String, queues: [String], kinds: [String], capacity: Int32,
-    now: Date? = nil
+    lease: Duration? = nil, now: Date? = nil
   ) {
+    self.lease = lease
     self.host = host
     self.pid = pid
     self.version = version
@@ -30,7 +33,7 @@ public struct WorkerRegisterParams: Sendable {
 
 /// A stale-worker sweep.
 public struct WorkerSweepParams: Sendable {
-  /// A worker silent for longer than this is stale. Default 60 s.
+  /// A worker silent for longer than this and than its own lease is stale. Default 60 s.
   public var staleAfter: Duration
   /// The clock; nil: the server's `now()`.
   public var now: Date?
@@ -51,8 +54,10 @@ public struct WorkerSweepResult: Sendable, Hashable {
 
 extension JobStore {
   static let workerRegisterSQL = """
-    INSERT INTO workers (host, pid, version, queues, kinds, capacity, started_at, heartbeat_at)
-    VALUES ($1, $2, $3, $4, $5, $6, coalesce($7::timestamptz, now()), coalesce($7::timestamptz, now()))
+    INSERT INTO workers (host, pid, version, queues, kinds, capacity, started_at, heartbeat_at,
+                         lease_seconds)
+    VALUES ($1, $2, $3, $4, $5, $6, coalesce($7::timestamptz, now()), coalesce($7::timestamptz, now()),
+            $8)
     RETURNING id
     """
 
@@ -75,7 +80,10 @@ extension JobStore {
     stale AS (
       UPDATE workers SET state = 'stale', stopped_at = clock.now
       FROM clock
-      WHERE state = 'active' AND heartbeat_at < clock.now - $1::float8 * interval '1 second'
+      -- Silent for longer than the floor and than its own lease: a worker heartbeats several
+      -- times per lease, so a healthy one with a long lease is never taken for dead.
+      WHERE state = 'active' AND heartbeat_at < clock.now
+        - greatest($1::float8, coalesce(lease_seconds, 0)) * interval '1 second'
       RETURNING id),
     expired AS (
       UPDATE jobs SET lease_expires_at = clock.now - interval '1 microsecond'
@@ -94,7 +102,7 @@ extension JobStore {
       Self.workerRegisterSQL,
       [
         params.host, params.pid, params.version, params.queues, params.kinds, params.capacity,
-        params.now,
+        params.now, params.lease?.seconds,
       ], name: "workerRegister"
     ).single().decode(0)
   }

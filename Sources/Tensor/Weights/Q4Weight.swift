@@ -1,5 +1,4 @@
 internal import CProcessor
-internal import TensorAVX512
 
 /// A weight quantized to 4 bits in blocks of 32 consecutive inputs, each block with an f16 scale
 /// and minimum: w ≈ q · s + m, q in 0...15, m = min w, s = (max w − min w) / 15 (5 bits per
@@ -31,10 +30,9 @@ public final class Q4Weight: LinearWeight, TiledWeight, @unchecked Sendable {
   public init(_ raw: RawTensorData) throws {
     (outFeatures, inFeatures) = try WeightShape.matrix(raw.shape, for: "Q4Weight")
     blocksPerRow = (inFeatures + 31) / 32
-    // 64-byte aligned, so that with 2048-wide rows every four-block load is one cache line, and
-    // padded for the AVX-512 kernel's second, offset load of each four blocks.
+    // 64-byte aligned, so that with 2048-wide rows every four-block load is one cache line.
     let quantCount = max(1, outFeatures * blocksPerRow * 16)
-    let padded = quantCount + QuantizedRowKernels512.q4QuantsPadding
+    let padded = quantCount
     quants = UnsafeMutableBufferPointer(
       start: UnsafeMutableRawPointer.allocate(byteCount: padded, alignment: 64)
         .initializeMemory(as: UInt8.self, repeating: 0, count: padded),
@@ -197,25 +195,6 @@ public final class Q4Weight: LinearWeight, TiledWeight, @unchecked Sendable {
   func dotRows(
     _ rows: Range<Int>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, accumulate: Bool
   ) {
-    dotRows(rows, x: x, y: y, accumulate: accumulate, isa: .optIn)
-  }
-
-  /// `dotRows` on the given instruction set: the AVX-512 twin (`QuantizedRowKernels512`, four
-  /// blocks per 64-byte load) or the AVX2 kernel below.
-  func dotRows(
-    _ rows: Range<Int>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, accumulate: Bool,
-    isa: VectorISA
-  ) {
-    if isa == .avx512 {
-      QuantizedRowKernels512.q4DotRows(
-        rows, quants: UnsafeRawPointer(quants.baseAddress!),
-        scales: UnsafeRawPointer(scales.baseAddress!),
-        minimums: UnsafeRawPointer(minimums.baseAddress!), blocksPerRow: blocksPerRow,
-        inFeatures: inFeatures, x: x, y: y, accumulate: accumulate,
-        scratch: ThreadScratch.floats(
-          QuantizedRowKernels512.q4ScratchFloats(inFeatures: inFeatures)))
-      return
-    }
     let fullBlocks = inFeatures / 32
     let pairs = fullBlocks / 2
     let xSums = ThreadScratch.floats(fullBlocks &* 33)

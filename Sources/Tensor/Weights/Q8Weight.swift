@@ -1,5 +1,4 @@
 internal import CProcessor
-internal import TensorAVX512
 
 /// A weight quantized to 8 bits in blocks of 32 consecutive inputs, each block with an f16 scale:
 /// w ≈ q · s, q in -127...127, s = max|w| / 127 (8.5 bits per weight).
@@ -164,24 +163,6 @@ public final class Q8Weight: LinearWeight, TiledWeight, @unchecked Sendable {
   func dotRows(
     _ rows: Range<Int>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, accumulate: Bool
   ) {
-    dotRows(rows, x: x, y: y, accumulate: accumulate, isa: .optIn)
-  }
-
-  /// `dotRows` on the given instruction set: the AVX-512 twin (`QuantizedRowKernels512`, two
-  /// blocks per 64-byte load) or the AVX2 kernel below.
-  func dotRows(
-    _ rows: Range<Int>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, accumulate: Bool,
-    isa: VectorISA
-  ) {
-    if isa == .avx512 {
-      QuantizedRowKernels512.q8DotRows(
-        rows, quants: UnsafeRawPointer(quants.baseAddress!),
-        scales: UnsafeRawPointer(scales.baseAddress!), blocksPerRow: blocksPerRow,
-        inFeatures: inFeatures, x: x, y: y, accumulate: accumulate,
-        scratch: ThreadScratch.floats(
-          QuantizedRowKernels512.q8ScratchFloats(inFeatures: inFeatures)))
-      return
-    }
     let fullBlocks = inFeatures / 32
     let rowBytes = blocksPerRow &* 32
     let permuted = ThreadScratch.floats(fullBlocks &* 32)

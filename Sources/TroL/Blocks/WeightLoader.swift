@@ -1,4 +1,5 @@
 internal import Foundation
+internal import Synchronization
 public import Tensor
 
 /// Reads a model's tensors by checkpoint key, checks their shapes, and builds them in the chosen
@@ -13,14 +14,40 @@ public struct WeightLoader: Sendable {
   private let lookup: Lookup
   /// The in-memory format of large matrices.
   public let format: WeightFormat
+  /// The family's tensor list by name, when set (`checking`): every request must be in it.
+  private let expected: [String: CheckpointTensor]?
+  /// The keys requested so far (for the test that the model reads exactly its tensor list).
+  let requests = RequestLog()
+
+  /// Keys a loader was asked for.
+  final class RequestLog: Sendable {
+    private let keys = Mutex<Set<String>>([])
+    func insert(_ key: String) { keys.withLock { _ = $0.insert(key) } }
+    var all: Set<String> { keys.withLock { $0 } }
+  }
 
   /// - Parameters:
   ///   - lookup: the checkpoint's tensors by key.
   ///   - format: the format for decoder matrices, embeddings and the LM head; `.f32` is the exact
   ///     reference, `.f16` keeps the checkpoint's 16-bit bytes.
   public init(lookup: @escaping Lookup, format: WeightFormat = .f32) {
+    self.init(lookup: lookup, format: format, expected: nil)
+  }
+
+  private init(
+    lookup: @escaping Lookup, format: WeightFormat, expected: [String: CheckpointTensor]?
+  ) {
     self.lookup = lookup
     self.format = format
+    self.expected = expected
+  }
+
+  /// This loader, refusing any request that `tensors` (a family's list) does not describe with
+  /// the same name and shape: the layer code and the tensor list cannot drift apart.
+  func checking(_ tensors: [CheckpointTensor]) -> WeightLoader {
+    WeightLoader(
+      lookup: lookup, format: format,
+      expected: Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }))
   }
 
   /// Whether the checkpoint holds `key`.
@@ -32,6 +59,17 @@ public struct WeightLoader: Sendable {
   ///
   /// - Throws: `TroLError.missingTensor` if absent, `invalidCheckpoint` if the shape differs.
   public func raw(_ key: String, shape: [Int]) throws -> RawTensorData {
+    if let expected {
+      guard let listed = expected[key],
+        listed.shape.filter({ $0 != 1 }) == shape.filter({ $0 != 1 })
+      else {
+        throw TroLError(
+          .invalidCheckpoint,
+          "the model asked for \(key) \(shape), which its family's tensor list does not describe (\(expected[key].map { "\($0.shape)" } ?? "absent")): a bug in the family file"
+        )
+      }
+    }
+    requests.insert(key)
     let raw = try lookup(key)
     guard raw.count == shape.reduce(1, *), raw.shape.reduce(1, *) == raw.count else {
       throw TroLError(

@@ -44,6 +44,8 @@ final class MappedFile: @unchecked Sendable {
     }
     mapping = address
     bytes = UnsafeRawBufferPointer(start: address, count: size)
+    // Every checkpoint file is read through here: a git-LFS pointer is named as such.
+    try GitLFSPointer.check(bytes, path: path)
   }
 
   deinit {

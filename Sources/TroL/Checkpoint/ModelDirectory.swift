@@ -37,10 +37,7 @@ public struct ModelDirectory: Sendable {
       try Self.require(name, in: path)
     }
     config = try ModelConfig.load(path: Self.join(path, "config.json"))
-    switch config.family {
-    case .internLM2: try Self.require("tokenizer.model", in: path)
-    case .phi3: try Self.require("tokenizer.json", in: path)
-    }
+    try Self.require(config.tokenizerFile, in: path)
     weights = try SafeTensorsFile(path: Self.join(path, "model.safetensors"))
   }
 

@@ -1,80 +1,64 @@
+internal import Foundation
+
 extension ModelInspection {
   /// Disagreements between config.json and the safetensors header, found without loading the
-  /// weights: layer counts and the shapes of the tensors that pin down every dimension.
+  /// weights: layer counts, then every tensor of the family's list (presence and shape), then
+  /// dtypes.
   ///
   /// Empty for a consistent checkpoint. The model loader would stop at the first of these; the
-  /// inspection lists them all.
+  /// inspection lists them all, a mismatch repeated in every layer once.
   static func findings(_ model: ModelDirectory) -> [String] {
-    let config = model.config
     let weights = model.weights
-    let d = config.decoder
-    let v = config.vision
+    let stored = Set(weights.names)
     var findings: [String] = []
 
-    func expect(_ key: String, _ shape: [Int]) {
-      guard let info = try? weights.info(key) else {
-        findings.append("missing tensor \(key) (expected shape \(shape))")
-        return
-      }
-      if info.shape != shape {
-        findings.append("\(key) has shape \(info.shape), config.json implies \(shape)")
-      }
+    // Layer counts per layer stack (`model.layers.`, `...encoder.layers.`).
+    var expectedLayers: [String: (what: String, indices: Set<Int>)] = [:]
+    for tensor in model.config.tensors {
+      guard let (prefix, index) = Self.layerIndex(tensor.name) else { continue }
+      let what = tensor.part == .visionTower ? "vision" : "decoder"
+      expectedLayers[prefix, default: (what, [])].indices.insert(index)
     }
-    func layerCount(prefix: String) -> Int {
-      var indices = Set<Int>()
-      for name in weights.names where name.hasPrefix(prefix) {
-        let rest = name.dropFirst(prefix.count)
-        if let dot = rest.firstIndex(of: "."), let index = Int(rest[..<dot]) {
-          indices.insert(index)
-        }
-      }
-      return indices.count
-    }
-    func expectLayers(prefix: String, _ expected: Int, _ what: String) {
-      let found = layerCount(prefix: prefix)
-      if found != expected {
-        findings.append("\(found) \(what) layers under \(prefix)*, config.json says \(expected)")
+    var foundLayers: [String: Int] = [:]
+    for (prefix, group) in expectedLayers.sorted(by: { $0.key < $1.key }) {
+      let found = Set(
+        stored.compactMap { name in
+          Self.layerIndex(name).flatMap { $0.prefix == prefix ? $0.index : nil }
+        })
+      foundLayers[prefix] = found.count
+      if found.count != group.indices.count {
+        findings.append(
+          "\(found.count) \(group.what) layers under \(prefix)*, config.json says \(group.indices.count)"
+        )
       }
     }
 
-    let qkvRows = (d.heads + 2 * d.kvHeads) * d.headDim
-    let tokens = config.imageTokensPerTile
-    switch config.family {
-    case .internLM2:
-      let rank = InternLM2Config.ploraRank
-      expectLayers(prefix: "model.layers.", d.layers, "decoder")
-      expect("model.tok_embeddings.weight", [d.vocabSize + 1, d.hiddenSize])
-      expect("output.weight", [d.vocabSize, d.hiddenSize])
-      expect("model.layers.0.attention.wqkv.ffn.weight", [qkvRows, d.hiddenSize])
-      expect("model.layers.0.attention.wqkv.lora_A.weight", [rank, d.hiddenSize])
-      expect("model.layers.0.feed_forward.w2.ffn.weight", [d.hiddenSize, d.intermediateSize])
-      let tower = "vit.vision_tower.vision_model."
-      expectLayers(prefix: tower + "encoder.layers.", v.layers, "vision")
-      expect(
-        tower + "embeddings.patch_embedding.weight", [v.hiddenSize, 3, v.patchSize, v.patchSize])
-      expect(tower + "embeddings.position_embedding.weight", [tokens + 1, v.hiddenSize])
-      expect(tower + "encoder.layers.0.mlp.fc1.weight", [v.intermediateSize, v.hiddenSize])
-      expect("vision_proj.0.weight", [d.hiddenSize, v.hiddenSize])
-      expect("vision_proj.2.weight", [d.hiddenSize, d.hiddenSize])
-    case .phi3:
-      let shuffled = config.phi3?.shuffledWidth ?? 4 * v.hiddenSize
-      let grid = v.imageSize / v.patchSize
-      expectLayers(prefix: "language_model.model.layers.", d.layers, "decoder")
-      expect("language_model.model.embed_tokens.weight", [d.vocabSize, d.hiddenSize])
-      expect("language_model.lm_head.weight", [d.vocabSize, d.hiddenSize])
-      expect("language_model.model.layers.0.self_attn.qkv_proj.weight", [qkvRows, d.hiddenSize])
-      expect(
-        "language_model.model.layers.0.mlp.gate_up_proj.weight",
-        [2 * d.intermediateSize, d.hiddenSize])
-      expectLayers(prefix: "vision_model.encoder.layers.", v.layers, "vision")
-      expect(
-        "vision_model.embeddings.patch_embedding.weight",
-        [v.hiddenSize, 3, v.patchSize, v.patchSize])
-      expect("vision_model.embeddings.position_embedding", [1, grid * grid + 1, v.hiddenSize])
-      expect("vision_model.encoder.layers.0.mlp.fc1.weight", [v.intermediateSize, v.hiddenSize])
-      expect("vision_proj.0.weight", [shuffled])
-      expect("vision_proj.1.weight", [d.hiddenSize, shuffled])
-      expect("vision_proj.3.weight", [d.hiddenSize, d.hiddenSize])
+    // Every listed tensor: present, with the shape config.json implies. A mismatch that repeats
+    // in every layer is reported once, with the count of layers it repeats in.
+    var tensorFindings: [(key: String, text: String, repeats: Int)] = []
+    for tensor in model.config.tensors {
+      let layer = Self.layerIndex(tensor.name)
+      let text: String
+      if let info = try? weights.info(tensor.name) {
+        guard info.shape != tensor.shape else { continue }
+        text = "\(tensor.name) has shape \(info.shape), config.json implies \(tensor.shape)"
+      } else {
+        // Layers beyond the stored count are already reported by the layer count.
+        if let layer, layer.index >= foundLayers[layer.prefix, default: 0] { continue }
+        text = "missing tensor \(tensor.name) (expected shape \(tensor.shape))"
+      }
+      // The same finding in another layer: the key with its layer index left out.
+      let key =
+        layer.map { text.replacingOccurrences(of: "layers.\($0.index).", with: "layers.*.") }
+        ?? text
+      if let seen = tensorFindings.firstIndex(where: { $0.key == key }) {
+        tensorFindings[seen].repeats += 1
+      } else {
+        tensorFindings.append((key, text, 0))
+      }
+    }
+    findings += tensorFindings.map {
+      $0.repeats == 0 ? $0.text : "\($0.text) (and in \($0.repeats) more layers)"
     }
     for name in weights.names {
       if let info = try? weights.info(name), info.dtype.storageDType == nil {
@@ -82,5 +66,13 @@ extension ModelInspection {
       }
     }
     return findings
+  }
+
+  /// The layer stack prefix and index of a key like `model.layers.3.ffn_norm.weight`.
+  static func layerIndex(_ name: String) -> (prefix: String, index: Int)? {
+    guard let range = name.range(of: "layers.") else { return nil }
+    let rest = name[range.upperBound...]
+    guard let dot = rest.firstIndex(of: "."), let index = Int(rest[..<dot]) else { return nil }
+    return (String(name[..<range.upperBound]), index)
   }
 }

@@ -2,7 +2,7 @@ internal import Foundation
 
 /// What `trolley model inspect` reports: the family and dimensions from config.json, parameter
 /// counts by part from the safetensors header, the gate, and the memory needed per format.
-public struct ModelInspection: Sendable, Hashable, Codable {
+public struct ModelInspection: Sendable, Hashable, Encodable {
   /// The parts parameters are counted in, in report order.
   public enum PartKind: String, Sendable, Hashable, Codable, CaseIterable {
     case visionTower = "vision_tower"
@@ -12,29 +12,6 @@ public struct ModelInspection: Sendable, Hashable, Codable {
     case ploraAdapters = "plora_adapters"
     case gate
     case other
-
-    /// The part a checkpoint key belongs to.
-    public init(key: String) {
-      if key.contains(".lora_A.") || key.contains(".lora_B.") {
-        self = .ploraAdapters
-      } else if key.hasPrefix("vit.") || key.hasPrefix("vision_model.") {
-        self = .visionTower
-      } else if key.hasPrefix("vision_proj.") {
-        self = .projector
-      } else if [
-        "model.tok_embeddings.weight", "output.weight", "language_model.model.embed_tokens.weight",
-        "language_model.lm_head.weight",
-      ].contains(key) {
-        self = .embeddingsAndHead
-      } else if key.contains("trol_gating") {
-        // A gate copy inside model.safetensors is ignored by the loader (trol_gating.pt wins).
-        self = .other
-      } else if key.hasPrefix("model.") || key.hasPrefix("language_model.") {
-        self = .decoder
-      } else {
-        self = .other
-      }
-    }
 
     /// Label for the text report.
     public var label: String {
@@ -94,7 +71,9 @@ public struct ModelInspection: Sendable, Hashable, Codable {
   }
 
   public var path: String
-  public var family: ModelConfig.Family
+  public var family: Family
+  /// The validated config.json, every field (defaults filled in): the value the engine runs.
+  public var config: ModelConfig
   public var decoder: ModelConfig.Decoder
   public var vision: ModelConfig.Vision
   public var imageSize: Int
@@ -117,9 +96,13 @@ public struct ModelInspection: Sendable, Hashable, Codable {
       uniqueKeysWithValues: PartKind.allCases.map {
         ($0, Part(kind: $0, parameters: 0, tensors: 0, storedBytes: 0, dtypes: [:]))
       })
+    // Each tensor counts in the part its family's tensor list gives it; keys the list does not
+    // know (a gate copy inside model.safetensors, which the loader ignores) are "other".
+    let listed = Dictionary(
+      model.config.tensors.map { ($0.name, $0.part) }, uniquingKeysWith: { first, _ in first })
     for name in model.weights.names {
       let info = try model.weights.info(name)
-      let kind = PartKind(key: name)
+      let kind = listed[name] ?? .other
       parts[kind]!.parameters += info.count
       parts[kind]!.tensors += 1
       parts[kind]!.storedBytes += info.byteCount
@@ -137,6 +120,7 @@ public struct ModelInspection: Sendable, Hashable, Codable {
       storage: gate.storageType.dtypeName, bias: gate.bias)
     path = model.path
     family = model.config.family
+    config = model.config
     decoder = model.config.decoder
     vision = model.config.vision
     imageSize = model.config.imageSize
@@ -151,11 +135,7 @@ public struct ModelInspection: Sendable, Hashable, Codable {
   /// The human-readable report.
   public var text: String {
     var lines: [String] = []
-    let familyName =
-      switch family {
-      case .internLM2: "InternLM2 + Partial-LoRA decoder, CLIP ViT tower (TroL-1.8B/7B layout)"
-      case .phi3: "Phi-3 decoder, InternViT tower with dynamic tiles (TroL-3.8B layout)"
-      }
+    let familyName = config.title
     lines.append("model    \(path)")
     lines.append("family   \(family.rawValue): \(familyName)")
     let d = decoder
@@ -164,7 +144,7 @@ public struct ModelInspection: Sendable, Hashable, Codable {
     )
     let v = vision
     let images =
-      family == .internLM2
+      maxTilesPerImage == 1
       ? "\(imageSize)×\(imageSize) image → \(imageTokensPerTile) tokens"
       : "\(imageSize)×\(imageSize) tiles → \(imageTokensPerTile) tokens each, up to \(maxTilesPerImage) tiles"
     lines.append(

@@ -415,7 +415,8 @@ struct TorchPickle {
         throw fail("root is not a dict (not a state dict)")
       }
       var result: [(key: String, tensor: TensorRef)] = []
-      var seen = Set<String>()
+      // Each key's position, so a file repeating keys a million times stays linear.
+      var seen: [String: Int] = [:]
       for (keyValue, value) in dicts[index] {
         guard case .string(let key) = keyValue else {
           throw fail("state dict has a non-string key")
@@ -423,12 +424,11 @@ struct TorchPickle {
         guard case .tensor(let tensor) = value else {
           throw fail("state dict entry '\(key)' is not a tensor")
         }
-        if !seen.insert(key).inserted {
+        if let existing = seen[key] {
           // Python dict semantics: a repeated key keeps its first position, takes the last value.
-          if let existing = result.firstIndex(where: { $0.key == key }) {
-            result[existing].tensor = tensor
-          }
+          result[existing].tensor = tensor
         } else {
+          seen[key] = result.count
           result.append((key, tensor))
         }
       }

@@ -77,7 +77,9 @@ public struct TorchStateDictFile: Sendable {
           .invalidCheckpoint, "\(path): tensor '\(name)' refers to missing storage \(entryName)")
       }
       let width = dtype.byteWidth
-      guard storage.count == ref.storage.elementCount * width else {
+      // The element count comes from the file: multiply without trapping on overflow.
+      let (storageBytes, overflow) = ref.storage.elementCount.multipliedReportingOverflow(by: width)
+      guard !overflow, storage.count == storageBytes else {
         throw TroLError(
           .invalidCheckpoint,
           "\(path): storage \(entryName) has \(storage.count) bytes, its persistent id promises \(ref.storage.elementCount) × \(width)"

@@ -62,6 +62,7 @@ struct ZipArchive {
 
     var names: [String] = []
     var ranges: [String: Range<Int>] = [:]
+    var crcs: [(name: String, local: Int, range: Range<Int>, crc: UInt32)] = []
     var cursor = directoryOffset
     for index in 0..<entryCount {
       guard cursor + 46 <= directoryOffset + directorySize, u32(cursor) == 0x0201_4b50 else {
@@ -105,12 +106,24 @@ struct ZipArchive {
         )
       }
       let range = dataStart..<(dataStart + size)
-      guard CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[range])) == crc else {
-        throw fail("entry '\(name)' fails its CRC check: the file is corrupt")
-      }
       guard ranges[name] == nil else { throw fail("entry '\(name)' appears twice") }
       ranges[name] = range
+      crcs.append((name, localOffset, range, crc))
       names.append(name)
+    }
+    // Entries must not share bytes: a crafted directory of 65,535 entries all pointing at one
+    // large entry would otherwise make the CRC checks below read the file 65,535 times. With
+    // disjoint entries, checking every CRC reads each byte at most once.
+    let byStart = crcs.sorted { $0.local < $1.local }
+    for (previous, next) in zip(byStart, byStart.dropFirst())
+    where next.local < previous.range.upperBound {
+      throw fail(
+        "entries '\(previous.name)' and '\(next.name)' overlap: the archive is crafted or corrupt")
+    }
+    for entry in crcs {
+      guard CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[entry.range])) == entry.crc else {
+        throw fail("entry '\(entry.name)' fails its CRC check: the file is corrupt")
+      }
     }
     self.names = names
     self.ranges = ranges

@@ -28,7 +28,7 @@ public struct DecoderShape: Sendable {
 ///
 /// Layers do not know about traversal: `Traversal` calls `layer` once per propagation, with the
 /// pass index choosing which KV caches the batch's sequences read and write.
-protocol DecoderModel: Sendable {
+package protocol DecoderModel: Sendable {
   var shape: DecoderShape { get }
   /// The TroL-Mixer gate shared by all layers.
   var gate: TroLGate { get }
@@ -47,6 +47,14 @@ protocol DecoderModel: Sendable {
   /// switches from short to long factors past its original context); prompts share a prefix only
   /// when they agree.
   func ropeVariant(forSpan span: Int) -> Int
+  /// Bytes of weights a decode step reads: every layer's matrices and the LM head (one embedding
+  /// row is negligible).
+  var streamedBytesPerToken: Int { get }
+  /// Matrix parameters each prompt token multiplies through per pass (the layers' base matrices).
+  var matrixParametersPerToken: Int { get }
+  /// Matrix parameters an image token multiplies through per pass on top of those (InternLM2's
+  /// Partial LoRA adapters; 0 without them).
+  var loraParametersPerImageToken: Int { get }
   /// logits[rows, V] = head(finalNorm(h[rows, D])).
   func logits(
     _ h: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>,
@@ -57,7 +65,7 @@ protocol DecoderModel: Sendable {
 ///
 /// Reused across calls (cleared with `removeAll`), so building a decode step allocates nothing in
 /// steady state.
-final class ForwardBatch {
+package final class ForwardBatch {
   /// One sequence's consecutive rows in the batch.
   struct Slice {
     /// First row of this sequence in the batch activations.
@@ -104,7 +112,7 @@ final class ForwardBatch {
 
 /// Activation and scratch buffers for decoder forwards, sized for the largest batch seen and then
 /// reused: forwards allocate nothing once the buffers have grown.
-final class DecoderScratch {
+package final class DecoderScratch {
   let shape: DecoderShape
   let matmul = MatmulScratch()
   private(set) var capacityRows = 0

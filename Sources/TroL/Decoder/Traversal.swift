@@ -2,7 +2,7 @@ internal import Tensor
 
 /// How layers are traversed: the one place for TroL's layer traversal, its gate and the KV-cache rule.
 ///
-/// TroL (trol-engine.md §5.3, §6): for a forward over the prompt every layer runs twice,
+/// TroL (docs/model.md, "Traversal" and "KV cache"): for a forward over the prompt every layer runs twice,
 /// a = L(x), b = L(a), and the token-wise gate w = 0.5·tanh(g·a + c) + 0.5 mixes them,
 /// h = (1 − w)·a + w·b. Pass 2 uses the same positions and image mask and attends only within
 /// itself (its own keys and values, never pass 1's). Only pass-1 keys and values are kept in the

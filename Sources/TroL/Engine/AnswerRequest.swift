@@ -2,9 +2,9 @@
 public struct AnswerRequest: Sendable {
   /// Where the image comes from.
   public enum Image: Sendable, Hashable {
-    /// A JPEG or PNG file on disk.
+    /// An image file on disk (any format `ImageDecoder` reads).
     case file(path: String)
-    /// JPEG or PNG bytes (as downloaded).
+    /// Encoded image bytes (as downloaded).
     case encoded([UInt8])
     /// An already decoded image.
     case decoded(RGBImage)
@@ -19,7 +19,7 @@ public struct AnswerRequest: Sendable {
   /// Set it (from any thread) to stop this request early with `TroLError.Code.cancelled`; the rest
   /// of its batch is unaffected. Nil: the request always runs to its end.
   public var cancellation: CancellationFlag?
-  /// Counts this request's generated tokens as they come, if given.
+  /// Counts this request's generated tokens as they come and reports its stages, if given.
   public var progress: GenerationProgress?
 
   public init(

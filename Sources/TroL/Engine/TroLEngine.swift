@@ -43,19 +43,15 @@ public final class TroLEngine: Sendable {
   public static func load(modelDirectory: String, weights: WeightFormat = .f16) throws -> TroLEngine
   {
     let directory = try ModelDirectory(path: modelDirectory)
+    // config.json was decoded and validated once, by ModelDirectory; everything below reads it.
+    let config = directory.config
     let tokenizer = try TokenizerLoader.load(directory)
-    let template = ChatTemplate(family: directory.config.family)
+    let template = config.template
     guard let imageTokenID = tokenizer.tokenID(template.imageToken) else {
       throw TroLError(
         .invalidTokenizer, "\(modelDirectory): the tokenizer has no \(template.imageToken) token")
     }
     let gate = try directory.gate()
-    let config: Data
-    do {
-      config = try Data(contentsOf: URL(fileURLWithPath: directory.configPath))
-    } catch {
-      throw TroLError(.io, "cannot read \(directory.configPath): \(error.localizedDescription)")
-    }
     let file = directory.weights
     // A PEFT adapter beside the checkpoint (trolley train export --adapter) is merged at load.
     let adapter = try PEFTAdapter.load(directory: modelDirectory)
@@ -65,14 +61,8 @@ public final class TroLEngine: Sendable {
         return try adapter?.applied(to: raw, key: key) ?? raw
       }, format: weights)
     let model = try TroLModel(
-      configJSON: config, loader: loader, gate: gate, imageTokenID: imageTokenID)
-    let preprocessor: ImagePreprocessor
-    switch model.family {
-    case .internLM2: preprocessor = .internLM2(imageSize: model.imageSize)
-    case .phi3:
-      // The official code tiles with at most 6 tiles whatever the config's max_dynamic_patch says.
-      preprocessor = .phi3(tileSize: model.imageSize, maxTiles: 6)
-    }
+      config: config, loader: loader, gate: gate, imageTokenID: imageTokenID)
+    let preprocessor = ImagePreprocessor(for: config)
     return TroLEngine(
       model: model, tokenizer: tokenizer, template: template, preprocessor: preprocessor,
       weightFormat: weights)
@@ -130,9 +120,11 @@ public final class TroLEngine: Sendable {
       guard let image = request.image, images[image] == nil, !isCancelled(request) else { continue }
       images[image] = Result {
         let t0 = Date()
+        for other in requests where other.image == image { other.progress?.enter(.preprocessing) }
         let decoded = try decode(image)
         let pixels = preprocessor.pixels(for: decoded)
         let t1 = Date()
+        for other in requests where other.image == image { other.progress?.enter(.vision) }
         let values = try pixels.pixels.withUnsafeBufferPointer {
           try model.imageFeatures(pixels: $0)
         }
@@ -172,6 +164,7 @@ public final class TroLEngine: Sendable {
       }
     }
     // 3. Generation for every valid prompt together.
+    for prompt in prompts { prompt.progress?.enter(.prefill) }
     let outputs: [GenerationOutput]
     do {
       outputs = try generator.withLock { try $0.generator.generate(prompts) }

@@ -11,17 +11,17 @@ internal import Tensor
 /// Decode: every open sequence (each prompt, or each beam of a beam search) contributes one row to
 /// a single forward per step, so each weight is read once per step for the whole batch. Results do
 /// not depend on what else is in the batch: every row attends only to its own caches.
-final class Generator {
+package final class Generator {
   let model: TroLModel
   let runner: DecoderRunner
   /// Rows per prefill forward when several prompts are combined (a single longer prompt runs alone).
   var prefillRowBudget = 2048
   /// Whether prompts sharing an image and a prefix compute it once.
-  var sharePrefixes = true
+  package var sharePrefixes = true
   /// Record each step's logits in the outputs (for tests; costs V floats per token).
   var recordLogits = false
 
-  init(model: TroLModel) {
+  package init(model: TroLModel) {
     self.model = model
     runner = DecoderRunner(decoder: model.decoder, imageTokenID: model.imageTokenID)
   }
@@ -69,7 +69,7 @@ final class Generator {
   /// - Throws: `invalidRequest` for bad options or prompts (empty, longer than the model's
   ///   positions with its new tokens, ids out of range, image features that do not match the
   ///   placeholders).
-  func generate(_ prompts: [GenerationPrompt]) throws -> [GenerationOutput] {
+  package func generate(_ prompts: [GenerationPrompt]) throws -> [GenerationOutput] {
     for prompt in prompts {
       try prompt.options.validate()
       guard !prompt.tokens.isEmpty else {
@@ -285,7 +285,7 @@ final class Generator {
     if var beam = s.beam {
       beam.step(logits: logits, vocabulary: V)
       s.beam = beam
-      s.prompt.progress?.record(generatedTokens: beam.length)
+      s.prompt.progress?.record(beamLength: beam.length)
       if beam.isDone {
         let best = beam.best
         s.tokens = best?.tokens ?? []
@@ -297,7 +297,7 @@ final class Generator {
     }
     let token = s.sampler.next(logits)
     s.tokens.append(token)
-    s.prompt.progress?.record(generatedTokens: s.tokens.count)
+    s.prompt.progress?.record(token: token, count: s.tokens.count)
     if s.stopTokens.contains(token) {
       s.finish = .stopToken
     } else if s.tokens.count >= s.prompt.options.maxNewTokens {

@@ -1,7 +1,7 @@
 internal import CImageCodecs
 import Foundation
 
-/// Decodes JPEG and PNG files to RGB8 the way the reference does (`PIL.Image.open(f).convert("RGB")`),
+/// Decodes JPEG, PNG, WebP, GIF (first frame) and BMP files to RGB8 the way the reference does (`PIL.Image.open(f).convert("RGB")`),
 /// within limits on bytes and pixels so that a hostile file cannot exhaust memory.
 ///
 /// EXIF orientation and ICC profiles are not applied: `Image.open` does not apply them and TroL
@@ -10,7 +10,9 @@ import Foundation
 /// The format comes from the file's signature, never its name. Every failure is a `TroLError`:
 /// `.invalidImage` (empty, truncated, corrupt, or not an image), `.imageTooLarge` (over a limit; the
 /// pixel limit is checked against the header before any pixel memory is allocated), or
-/// `.unsupportedImageFormat` (a recognized format other than JPEG and PNG).
+/// `.unsupportedImageFormat` (a recognized format it does not decode, such as TIFF or HEIF).
+/// Other modules (the curation tools) decode through this type too, so every format means the
+/// same pixels everywhere.
 public struct ImageDecoder: Sendable {
   /// Upper bounds on what a decoder accepts.
   public struct Limits: Sendable, Hashable {
@@ -66,19 +68,17 @@ public struct ImageDecoder: Sendable {
           + "raise ImageDecoder.Limits.maxBytes to accept it")
     }
     guard let format = ImageFormat.sniff(bytes) else {
-      let head = bytes.prefix(8).map { byte in
-        let hex = String(byte, radix: 16, uppercase: true)
-        return byte < 16 ? "0" + hex : hex
-      }
+      // The bytes themselves are never echoed: the "image" may be a file a job should not see.
       throw TroLError(
         .invalidImage,
-        "not an image: the data starts with \(head.joined(separator: " ")), which is no known "
-          + "image signature (JPEG and PNG are decoded)")
+        "not an image: the \(bytes.count) bytes start with no known image signature "
+          + "(\(ImageFormat.decodableList) are decoded)")
     }
     guard format.isDecodable else {
       throw TroLError(
         .unsupportedImageFormat,
-        "\(format.rawValue) images are not supported; convert the image to JPEG or PNG")
+        "\(format.rawValue) images are not supported; convert the image to PNG or JPEG "
+          + "(\(ImageFormat.decodableList) are decoded)")
     }
 
     guard let start = bytes.baseAddress else {
@@ -89,6 +89,9 @@ public struct ImageDecoder: Sendable {
     let status =
       switch format {
       case .jpeg: trl_decode_jpeg(base, bytes.count, UInt64(limits.maxPixels), &result)
+      case .webp: trl_decode_webp(base, bytes.count, UInt64(limits.maxPixels), &result)
+      case .gif: trl_decode_gif(base, bytes.count, UInt64(limits.maxPixels), &result)
+      case .bmp: trl_decode_bmp(base, bytes.count, UInt64(limits.maxPixels), &result)
       default: trl_decode_png(base, bytes.count, UInt64(limits.maxPixels), &result)
       }
     defer { trl_image_free(result.pixels) }

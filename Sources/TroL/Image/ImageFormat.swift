@@ -15,7 +15,16 @@ public enum ImageFormat: String, Sendable, Hashable, CaseIterable {
   case pdf = "PDF"
 
   /// Whether `ImageDecoder` decodes this format.
-  public var isDecodable: Bool { self == .jpeg || self == .png }
+  public var isDecodable: Bool { Self.decodable.contains(self) }
+
+  /// The formats `ImageDecoder` decodes (GIF and animated WebP: the first frame).
+  public static let decodable: [ImageFormat] = [.jpeg, .png, .webp, .gif, .bmp]
+
+  /// "JPEG, PNG, WebP, GIF and BMP", for messages.
+  public static var decodableList: String {
+    let names = decodable.map(\.rawValue)
+    return names.dropLast().joined(separator: ", ") + " and " + (names.last ?? "")
+  }
 
   /// Recognizes a format from its signature.
   ///

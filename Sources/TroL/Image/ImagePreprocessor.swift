@@ -1,9 +1,9 @@
 /// Turns a decoded image into the float32 pixel tiles one model family's vision encoder takes.
 ///
-/// * `internLM2(imageSize:)` (TroL-1.8B/7B, §4.1): stretch to S×S with PyTorch's uint8 bicubic,
-///   then CLIP normalization; always one tile.
-/// * `phi3(tileSize:maxTiles:)` (TroL-3.8B, §4.2): pick the tile grid closest to the aspect
-///   ratio, resize to it with PIL bicubic, cut the tiles row-major, add a thumbnail of the whole
+/// * `internLM2(imageSize:)` (TroL-1.8B/7B, docs/model.md, "Vision towers"): stretch to S×S with
+///   PyTorch's uint8 bicubic, then CLIP normalization; always one tile.
+/// * `phi3(tileSize:maxTiles:)` (TroL-3.8B, the same section): pick the tile grid closest to the
+///   aspect ratio, resize to it with PIL bicubic, cut the tiles row-major, add a thumbnail of the whole
 ///   image last when there is more than one tile, then ImageNet normalization.
 public struct ImagePreprocessor: Sendable, Hashable {
   /// How the image becomes uint8 tiles.

@@ -1,5 +1,5 @@
-/// TroL's prompt format for one model family (trol-engine.md §3) and the answer extraction of
-/// the official `output_filtering` (§6.3).
+/// TroL's prompt format for one model family (docs/model.md, "Prompt format") and the answer
+/// extraction of the official `output_filtering` (docs/model.md, "Generation").
 ///
 /// `prompt(question:imageTokens:)` returns the text the reference `eval_process(data="demo")`
 /// feeds to the tokenizer, with the image placeholder already expanded to one token per image
@@ -155,15 +155,5 @@ public struct ChatTemplate: Sendable, Hashable {
       i = r.upperBound
     }
     return last
-  }
-}
-
-extension ChatTemplate {
-  /// The template a model family was trained with.
-  public init(family: ModelConfig.Family) {
-    switch family {
-    case .internLM2: self = .internLM2
-    case .phi3: self = .phi3
-    }
   }
 }

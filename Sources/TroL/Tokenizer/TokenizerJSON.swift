@@ -3,12 +3,15 @@ import Foundation
 /// Reading the JSON files that come with Hugging Face tokenizers, with errors that name the file.
 enum TokenizerJSON {
   static func readBytes(at path: String) throws -> [UInt8] {
+    let bytes: [UInt8]
     do {
-      return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+      bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
     } catch {
       throw TroLError(
         .io, "Cannot read \(path): \(error.localizedDescription). Check the model directory.")
     }
+    try bytes.withUnsafeBytes { try GitLFSPointer.check($0, path: path) }
+    return bytes
   }
 
   static func readObject(at path: String) throws -> [String: Any] {
@@ -18,6 +21,7 @@ enum TokenizerJSON {
     } catch {
       throw TroLError(.io, "Cannot read \(path): \(error.localizedDescription).")
     }
+    try data.withUnsafeBytes { try GitLFSPointer.check($0, path: path) }
     let value: Any
     do {
       value = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])

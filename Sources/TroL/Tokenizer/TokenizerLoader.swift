@@ -63,9 +63,9 @@ public enum TokenizerLoader {
 extension TokenizerLoader {
   /// The tokenizer of an opened checkpoint directory, chosen by its config's family.
   public static func load(_ directory: ModelDirectory) throws -> any TextTokenizer {
-    switch directory.config.family {
-    case .internLM2: return try SentencePieceTokenizer(directory: directory.path)
-    case .phi3: return try HFTokenizer(directory: directory.path)
+    switch directory.config.tokenizerFile {
+    case "tokenizer.json": return try HFTokenizer(directory: directory.path)
+    default: return try SentencePieceTokenizer(directory: directory.path)
     }
   }
 }

@@ -1,6 +1,8 @@
-/// A configuration file: one `key = value` per line, `#` starts a comment, values may be in double
-/// quotes (with `\"` and `\\` escapes). This is the flat subset of TOML, so `config.toml` files
-/// written for Trolley also read as TOML.
+/// A configuration file: one `key = value` per line, `#` starts a comment. Values are TOML basic
+/// strings (`"..."`, with TOML's escapes), literal strings (`'...'`, taken as written), or bare
+/// numbers, booleans and words. This is the flat subset of TOML, so `config.toml` files written
+/// for Trolley also read as TOML; what TOML allows beyond it (tables, arrays, multi-line strings)
+/// is rejected with the line number rather than misread.
 public struct ConfigurationFile: Sendable, Equatable {
   /// One setting and the line it came from.
   public struct Entry: Sendable, Equatable {
@@ -43,13 +45,39 @@ public struct ConfigurationFile: Sendable, Equatable {
           .invalidConfiguration,
           "\(path) line \(number): unknown key \"\(key)\". Known keys: \(known).")
       }
+      if value.hasPrefix("\"\"\"") || value.hasPrefix("'''") || value.hasPrefix("[")
+        || value.hasPrefix("{")
+      {
+        throw CLIError(
+          .invalidConfiguration,
+          "\(path) line \(number): the value of \(key) is a multi-line string, array or table, "
+            + "which Trolley's configuration does not use. Write one value on the line, e.g. "
+            + "\(key) = \"value\".")
+      }
       if value.hasPrefix("\"") {
         guard let unquoted = Self.unquote(value) else {
           throw CLIError(
             .invalidConfiguration,
-            "\(path) line \(number): the value of \(key) has an unclosed or malformed quote.")
+            "\(path) line \(number): the value of \(key) has an unclosed quote, an unknown "
+              + "escape or text after the closing quote. Use TOML's escapes (\\\\ \\\" \\n \\t "
+              + "\\uXXXX), or single quotes for a value taken as written.")
         }
         value = unquoted
+      } else if value.hasPrefix("'") {
+        guard value.count >= 2, value.hasSuffix("'"),
+          !value.dropFirst().dropLast().contains("'")
+        else {
+          throw CLIError(
+            .invalidConfiguration,
+            "\(path) line \(number): the value of \(key) has an unclosed single quote (a "
+              + "literal string cannot contain '; use double quotes for that).")
+        }
+        value = String(value.dropFirst().dropLast())
+      } else if value.contains("\"") || value.contains("'") {
+        throw CLIError(
+          .invalidConfiguration,
+          "\(path) line \(number): the value of \(key) has a quote inside an unquoted value. "
+            + "Quote the whole value: \(key) = \"...\" or \(key) = '...'.")
       }
       if let previous = entries[key] {
         throw CLIError(
@@ -61,19 +89,21 @@ public struct ConfigurationFile: Sendable, Equatable {
     self.entries = entries
   }
 
-  /// Drops a `#` comment that is not inside double quotes.
+  /// Drops a `#` comment that is not inside a basic ("...") or literal ('...') string.
   private static func stripComment(_ line: String) -> String {
-    var inQuotes = false
+    var quote: Character?
     var escaped = false
     for index in line.indices {
       let character = line[index]
       if escaped {
         escaped = false
-      } else if character == "\\" && inQuotes {
+      } else if character == "\\" && quote == "\"" {
         escaped = true
-      } else if character == "\"" {
-        inQuotes.toggle()
-      } else if character == "#" && !inQuotes {
+      } else if let open = quote {
+        if character == open { quote = nil }
+      } else if character == "\"" || character == "'" {
+        quote = character
+      } else if character == "#" {
         return String(line[..<index])
       }
     }
@@ -86,15 +116,32 @@ public struct ConfigurationFile: Sendable, Equatable {
     while let character = iterator.next() {
       switch character {
       case "\\":
-        switch iterator.next() {
+        let escape = iterator.next()
+        switch escape {
         case "\"": result.append("\"")
         case "\\": result.append("\\")
         case "n": result.append("\n")
         case "t": result.append("\t")
+        case "r": result.append("\r")
+        case "b": result.append("\u{08}")
+        case "f": result.append("\u{0C}")
+        case "u", "U":
+          var hex = ""
+          for _ in 0..<(escape == "u" ? 4 : 8) {
+            guard let digit = iterator.next(), digit.isHexDigit else { return nil }
+            hex.append(digit)
+          }
+          guard let code = UInt32(hex, radix: 16), let scalar = Unicode.Scalar(code) else {
+            return nil
+          }
+          result.unicodeScalars.append(scalar)
         default: return nil
         }
       case "\"":
-        return iterator.next() == nil ? result : nil
+        while let rest = iterator.next() {
+          if rest != " " && rest != "\t" { return nil }
+        }
+        return result
       default:
         result.append(character)
       }

@@ -41,9 +41,15 @@ public struct ConfigurationKey: Hashable, Sendable {
     name: "top_refresh", environment: ["TROLLEY_TOP_REFRESH"], defaultValue: "1", isSecret: false,
     summary: "seconds between trolley top refreshes")
 
+  /// Folders a worker may read local images from, separated by ':' (as PATH). Default: none, so
+  /// jobs can name only http(s) images; `trolley worker --image-root DIR` overrides it.
+  public static let imageRoots = ConfigurationKey(
+    name: "image_roots", environment: ["TROLLEY_IMAGE_ROOTS"], defaultValue: nil,
+    isSecret: false, summary: "folders workers read local images from (':'-separated)")
+
   /// Every key, in the order `trolley config` prints them.
   public static let all: [ConfigurationKey] = [
-    databaseURL, queue, captionPrompt, maxAttempts, priority, color, topRefresh,
+    databaseURL, queue, captionPrompt, maxAttempts, priority, color, topRefresh, imageRoots,
   ]
 
   /// The key named `name` in a configuration file.

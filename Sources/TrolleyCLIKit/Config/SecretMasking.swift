@@ -9,21 +9,22 @@ public enum SecretMasking {
     if let schemeEnd = connection.firstRange(of: "://") {
       var result = String(connection[..<schemeEnd.upperBound])
       var rest = Substring(connection[schemeEnd.upperBound...])
-      let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
-      let authority = rest[..<authorityEnd]
-      if let at = authority.lastIndex(of: "@") {
-        let userInfo = authority[..<at]
+      // libpq reads the user info up to an '@' before the first '/', so a password may hold
+      // '?', '#' or '&': the user info is everything before the last such '@'.
+      let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+      if let at = rest[..<slash].lastIndex(of: "@") {
+        let userInfo = rest[..<at]
         if let colon = userInfo.firstIndex(of: ":") {
           result += userInfo[..<colon] + ":" + mask
         } else {
           result += userInfo
         }
-        result += authority[at...]
-      } else {
-        result += authority
+        result += "@"
+        rest = rest[rest.index(after: at)...]
       }
-      rest = rest[authorityEnd...]
-      return result + maskQueryPassword(String(rest))
+      let hostEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+      result += rest[..<hostEnd]
+      return result + maskQueryPassword(String(rest[hostEnd...]))
     }
     return maskKeyValuePassword(connection)
   }

@@ -1,3 +1,4 @@
+import Digest
 import TrolleyJobContracts
 
 #if canImport(Glibc)

@@ -3,7 +3,7 @@ public struct ExportRecord: Sendable, Equatable {
   /// Column names, in output order, for both JSONL keys and the CSV header.
   public static let columns = [
     "job_id", "input_id", "batch", "kind", "state", "image", "question", "answer", "error",
-    "model", "attempts", "timings", "metadata", "finished_at",
+    "model", "provenance", "attempts", "timings", "metadata", "finished_at",
   ]
 
   /// Values by column, in `columns` order (null where a job has none).

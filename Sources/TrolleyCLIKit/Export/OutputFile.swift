@@ -44,12 +44,18 @@ public final class OutputFile {
     var random = SystemRandomNumberGenerator()
     let suffix = String(random.next() as UInt64, radix: 36)
     let temporary = (folder == "." ? "" : folder + "/") + ".\(name).\(getpid()).\(suffix).tmp"
-    let opened = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+    // Results may be private: a new file is readable by its owner only (0600); a file being
+    // replaced keeps its permissions, so an operator's chmod survives a re-export.
+    let opened = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
     guard opened >= 0 else {
       throw CLIError(
         .io,
         "cannot create a file in \(folder): \(String(cString: strerror(errno))). Check that the folder is writable."
       )
+    }
+    var replaced = stat()
+    if stat(path, &replaced) == 0, (replaced.st_mode & S_IFMT) == S_IFREG {
+      _ = fchmod(opened, replaced.st_mode & 0o7777)
     }
     descriptor = opened
     destination = path

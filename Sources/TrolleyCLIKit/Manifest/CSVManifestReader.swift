@@ -1,5 +1,5 @@
-/// Reads a CSV manifest with a header row: an image column (path or URL), optional question,
-/// prompt and id columns, and any other columns kept as string metadata.
+/// Reads a CSV or TSV manifest with a header row: an image column (path or URL), optional
+/// question, prompt and id columns, and any other columns kept as string metadata.
 public final class CSVManifestReader: ManifestReader {
   private let records: CSVRecordReader
   private let header: [String]
@@ -10,13 +10,20 @@ public final class CSVManifestReader: ManifestReader {
   private let baseDirectory: String
 
   /// Opens `path` and reads its header row.
+  /// - Parameters:
+  ///   - delimiter: A comma (CSV) or a tab (TSV).
+  ///   - columns: Column names chosen on the command line, else the usual ones.
   /// - Throws: `CLIError.invalidManifest` if there is no usable header, `.notFound`/`.io` otherwise.
-  public init(path: String) throws(CLIError) {
-    records = try CSVRecordReader(path: path)
+  public init(
+    path: String, delimiter: UInt8 = UInt8(ascii: ","), columns: ManifestColumnChoice = .standard
+  ) throws(CLIError) {
+    records = try CSVRecordReader(path: path, delimiter: delimiter)
+    let format = delimiter == UInt8(ascii: ",") ? "CSV" : "TSV"
     guard let first = try records.next() else {
       throw CLIError(
         .invalidManifest,
-        "\(path) is empty. A CSV manifest needs a header row, for example: image,question")
+        "\(path) is empty. A \(format) manifest needs a header row, for example: image"
+          + (delimiter == UInt8(ascii: ",") ? "," : "<tab>") + "question")
     }
     guard case .fields(_, let names) = first else {
       throw CLIError(
@@ -29,8 +36,21 @@ public final class CSVManifestReader: ManifestReader {
         .invalidManifest,
         "\(path): the header names the column \"\(name)\" twice. Give each column its own name.")
     }
+    if let chosen = columns.image, !normalized.contains(chosen) {
+      throw CLIError(
+        .invalidManifest,
+        "\(path): --image-column \(chosen) is not in the header (it has: "
+          + "\(normalized.joined(separator: ", "))).")
+    }
+    if let chosen = columns.question, !normalized.contains(chosen) {
+      throw CLIError(
+        .invalidManifest,
+        "\(path): --question-column \(chosen) is not in the header (it has: "
+          + "\(normalized.joined(separator: ", "))).")
+    }
     let imageCandidates = normalized.indices.filter {
-      ManifestColumns.image.contains(normalized[$0])
+      if let chosen = columns.image { return normalized[$0] == chosen }
+      return ManifestColumns.image.contains(normalized[$0])
     }
     guard let image = imageCandidates.first else {
       throw CLIError(
@@ -43,12 +63,18 @@ public final class CSVManifestReader: ManifestReader {
         .invalidManifest,
         "\(path): the header has several image columns ("
           + imageCandidates.map { normalized[$0] }.joined(separator: ", ")
-          + "). Keep one and rename the others.")
+          + "). Keep one and rename the others, or pick one with --image-column.")
     }
     header = normalized
     imageColumn = image
-    questionColumn = normalized.firstIndex(of: ManifestColumns.question)
-    promptColumn = normalized.firstIndex(of: ManifestColumns.prompt)
+    if let chosen = columns.question {
+      // The chosen column fills both: answer jobs read the question, caption jobs the prompt.
+      questionColumn = normalized.firstIndex(of: chosen)
+      promptColumn = normalized.firstIndex(of: chosen)
+    } else {
+      questionColumn = normalized.firstIndex(of: ManifestColumns.question)
+      promptColumn = normalized.firstIndex(of: ManifestColumns.prompt)
+    }
     idColumn = normalized.firstIndex(of: ManifestColumns.id)
     baseDirectory = ImagePath.directory(
       of: ImagePath.resolve(path, relativeTo: ImagePath.currentDirectory()))
@@ -65,7 +91,7 @@ public final class CSVManifestReader: ManifestReader {
           ManifestIssue(
             line: line,
             message: "expected \(header.count) fields as in the header, found \(fields.count); "
-              + "put fields that contain commas in double quotes"))
+              + "put fields that contain the separator in double quotes"))
       }
       let image = fields[imageColumn].trimmingSpaces()
       guard !image.isEmpty else {

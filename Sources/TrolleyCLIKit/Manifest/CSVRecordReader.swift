@@ -1,6 +1,7 @@
 /// Reads RFC 4180 CSV records one at a time: comma-separated, fields optionally in double quotes,
 /// `""` for a quote inside a quoted field, and line breaks (LF or CRLF) allowed inside quotes.
-/// Blank lines are skipped; a UTF-8 byte-order mark at the start is ignored.
+/// Blank lines are skipped; a UTF-8 byte-order mark at the start is ignored. With a tab as the
+/// delimiter it reads TSV the same way (spreadsheets and pandas quote TSV fields like CSV ones).
 public final class CSVRecordReader {
   /// One record: its fields, or why it could not be read; `line` is where the record starts.
   public enum Record: Sendable, Equatable {
@@ -12,12 +13,15 @@ public final class CSVRecordReader {
   public static let maximumRecordBytes = 1 << 20
 
   private let lines: LineReader
+  private let delimiter: UInt8
   private var isFirstLine = true
 
   /// Opens `path`.
+  /// - Parameter delimiter: The field separator: a comma (CSV, the default) or a tab (TSV).
   /// - Throws: `CLIError.notFound` or `.io`.
-  public init(path: String) throws(CLIError) {
+  public init(path: String, delimiter: UInt8 = UInt8(ascii: ",")) throws(CLIError) {
     lines = try LineReader(path: path)
+    self.delimiter = delimiter
   }
 
   /// The next record, or nil at the end of the file.
@@ -34,7 +38,7 @@ public final class CSVRecordReader {
     } while line.isEmpty || line == [0x0D]
     let startLine = lines.lineNumber
     let quote = UInt8(ascii: "\"")
-    let comma = UInt8(ascii: ",")
+    let comma = delimiter
     let carriageReturn: UInt8 = 0x0D
 
     var fields: [String] = []

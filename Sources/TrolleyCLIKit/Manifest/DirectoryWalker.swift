@@ -9,6 +9,7 @@
 /// Only one directory listing per level is held in memory, so a tree of millions of files costs
 /// memory proportional to its largest directory, not its size. Hidden entries (names starting
 /// with '.') are skipped; symbolic links to files are followed, links to folders are not (no loops).
+/// Everything passed over is recorded in `skipped` with its reason.
 public final class DirectoryWalker {
   private struct Level {
     var path: String
@@ -18,12 +19,15 @@ public final class DirectoryWalker {
 
   private var stack: [Level] = []
   private let root: String
+  /// Entries passed over: hidden ones, links to folders, sockets and other special files,
+  /// entries that cannot be examined.
+  public private(set) var skipped = SkippedFiles()
 
   /// Starts a walk at `root`.
   /// - Throws: `CLIError.notFound` or `.io` if `root` cannot be listed.
   public init(root: String) throws(CLIError) {
     self.root = root
-    stack.append(Level(path: root, entries: try Self.list(root)))
+    stack.append(Level(path: root, entries: try Self.list(root, skipped: &skipped)))
   }
 
   /// The path of the next regular file, or nil at the end of the walk.
@@ -38,7 +42,7 @@ public final class DirectoryWalker {
       stack[top].position += 1
       let path = stack[top].path == "/" ? "/" + entry.name : stack[top].path + "/" + entry.name
       if entry.isDirectory {
-        stack.append(Level(path: path, entries: try Self.list(path)))
+        stack.append(Level(path: path, entries: try Self.list(path, skipped: &skipped)))
         continue
       }
       return path
@@ -46,7 +50,9 @@ public final class DirectoryWalker {
     return nil
   }
 
-  private static func list(_ path: String) throws(CLIError) -> [(name: String, isDirectory: Bool)] {
+  private static func list(_ path: String, skipped: inout SkippedFiles) throws(CLIError) -> [(
+    name: String, isDirectory: Bool
+  )] {
     guard let directory = opendir(path) else {
       let code = errno
       if code == ENOENT {
@@ -60,20 +66,32 @@ public final class DirectoryWalker {
       let name = withUnsafePointer(to: entry.pointee.d_name) {
         $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
       }
-      if name.hasPrefix(".") { continue }
+      if name == "." || name == ".." { continue }
       let full = path == "/" ? "/" + name : path + "/" + name
+      if name.hasPrefix(".") {
+        skipped.record(full, "hidden (the name starts with a dot)")
+        continue
+      }
       switch Int32(entry.pointee.d_type) {
       case Int32(DT_DIR): entries.append((name, true))
       case Int32(DT_REG): entries.append((name, false))
       default:
         // Unknown type (some file systems) or a symbolic link: ask stat, which follows links.
         var info = stat()
-        guard stat(full, &info) == 0 else { continue }
+        guard stat(full, &info) == 0 else {
+          skipped.record(
+            full, "cannot be read (\(String(cString: strerror(errno))); a broken link?)")
+          continue
+        }
         let isLink = Int32(entry.pointee.d_type) == Int32(DT_LNK)
         if (info.st_mode & S_IFMT) == S_IFREG {
           entries.append((name, false))
         } else if (info.st_mode & S_IFMT) == S_IFDIR, !isLink {
           entries.append((name, true))
+        } else if (info.st_mode & S_IFMT) == S_IFDIR {
+          skipped.record(full, "a link to a folder (not followed, to avoid loops)")
+        } else {
+          skipped.record(full, "not a regular file")
         }
       }
     }

@@ -14,13 +14,34 @@ public final class FolderManifestReader: ManifestReader {
     self.extensions = extensions
   }
 
+  private var notImages = SkippedFiles()
+
   public func next() throws(CLIError) -> ManifestEntry? {
     while let path = try walker.next() {
-      guard extensions.contains(ImagePath.fileExtension(path)) else { continue }
+      let ext = ImagePath.fileExtension(path)
+      guard extensions.contains(ext) else {
+        notImages.record(
+          path,
+          ext.isEmpty
+            ? "no file extension; images need one of \(Self.extensionList(extensions))"
+            : ".\(ext) is not an image format Trolley reads (\(Self.extensionList(extensions)))")
+        continue
+      }
       ordinal += 1
       return .row(ManifestRow(line: ordinal, image: path))
     }
     return nil
+  }
+
+  /// The walker's skips (hidden, links to folders, special files), then files that are not images.
+  public var skippedFiles: SkippedFiles {
+    var all = walker.skipped
+    all.absorb(notImages)
+    return all
+  }
+
+  static func extensionList(_ extensions: Set<String>) -> String {
+    extensions.sorted().map { "." + $0 }.joined(separator: ", ")
   }
 }
 

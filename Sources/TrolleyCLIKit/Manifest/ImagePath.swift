@@ -8,7 +8,8 @@
 /// absolute paths, or URLs left untouched.
 public enum ImagePath {
   /// Image file extensions a folder walk picks up (compared case-insensitively).
-  public static let folderExtensions: Set<String> = ["jpg", "jpeg", "png"]
+  /// These are the formats the worker's image decoder reads.
+  public static let folderExtensions: Set<String> = ["jpg", "jpeg", "png", "webp", "gif", "bmp"]
 
   /// True when `reference` is a URL (`scheme://...`) rather than a local path.
   public static func isURL(_ reference: String) -> Bool {

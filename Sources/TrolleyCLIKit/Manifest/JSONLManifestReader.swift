@@ -3,11 +3,14 @@
 public final class JSONLManifestReader: ManifestReader {
   private let lines: LineReader
   private let baseDirectory: String
+  private let columns: ManifestColumnChoice
 
   /// Opens `path`.
+  /// - Parameter columns: Key names chosen on the command line, else the usual ones.
   /// - Throws: `CLIError.notFound` or `.io`.
-  public init(path: String) throws(CLIError) {
+  public init(path: String, columns: ManifestColumnChoice = .standard) throws(CLIError) {
     lines = try LineReader(path: path)
+    self.columns = columns
     baseDirectory = ImagePath.directory(
       of: ImagePath.resolve(path, relativeTo: ImagePath.currentDirectory()))
   }
@@ -45,8 +48,14 @@ public final class JSONLManifestReader: ManifestReader {
     var image: String?
     var row = ManifestRow(line: line, image: "")
     for member in members {
-      switch member.key {
-      case let key where ManifestColumns.image.contains(key) && image == nil:
+      let key = member.key
+      let isImage =
+        columns.image.map { key.lowercased() == $0 } ?? ManifestColumns.image.contains(key)
+      let isText =
+        columns.question.map { key.lowercased() == $0 }
+        ?? (key == ManifestColumns.question || key == ManifestColumns.prompt)
+      switch key {
+      case _ where isImage && image == nil:
         guard case .string(let text) = member.value, !text.trimmingSpaces().isEmpty else {
           return .failure(
             ManifestIssue(
@@ -54,11 +63,14 @@ public final class JSONLManifestReader: ManifestReader {
               message: "\"\(key)\" must be a non-empty string, found \(member.value.typeName)"))
         }
         image = text.trimmingSpaces()
-      case ManifestColumns.question, ManifestColumns.prompt:
+      case _ where isText:
         switch member.value {
         case .null: continue
         case .string(let text):
-          if member.key == ManifestColumns.question {
+          if columns.question != nil {
+            row.question = text
+            row.prompt = text
+          } else if member.key == ManifestColumns.question {
             row.question = text
           } else {
             row.prompt = text
@@ -97,7 +109,8 @@ public final class JSONLManifestReader: ManifestReader {
     guard let image else {
       return .failure(
         ManifestIssue(
-          line: line, message: "no \"image\" key; each line needs the image path or URL"))
+          line: line,
+          message: "no \"\(columns.image ?? "image")\" key; each line needs the image path or URL"))
     }
     row.image = ImagePath.resolve(image, relativeTo: baseDirectory)
     return .success(row)

@@ -11,3 +11,20 @@ enum ManifestColumns {
     "name the column with image paths or URLs \"image\", and optionally add \"question\", "
     + "\"prompt\" and \"id\"; other columns are kept as metadata"
 }
+
+/// Column names the operator chose (`--image-column`, `--question-column`) instead of the
+/// usual ones; nil keeps the defaults.
+public struct ManifestColumnChoice: Sendable, Equatable {
+  /// The column or key holding the image path or URL.
+  public var image: String?
+  /// The column or key holding each row's question (answer jobs) or prompt (caption jobs).
+  public var question: String?
+
+  public init(image: String? = nil, question: String? = nil) {
+    self.image = image?.trimmingSpaces().lowercased()
+    self.question = question?.trimmingSpaces().lowercased()
+  }
+
+  /// The defaults: `image` (or path, url, ...), `question` and `prompt`.
+  public static let standard = ManifestColumnChoice()
+}

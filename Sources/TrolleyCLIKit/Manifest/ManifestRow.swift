@@ -52,4 +52,39 @@ public protocol ManifestReader: AnyObject {
   /// The next entry, or nil when the source is exhausted.
   /// - Throws: `CLIError` when the source as a whole cannot be read.
   func next() throws(CLIError) -> ManifestEntry?
+
+  /// Files a folder walk passed over, and why (all counted, the first few kept).
+  var skippedFiles: SkippedFiles { get }
+}
+
+extension ManifestReader {
+  public var skippedFiles: SkippedFiles { SkippedFiles() }
+}
+
+/// Files a folder walk did not enqueue, and why: every one is counted, the first
+/// `SkippedFiles.listed` are kept for the report, so a folder of `.heic` photos is never
+/// skipped without a word.
+public struct SkippedFiles: Sendable, Equatable {
+  public struct File: Sendable, Equatable {
+    public var path: String
+    public var reason: String
+  }
+
+  /// How many are listed in `first`.
+  public static let listed = 20
+  public private(set) var count = 0
+  public private(set) var first: [File] = []
+
+  public init() {}
+
+  mutating func record(_ path: String, _ reason: String) {
+    count += 1
+    if first.count < Self.listed { first.append(File(path: path, reason: reason)) }
+  }
+
+  /// Adds another record's files after these.
+  mutating func absorb(_ other: SkippedFiles) {
+    count += other.count
+    first += other.first.prefix(Self.listed - first.count)
+  }
 }

@@ -70,6 +70,9 @@ extension BatchSummary {
       recentPerMinute: recentPerMinute, perMinute: rate,
       etaSeconds: progress.eta.map(\.seconds),
       topErrors: errors.map { ErrorCount(message: $0.message, count: $0.count) })
+    // An empty or finished batch has nothing left to estimate (the queue's rate-based ETA
+    // would still show the last minutes' throughput against zero remaining jobs).
+    if total == 0 || finished >= total { etaSeconds = nil }
   }
 
   /// The summary as JSON for `--json`.

@@ -1,3 +1,4 @@
+import Digest
 public import JobQueue
 import Postgres
 
@@ -16,6 +17,10 @@ public struct EnqueueRequest: Sendable {
   public var strict: Bool
   /// Report rows whose local image file is missing or unreadable.
   public var checksFiles: Bool
+  /// Do everything in a transaction that is rolled back: exact counts, nothing changed.
+  public var dryRun = false
+  /// Column names from `--image-column`/`--question-column`.
+  public var columns = ManifestColumnChoice.standard
 
   public init(
     source: ManifestSource, kind: ImageJobKind, defaultText: String?, batchName: String?,
@@ -36,11 +41,7 @@ public struct EnqueueRequest: Sendable {
   /// lands in the same batch.
   public var effectiveBatchName: String {
     if let batchName { return batchName }
-    let path: String
-    switch source {
-    case .folder(let value), .glob(let value), .jsonl(let value), .csv(let value): path = value
-    }
-    let absolute = ImagePath.resolve(path, relativeTo: ImagePath.currentDirectory())
+    let absolute = ImagePath.resolve(source.path, relativeTo: ImagePath.currentDirectory())
     let name = "\(kind.shortName) \(absolute)"
     return name.count <= 200
       ? name : String(name.prefix(150)) + " " + String(SHA256.hex(name).prefix(16))
@@ -52,8 +53,16 @@ public struct EnqueueReport: Sendable, Equatable {
   /// How many bad rows are listed in `issues`; the rest are only counted.
   public static let listedIssues = 20
 
-  public var batchID: Int64
+  /// The batch, or nil when none exists: a dry run for a new batch, or an enqueue that added
+  /// nothing to a new batch (which is then not created, so no empty batch is left behind).
+  public var batchID: Int64?
   public var batchName: String
+  /// True when nothing was changed (`--dry-run`): `added` is what would have been added.
+  public var dryRun = false
+  /// The first rows that would be added, as their JSON payloads (dry runs only).
+  public var sample: [String] = []
+  /// Files a folder walk passed over, and why.
+  public var skippedFiles = SkippedFiles()
   public var added: Int
   public var skipped: Int
   public var badRows: Int
@@ -85,10 +94,12 @@ struct PlannedRows: Sequence, IteratorProtocol {
   final class FailureBox {
     var error: CLIError?
     var rows = 0
+    /// The first planned payloads, for a dry run's sample.
+    var sample: [String] = []
   }
 
-  /// Rows between progress reports.
-  static let progressInterval = 50_000
+  /// Rows between progress reports (the reporter decides what to show, by time).
+  static let progressInterval = 5_000
 
   mutating func next() -> JobInsertRow? {
     guard failure.error == nil else { return nil }
@@ -106,6 +117,7 @@ struct PlannedRows: Sequence, IteratorProtocol {
           case .failure(let issue):
             issues.record(issue)
           case .success(let job):
+            if request.dryRun, failure.sample.count < 5 { failure.sample.append(job.payload) }
             return JobInsertRow(
               queue: request.queue, kind: request.kind.rawValue,
               payload: PostgresJSONB(text: job.payload), priority: request.priority,
@@ -128,7 +140,7 @@ public enum EnqueueOperation {
   public static func validate(_ request: EnqueueRequest) throws(CLIError) -> (
     rows: Int, issues: IssueList
   ) {
-    let reader = try request.source.open()
+    let reader = try request.source.open(columns: request.columns)
     let planner = JobPlanner(
       kind: request.kind, defaultText: request.defaultText, checksFiles: request.checksFiles)
     let log = IssueLog()
@@ -156,7 +168,7 @@ public enum EnqueueOperation {
     progress: (@Sendable (EnqueueProgress) -> Void)? = nil
   ) async throws -> EnqueueReport {
     try await store.client.withConnection { connection in
-      let reader = try request.source.open()
+      let reader = try request.source.open(columns: request.columns)
       let planner = JobPlanner(
         kind: request.kind, defaultText: request.defaultText, checksFiles: request.checksFiles)
       let issues = IssueLog()
@@ -164,17 +176,38 @@ public enum EnqueueOperation {
       let rows = PlannedRows(
         reader: reader, planner: planner, request: request, issues: issues, failure: failure,
         progress: progress)
-      let (batch, result) = try connection.withTransaction { connection in
-        let batch = try store.batchCreate(
-          BatchCreateParams(name: request.effectiveBatchName), on: connection)
-        let result = try store.jobInsertMany(
-          JobInsertManyParams(batchID: batch.id), rows: rows, on: connection)
-        if let error = failure.error { throw error }
-        return (batch, result)
+      // Rolling back is how a dry run changes nothing, and how an enqueue that adds nothing to a
+      // new batch leaves no empty batch behind.
+      struct RolledBack: Error {
+        var existing: BatchRecord?
+        var name: String
+        var result: JobInsertManyResult
       }
-      return EnqueueReport(
-        batchID: batch.id, batchName: batch.name, added: result.added, skipped: result.skipped,
-        badRows: issues.count, issues: issues.first)
+      var outcome: (batch: BatchRecord?, name: String, result: JobInsertManyResult)
+      do {
+        let (batch, result) = try connection.withTransaction { connection in
+          let existing = try store.batchGet(name: request.effectiveBatchName, on: connection)
+          let batch = try store.batchCreate(
+            BatchCreateParams(name: request.effectiveBatchName), on: connection)
+          let result = try store.jobInsertMany(
+            JobInsertManyParams(batchID: batch.id), rows: rows, on: connection)
+          if let error = failure.error { throw error }
+          if request.dryRun || (result.added == 0 && existing == nil) {
+            throw RolledBack(existing: existing, name: batch.name, result: result)
+          }
+          return (batch, result)
+        }
+        outcome = (batch, batch.name, result)
+      } catch let rolledBack as RolledBack {
+        outcome = (rolledBack.existing, rolledBack.name, rolledBack.result)
+      }
+      var report = EnqueueReport(
+        batchID: outcome.batch?.id, batchName: outcome.name, added: outcome.result.added,
+        skipped: outcome.result.skipped, badRows: issues.count, issues: issues.first)
+      report.dryRun = request.dryRun
+      report.sample = failure.sample
+      report.skippedFiles = reader.skippedFiles
+      return report
     }
   }
 }

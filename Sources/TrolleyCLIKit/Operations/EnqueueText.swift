@@ -2,10 +2,26 @@
 public enum EnqueueText {
   /// "Batch 3 (...): added 1,200 jobs, skipped 0 ..." plus the bad rows and the next command.
   public static func summary(_ report: EnqueueReport, source: ManifestSource) -> String {
-    var lines = [
-      "Batch \(report.batchID) (\(report.batchName)): added \(Formatting.count(Int64(report.added))) "
-        + "jobs, skipped \(Formatting.count(Int64(report.skipped))) already enqueued."
-    ]
+    let batch =
+      report.batchID.map { "Batch \($0) (\(report.batchName))" } ?? "Batch \(report.batchName)"
+    var lines: [String]
+    if report.dryRun {
+      lines = [
+        "Dry run: would add \(Formatting.count(Int64(report.added))) jobs to "
+          + (report.batchID == nil
+            ? "a new batch \(report.batchName)" : batch.prefix(1).lowercased() + batch.dropFirst())
+          + ", skip \(Formatting.count(Int64(report.skipped))) already enqueued. Nothing was changed."
+      ]
+      if !report.sample.isEmpty {
+        lines.append("First rows:")
+        for payload in report.sample { lines.append("  " + DisplayWidth.singleLine(payload)) }
+      }
+    } else {
+      lines = [
+        "\(batch): added \(Formatting.count(Int64(report.added))) "
+          + "jobs, skipped \(Formatting.count(Int64(report.skipped))) already enqueued."
+      ]
+    }
     if report.badRows > 0 {
       lines.append(
         "Skipped \(Formatting.count(Int64(report.badRows))) bad \(source.rowNoun)"
@@ -19,8 +35,20 @@ public enum EnqueueText {
         )
       }
     }
-    if report.added + report.skipped > 0 {
-      lines.append("Watch it with: trolley batch show \(report.batchID)")
+    if report.skippedFiles.count > 0 {
+      let files = report.skippedFiles
+      lines.append(
+        "Passed over \(Formatting.count(Int64(files.count))) file\(files.count == 1 ? "" : "s") "
+          + "in the folder:")
+      for file in files.first {
+        lines.append("  \(DisplayWidth.singleLine(file.path)): \(file.reason)")
+      }
+      if files.count > files.first.count {
+        lines.append("  … and \(files.count - files.first.count) more")
+      }
+    }
+    if let id = report.batchID, !report.dryRun, report.added + report.skipped > 0 {
+      lines.append("Watch it with: trolley batch show \(id)")
     }
     return lines.joined(separator: "\n") + "\n"
   }
@@ -28,7 +56,9 @@ public enum EnqueueText {
   /// The report as JSON.
   public static func json(_ report: EnqueueReport) -> JSONValue {
     .object([
-      .init("batch_id", .number(String(report.batchID))), .init("batch", .string(report.batchName)),
+      .init("batch_id", report.batchID.map { .number(String($0)) } ?? .null),
+      .init("batch", .string(report.batchName)),
+      .init("dry_run", .bool(report.dryRun)),
       .init("added", .number(String(report.added))),
       .init("skipped", .number(String(report.skipped))),
       .init("bad_rows", .number(String(report.badRows))),
@@ -39,6 +69,14 @@ public enum EnqueueText {
             .object([
               .init("line", .number(String($0.line))), .init("message", .string($0.message)),
             ])
+          })),
+      .init("sample", .array(report.sample.map { .string($0) })),
+      .init("skipped_files", .number(String(report.skippedFiles.count))),
+      .init(
+        "skipped_file_list",
+        .array(
+          report.skippedFiles.first.map {
+            .object([.init("path", .string($0.path)), .init("reason", .string($0.reason))])
           })),
     ])
   }
@@ -66,11 +104,12 @@ public enum EnqueueText {
     }
     switch source {
     case .folder(let path):
-      return "\(path) holds no images (.jpg, .jpeg, .png, searched recursively). Check the folder."
+      return
+        "\(path) holds no images (\(ImagePath.folderExtensions.sorted().map { "." + $0 }.joined(separator: ", ")), searched recursively). Check the folder."
     case .glob(let pattern):
       return
         "no file matches \(pattern). Check the pattern (quote it so the shell does not expand it)."
-    case .jsonl(let path), .csv(let path):
+    case .jsonl(let path), .csv(let path), .tsv(let path), .paths(let path):
       return "\(path) has no rows. Add one row per image."
     }
   }

@@ -28,9 +28,22 @@ public struct ExportReport: Sendable, Equatable {
 
 /// Streams a batch's jobs from COPY TO into JSONL or CSV, one record per job, in constant memory.
 public enum ExportOperation {
+  /// How many jobs an export of `request` will write, from the batch's counters (no scan).
+  public static func expectedRecords(_ request: ExportRequest, store: JobStore) async throws
+    -> Int64
+  {
+    let counts = try await store.batchProgress(BatchProgressParams(batchID: request.batch.id))
+      .counts
+    guard let states = request.states else { return counts.values.reduce(0, +) }
+    return states.reduce(0) { $0 + (counts[$1] ?? 0) }
+  }
+
   /// Writes the export; a file appears only when complete.
   /// - Throws: `CLIError` (output), `PostgresError`.
-  public static func run(_ request: ExportRequest, store: JobStore) async throws -> ExportReport {
+  /// - Parameter progress: Told the number of records written after each one.
+  public static func run(
+    _ request: ExportRequest, store: JobStore, progress: (@Sendable (Int64) -> Void)? = nil
+  ) async throws -> ExportReport {
     try await store.client.withConnection { connection in
       let output = try OutputFile(path: request.outPath)
       var writer = RecordWriter(format: request.format, output: output)
@@ -54,6 +67,7 @@ public enum ExportOperation {
           }
           try writer.write(ExportRecord(job: job, batchName: request.batch.name))
           records += 1
+          progress?(Int64(records))
         }
         try output.commit()
       } catch {
@@ -89,6 +103,8 @@ extension ExportRecord {
     set("answer", result["answer"] ?? result["caption"])
     set("error", succeeded ? nil : job["error"])
     set("model", result["model"])
+    // What produced the answer: model identity, weights, generation settings, Trolley build.
+    set("provenance", result["provenance"])
     set("attempts", job["attempt"])
     set("timings", result["timings"])
     set("metadata", payload["metadata"])

@@ -124,6 +124,8 @@ public enum JobOperations {
 
   /// States a job can be cancelled from.
   static let cancellable: [JobState] = [.waiting, .scheduled, .available, .running, .retrying]
+  /// The same, for `--dry-run` previews.
+  public static var cancellableStates: [JobState] { cancellable }
 
   /// Cancels the jobs among `ids`, or else every unfinished job matching `filter`, in chunks.
   public static func cancel(

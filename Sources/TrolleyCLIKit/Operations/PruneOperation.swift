@@ -1,3 +1,4 @@
+import Foundation
 public import JobQueue
 import Postgres
 
@@ -17,14 +18,18 @@ public struct PruneReport: Sendable, Equatable {
 public enum PruneOperation {
   static let finished: [JobState] = [.succeeded, .dead, .cancelled]
 
-  /// Parses `--state`: finished states only.
+  /// What `--state all` prunes: results (succeeded jobs) are deleted only when named.
+  static let finishedWithoutResults: [JobState] = [.dead, .cancelled]
+
+  /// Parses `--state`: finished states only; `all` means dead and cancelled (succeeded jobs hold
+  /// results, so deleting them must be asked for by name: `--state succeeded`).
   /// - Throws: `CLIError.invalidArgument` for unknown or unfinished states.
   public static func states(_ text: String) throws(CLIError) -> [JobState] {
-    guard let states = try JobFilter.states(text) else { return finished }
+    guard let states = try JobFilter.states(text) else { return finishedWithoutResults }
     for state in states where !finished.contains(state) {
       throw CLIError(
         .invalidArgument,
-        "--state \(state.rawValue): only finished jobs are pruned. Use succeeded, dead, cancelled or all."
+        "--state \(state.rawValue): only finished jobs are pruned. Use succeeded, dead, cancelled or all (dead and cancelled)."
       )
     }
     return states
@@ -51,6 +56,44 @@ public enum PruneOperation {
       try store.workerDeleteStopped(olderThan: age, on: connection)
     }
     return report
+  }
+
+  /// What `run` would delete, counted without deleting anything (`trolley prune --dry-run`).
+  public static func preview(olderThan seconds: Double, states: [JobState], store: JobStore)
+    async throws -> (report: PruneReport, sample: [Int64])
+  {
+    let age = Duration.milliseconds(Int64((seconds * 1000).rounded()))
+    return try await store.client.withConnection { connection in
+      var report = PruneReport(deleted: [], workers: 0)
+      var sample: [Int64] = []
+      for state in states {
+        let found = try store.jobPrunePreview(
+          JobDeleteFinishedParams(state: state, olderThan: age, limit: 1),
+          sample: DryRunPreview.sampleSize, on: connection)
+        report.deleted.append((state, found.count))
+        sample += found.sample.prefix(DryRunPreview.sampleSize - sample.count)
+      }
+      report.workers = try store.workerCountStopped(olderThan: age, on: connection)
+      return (report, sample)
+    }
+  }
+
+  /// "Dry run: would delete 1,200 finished jobs older than 7d: ... Nothing was changed."
+  public static func previewText(_ report: PruneReport, sample: [Int64], olderThan: String)
+    -> String
+  {
+    var text = self.text(report, olderThan: olderThan)
+    text =
+      "Dry run: would "
+      + text.replacingOccurrences(of: "Deleted", with: "delete")
+      .replacingOccurrences(of: " Removed ", with: " Would remove ")
+    text = String(text.dropLast()) + " Nothing was changed.\n"
+    if !sample.isEmpty {
+      text +=
+        "Oldest: " + sample.map(String.init).joined(separator: ", ")
+        + " (see them with `trolley jobs show ID`)\n"
+    }
+    return text
   }
 
   /// "Deleted 1,200 finished jobs older than 7d: succeeded 1,100, dead 100."

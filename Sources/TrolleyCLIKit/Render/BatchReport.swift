@@ -53,7 +53,8 @@ public enum BatchReport {
   }
 
   private static func etaLine(_ batch: BatchSummary) -> String {
-    if batch.total > 0, batch.finished == batch.total { return "ETA: done" }
+    if batch.total == 0 { return "ETA: - (the batch has no jobs)" }
+    if batch.finished >= batch.total { return "ETA: done" }
     if let eta = batch.etaSeconds { return "ETA: \(Formatting.duration(eta))" }
     return "ETA: unknown (no jobs finished in the last minutes)"
   }

@@ -39,19 +39,24 @@ public enum TrolAnswer: JobContract {
     /// Where the time went, as the engine reports it (`image_preprocessing_s`, `prefill_s`,
     /// `decode_tokens_per_s`...).
     public var timings: JobJSON
+    /// What produced the result: the model's identity (hub id and revision, or a SHA-256 of the
+    /// weights), the weight format, the generation settings and Trolley's version and commit
+    /// (docs/cli.md). Absent in results written before it was recorded.
+    public var provenance: JobJSON?
 
     public init(
-      answer: String, model: String, tokens: Int, finishReason: String, timings: JobJSON
+      answer: String, model: String, tokens: Int, finishReason: String, timings: JobJSON, provenance: JobJSON? = nil
     ) {
       self.answer = answer
       self.model = model
       self.tokens = tokens
       self.finishReason = finishReason
       self.timings = timings
+      self.provenance = provenance
     }
 
     enum CodingKeys: String, CodingKey {
-      case answer, model, tokens, timings
+      case answer, model, tokens, timings, provenance
       case finishReason = "finish_reason"
     }
   }

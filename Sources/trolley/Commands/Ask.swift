@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Tensor
 import TroL
+import TrolleyCLIKit
 
 /// `trolley ask`: one question about one image, answered by a TroL checkpoint.
 struct Ask: ParsableCommand {
@@ -9,6 +10,9 @@ struct Ask: ParsableCommand {
     abstract:
       "Answer a question about an image with a TroL model and print the answer and timings.",
     discussion: """
+      On a terminal, the stages (loading, image, vision, prefill) show on standard error and \
+      the answer appears token by token; piped or with --json, output is only the result.
+
       Greedy decoding is the default (the official demo's); --beams N uses Hugging Face's beam \
       search (the paper's benchmarks use 5); --sample draws with temperature and top-p from a seed.
 
@@ -20,7 +24,7 @@ struct Ask: ParsableCommand {
   @Option(help: "The model folder (config.json, model.safetensors, trol_gating.pt, tokenizer).")
   var model: String
 
-  @Option(help: "A JPEG or PNG image; omit for a text-only question.")
+  @Option(help: "An image (JPEG, PNG, WebP, GIF or BMP); omit for a text-only question.")
   var image: String?
 
   @Option(help: "The question.")
@@ -96,9 +100,14 @@ struct Ask: ParsableCommand {
   func run() throws {
     TensorThreads.configure(count: threads ?? ProcessInfo.processInfo.activeProcessorCount)
     let loadStart = Date()
+    // Progress goes to a terminal only: scripts and pipes get exactly what they got before.
+    let showStages = Terminal.isTerminal(2)
+    if showStages { AskProgress.loading(model) }
     let engine = try TroLEngine.load(
       modelDirectory: model, weights: WeightFormat(rawValue: weights)!)
     let loadSeconds = Date().timeIntervalSince(loadStart)
+    let display = AskProgress(
+      engine: engine, showStages: showStages, streamTokens: !json && Terminal.isTerminal(1))
     let strategy: GenerationOptions.Strategy
     if let beams {
       strategy = .beamSearch(beams: beams)
@@ -112,8 +121,17 @@ struct Ask: ParsableCommand {
       strategy: strategy, maxNewTokens: maxNewTokens,
       traversal: TraversalPolicy(
         propagations: propagations, traverseGeneratedTokens: traverseGenerated))
-    let result = try engine.answer(
-      AnswerRequest(image: image.map { .file(path: $0) }, question: question, options: options))
+    let result: AnswerResult
+    do {
+      result = try engine.answer(
+        AnswerRequest(
+          image: image.map { .file(path: $0) }, question: question, options: options,
+          progress: display.progress()))
+    } catch {
+      _ = display.finish(answer: "")
+      throw error
+    }
+    let alreadyShown = display.finish(answer: result.answer)
     if json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys]
@@ -124,7 +142,7 @@ struct Ask: ParsableCommand {
       return
     }
     let t = result.timings
-    print(result.answer)
+    if !alreadyShown { print(result.answer) }
     print(
       String(
         format:

@@ -6,6 +6,6 @@ struct Bench: AsyncParsableCommand {
     commandName: "bench",
     abstract:
       "Measure the engine's kernels and model, the queue's throughput, or a worker's images per hour.",
-    subcommands: [BenchEngine.self, BenchQueue.self, BenchWorker.self]
+    subcommands: [BenchEngine.self, BenchQueue.self, BenchWorker.self, BenchIngest.self]
   )
 }

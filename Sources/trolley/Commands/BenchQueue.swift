@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TrolleyBench
 import TrolleyWorkers
 
 /// `trolley bench queue`: the queue's enqueue, claim+complete and pickup figures next to the raw

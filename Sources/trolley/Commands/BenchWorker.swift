@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Tensor
 import TroL
+import TrolleyBench
 import TrolleyWorkers
 
 /// `trolley bench worker`: images per hour of answer jobs at each engine batch size.
@@ -93,14 +94,14 @@ struct BenchWorker: AsyncParsableCommand {
       print(
         "model \(name) (\(weights) weights), \(images) images, up to \(maxNewTokens) new tokens, "
           + "threads \(TensorThreads.count)")
-      print(Self.header)
+      print(WorkerBenchmark.tableHeader)
     }
     // Engine batches of a large model take minutes: a terminal sees them go by on stderr.
     let live = isatty(STDERR_FILENO) == 1
     var report = try await benchmark.run(
       progress: { run in
         if live { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        if !json { print(Self.line(run)) }
+        if !json { print(run.tableLine) }
       },
       step: { batchSize, done, total in
         guard live else { return }
@@ -113,18 +114,5 @@ struct BenchWorker: AsyncParsableCommand {
       report.threads = TensorThreads.count
       print(String(decoding: try encoder.encode(report), as: UTF8.self))
     }
-  }
-
-  static let header =
-    "batch  images/hour  s/image  tokens  tokens/s  answers"
-
-  static func line(_ run: WorkerBenchmark.Run) -> String {
-    func pad(_ text: String, _ width: Int) -> String {
-      String(repeating: " ", count: max(0, width - text.count)) + text
-    }
-    return pad("\(run.batchSize)", 5) + pad(String(format: "%.0f", run.imagesPerHour), 13)
-      + pad(String(format: "%.3f", run.secondsPerImage), 9) + pad("\(run.generatedTokens)", 8)
-      + pad(String(format: "%.1f", run.tokensPerSecond), 10) + "  "
-      + (run.sameAnswersAsFirst ? "same as first" : "DIFFERENT from the first batch size")
   }
 }

@@ -8,7 +8,8 @@ struct Export: AsyncParsableCommand {
     abstract: "Export a batch's jobs and results as JSON Lines or CSV.",
     discussion: """
       One record per job: job_id, input_id, batch, kind, state, image, question, answer, error, \
-      model, attempts, timings, metadata, finished_at. Streamed from the database at constant \
+      model, provenance (model identity, weights, generation settings, Trolley version and \
+      commit), attempts, timings, metadata, finished_at. Streamed from the database at constant \
       memory. With --out the file appears only when complete (written to a temporary file in \
       the same folder, synced, then renamed); without it, records go to standard output.
 
@@ -23,7 +24,8 @@ struct Export: AsyncParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "jsonl or csv. Default: from --out's extension, else jsonl.", valueName: "format"))
+      "jsonl or csv. Default: from --out's extension (.jsonl, .ndjson, .csv; any other is refused), else jsonl.",
+      valueName: "format"))
   var format: String?
 
   @Option(
@@ -41,22 +43,21 @@ struct Export: AsyncParsableCommand {
   @OptionGroup var database: DatabaseOptions
 
   func run() async throws {
-    let chosen: ExportFormat
-    if let format {
-      guard let parsed = ExportFormat(rawValue: format.lowercased()) else {
-        throw CLIError(
-          .invalidArgument, "--format \"\(format)\" is not supported. Use jsonl or csv.")
-      }
-      chosen = parsed
-    } else {
-      chosen = out.map { $0.lowercased().hasSuffix(".csv") } == true ? .csv : .jsonl
-    }
+    let chosen = try ExportFormat.choose(format: format, out: out)
     let states = try JobFilter.states(state)
     let context = try OperatorContext(config: config, database: database)
     let store = try context.store()
     let record = try await BatchOverview.resolve(batch, store: store)
+    let request = ExportRequest(batch: record, states: states, format: chosen, outPath: out)
+    // A bar with rate and ETA on a terminal, a line every 10 s in logs: a million rows take
+    // most of a minute.
+    let reporter = ProgressReporter(
+      label: "export", unit: "jobs",
+      total: try await ExportOperation.expectedRecords(request, store: store),
+      terminal: Terminal.isTerminal(2))
     let report = try await ExportOperation.run(
-      ExportRequest(batch: record, states: states, format: chosen, outPath: out), store: store)
+      request, store: store, progress: { reporter.update($0) })
+    reporter.finish()
     if let destination = report.destination {
       printError(
         "Exported \(Formatting.count(Int64(report.records))) jobs of batch \(record.id) to \(destination)."

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TroL
+import TroLSynthesis
 
 /// `trolley images synth`: writes deterministic sample PNGs.
 struct ImagesSynth: ParsableCommand {

@@ -12,6 +12,7 @@ struct JobsCancel: AsyncParsableCommand {
 
       Examples:
         trolley jobs cancel 1234
+        trolley jobs cancel --batch 3 --kind trol.caption --dry-run
         trolley jobs cancel --batch 3 --kind trol.caption
         trolley jobs cancel --queue default --state available --json
       """)
@@ -27,6 +28,11 @@ struct JobsCancel: AsyncParsableCommand {
   @Flag(help: "Cancel every unfinished job (when no filter is given).")
   var all = false
 
+  @Flag(
+    help: "Show how many jobs would be cancelled (by state, with the first few) and change nothing."
+  )
+  var dryRun = false
+
   @OptionGroup var options: OperatorOptions
 
   func run() async throws {
@@ -38,6 +44,16 @@ struct JobsCancel: AsyncParsableCommand {
           + "or --all for every unfinished job.")
     }
     let context = try options.context()
+    if dryRun {
+      let preview = try await JobOperations.preview(
+        filter, ids: ids, states: JobOperations.cancellableStates, store: try context.store())
+      if options.json {
+        printJSON(preview.json())
+      } else {
+        print(preview.text(verb: "cancel"), terminator: "")
+      }
+      return
+    }
     let report = try await JobOperations.cancel(
       filter, ids: ids, reason: reason, store: try context.store())
     if options.json {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import JobQueue
 import TrolleyCLIKit
 
 /// `trolley jobs retry`: dead jobs back to available, by id or by filter.
@@ -11,6 +12,7 @@ struct JobsRetry: AsyncParsableCommand {
 
       Examples:
         trolley jobs retry 1234 1235
+        trolley jobs retry --batch 3 --error "connection reset" --dry-run   # check first
         trolley jobs retry --batch 3 --error "connection reset"
         trolley jobs retry --all --json
       """)
@@ -23,6 +25,10 @@ struct JobsRetry: AsyncParsableCommand {
   @Flag(help: "Retry every dead job (when no filter is given).")
   var all = false
 
+  @Flag(
+    help: "Show how many jobs would be retried (by state, with the first few) and change nothing.")
+  var dryRun = false
+
   @OptionGroup var options: OperatorOptions
 
   func run() async throws {
@@ -34,6 +40,16 @@ struct JobsRetry: AsyncParsableCommand {
           + "or --all for every dead job.")
     }
     let context = try options.context()
+    if dryRun {
+      let preview = try await JobOperations.preview(
+        filter, ids: ids, states: [.dead], store: try context.store())
+      if options.json {
+        printJSON(preview.json())
+      } else {
+        print(preview.text(verb: "retry"), terminator: "")
+      }
+      return
+    }
     let store = try context.store()
     var report = try await JobOperations.retry(filter, ids: ids, store: store)
     if !ids.isEmpty { report.matched = max(report.matched, report.changed) }

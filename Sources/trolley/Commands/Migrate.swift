@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JobQueue
 import Migrations
 import Postgres
 
@@ -11,9 +12,15 @@ struct Migrate: ParsableCommand {
       Each migration runs in its own transaction and is recorded in schema_migrations; an \
       advisory lock makes concurrent runs safe, and running it again does nothing.
 
+      Two roles: the owner (the role migrate connects as) owns the schema; the worker role \
+      (trolley_worker) can claim, heartbeat, acknowledge, enqueue and prune, but not change the \
+      schema. On the embedded database migrate creates trolley_worker; elsewhere create it \
+      yourself (CREATE ROLE trolley_worker LOGIN PASSWORD '...') and migrate grants it what \
+      workers need. Workers connecting as it skip the reindex (it needs ownership) with a note.
+
       Example:
         trolley migrate
-        trolley migrate --status
+        trolley migrate --status    # exits 1 while migrations are pending
       """)
 
   @OptionGroup var database: DatabaseOptions
@@ -23,7 +30,8 @@ struct Migrate: ParsableCommand {
 
   func run() throws {
     let migrator = try Migrator.bundled()
-    let connection = try PostgresConnection(configuration: try database.resolve())
+    let (configuration, embedded) = try database.resolveWithOrigin()
+    let connection = try PostgresConnection(configuration: configuration)
     defer { connection.close() }
     if status {
       let statuses = try migrator.status(connection)
@@ -31,10 +39,19 @@ struct Migrate: ParsableCommand {
       for status in statuses { print(Self.line(status)) }
       let pending = statuses.filter { $0.state == .pending }.count
       print(pending == 0 ? "Up to date." : "\(pending) pending; run `trolley migrate`.")
+      // Exit 1 when something is pending, so deploy scripts can check before starting workers.
+      if pending > 0 { throw ExitCode.failure }
       return
     }
     let applied = try migrator.migrate(connection)
     for migration in applied { print("applied  \(migration.name)") }
+    let role = try JobStore.workerRoleSetUp(create: embedded, on: connection)
+    if role.created { print("created  role \(role.role) (for workers: no schema changes)") }
+    if !role.granted {
+      print(
+        "note     no role \(role.role): workers connect as the owner. For least privilege: "
+          + "CREATE ROLE \(role.role) LOGIN PASSWORD '...'; then run trolley migrate again.")
+    }
     let latest = migrator.migrations.last.map { " (version \($0.version))" } ?? ""
     print(
       applied.isEmpty

@@ -3,6 +3,6 @@ import ArgumentParser
 /// `trolley model`: work with TroL checkpoint folders.
 struct Model: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Inspect or synthesize TroL checkpoint folders.",
-    subcommands: [ModelInspect.self, ModelSynth.self])
+    abstract: "Fetch, inspect or synthesize TroL checkpoint folders.",
+    subcommands: [ModelFetch.self, ModelInspect.self, ModelSynth.self])
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TroL
+import TroLSynthesis
 
 /// `trolley model synth`: a random-weight checkpoint with the real layout and shapes.
 struct ModelSynth: ParsableCommand {
@@ -17,6 +18,7 @@ struct ModelSynth: ParsableCommand {
       Example:
         trolley model synth --like 1.8b --out /tmp/trol-1.8b && \
         trolley ask --model /tmp/trol-1.8b --image photo.jpg --question 'What is this?'
+        trolley model synth --like 7b --layers 1 --out /tmp/trol-7b-1   # real widths, 1 layer
       """)
 
   @Option(help: "The model to imitate: tiny, 1.8b, 3.8b or 7b.")
@@ -28,18 +30,24 @@ struct ModelSynth: ParsableCommand {
   @Option(help: "Random seed; the same seed writes the same files.")
   var seed: UInt64 = 0
 
+  @Option(
+    help:
+      "Decoder and vision layers instead of the real counts (every width stays real): a small file with the real shapes, for tests."
+  )
+  var layers: Int?
+
   func validate() throws {
     guard ModelSynthesizer.Shape(rawValue: like) != nil else {
       throw ValidationError("--like must be one of tiny, 1.8b, 3.8b, 7b")
     }
+    if let layers, layers < 1 { throw ValidationError("--layers must be at least 1") }
   }
 
   func run() throws {
     let start = Date()
-    try ModelSynthesizer.write(ModelSynthesizer.Shape(rawValue: like)!, to: out, seed: seed) {
-      line in
-      print(line)
-    }
+    try ModelSynthesizer.write(
+      ModelSynthesizer.Shape(rawValue: like)!, to: out, seed: seed, layers: layers
+    ) { print($0) }
     print(String(format: "wrote %@ in %.1f s", out, Date().timeIntervalSince(start)))
   }
 }

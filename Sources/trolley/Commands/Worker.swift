@@ -4,6 +4,7 @@ import Logging
 import Tensor
 import TroL
 import TrolleyBasics
+import TrolleyCLIKit
 import TrolleyWorkers
 
 /// `trolley worker`: claims and runs jobs until stopped.
@@ -39,7 +40,7 @@ struct Worker: AsyncParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "Comma-separated job kinds to run (\((AllKinds.names + AllKinds.trolNames).joined(separator: ", "))); default with --model: trol.answer,trol.caption.",
+      "Comma-separated job kinds to run (\((AllKinds.names + AllKinds.trolNames + AllKinds.curationNames + AllKinds.trainingNames).joined(separator: ", "))); default with --model: trol.answer,trol.caption.",
       valueName: "kinds"))
   var kinds: String?
 
@@ -107,21 +108,83 @@ struct Worker: AsyncParsableCommand {
       valueName: "seconds"))
   var reindexInterval: Double = 86_400
 
+  @Option(
+    help: ArgumentHelp(
+      "Delete succeeded jobs (and their results) this long after they finished: 30d, 12h... Default: never. A batch with unfinished jobs keeps all of its results.",
+      valueName: "age"))
+  var retainSucceeded: String?
+
+  @Option(
+    name: .customLong("image-root"),
+    help: ArgumentHelp(
+      "A folder jobs may read local images (paths and file:// URLs) from; repeat for several. Default: image_roots in the configuration file, else none (jobs can name only http(s) images).",
+      valueName: "dir"))
+  var imageRoots: [String] = []
+
+  @Flag(
+    name: .customLong("allow-private-urls"),
+    help:
+      "Let jobs fetch images from loopback, private and link-local addresses (by default only public addresses, checked after DNS resolution and on every redirect)."
+  )
+  var allowPrivateURLs = false
+
   @Option(help: "Serve Prometheus metrics on this port.")
   var metricsPort: UInt16?
+
+  @Option(
+    help: ArgumentHelp(
+      "The IPv4 address metrics are served on (default 127.0.0.1: this host only; 0.0.0.0: every interface).",
+      valueName: "address"))
+  var metricsAddress = "127.0.0.1"
 
   @Option(help: "Log level: trace, debug, info, notice, warning, error.")
   var logLevel: String = "info"
 
+  @OptionGroup var config: ConfigOptions
+
   @OptionGroup var database: DatabaseOptions
 
+  /// --image-root folders, else the configuration's image_roots.
+  func resolvedImageRoots() throws -> [String] {
+    if !imageRoots.isEmpty { return imageRoots }
+    let value = try config.load().value(.imageRoots) ?? ""
+    return value.split(separator: ":").map(String.init).filter { !$0.isEmpty }
+  }
+
   func validate() throws {
+    for root in try resolvedImageRoots() {
+      var isFolder: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: root, isDirectory: &isFolder), isFolder.boolValue
+      else {
+        throw ValidationError(
+          "image root \(root) is not an existing folder (--image-root / image_roots)")
+      }
+    }
     guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
-    guard lease >= 1 else { throw ValidationError("--lease must be at least 1 second") }
-    guard grace >= 0 else { throw ValidationError("--grace must not be negative") }
-    guard reindexInterval == 0 || reindexInterval >= 60 else {
+    // Closed ranges also refuse inf and nan, which would trap when made into a Duration.
+    guard (1...86_400).contains(lease) else {
+      throw ValidationError("--lease must be 1 to 86400 seconds, got \(lease)")
+    }
+    guard (0...86_400).contains(grace) else {
+      throw ValidationError("--grace must be 0 to 86400 seconds, got \(grace)")
+    }
+    guard reindexInterval == 0 || (60...31_536_000).contains(reindexInterval) else {
       throw ValidationError(
-        "--reindex-interval must be 0 (never) or at least 60 seconds; the default is 86400 (daily)")
+        "--reindex-interval must be 0 (never) or 60 to 31536000 seconds; the default is 86400 (daily)"
+      )
+    }
+    var address = in_addr()
+    guard inet_pton(AF_INET, metricsAddress, &address) == 1 else {
+      throw ValidationError(
+        "--metrics-address must be an IPv4 address such as 127.0.0.1 or 0.0.0.0, got \(metricsAddress)"
+      )
+    }
+    if let retainSucceeded {
+      do {
+        _ = try DurationText.seconds(retainSucceeded, option: "--retain-succeeded")
+      } catch {
+        throw ValidationError(error.message)
+      }
     }
     guard jobTimeout >= 0, jobTimeout <= 604_800 else {
       throw ValidationError("--job-timeout must be 0 (no limit) to 604800 seconds")
@@ -129,7 +192,9 @@ struct Worker: AsyncParsableCommand {
     guard fetchTimeout >= 1, fetchTimeout <= 3600 else {
       throw ValidationError("--fetch-timeout must be 1 to 3600 seconds")
     }
-    guard pollInterval > 0 else { throw ValidationError("--poll-interval must be positive") }
+    guard (0.01...3600).contains(pollInterval) else {
+      throw ValidationError("--poll-interval must be 0.01 to 3600 seconds, got \(pollInterval)")
+    }
     guard Logger.Level(rawValue: logLevel) != nil else {
       throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error")
     }
@@ -153,7 +218,7 @@ struct Worker: AsyncParsableCommand {
         "job kind \(needing) needs a model: add --model DIR (a TroL checkpoint folder, or one made by `trolley model synth --like tiny --out DIR`)"
       )
     }
-    let known = Set(AllKinds.names + AllKinds.trolNames)
+    let known = Set(AllKinds.names + AllKinds.trolNames + AllKinds.curationNames + AllKinds.trainingNames)
     if let unknown = names.first(where: { !known.contains($0) }) {
       throw ValidationError(
         "unknown job kind \(unknown); known kinds: \(known.sorted().joined(separator: ", "))")
@@ -180,7 +245,7 @@ struct Worker: AsyncParsableCommand {
       return handler
     }
     var configuration = WorkerProcess.Configuration(
-      database: try database.resolve(), kinds: kindNames,
+      database: try database.resolve(configFile: config.file), kinds: kindNames,
       loop: WorkerConfiguration(
         concurrency: concurrency, gracePeriod: .seconds(rounding: grace),
         heartbeatInterval: .seconds(rounding: lease) / 3, lease: .seconds(rounding: lease),
@@ -197,6 +262,12 @@ struct Worker: AsyncParsableCommand {
     configuration.maintenance = !noMaintenance
     configuration.reindexInterval = reindexInterval > 0 ? .seconds(rounding: reindexInterval) : nil
     configuration.metricsPort = metricsPort
+    configuration.metricsAddress = metricsAddress
+    configuration.retainSucceeded = try retainSucceeded.map {
+      .seconds(rounding: try DurationText.seconds($0, option: "--retain-succeeded"))
+    }
+    configuration.imageRoots = try resolvedImageRoots()
+    configuration.allowPrivateURLs = allowPrivateURLs
     try await WorkerProcess(configuration: configuration).run()
   }
 }

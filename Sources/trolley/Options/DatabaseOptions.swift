@@ -19,6 +19,13 @@ struct DatabaseOptions: ParsableArguments {
   /// The database to use; starts the embedded cluster when nothing else is configured.
   /// - Parameter configFile: the `--config` file, if the command has that option.
   func resolve(configFile: String? = nil) throws -> PostgresConfiguration {
+    try resolveWithOrigin(configFile: configFile).configuration
+  }
+
+  /// The database to use, and whether it is the embedded cluster.
+  func resolveWithOrigin(configFile: String? = nil) throws -> (
+    configuration: PostgresConfiguration, embedded: Bool
+  ) {
     let environment = ProcessInfo.processInfo.environment
     var flags: [ConfigurationKey: (flag: String, value: String)] = [:]
     if let databaseURL { flags[.databaseURL] = ("--database-url", databaseURL) }
@@ -27,11 +34,11 @@ struct DatabaseOptions: ParsableArguments {
     if let url = configuration.settings.first(where: { $0.key == .databaseURL })?.value,
       !url.isEmpty
     {
-      return PostgresConfiguration(url)
+      return (PostgresConfiguration(url), false)
     }
     if let fromEnvironment = PostgresConfiguration.fromEnvironment(environment) {
-      return fromEnvironment
+      return (fromEnvironment, false)
     }
-    return try LocalCluster(home: LocalCluster.defaultHome(environment)).start()
+    return (try LocalCluster(home: LocalCluster.defaultHome(environment)).start(), true)
   }
 }

@@ -5,8 +5,9 @@ import TrolleyCLIKit
 struct ImageEnqueueOptions: ParsableArguments {
   @Option(
     help: ArgumentHelp(
-      "A folder of images (walked recursively for .jpg, .jpeg, .png), a quoted glob such as "
-        + "'photos/**/*.jpg', or a .jsonl or .csv manifest.",
+      "A folder of images (walked recursively for .jpg, .jpeg, .png, .webp, .gif, .bmp), a "
+        + "quoted glob such as 'photos/**/*.jpg', a .jsonl, .csv or .tsv manifest, or a .txt "
+        + "list of paths or URLs (one per line).",
       valueName: "dir|glob|manifest"))
   var images: String
 
@@ -32,6 +33,18 @@ struct ImageEnqueueOptions: ParsableArguments {
       valueName: "n"))
   var maxAttempts: Int?
 
+  @Option(
+    help: ArgumentHelp(
+      "The manifest column (or JSONL key) with the image path or URL. Default: image, "
+        + "image_path, image_url, path, url or file.", valueName: "name"))
+  var imageColumn: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "The manifest column (or JSONL key) with each row's question (answer) or prompt "
+        + "(caption). Default: question / prompt.", valueName: "name"))
+  var questionColumn: String?
+
   @Flag(
     help: "Reject the whole manifest if any row is bad (default: skip bad rows and report them).")
   var strict = false
@@ -43,6 +56,12 @@ struct ImageEnqueueOptions: ParsableArguments {
 
   @Flag(help: "Print the result as JSON.")
   var json = false
+
+  @Flag(
+    help:
+      "Read and check everything and count what would be added (with the first rows), changing nothing."
+  )
+  var dryRun = false
 
   @OptionGroup var config: ConfigOptions
 
@@ -59,19 +78,21 @@ struct ImageEnqueueOptions: ParsableArguments {
     let configuration = context.configuration
     let defaultText = kind == .caption ? configuration.value(.captionPrompt) : text
     let source = try ManifestSource.detect(images)
-    if kind == .answer, text == nil, !source.isManifest {
+    if kind == .answer, text == nil, !source.hasColumns {
       throw CLIError(
         .invalidArgument,
-        "--question is required when --images is a folder or a glob (only a manifest can give each "
-          + "row its own question). Example: trolley enqueue answer --images \(images) "
+        "--question is required when --images is a folder, a glob or a list of paths (only a "
+          + "JSONL, CSV or TSV manifest can give each row its own question). Example: trolley enqueue answer --images \(images) "
           + "--question \"What is in this picture?\"")
     }
-    let request = EnqueueRequest(
+    var request = EnqueueRequest(
       source: source, kind: kind, defaultText: defaultText,
       batchName: batch, queue: configuration.value(.queue) ?? "default",
       priority: Int16(try configuration.integer(.priority, in: -32768...32767) ?? 0),
       maxAttempts: Int32(try configuration.integer(.maxAttempts, in: 1...1000) ?? 3),
       strict: strict, checksFiles: !noCheckFiles)
+    request.dryRun = dryRun
+    request.columns = ManifestColumnChoice(image: imageColumn, question: questionColumn)
     if strict {
       let validation = try EnqueueOperation.validate(request)
       if validation.issues.count > 0 {
@@ -79,15 +100,18 @@ struct ImageEnqueueOptions: ParsableArguments {
           .invalidManifest, EnqueueText.strictRejection(validation.issues, source: request.source))
       }
     }
-    // A status line on a terminal: a million-row manifest takes a minute or two.
-    let showsProgress = Terminal.isTerminal(2)
-    let statusLine: @Sendable (EnqueueProgress) -> Void = { progress in
-      Terminal.write("\r\u{1B}[K" + progress.text, to: 2)
-    }
+    // Progress with a rate on a terminal, a line every 10 s in logs: a million-row manifest
+    // takes a minute or two. (The total is unknown until the manifest is read, so no ETA.)
+    let reporter = ProgressReporter(
+      label: request.dryRun ? "checking" : "enqueue", unit: "rows read", total: nil,
+      terminal: Terminal.isTerminal(2))
     let store = try context.store()
     let report = try await EnqueueOperation.run(
-      request, store: store, progress: showsProgress ? statusLine : nil)
-    if showsProgress { Terminal.write("\r\u{1B}[K", to: 2) }
+      request, store: store,
+      progress: { progress in
+        if case .reading(let rows, _) = progress { reporter.update(Int64(rows)) }
+      })
+    reporter.finish()
     if json {
       printJSON(EnqueueText.json(report))
     } else {

@@ -33,9 +33,13 @@ struct JobStoreBatchesTests {
       expected[.dead] = 0
       expected[.available, default: 0] += 2
       try await check()
-      // Pruning leaves the counts as a record of what happened.
-      let pruned = try await store.jobDeleteFinished(
+      // Pruning leaves the counts as a record of what happened. (Succeeded jobs of a batch with
+      // unfinished jobs are never pruned: the batch is still being worked.)
+      let kept = try await store.jobDeleteFinished(
         .init(state: .succeeded, olderThan: .zero, now: Date().addingTimeInterval(60)))
+      #expect(kept == 0)
+      let pruned = try await store.jobDeleteFinished(
+        .init(state: .cancelled, olderThan: .zero, now: Date().addingTimeInterval(60)))
       #expect(pruned == 2)
       try await check()
     }

@@ -135,7 +135,7 @@ struct JobStoreClaimTests {
         try connection.execute("SET plan_cache_mode = force_generic_plan")
         try connection.execute("PREPARE claim_generic AS " + JobStore.jobClaimSQL)
         let rows = try connection.query(
-          "EXPLAIN EXECUTE claim_generic('default', NULL, 10, 1, 30, NULL)")
+          "EXPLAIN EXECUTE claim_generic('default', NULL, 10, 1, 30, NULL, true)")
         return try rows.map { try $0.decode(0, as: String.self) }.joined(separator: "\n")
       }
       #expect(!plan.contains("Seq Scan on jobs"), "generic plan:\n\(plan)")

@@ -335,16 +335,27 @@ import TroL
   }
 
   static let otherFormats: [(String, [UInt8])] = {
-    let gif: [UInt8] = Array("GIF89a".utf8) + [UInt8](repeating: 0, count: 20)
-    let bmp: [UInt8] = Array("BM".utf8) + [UInt8](repeating: 0, count: 40)
-    let webp: [UInt8] = Array("RIFF".utf8) + [0, 0, 0, 0] + Array("WEBPVP8 ".utf8)
     let tiff: [UInt8] = [0x49, 0x49, 0x2A, 0x00, 8, 0, 0, 0]
-    return [("GIF", gif), ("BMP", bmp), ("WebP", webp), ("TIFF", tiff)]
+    let heif: [UInt8] = [0, 0, 0, 24] + Array("ftypheic".utf8) + [UInt8](repeating: 0, count: 12)
+    return [("TIFF", tiff), ("HEIF", heif)]
   }()
 
   @Test(arguments: otherFormats)
   func otherFormatsAreUnsupportedByName(name: String, bytes: [UInt8]) {
-    expectError(.unsupportedImageFormat, mentioning: [name], bytes)
+    expectError(.unsupportedImageFormat, mentioning: [name, "WebP, GIF and BMP"], bytes)
+  }
+
+  static let corruptHeaders: [(String, [UInt8])] = {
+    let gif: [UInt8] = Array("GIF89a".utf8) + [UInt8](repeating: 0, count: 20)
+    let bmp: [UInt8] = Array("BM".utf8) + [UInt8](repeating: 0, count: 40)
+    let webp: [UInt8] = Array("RIFF".utf8) + [0, 0, 0, 0] + Array("WEBPVP8 ".utf8)
+    return [("GIF", gif), ("BMP", bmp), ("WebP", webp)]
+  }()
+
+  /// Signatures followed by garbage are decoded as that format and rejected as corrupt.
+  @Test(arguments: corruptHeaders)
+  func corruptWebPGIFAndBMPAreInvalid(name: String, bytes: [UInt8]) {
+    expectError(.invalidImage, mentioning: [name], bytes)
   }
 
   @Test func byteLimitIsEnforced() {

@@ -6,7 +6,7 @@ import TroL
     pairs.map { TileGrid(columns: $0.0, rows: $0.1) }
   }
 
-  /// The walking order of §4.2 (CPython set order, then a stable sort by area).
+  /// The walking order of the official `dynamic_preprocess` (docs/model.md, "Vision towers"; CPython set order, then a stable sort by area).
   @Test func candidatesForSixTilesFollowTheReferenceOrder() {
     #expect(
       TileGrid.candidates(maxTiles: 6)

@@ -14,13 +14,13 @@ import TrolleyWorkers
     let bytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 1, 2, 3]
     let path = try temporaryFile(bytes)
     defer { try? FileManager.default.removeItem(atPath: path) }
-    let fetcher = ImageFetcher()
+    let fetcher = ImageFetcher(policy: .unrestricted)
     #expect(try await fetcher.fetch(path) == bytes)
     #expect(try await fetcher.fetch("file://" + path) == bytes)
   }
 
   @Test func missingEmptyAndOversizedLocalFilesArePermanent() async throws {
-    var policy = ImageFetcher.Policy()
+    var policy = ImageFetcher.Policy.unrestricted
     policy.maxBytes = 8
     let fetcher = ImageFetcher(policy: policy)
     await #expect(throws: ImageFetchError(.notFound, "", retryable: false)) {
@@ -53,7 +53,7 @@ import TrolleyWorkers
     server.serve("/ok.jpg", .init(status: 200, body: body))
     server.serve("/gone.jpg", .init(status: 404))
     server.serve("/flaky.jpg", .init(status: 503))
-    var policy = ImageFetcher.Policy()
+    var policy = ImageFetcher.Policy.unrestricted
     policy.attempts = 2
     policy.retryDelay = .milliseconds(10)
     let fetcher = ImageFetcher(policy: policy)
@@ -78,7 +78,7 @@ import TrolleyWorkers
     let server = try LoopbackHTTPServer()
     defer { server.stop() }
     server.serve("/slow.jpg", .init(status: 200, body: [1, 2, 3], stallBeforeBody: .seconds(4)))
-    var policy = ImageFetcher.Policy()
+    var policy = ImageFetcher.Policy.unrestricted
     policy.attempts = 1
     policy.stallTimeout = .seconds(1)
     policy.totalTimeout = .seconds(2)
@@ -96,7 +96,7 @@ import TrolleyWorkers
     let server = try LoopbackHTTPServer()
     let url = server.url("/x.jpg")
     server.stop()
-    var policy = ImageFetcher.Policy()
+    var policy = ImageFetcher.Policy.unrestricted
     policy.attempts = 1
     do {
       _ = try await ImageFetcher(policy: policy).fetch(url)

@@ -20,7 +20,8 @@ import TrolleyJobContracts
   func aStoppedJobEndsCancelledAndTheOthersAreAnswered(reason: JobContext.StopReason) async throws {
     let engine = try #require(AnswerJobTests.engine, "the internlm2 fixture model must load")
     let settings = EngineJobSettings(
-      batch: EngineBatch(engine: engine, fetcher: ImageFetcher(), modelName: "trol-tiny"),
+      batch: EngineBatch(
+        engine: engine, fetcher: ImageFetcher(policy: .unrestricted), modelName: "trol-tiny"),
       batchSize: 3, maxNewTokens: 8)
     let questions = ["What is in the image?", "Describe the shapes.", "Which colours?"]
     let contexts = (0..<3).map {
@@ -48,7 +49,8 @@ import TrolleyJobContracts
   @Test func engineJobsReportTheirTokensAsProgress() async throws {
     let engine = try #require(AnswerJobTests.engine, "the internlm2 fixture model must load")
     let settings = EngineJobSettings(
-      batch: EngineBatch(engine: engine, fetcher: ImageFetcher(), modelName: "trol-tiny"),
+      batch: EngineBatch(
+        engine: engine, fetcher: ImageFetcher(policy: .unrestricted), modelName: "trol-tiny"),
       batchSize: 1, maxNewTokens: 8)
     let context = JobContext(jobID: 1, queue: "default", attempt: 1, batchID: nil)
     #expect(context.progress == nil)

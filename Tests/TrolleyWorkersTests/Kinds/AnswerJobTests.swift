@@ -11,7 +11,8 @@ import TrolleyWorkers
   private func settings(batchSize: Int) throws -> EngineJobSettings {
     let engine = try #require(Self.engine, "the internlm2 fixture model must load")
     return EngineJobSettings(
-      batch: EngineBatch(engine: engine, fetcher: ImageFetcher(), modelName: "trol-tiny"),
+      batch: EngineBatch(
+        engine: engine, fetcher: ImageFetcher(policy: .unrestricted), modelName: "trol-tiny"),
       batchSize: batchSize, maxNewTokens: 8)
   }
 

@@ -11,7 +11,8 @@ import TrolleyWorkers
   private func settings() throws -> EngineJobSettings {
     let engine = try #require(AnswerJobTests.engine, "the internlm2 fixture model must load")
     return EngineJobSettings(
-      batch: EngineBatch(engine: engine, fetcher: ImageFetcher(), modelName: "trol-tiny"),
+      batch: EngineBatch(
+        engine: engine, fetcher: ImageFetcher(policy: .unrestricted), modelName: "trol-tiny"),
       batchSize: 4, maxNewTokens: 4)
   }
 

@@ -46,7 +46,8 @@ struct WorkerMetricsTests {
     let engine = try #require(AnswerJobTests.engine, "the internlm2 fixture model must load")
     let metrics = WorkerMetrics()
     let batch = EngineBatch(
-      engine: engine, fetcher: ImageFetcher(), modelName: "trol-tiny", metrics: metrics)
+      engine: engine, fetcher: ImageFetcher(policy: .unrestricted), modelName: "trol-tiny",
+      metrics: metrics)
     #expect(Self.value("trolley_engine_tokens_per_second", in: metrics) == 0)
     let options = GenerationOptions(maxNewTokens: 6, stopTokenIDs: [])
     let results = await batch.run([

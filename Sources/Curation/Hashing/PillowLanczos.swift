@@ -1,0 +1,151 @@
+internal import Foundation
+
+/// Pillow's `Image.resize(size, Image.LANCZOS)` on a mode "L" image, bit for bit
+/// (libImaging/Resample.c, the 8-bit path).
+///
+/// For each output index i of a pass from `input` to `output` samples:
+/// * scale s = input/output, filter scale f = max(s, 1), support 3f, centre c = (i + 0.5) s;
+/// * taps from max(0, int(c − 3f + 0.5)) to min(input, int(c + 3f + 0.5));
+/// * weight K((x − c + 0.5) / f) with K(t) = sinc(t) sinc(t/3) on [−3, 3), divided by the
+///   weights' double-precision sum, then scaled by 2^22 and rounded half away from zero;
+/// * out = clip8((2^21 + Σ w·p) >> 22).
+/// The horizontal pass runs first and is rounded to bytes; an axis whose size does not change is
+/// not resampled (an unchanged size is a copy).
+public enum PillowLanczos {
+  static let precision: Int32 = 22
+
+  /// Resizes a grey image.
+  ///
+  /// - Parameters:
+  ///   - image: The source.
+  ///   - width: Output width, at least 1.
+  ///   - height: Output height, at least 1.
+  public static func resize(_ image: GreyImage, width: Int, height: Int) -> GreyImage {
+    precondition(width > 0 && height > 0, "resize target must be positive, got \(width)x\(height)")
+    var current = image
+    if width != image.width {
+      current = horizontal(current, kernel: Kernel(inputSize: image.width, outputSize: width))
+    }
+    if height != image.height {
+      current = vertical(current, kernel: Kernel(inputSize: image.height, outputSize: height))
+    }
+    return current
+  }
+
+  /// Pillow's `lanczos_filter`: a sinc windowed by a sinc three times as wide.
+  @inline(__always)
+  static func lanczos(_ x: Double) -> Double {
+    if -3.0 <= x && x < 3.0 { return sinc(x) * sinc(x / 3) }
+    return 0
+  }
+
+  @inline(__always)
+  static func sinc(_ x: Double) -> Double {
+    if x == 0.0 { return 1.0 }
+    let y = x * Double.pi
+    return sin(y) / y
+  }
+
+  /// Fixed-point weights for one axis, in `precompute_coeffs` + `normalize_coeffs_8bpc` order.
+  struct Kernel {
+    var starts: [Int]
+    var counts: [Int]
+    var weights: [Int32]
+    var stride: Int
+
+    init(inputSize: Int, outputSize: Int) {
+      let scale = Double(inputSize) / Double(outputSize)
+      let filterScale = max(scale, 1.0)
+      let support = 3.0 * filterScale
+      let stride = Int(support.rounded(.up)) * 2 + 1
+      var starts = [Int](repeating: 0, count: outputSize)
+      var counts = [Int](repeating: 0, count: outputSize)
+      var weights = [Int32](repeating: 0, count: outputSize * stride)
+      var real = [Double](repeating: 0, count: stride)
+      let inverse = 1.0 / filterScale
+      for o in 0..<outputSize {
+        let center = (Double(o) + 0.5) * scale
+        // C's (int) truncates toward zero, then the window is cut to the image.
+        let first = max(Int((center - support + 0.5).rounded(.towardZero)), 0)
+        let last = min(Int((center + support + 0.5).rounded(.towardZero)), inputSize)
+        let count = max(last - first, 0)
+        var sum = 0.0
+        for t in 0..<count {
+          let w = lanczos((Double(t + first) - center + 0.5) * inverse)
+          real[t] = w
+          sum += w
+        }
+        starts[o] = first
+        counts[o] = count
+        for t in 0..<count {
+          let normalised = sum != 0.0 ? real[t] / sum : real[t]
+          let v = normalised * Double(1 << PillowLanczos.precision)
+          weights[o * stride + t] = Int32(
+            v < 0 ? (-0.5 + v).rounded(.towardZero) : (0.5 + v).rounded(.towardZero))
+        }
+      }
+      self.starts = starts
+      self.counts = counts
+      self.weights = weights
+      self.stride = stride
+    }
+  }
+
+  @inline(__always)
+  static func clip8(_ sum: Int32) -> UInt8 {
+    UInt8(truncatingIfNeeded: min(max(sum >> precision, 0), 255))
+  }
+
+  static func horizontal(_ image: GreyImage, kernel: Kernel) -> GreyImage {
+    let outWidth = kernel.starts.count
+    let inWidth = image.width
+    let half: Int32 = 1 << (precision - 1)
+    var output = [UInt8](repeating: 0, count: outWidth * image.height)
+    image.pixels.withUnsafeBufferPointer { source in
+      kernel.weights.withUnsafeBufferPointer { weights in
+        output.withUnsafeMutableBufferPointer { out in
+          for y in 0..<image.height {
+            let row = y * inWidth
+            for x in 0..<outWidth {
+              let first = row + kernel.starts[x]
+              let k = x * kernel.stride
+              var sum = half
+              for t in 0..<kernel.counts[x] {
+                sum &+= Int32(source[first + t]) &* weights[k + t]
+              }
+              out[y * outWidth + x] = clip8(sum)
+            }
+          }
+        }
+      }
+    }
+    return GreyImage(width: outWidth, height: image.height, pixels: output)
+  }
+
+  static func vertical(_ image: GreyImage, kernel: Kernel) -> GreyImage {
+    let outHeight = kernel.starts.count
+    let width = image.width
+    let half: Int32 = 1 << (precision - 1)
+    var output = [UInt8](repeating: 0, count: width * outHeight)
+    var accumulator = [Int32](repeating: 0, count: width)
+    image.pixels.withUnsafeBufferPointer { source in
+      kernel.weights.withUnsafeBufferPointer { weights in
+        output.withUnsafeMutableBufferPointer { out in
+          accumulator.withUnsafeMutableBufferPointer { acc in
+            for y in 0..<outHeight {
+              for i in 0..<width { acc[i] = half }
+              let first = kernel.starts[y]
+              for t in 0..<kernel.counts[y] {
+                let w = weights[y * kernel.stride + t]
+                let line = (first + t) * width
+                for i in 0..<width { acc[i] &+= w &* Int32(source[line + i]) }
+              }
+              for i in 0..<width { out[y * width + i] = clip8(acc[i]) }
+            }
+          }
+        }
+      }
+    }
+    return GreyImage(width: width, height: outHeight, pixels: output)
+  }
+}

@@ -1,0 +1,115 @@
+public import Curation
+public import Foundation
+public import JobQueue
+public import Postgres
+public import TrolleyJobContracts
+
+/// Turns `trolley dataset ingest|dedupe` into rows and jobs, each in one transaction: either the
+/// items and all their jobs exist, or nothing does.
+public struct DatasetPlanner: Sendable {
+  public let store: DatasetStore
+  public let jobs: JobStore
+  public var queue: String
+
+  public init(store: DatasetStore, jobs: JobStore, queue: String = "default") {
+    self.store = store
+    self.jobs = jobs
+    self.queue = queue
+  }
+
+  /// What `ingest` planned.
+  public struct IngestPlan: Sendable, Hashable, Codable {
+    public var dataset: String
+    public var sources: Int
+    public var added: Int
+    public var jobs: Int
+    public var jobIDs: [Int64]
+
+    enum CodingKeys: String, CodingKey {
+      case dataset, sources, added, jobs
+      case jobIDs = "job_ids"
+    }
+  }
+
+  /// Adds the sources not yet in the dataset as pending items and enqueues one curate.ingest job
+  /// per `chunk` ids. Re-ingesting the same sources adds neither items nor jobs.
+  public func ingest(dataset name: String, sources: [String], chunk: Int) async throws
+    -> IngestPlan
+  {
+    guard chunk >= 1 && chunk <= 1_000_000 else {
+      throw DatasetError(.invalidRequest, "--chunk must be 1 to 1000000, got \(chunk)")
+    }
+    let store = self.store
+    let jobs = self.jobs
+    let queue = self.queue
+    return try await store.client.withTransaction { connection in
+      let dataset = try store.datasetGet(name: name, on: connection)
+      let added = try store.itemsAdd(datasetID: dataset.id, sources: sources, on: connection)
+      var ids: [Int64] = []
+      if let first = added.firstID, let last = added.lastID {
+        var start = first
+        let encoder = JSONEncoder.sorted
+        while start <= last {
+          let end = min(start + Int64(chunk) - 1, last)
+          let payload = IngestPayload(datasetID: dataset.id, firstID: start, lastID: end)
+          let json = PostgresJSONB(bytes: Array(try encoder.encode(payload)))
+          let result = try jobs.jobInsert(
+            JobInsertParams(
+              queue: queue, kind: CurationKindNames.ingest, payload: json,
+              uniqueKey: "\(CurationKindNames.ingest):\(dataset.id):\(start)-\(end)"),
+            on: connection)
+          if let id = result.id { ids.append(id) }
+          start = end + 1
+        }
+      }
+      try store.jobsRecord(datasetID: dataset.id, stage: "ingest", jobIDs: ids, on: connection)
+      return IngestPlan(
+        dataset: name, sources: sources.count, added: added.added, jobs: ids.count, jobIDs: ids)
+    }
+  }
+
+  /// What `dedupe` planned.
+  public struct DedupePlan: Sendable, Hashable, Codable {
+    public var dataset: String
+    public var hash: String
+    public var distance: Int
+    public var jobID: Int64
+    public var waitsFor: Int
+
+    enum CodingKeys: String, CodingKey {
+      case dataset, hash, distance
+      case jobID = "job_id"
+      case waitsFor = "waits_for"
+    }
+  }
+
+  /// Enqueues one curate.dedupe job that runs after the dataset's unfinished ingest jobs.
+  public func dedupe(dataset name: String, hash: HashKind, distance: Int) async throws
+    -> DedupePlan
+  {
+    guard (0...31).contains(distance) else {
+      throw DatasetError(.invalidRequest, "--distance must be 0 to 31, got \(distance)")
+    }
+    let store = self.store
+    let jobs = self.jobs
+    let queue = self.queue
+    return try await store.client.withTransaction { connection in
+      let dataset = try store.datasetGet(name: name, on: connection)
+      try store.datasetSetDedupe(
+        id: dataset.id, hash: hash.rawValue, distance: distance, on: connection)
+      let open = try store.jobsOpen(datasetID: dataset.id, stage: "ingest", on: connection)
+      let payload = DedupePayload(datasetID: dataset.id, hash: hash.rawValue, distance: distance)
+      let json = PostgresJSONB(bytes: Array(try JSONEncoder.sorted.encode(payload)))
+      let result = try jobs.jobInsert(
+        JobInsertParams(
+          queue: queue, kind: CurationKindNames.dedupe, payload: json, dependsOn: open),
+        on: connection)
+      guard let id = result.id else {
+        throw DatasetError(.invalidRequest, "the dedupe job was not added")
+      }
+      try store.jobsRecord(datasetID: dataset.id, stage: "dedupe", jobIDs: [id], on: connection)
+      return DedupePlan(
+        dataset: name, hash: hash.rawValue, distance: distance, jobID: id, waitsFor: open.count)
+    }
+  }
+}

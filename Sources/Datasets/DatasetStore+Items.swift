@@ -1,0 +1,111 @@
+public import Curation
+public import Postgres
+
+/// The ids the last `itemsAdd` inserted (nil bounds when nothing was new).
+public struct ItemsAdded: Sendable, Hashable {
+  public var added: Int
+  public var firstID: Int64?
+  public var lastID: Int64?
+}
+
+/// One pending item a curate.ingest job reads.
+public struct PendingItem: Sendable, Hashable {
+  public var id: Int64
+  public var source: String
+}
+
+/// What a curate.ingest job found for one item.
+public struct IngestOutcome: Sendable, Hashable {
+  public var id: Int64
+  /// `ok`, `bad` or `filtered`.
+  public var status: String
+  public var reason: String?
+  public var fingerprint: ImageFingerprint?
+
+  public init(id: Int64, status: String, reason: String?, fingerprint: ImageFingerprint?) {
+    self.id = id
+    self.status = status
+    self.reason = reason
+    self.fingerprint = fingerprint
+  }
+}
+
+extension DatasetStore {
+  static let itemsStageSQL = """
+    CREATE TEMP TABLE incoming_source (source text NOT NULL) ON COMMIT DROP
+    """
+
+  static let itemsCopySQL = "COPY incoming_source (source) FROM STDIN"
+
+  // Sorted, so ids follow the sources' order; sources already in the dataset add nothing.
+  static let itemsInsertSQL = """
+    WITH inserted AS (
+      INSERT INTO dataset_item (dataset_id, source)
+      SELECT DISTINCT $1::bigint, source FROM incoming_source ORDER BY 2
+      ON CONFLICT (dataset_id, source) DO NOTHING
+      RETURNING id)
+    SELECT count(*)::bigint, min(id), max(id) FROM inserted
+    """
+
+  static let itemsPendingSQL = """
+    SELECT id, source FROM dataset_item
+    WHERE dataset_id = $1 AND id BETWEEN $2 AND $3 AND status = 'pending'
+    ORDER BY id
+    """
+
+  // Only pending rows change: a retried job never overwrites what another attempt recorded.
+  static let itemsRecordSQL = """
+    UPDATE dataset_item AS d SET
+      status = u.status::dataset_item_status, reason = u.reason, sha256 = u.sha256,
+      width = u.width, height = u.height, format = u.format, bytes = u.bytes,
+      ahash = u.ahash, phash = u.phash, dhash = u.dhash, whash = u.whash
+    FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[],
+                $8::text[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[],
+                $13::bigint[])
+      AS u(id, status, reason, sha256, width, height, format, bytes, ahash, phash, dhash, whash)
+    WHERE d.id = u.id AND d.dataset_id = $1 AND d.status = 'pending'
+    """
+
+  /// Copies `sources` (sorted, duplicates dropped) in as pending items, in one transaction.
+  public func itemsAdd(datasetID: Int64, sources: [String], on connection: PostgresConnection)
+    throws -> ItemsAdded
+  {
+    let sorted = Array(Set(sources)).sorted()
+    try connection.query(Self.itemsStageSQL, name: "itemsStage")
+    try connection.copyFrom(Self.itemsCopySQL, name: "itemsCopy") { writer in
+      for source in sorted { try writer.writeRow([source]) }
+    }
+    let row = try connection.query(Self.itemsInsertSQL, [datasetID], name: "itemsInsert").single()
+    let (count, first, last) = try row.decode((Int64, Int64?, Int64?).self)
+    return ItemsAdded(added: Int(count), firstID: first, lastID: last)
+  }
+
+  /// The still-pending items of one ingest chunk, by id.
+  public func itemsPending(datasetID: Int64, firstID: Int64, lastID: Int64) async throws
+    -> [PendingItem]
+  {
+    try await client.query(Self.itemsPendingSQL, [datasetID, firstID, lastID]).map {
+      let (id, source) = try $0.decode((Int64, String).self)
+      return PendingItem(id: id, source: source)
+    }
+  }
+
+  /// Records a chunk's outcomes in one statement.
+  /// - Returns: the rows changed (items no longer pending are left alone).
+  @discardableResult
+  public func itemsRecord(datasetID: Int64, outcomes: [IngestOutcome]) async throws -> Int {
+    let f = outcomes.map(\.fingerprint)
+    let bindings: PostgresBindings = [
+      datasetID,
+      outcomes.map(\.id), outcomes.map(\.status), outcomes.map(\.reason),
+      f.map { $0?.sha256 }, f.map { $0.map { Int32($0.width) } },
+      f.map { $0.map { Int32($0.height) } }, f.map { $0?.format },
+      f.map { $0.map { Int64($0.bytes) } },
+      f.map { $0.map { Int64(bitPattern: $0.hashes.ahash) } },
+      f.map { $0.map { Int64(bitPattern: $0.hashes.phash) } },
+      f.map { $0.map { Int64(bitPattern: $0.hashes.dhash) } },
+      f.map { $0.map { Int64(bitPattern: $0.hashes.whash) } },
+    ]
+    return try await client.query(Self.itemsRecordSQL, bindings).affectedRowCount
+  }
+}

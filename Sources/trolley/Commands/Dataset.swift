@@ -1,0 +1,45 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import JobQueue
+import Postgres
+
+/// `trolley dataset`: curation of image collections as queue jobs (docs/curation.md).
+struct Dataset: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Curate image datasets: ingest, check, filter, dedupe (jobs on the queue).",
+    discussion: """
+      Examples:
+        trolley dataset create photos
+        trolley dataset ingest photos --images ./photos
+        trolley worker --kinds curate.ingest,curate.dedupe
+        trolley dataset dedupe photos
+        trolley dataset show photos
+        trolley dataset hash a.png b.jpg --json
+      """,
+    subcommands: [
+      DatasetCreate.self, DatasetList.self, DatasetIngest.self, DatasetDedupe.self,
+      DatasetFilter.self, DatasetShow.self, DatasetDuplicates.self, DatasetHash.self,
+    ])
+}
+
+extension OperatorContext {
+  /// The curation store and the queue over one small pool.
+  func datasets() throws -> (DatasetStore, JobStore) {
+    let jobs = try store()
+    return (DatasetStore(client: jobs.client), jobs)
+  }
+}
+
+/// Prints an Encodable value as one line of JSON with sorted keys.
+func printEncodedJSON(_ value: some Encodable) throws {
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+  encoder.dateEncodingStrategy = .iso8601
+  print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// Turns a curation error into the CLI's clean failure.
+func datasetFailure(_ error: DatasetError) -> ValidationError {
+  ValidationError(error.message)
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import Datasets
+
+/// `trolley dataset create NAME`.
+struct DatasetCreate: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "create",
+    abstract: "Create an empty dataset with DataComp's default filters.",
+    discussion: """
+      Examples:
+        trolley dataset create photos
+        trolley dataset create photos --json
+      """)
+
+  @Argument(help: "The dataset's name: letters, digits, '.', '_' or '-'.")
+  var name: String
+
+  @OptionGroup var options: OperatorOptions
+
+  func run() async throws {
+    let context = try options.context()
+    let (store, _) = try context.datasets()
+    do {
+      let record = try await store.datasetCreate(name: name)
+      if options.json {
+        try printEncodedJSON(record)
+      } else {
+        print("created dataset \(record.name) (id \(record.id))")
+      }
+    } catch let error as DatasetError {
+      throw datasetFailure(error)
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Curation
+import Datasets
+
+/// `trolley dataset dedupe NAME [--distance D] [--hash KIND]`.
+struct DatasetDedupe: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "dedupe",
+    abstract: "Enqueue a curate.dedupe job (after the dataset's unfinished ingest jobs).",
+    discussion: """
+      Exact copies (same sha256) and near copies (Hamming distance <= D on the hash) are grouped;
+      each group keeps the item with the most pixels, then the lowest id.
+
+      Examples:
+        trolley dataset dedupe photos
+        trolley dataset dedupe photos --distance 6 --hash dhash --json
+      """)
+
+  @Argument(help: "The dataset's name.")
+  var name: String
+
+  @Option(help: "Largest Hamming distance of a near duplicate, 0 to 31 (default 4).")
+  var distance = 4
+
+  @Option(help: "The hash: phash (default), dhash, ahash or whash.")
+  var hash = "phash"
+
+  @Option(help: "The queue the job goes to.")
+  var queue = "default"
+
+  @OptionGroup var options: OperatorOptions
+
+  func validate() throws {
+    guard HashKind(rawValue: hash) != nil else {
+      throw ValidationError("--hash must be phash, dhash, ahash or whash, got \(hash)")
+    }
+    guard (0...31).contains(distance) else {
+      throw ValidationError("--distance must be 0 to 31, got \(distance)")
+    }
+  }
+
+  func run() async throws {
+    let context = try options.context()
+    let (store, jobs) = try context.datasets()
+    do {
+      let plan = try await DatasetPlanner(store: store, jobs: jobs, queue: queue).dedupe(
+        dataset: name, hash: HashKind(rawValue: hash) ?? .phash, distance: distance)
+      if options.json {
+        try printEncodedJSON(plan)
+      } else {
+        print(
+          "\(plan.dataset): curate.dedupe job \(plan.jobID) (\(plan.hash) <= \(plan.distance)), after \(plan.waitsFor) unfinished ingest jobs"
+        )
+      }
+    } catch let error as DatasetError {
+      throw datasetFailure(error)
+    }
+  }
+}

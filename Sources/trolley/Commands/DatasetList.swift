@@ -1,0 +1,33 @@
+import ArgumentParser
+import Datasets
+
+/// `trolley dataset list`.
+struct DatasetList: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "list",
+    abstract: "List datasets.",
+    discussion: """
+      Examples:
+        trolley dataset list
+        trolley dataset list --json
+      """)
+
+  @OptionGroup var options: OperatorOptions
+
+  func run() async throws {
+    let context = try options.context()
+    let (store, _) = try context.datasets()
+    let records = try await store.datasetList()
+    if options.json {
+      try printEncodedJSON(records)
+      return
+    }
+    if records.isEmpty {
+      print("no datasets; create one with `trolley dataset create NAME`")
+      return
+    }
+    for record in records {
+      print("\(record.name)\tid \(record.id)\tdedupe \(record.dedupeHash)@\(record.dedupeDistance)")
+    }
+  }
+}

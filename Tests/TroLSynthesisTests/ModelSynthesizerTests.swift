@@ -1,0 +1,78 @@
+import Foundation
+import Tensor
+import TestFixtures
+import Testing
+import TroL
+
+@testable import TroLSynthesis
+
+@Suite struct ModelSynthesizerTests {
+  func temporaryDirectory(_ name: String) -> String {
+    let path = NSTemporaryDirectory() + "trolley-synth-\(name)-\(UUID().uuidString)"
+    return path
+  }
+
+  @Test func tinyCheckpointLoadsAndAnswers() throws {
+    let directory = temporaryDirectory("tiny")
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try ModelSynthesizer.write(.tiny, to: directory, seed: 3)
+    let engine = try TroLEngine.load(modelDirectory: directory, weights: .f16)
+    #expect(engine.model.family == .internLM2)
+    #expect(engine.model.shape.vocabulary == 520)
+    let image = AnswerRequest.Image.file(
+      path: TestFixtures.trolTinyURL.appendingPathComponent("internlm2/image.png").path)
+    let result = try engine.answer(
+      AnswerRequest(
+        image: image, question: "What is this?", options: GenerationOptions(maxNewTokens: 6)))
+    #expect(result.promptTokenIDs.filter { $0 == 520 }.count == 16)
+    #expect(!result.tokenIDs.isEmpty)
+    // The same seed writes the same weights.
+    let again = temporaryDirectory("tiny-again")
+    defer { try? FileManager.default.removeItem(atPath: again) }
+    try ModelSynthesizer.write(.tiny, to: again, seed: 3)
+    let a = try Data(contentsOf: URL(fileURLWithPath: directory + "/model.safetensors"))
+    let b = try Data(contentsOf: URL(fileURLWithPath: again + "/model.safetensors"))
+    #expect(a == b)
+  }
+
+  @Test func internLM2TokenizerHasTheRealIDs() throws {
+    let directory = temporaryDirectory("sp")
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    try SentencePieceSynth.model(vocabulary: 92544).write(
+      to: URL(fileURLWithPath: directory + "/tokenizer.model"))
+    try Data("{\"<image>\": 92544}".utf8).write(
+      to: URL(fileURLWithPath: directory + "/added_tokens.json"))
+    try SentencePieceSynth.tokenizerConfig(imageID: 92544).write(
+      to: URL(fileURLWithPath: directory + "/tokenizer_config.json"))
+    try SentencePieceSynth.specialTokensMap.write(
+      to: URL(fileURLWithPath: directory + "/special_tokens_map.json"))
+    let tokenizer = try TokenizerLoader.load(modelDirectory: directory)
+    #expect(tokenizer.tokenID("[UNUSED_TOKEN_145]") == 92542)
+    #expect(tokenizer.tokenID("[UNUSED_TOKEN_146]") == 92543)
+    #expect(tokenizer.tokenID("<image>") == 92544)
+    #expect(tokenizer.eosTokenID == 2)
+    let ids = tokenizer.encode("Hello, world!")
+    #expect(tokenizer.decode(ids) == "Hello, world!")
+  }
+
+  @Test func phi3TokenizerHasTheRealIDs() throws {
+    let directory = temporaryDirectory("phi3")
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    try Phi3TokenizerSynth.tokenizerJSON(baseVocabulary: 32000).write(
+      to: URL(fileURLWithPath: directory + "/tokenizer.json"))
+    try Phi3TokenizerSynth.tokenizerConfig(baseVocabulary: 32000).write(
+      to: URL(fileURLWithPath: directory + "/tokenizer_config.json"))
+    try Phi3TokenizerSynth.addedTokens(baseVocabulary: 32000).write(
+      to: URL(fileURLWithPath: directory + "/added_tokens.json"))
+    try Phi3TokenizerSynth.specialTokensMap.write(
+      to: URL(fileURLWithPath: directory + "/special_tokens_map.json"))
+    let tokenizer = try TokenizerLoader.load(modelDirectory: directory)
+    #expect(tokenizer.tokenID("<|user|>") == 32010)
+    #expect(tokenizer.tokenID("<IMG_CONTEXT>") == 32013)
+    #expect(tokenizer.eosTokenID == 2)
+    let ids = tokenizer.encode("Hello world")
+    #expect(tokenizer.decode(ids) == "Hello world")
+  }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import JobQueue
+import Postgres
+import PostgresTesting
+import Testing
+import TroL
+import TroLSynthesis
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Curation through the real binary and real worker processes: ingest with a worker SIGKILLed
+/// mid-run, then dedupe with a worker SIGKILLed while the dedupe job runs. Every item must end in
+/// exactly one final status, and the groups must equal the ground truth and an uninterrupted run.
+@Suite(.serialized) struct CurationProcessTests {
+  /// A deterministic textured image: a smooth random gradient and a few rectangles.
+  static func image(seed: UInt64, side: Int = 240) -> RGBImage {
+    var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+    func next() -> Int {
+      state ^= state << 13
+      state ^= state >> 7
+      state ^= state << 17
+      return Int(state % 256)
+    }
+    let corners = (0..<12).map { _ in Double(next()) }
+    var pixels = [UInt8](repeating: 0, count: side * side * 3)
+    for y in 0..<side {
+      for x in 0..<side {
+        let u = Double(x) / Double(side - 1)
+        let v = Double(y) / Double(side - 1)
+        for c in 0..<3 {
+          let value =
+            corners[c] * (1 - u) * (1 - v) + corners[3 + c] * u * (1 - v)
+            + corners[6 + c] * (1 - u) * v + corners[9 + c] * u * v
+          pixels[(y * side + x) * 3 + c] = UInt8(max(0, min(255, value)))
+        }
+      }
+    }
+    for _ in 0..<4 {
+      let x0 = next() * (side - 40) / 256
+      let y0 = next() * (side - 40) / 256
+      let w = 20 + next() % 100
+      let h = 20 + next() % 100
+      let colour = [next(), next(), next()]
+      for y in y0..<min(side, y0 + h) {
+        for x in x0..<min(side, x0 + w) {
+          for c in 0..<3 { pixels[(y * side + x) * 3 + c] = UInt8(colour[c]) }
+        }
+      }
+    }
+    return RGBImage(width: side, height: side, pixels: pixels)
+  }
+
+  /// Originals, exact copies and brightness shifts; returns path → original.
+  static func writeSet(_ count: Int, into folder: URL) throws -> [String: Int] {
+    var truth: [String: Int] = [:]
+    for g in 0..<count {
+      let original = image(seed: UInt64(g + 1))
+      let png = PNGEncoder.encode(original)
+      let shifted = RGBImage(
+        width: original.width, height: original.height,
+        pixels: original.pixels.map { UInt8(min(255, Int($0) + 6)) })
+      for (name, bytes) in [
+        ("a", png), ("b", png), ("c", PNGEncoder.encode(shifted)),
+      ] {
+        let url = folder.appendingPathComponent(String(format: "%04d-%@.png", g, name))
+        try Data(bytes).write(to: url)
+        truth[url.standardizedFileURL.path] = g
+      }
+    }
+    return truth
+  }
+
+  static func groups(_ client: PostgresClient) async throws -> [String: Int64] {
+    var result: [String: Int64] = [:]
+    for row in try await client.query(
+      "SELECT source, group_id FROM dataset_item WHERE group_id IS NOT NULL")
+    {
+      let (source, group) = try row.decode((String, Int64).self)
+      result[source] = group
+    }
+    return result
+  }
+
+  static func dedupeJobState(_ client: PostgresClient) async throws -> String? {
+    try await client.query(
+      "SELECT state::text FROM jobs WHERE kind = 'curate.dedupe' ORDER BY id DESC LIMIT 1"
+    ).first.map { try $0.decode(0, as: String.self) }
+  }
+
+  @Test func killedWorkersLeaveEveryItemFinalAndTheSameGroups() async throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "curation-e2e-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let truth = try Self.writeSet(200, into: folder)
+
+    try await withTestDatabase { database in
+      let url = try database.configuration.resolvedConnectionString()
+      let env = ["TROLLEY_DATABASE_URL": url, "NO_COLOR": "1"]
+      let client = database.client
+      #expect(try TrolleyBinary.run(["dataset", "create", "e2e"], environment: env).status == 0)
+      let ingest = try TrolleyBinary.run(
+        ["dataset", "ingest", "e2e", "--images", folder.path, "--chunk", "20", "--json"],
+        environment: env)
+      #expect(ingest.status == 0, "\(ingest.stderr)")
+      #expect(ingest.stdout.contains("\"added\":600"))
+
+      let kinds = [
+        "--kinds", "curate.ingest,curate.dedupe", "--lease", "2", "--poll-interval", "0.2",
+        "--image-root", folder.path,
+      ]
+      let doomed = try WorkerProcess(databaseURL: url, arguments: kinds + ["--no-maintenance"])
+      try await eventually("an ingest job runs") {
+        try await client.query("SELECT 1 FROM jobs WHERE state = 'running'").count > 0
+      }
+      doomed.kill(SIGKILL)
+      doomed.process.waitUntilExit()
+      let heir = try WorkerProcess(databaseURL: url, arguments: kinds)
+      defer { heir.stop() }
+      try await eventually("every item leaves pending") {
+        try await client.query(
+          "SELECT 1 FROM dataset_item WHERE status = 'pending' LIMIT 1"
+        ).isEmpty
+      }
+      heir.stop()
+
+      // Dedupe with a worker killed while the job runs (tried again if the job won the race).
+      var killedWhileRunning = false
+      for _ in 0..<5 where !killedWhileRunning {
+        #expect(try TrolleyBinary.run(["dataset", "dedupe", "e2e"], environment: env).status == 0)
+        let victim = try WorkerProcess(databaseURL: url, arguments: kinds + ["--no-maintenance"])
+        try await eventually("the dedupe job is claimed") {
+          let state = try await Self.dedupeJobState(client)
+          return state == "running" || state == "succeeded"
+        }
+        killedWhileRunning = try await Self.dedupeJobState(client) == "running"
+        victim.kill(SIGKILL)
+        victim.process.waitUntilExit()
+      }
+      #expect(killedWhileRunning)
+      let finisher = try WorkerProcess(databaseURL: url, arguments: kinds)
+      try await eventually("the dedupe job succeeds after the kill") {
+        try await Self.dedupeJobState(client) == "succeeded"
+      }
+      let afterKill = try await Self.groups(client)
+
+      // An uninterrupted run gives the same groups.
+      #expect(try TrolleyBinary.run(["dataset", "dedupe", "e2e"], environment: env).status == 0)
+      try await eventually("the second dedupe succeeds") {
+        try await Self.dedupeJobState(client) == "succeeded"
+      }
+      finisher.stop()
+      let clean = try await Self.groups(client)
+      #expect(afterKill == clean)
+
+      // Ground truth: each original, its copy and its shift form one group.
+      var members: [Int64: Set<Int>] = [:]
+      for (path, group) in clean { members[group, default: []].insert(truth[path] ?? -1) }
+      #expect(members.count == 200)
+      #expect(members.values.allSatisfy { $0.count == 1 })
+      #expect(clean.count == truth.count)
+
+      let statuses = try await client.query(
+        "SELECT status::text, count(*)::bigint FROM dataset_item GROUP BY 1 ORDER BY 1"
+      ).map { try $0.decode((String, Int64).self) }
+      #expect(statuses.map(\.0) == ["duplicate", "ok"])
+      #expect(statuses.reduce(0) { $0 + $1.1 } == Int64(truth.count))
+
+      let show = try TrolleyBinary.run(["dataset", "show", "e2e", "--json"], environment: env)
+      #expect(show.status == 0)
+      #expect(show.stdout.contains("\"stage\":\"dedupe\""))
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Training
+import TrolleyBasics
+public import TrolleyJobContracts
+
+/// `train.merge`: round r's outer step (training.md): runs once its K shards succeeded, stores the
+/// round's checkpoint (and Nesterov buffer) under the attempt's fence, and drops round r−1's
+/// deltas, which no retry can need any more.
+public struct TrainMergeJob: JobKind {
+  public typealias Payload = TrainMerge.Payload
+  public typealias Result = TrainMerge.Result
+
+  public static let name = TrainMerge.name
+  let settings: TrainingJobSettings
+
+  public init(settings: TrainingJobSettings) { self.settings = settings }
+
+  public func run(_ payload: Payload, context: JobContext) async throws -> Result {
+    let run = payload.settings
+    guard (0..<run.rounds).contains(payload.round) else {
+      throw JobFailure(.invalidPayload, "train.merge: round \(payload.round) is out of range")
+    }
+    do {
+      let artifacts = settings.artifacts(run)
+      let clock = ContinuousClock()
+      let begin = clock.now
+      let start = try await artifacts.get(
+        TrainingJobSettings.startName(run, round: payload.round))
+      var deltas: [[UInt8]] = []
+      for s in 0..<run.shards {
+        deltas.append(
+          try await artifacts.get(
+            TrainingArtifactName.delta(run.run, round: payload.round, shard: s)))
+      }
+      let momentum =
+        payload.round == 0 || run.outerMomentum == 0
+        ? nil
+        : try await artifacts.get(
+          TrainingArtifactName.momentum(run.run, round: payload.round - 1))
+      try context.checkStop()
+      let output = try DiLoCoRound.merge(
+        settings: run, round: payload.round, start: start, deltas: deltas,
+        previousMomentum: momentum)
+      let fence = context.artifactFence
+      let sha = try await artifacts.put(
+        TrainingArtifactName.checkpoint(run.run, round: payload.round), output.checkpoint,
+        fence: fence)
+      if let buffer = output.momentum {
+        try await artifacts.put(
+          TrainingArtifactName.momentum(run.run, round: payload.round), buffer, fence: fence)
+      }
+      if payload.round > 0 {
+        try await artifacts.delete(
+          (0..<run.shards).map {
+            TrainingArtifactName.delta(run.run, round: payload.round - 1, shard: $0)
+          })
+      }
+      return Result(
+        checkpointSHA256: sha, deltaNorm: output.deltaNorm, seconds: (clock.now - begin).seconds)
+    } catch {
+      throw trainingFailure(error)
+    }
+  }
+}

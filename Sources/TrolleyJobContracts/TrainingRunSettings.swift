@@ -7,7 +7,7 @@ public struct TrainingRunSettings: Codable, Sendable, Equatable {
   public var model: String
   /// A LLaVA JSON file (images relative to its folder, or absolute).
   public var data: String
-  /// step1 or step2.
+  /// step1, step2 or all (Training.TrainableSet).
   public var trainable: String
   public var rounds: Int
   public var shards: Int
@@ -26,13 +26,20 @@ public struct TrainingRunSettings: Codable, Sendable, Equatable {
   public var outerMomentum: Double
   /// A shared directory for the artifacts' bytes (nil: PostgreSQL).
   public var artifacts: String?
+  /// TroL's traversal: false trains each layer once without the gate (the paper's ablation).
+  /// nil (runs recorded before the switch existed) means on.
+  public var traversal: Bool?
+
+  /// Whether the run traverses (the default).
+  public var traverses: Bool { traversal ?? true }
 
   public init(
     run: String, model: String, data: String, trainable: String, rounds: Int, shards: Int,
     innerSteps: Int, batchSize: Int, lr: Double, minLR: Double, weightDecay: Double,
     maxGradNorm: Double, loraRank: Int, loraAlpha: Double, seed: UInt64, outerLR: Double,
-    outerMomentum: Double, artifacts: String?
+    outerMomentum: Double, artifacts: String?, traversal: Bool = true
   ) {
+    self.traversal = traversal
     self.run = run
     self.model = model
     self.data = data

@@ -10,13 +10,11 @@ public import TrolleyJobContracts
 public enum DiLoCoRound {
   /// A loaded model with the run's trainable set (LoRA initialised from the run's seed).
   public static func model(_ settings: TrainingRunSettings) throws -> TrainingModel<Float> {
-    guard let trainable = TrainableSet(rawValue: settings.trainable) else {
-      throw TrainingError("unknown trainable set \(settings.trainable); use step1 or step2")
-    }
+    let trainable = try trainableSet(settings)
     let model = try TrainingModel<Float>(path: settings.model, format: .f32)
-    if trainable.usesLoRA {
-      try model.addLoRA(rank: settings.loraRank, alpha: settings.loraAlpha, seed: settings.seed)
-    }
+    try model.prepare(
+      trainable, loraRank: settings.loraRank, loraAlpha: settings.loraAlpha, seed: settings.seed)
+    model.traversal = settings.traverses
     return model
   }
 
@@ -24,16 +22,22 @@ public enum DiLoCoRound {
   public static func trainerSettings(_ settings: TrainingRunSettings) throws
     -> Trainer<Float>.Settings
   {
-    guard let trainable = TrainableSet(rawValue: settings.trainable) else {
-      throw TrainingError("unknown trainable set \(settings.trainable); use step1 or step2")
-    }
+    let trainable = try trainableSet(settings)
     let total = settings.rounds * settings.innerSteps
     return Trainer<Float>.Settings(
       trainable: trainable, steps: total, batchSize: settings.batchSize,
       schedule: CosineSchedule(
         peak: settings.lr, floor: settings.minLR, warmupSteps: 0, totalSteps: total),
       adam: .init(weightDecay: settings.weightDecay), maxGradNorm: settings.maxGradNorm,
-      seed: settings.seed)
+      seed: settings.seed, traversal: settings.traverses)
+  }
+
+  static func trainableSet(_ settings: TrainingRunSettings) throws -> TrainableSet {
+    guard let trainable = TrainableSet(rawValue: settings.trainable) else {
+      throw TrainingError(
+        "unknown trainable set \(settings.trainable); use one of \(TrainableSet.spelled)")
+    }
+    return trainable
   }
 
   /// The trainable tensors as a safetensors file (sorted metadata, tensors in parameter order).

@@ -23,7 +23,8 @@ public final class TrainingJobSettings: Sendable {
     if let cached = cache.withLock({ $0[key] }) { return cached }
     let samples: [TrainingSample]
     do {
-      let builder = try SampleBuilder(modelDirectory: settings.model)
+      let builder = try SampleBuilder(
+        modelDirectory: settings.model, trainable: try DiLoCoRound.trainableSet(settings))
       let model = try DiLoCoRound.model(settings)
       samples = try LLaVAData.samples(
         path: settings.data, builder: builder, featureWidth: model.visionFeatureWidth)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JobQueue
+import Training
 import TrolleyJobContracts
 import TrolleyWorkers
 
@@ -24,7 +25,10 @@ struct TrainStart: AsyncParsableCommand {
   @Option(help: "The model folder, at the same path on every worker.") var model: String
   @Option(help: "A LLaVA JSON file (images relative to its folder), same path on every worker.")
   var data: String
-  @Option(help: "step1 (projector + gate) or step2 (step1 + LoRA).") var trainable: String
+  @Option(
+    help:
+      "step1 (projector + gate), step2 (step1 + LoRA) or all (every tensor, vision tower included: small models from scratch)."
+  ) var trainable: String
   @Option(help: "Rounds R.") var rounds: Int
   @Option(help: "Shards per round K.") var shards: Int
   @Option(help: "Inner steps per shard H.") var innerSteps: Int
@@ -40,14 +44,19 @@ struct TrainStart: AsyncParsableCommand {
   @Option(help: "Outer learning rate η.") var outerLr: Double = 0.7
   @Option(help: "Outer Nesterov momentum μ.") var outerMomentum: Double = 0.9
   @Option(help: "A shared directory for artifacts (default: in PostgreSQL).") var artifacts: String?
+  @Flag(
+    help:
+      "Train without TroL's traversal (each layer once, no gate): the paper's ablation. The export records trol_traversal: false."
+  ) var noTraversal = false
   @OptionGroup var options: OperatorOptions
 
   func validate() throws {
     guard rounds >= 1, shards >= 1, innerSteps >= 1, batchSize >= 1 else {
       throw ValidationError("--rounds, --shards, --inner-steps and --batch-size must be at least 1")
     }
-    guard ["step1", "step2"].contains(trainable) else {
-      throw ValidationError("--trainable must be step1 or step2")
+    guard TrainableSet(rawValue: trainable) != nil else {
+      throw ValidationError(
+        "--trainable must be one of \(TrainableSet.spelled), got '\(trainable)'")
     }
     guard name.range(of: "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$", options: .regularExpression) != nil
     else {
@@ -64,7 +73,7 @@ struct TrainStart: AsyncParsableCommand {
       rounds: rounds, shards: shards, innerSteps: innerSteps, batchSize: batchSize, lr: lr,
       minLR: minLr, weightDecay: weightDecay, maxGradNorm: maxGradNorm, loraRank: loraRank,
       loraAlpha: loraAlpha, seed: seed, outerLR: outerLr, outerMomentum: outerMomentum,
-      artifacts: artifacts.map(absolute))
+      artifacts: artifacts.map(absolute), traversal: !noTraversal)
     let examples = try LLaVAData.examples(path: settings.data).count
     let base = try DiLoCoRound.baseCheckpoint(settings)
     let runs = TrainingRuns(store: try options.context().store())

@@ -1,118 +1,61 @@
 import ArgumentParser
 import Foundation
-import Tensor
-import Training
-import TrolleyBench
 
-/// `trolley bench train`: one machine's optimizer steps (issue 16). The multi-worker part of the
-/// training benchmark (issue 17) keeps its own options and file.
-struct BenchTrain: ParsableCommand {
+/// `trolley bench train`: a DiLoCo run measured end to end. This file holds the command and the
+/// options every part shares; `--workers` (BenchTrainWorkers.swift) runs the run as queue jobs
+/// with 1, 2, 4… worker processes against the database.
+struct BenchTrain: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "train",
     abstract:
-      "Measure training: seconds per optimizer step, GFLOPS next to sgemm, peak memory.",
+      "Measure training rounds: time per round and where shard time goes, with 1, 2, 4 workers.",
     discussion: """
-      Runs one untimed and then --steps timed optimizer steps (batch 1) on one synthetic sample \
-      (one image tile with random features, a question and a --answer-words answer) for each \
-      --trainable set and --weights format of the frozen base. Reports seconds per step, the \
-      GFLOP of the step's products (forward, the per-layer recomputation and the backward, \
-      counted product by product), the achieved GFLOPS next to OpenBLAS sgemm measured in the \
-      same run, and the process's peak RSS after each case (cumulative: run one case per \
-      invocation for its own figure).
+      With --workers 1,2,4, for each count a fresh run (`train start` with the options below) is \
+      trained by that many `trolley worker --kinds train.shard,train.merge` processes on this \
+      machine against the configured database, and the jobs' own timings are read back: seconds \
+      per round (merge r finished to merge r+1 finished; round 0 from the first shard's start), \
+      and of the shards' wall time the fractions spent computing (the H inner steps), loading \
+      (model, trainer and resume state), transferring (artifacts in and out) and the rest \
+      (queue, result, process); utilisation is shard compute over workers × wall time.
 
-      Examples:
-        trolley bench train --model Tests/Fixtures/trol-tiny/internlm2/model
-        trolley model synth --like 1.8b --layers 2 --out /tmp/trol-1.8b-2
-        nice -n 5 trolley bench train --model /tmp/trol-1.8b-2 --trainable step2 --weights q4
+      Example:
+        trolley bench train --model /tmp/tiny --data /tmp/data.json --workers 1,2,4 \\
+          --rounds 3 --shards 4 --inner-steps 50 --batch-size 1
       """)
 
+  @Option(help: "The model folder.") var model: String
+  @Option(help: "A LLaVA JSON file (images relative to its folder).") var data: String
+  @Option(help: "The trainable set.") var trainable: String = "step1"
+  @Option(help: "Rounds R.") var rounds: Int = 3
+  @Option(help: "Shards per round K (a multiple of each worker count keeps workers busy).")
+  var shards: Int = 4
+  @Option(help: "Inner steps per shard H.") var innerSteps: Int = 50
+  @Option(help: "Examples per inner step B.") var batchSize: Int = 1
+  @Option(help: "Inner learning rate.") var lr: Double = 1e-3
+  @Option(help: "LoRA rank (step2).") var loraRank: Int = 8
   @Option(
-    help: ArgumentHelp(
-      "A TroL checkpoint folder (or one from `trolley model synth`).", valueName: "dir"))
-  var model: String
-
-  @Option(help: "Comma-separated trainable sets: step1, step2, all.")
-  var trainable: String = "step1,step2"
-
-  @Option(help: "Comma-separated frozen-base formats: f32, f16, q8, q4.")
-  var weights: String = "f16"
-
-  @Option(help: "Timed optimizer steps per case.")
-  var steps: Int = 2
-
-  @Option(help: "LoRA rank and alpha (step2).")
-  var loraRank: Int = 64
-  @Option(help: "LoRA alpha (step2).")
-  var loraAlpha: Double = 64
-
-  @Option(help: "Words in the synthetic answer.")
-  var answerWords: Int = 16
-
-  @Flag(help: "Train without TroL's traversal (each layer once, no gate).")
-  var noTraversal = false
-
-  @Option(help: "Threads (default: $TROLLEY_THREADS, else the physical cores).")
+    help: ArgumentHelp("Comma-separated worker process counts.", valueName: "counts"),
+    transform: { text in
+      let counts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+      guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= 64 }) else {
+        throw ValidationError(
+          "--workers must be counts from 1 to 64 separated by commas, e.g. 1,2,4")
+      }
+      return counts.compactMap { $0 }
+    })
+  var workers: [Int] = [1, 2, 4]
+  @Option(help: "Engine threads per worker process (default: the cores divided by the workers).")
   var threads: Int?
-
-  @Flag(help: "Print one JSON object instead of a table.")
-  var json = false
-
-  func sets() throws -> [TrainableSet] {
-    try trainable.split(separator: ",").map {
-      guard let set = TrainableSet(rawValue: $0.trimmingCharacters(in: .whitespaces)) else {
-        throw ValidationError("--trainable: '\($0)' is not one of \(TrainableSet.spelled)")
-      }
-      return set
-    }
-  }
-
-  func formats() throws -> [WeightFormat] {
-    try weights.split(separator: ",").map {
-      guard let format = WeightFormat(rawValue: $0.trimmingCharacters(in: .whitespaces)) else {
-        throw ValidationError("--weights: '\($0)' is not one of f32, f16, q8, q4")
-      }
-      return format
-    }
-  }
+  @OptionGroup var options: OperatorOptions
 
   func validate() throws {
-    guard try !sets().isEmpty, try !formats().isEmpty else {
-      throw ValidationError("--trainable and --weights need at least one value each")
-    }
-    guard (1...1000).contains(steps) else { throw ValidationError("--steps must be 1...1000") }
-    guard loraRank >= 1 else { throw ValidationError("--lora-rank must be at least 1") }
-    guard (1...2000).contains(answerWords) else {
-      throw ValidationError("--answer-words must be 1...2000")
+    guard rounds >= 1, shards >= 1, innerSteps >= 1, batchSize >= 1 else {
+      throw ValidationError("--rounds, --shards, --inner-steps and --batch-size must be at least 1")
     }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
   }
 
-  func run() throws {
-    if let threads { TensorThreads.configure(count: threads) }
-    let configuration = TrainingBenchmark.Configuration(
-      model: model, sets: try sets(), formats: try formats(), steps: steps, loraRank: loraRank,
-      loraAlpha: loraAlpha, answerWords: answerWords, traversal: !noTraversal)
-    let json = self.json
-    if !json {
-      print("model \(model), OpenBLAS threads \(TensorThreads.blasCount); measuring sgemm...")
-    }
-    let report = try TrainingBenchmark.run(configuration) { r in
-      guard !json else { return }
-      print(
-        String(
-          format:
-            "%@ %@ | %d tokens (%d answer) | load %.1f s | %.3f s/step | %.2f GFLOP/step | %.1f GFLOPS = %.0f%% of sgemm | peak RSS %.2f GiB",
-          r.trainable, r.weights, r.tokens, r.answerTokens, r.loadSeconds, r.secondsPerStep,
-          r.productGFLOP, r.gflops, 100 * r.fractionOfSgemm,
-          Double(r.peakRSSBytes) / Double(1 << 30)))
-    }
-    if json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      print(String(decoding: try encoder.encode(report), as: UTF8.self))
-    } else {
-      print(
-        String(format: "sgemm (OpenBLAS, 1024×2048·2048×2048): %.1f GFLOPS", report.sgemmGFLOPS))
-    }
+  func run() async throws {
+    try await runWorkers()
   }
 }

@@ -62,6 +62,12 @@ struct Worker: AsyncParsableCommand {
   @Option(help: "Most new tokens per answer when a job does not say (default 256; at most 4096).")
   var maxNewTokens: Int = 256
 
+  @Option(
+    help:
+      "Where layers are traversed for trol.* jobs: all (every prompt position, the official code's behaviour; default), question (only the question's tokens), off (every layer once)."
+  )
+  var traversal: String = "all"
+
   @Option(help: "The caption prompt for trol.caption jobs whose payload has none.")
   var captionPrompt: String = EngineJobSettings.defaultCaptionPrompt
 
@@ -73,6 +79,12 @@ struct Worker: AsyncParsableCommand {
 
   @Option(help: "Jobs run at once.")
   var concurrency: Int = 1
+
+  @Option(
+    help: ArgumentHelp(
+      "Memory one job may use here (512M, 8G, or none); jobs declaring more, such as training shards of a model too big for this host, are left to other workers. Default: the cgroup limit or MemAvailable at start, whichever is smaller.",
+      valueName: "size"))
+  var memoryLimit: String?
 
   @Option(
     help: "Seconds a lease lasts without a heartbeat (a crashed worker's jobs return after this).")
@@ -161,6 +173,13 @@ struct Worker: AsyncParsableCommand {
       }
     }
     guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+    if let memoryLimit {
+      do {
+        _ = try WorkerMemory.parse(memoryLimit)
+      } catch {
+        throw ValidationError("\(error)")
+      }
+    }
     // Closed ranges also refuse inf and nan, which would trap when made into a Duration.
     guard (1...86_400).contains(lease) else {
       throw ValidationError("--lease must be 1 to 86400 seconds, got \(lease)")
@@ -204,6 +223,9 @@ struct Worker: AsyncParsableCommand {
         "--max-new-tokens must be 1...\(EngineJobSettings.maxNewTokensLimit), got \(maxNewTokens)")
     }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    guard TraversalMode(rawValue: traversal) != nil else {
+      throw ValidationError("--traversal must be all, question or off, got '\(traversal)'")
+    }
     guard WeightFormat(rawValue: weights) != nil else {
       throw ValidationError("--weights must be f16, f32, q8 or q4, got \(weights)")
     }
@@ -218,7 +240,8 @@ struct Worker: AsyncParsableCommand {
         "job kind \(needing) needs a model: add --model DIR (a TroL checkpoint folder, or one made by `trolley model synth --like tiny --out DIR`)"
       )
     }
-    let known = Set(AllKinds.names + AllKinds.trolNames + AllKinds.curationNames + AllKinds.trainingNames)
+    let known = Set(
+      AllKinds.names + AllKinds.trolNames + AllKinds.curationNames + AllKinds.trainingNames)
     if let unknown = names.first(where: { !known.contains($0) }) {
       throw ValidationError(
         "unknown job kind \(unknown); known kinds: \(known.sorted().joined(separator: ", "))")
@@ -251,13 +274,15 @@ struct Worker: AsyncParsableCommand {
         heartbeatInterval: .seconds(rounding: lease) / 3, lease: .seconds(rounding: lease),
         pollInterval: .seconds(rounding: pollInterval), pollOnly: pollOnly,
         queues: Self.list(queues), version: Trolley.configuration.version, exitWhenIdle: once,
-        jobTimeout: jobTimeout > 0 ? .seconds(rounding: jobTimeout) : nil))
+        jobTimeout: jobTimeout > 0 ? .seconds(rounding: jobTimeout) : nil,
+        memoryLimit: try memoryLimit.map { try WorkerMemory.parse($0) } ?? WorkerMemory.detected()))
     configuration.model = model
     configuration.weights = WeightFormat(rawValue: weights) ?? .f16
     configuration.batchSize = batchSize
     configuration.threads = threads
     configuration.maxNewTokens = maxNewTokens
     configuration.captionPrompt = captionPrompt
+    configuration.traversal = TraversalMode(rawValue: traversal) ?? .all
     configuration.fetchStallTimeout = .seconds(rounding: fetchTimeout)
     configuration.maintenance = !noMaintenance
     configuration.reindexInterval = reindexInterval > 0 ? .seconds(rounding: reindexInterval) : nil

@@ -156,7 +156,8 @@ let package = Package(
       name: "TrolleyBench",
       dependencies: [
         "TrolleyWorkers", "JobQueue", "Postgres", "Migrations", "TroL", "TroLSynthesis", "Tensor",
-        "TrolleyBasics", "TrolleyJobContracts", .product(name: "Logging", package: "swift-log"),
+        "Training", "TrolleyBasics", "TrolleyJobContracts",
+        .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: strict),
     // The operator CLI's library: configuration, manifests, terminal rendering, export formats.

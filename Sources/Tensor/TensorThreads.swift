@@ -86,7 +86,7 @@ public enum TensorThreads {
   /// Frees the cores for OpenBLAS: our idle kernel threads stop spinning. Call before a BLAS
   /// call that runs on several threads (sgemm), outside any parallel region.
   @inline(__always)
-  static func yieldToBLAS() {
+  public static func yieldToBLAS() {
     KernelThreadPool.shared.rest()
   }
 

@@ -22,21 +22,24 @@ enum MLPInput<T: Real> {
 }
 
 final class DecoderLayer<T: Real>: @unchecked Sendable {
-  let attentionNorm: Buffer<T>
+  /// The RMSNorm weights, by their checkpoint names; trained only in the `all` set.
+  let attentionNorm: Parameter<T>
   let qkv: AdaptedLinear<T>
   let output: AdaptedLinear<T>
-  let mlpNorm: Buffer<T>
+  let mlpNorm: Parameter<T>
   let mlpInput: MLPInput<T>
   let down: AdaptedLinear<T>
+  /// Whether the norms' gradients are accumulated (the `all` set).
+  var trainsNorms = false
 
   init(
-    attentionNorm: [T], qkv: AdaptedLinear<T>, output: AdaptedLinear<T>, mlpNorm: [T],
-    mlpInput: MLPInput<T>, down: AdaptedLinear<T>
+    attentionNorm: Parameter<T>, qkv: AdaptedLinear<T>, output: AdaptedLinear<T>,
+    mlpNorm: Parameter<T>, mlpInput: MLPInput<T>, down: AdaptedLinear<T>
   ) {
-    self.attentionNorm = Buffer(attentionNorm)
+    self.attentionNorm = attentionNorm
     self.qkv = qkv
     self.output = output
-    self.mlpNorm = Buffer(mlpNorm)
+    self.mlpNorm = mlpNorm
     self.mlpInput = mlpInput
     self.down = down
   }
@@ -110,7 +113,8 @@ extension DecoderLayer {
     let Hkv = g.kvHeads
     let W = g.layout.width
     rmsNormForward(
-      x, weight: attentionNorm.p, rows: N, dim: D, eps: g.eps, into: acts.u1, inverse: acts.inv1)
+      x, weight: attentionNorm.value.p, rows: N, dim: D, eps: g.eps, into: acts.u1,
+      inverse: acts.inv1)
     let packed = ws.get("fw.qkv", N * W)
     qkv.forward(acts.u1, rows: N, imageRows: imageRows, into: packed, workspace: ws)
     for r in 0..<N {
@@ -131,7 +135,8 @@ extension DecoderLayer {
     output.forward(acts.att, rows: N, imageRows: imageRows, into: acts.h, workspace: ws)
     for i in 0..<(N * D) { acts.h[i] += x[i] }
     rmsNormForward(
-      acts.h, weight: mlpNorm.p, rows: N, dim: D, eps: g.eps, into: acts.u2, inverse: acts.inv2)
+      acts.h, weight: mlpNorm.value.p, rows: N, dim: D, eps: g.eps, into: acts.u2,
+      inverse: acts.inv2)
     switch mlpInput {
     case .separate(let gate, let up):
       gate.forward(acts.u2, rows: N, imageRows: imageRows, into: acts.gate, workspace: ws)
@@ -185,8 +190,8 @@ extension DecoderLayer {
       gateUp.backward(both, input: acts.u2, rows: N, imageRows: imageRows, into: du, workspace: ws)
     }
     rmsNormBackward(
-      du, x: acts.h, weight: mlpNorm.p, inverse: acts.inv2, rows: N, dim: D, into: dh,
-      dWeight: nil)
+      du, x: acts.h, weight: mlpNorm.value.p, inverse: acts.inv2, rows: N, dim: D, into: dh,
+      dWeight: trainsNorms ? mlpNorm.grad.p : nil)
     // h = x + out(att)
     let datt = ws.get("bw.datt", N * H * Dh, zeroed: true)
     output.backward(dh, input: acts.att, rows: N, imageRows: imageRows, into: datt, workspace: ws)
@@ -213,8 +218,8 @@ extension DecoderLayer {
     let du1 = ws.get("bw.du1", N * D, zeroed: true)
     qkv.backward(dpacked, input: acts.u1, rows: N, imageRows: imageRows, into: du1, workspace: ws)
     rmsNormBackward(
-      du1, x: x, weight: attentionNorm.p, inverse: acts.inv1, rows: N, dim: D, into: dx,
-      dWeight: nil)
+      du1, x: x, weight: attentionNorm.value.p, inverse: acts.inv1, rows: N, dim: D, into: dx,
+      dWeight: trainsNorms ? attentionNorm.grad.p : nil)
     for i in 0..<(N * D) { dx[i] += dh[i] }
   }
 }

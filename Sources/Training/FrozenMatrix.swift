@@ -23,6 +23,7 @@ public final class FrozenMatrix: @unchecked Sendable {
       // The format's own product, exactly what inference computes.
       let xf = UnsafeRawPointer(x).assumingMemoryBound(to: Float.self)
       let yf = UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self)
+      ProductCounter.add(rows, out, inFeatures)
       weight.multiply(xf, rows: rows, into: yf, accumulate: accumulate, scratch: matmul)
       return
     }

@@ -14,12 +14,16 @@ public enum GradientCheck {
     public var learningRate: Double
     public var weightDecay: Double
     public var format: WeightFormat
+    /// TroL's traversal (false: each layer once, no gate).
+    public var traversal: Bool
 
     public init(
       trainable: TrainableSet, loraRank: Int = 4, loraAlpha: Double = 8,
       loraInitPath: String? = nil,
-      learningRate: Double = 1e-3, weightDecay: Double = 0.01, format: WeightFormat = .f32
+      learningRate: Double = 1e-3, weightDecay: Double = 0.01, format: WeightFormat = .f32,
+      traversal: Bool = true
     ) {
+      self.traversal = traversal
       self.trainable = trainable
       self.loraRank = loraRank
       self.loraAlpha = loraAlpha
@@ -54,11 +58,11 @@ public enum GradientCheck {
     out: String
   ) throws -> Result {
     let model = try TrainingModel<Float>(path: path, format: options.format)
-    if options.trainable.usesLoRA {
-      let initial = try options.loraInitPath.map { try loraInit(path: $0) } ?? [:]
-      try model.addLoRA(rank: options.loraRank, alpha: options.loraAlpha, initial: initial)
-    }
-    let builder = try SampleBuilder(modelDirectory: path)
+    model.traversal = options.traversal
+    try model.prepare(
+      options.trainable, loraRank: options.loraRank, loraAlpha: options.loraAlpha,
+      loraInit: try options.loraInitPath.map { try loraInit(path: $0) } ?? [:])
+    let builder = try SampleBuilder(modelDirectory: path, trainable: options.trainable)
     let sample = try builder.sample(
       imagePath: imagePath, question: question, answer: answer,
       featureWidth: model.visionFeatureWidth)

@@ -170,6 +170,29 @@ func geluBackward<T: Real>(
   }
 }
 
+/// CLIP's quick_gelu: y = x·σ(1.702x).
+func quickGELUForward<T: Real>(
+  _ input: UnsafePointer<T>, count: Int, into y: UnsafeMutablePointer<T>
+) {
+  let k = T(1.702)
+  for i in 0..<count {
+    let v = input[i]
+    y[i] = v / (1 + T.expo(-k * v))
+  }
+}
+
+/// dx = dy·(σ(1.702x) + 1.702·x·σ(1.702x)(1 − σ(1.702x))), written into dx.
+func quickGELUBackward<T: Real>(
+  _ dy: UnsafePointer<T>, input: UnsafePointer<T>, count: Int, into dx: UnsafeMutablePointer<T>
+) {
+  let k = T(1.702)
+  for i in 0..<count {
+    let v = input[i]
+    let s = 1 / (1 + T.expo(-k * v))
+    dx[i] = dy[i] * (s + k * v * s * (1 - s))
+  }
+}
+
 /// m = silu(g) ⊙ u.
 func swiGLUForward<T: Real>(
   gate: UnsafePointer<T>, up: UnsafePointer<T>, count: Int, into m: UnsafeMutablePointer<T>

@@ -30,9 +30,12 @@ public enum ModelExport {
       }
       try fm.copyItem(atPath: path, toPath: out + "/" + name)
     }
+    if !model.traversal { try recordNoTraversal(config: out + "/config.json") }
     // Trained tensors by checkpoint key.
     var trained: [String: [Float]] = [:]
-    for p in model.projector.parameters { trained[p.name] = p.value.floats }
+    for p in model.projector.parameters + model.unfrozenParameters {
+      trained[p.name] = p.value.floats
+    }
     let adapters = model.adapters
     var merged: [String: LoRAAdapter<T>] = [:]
     if !adapter { for a in adapters { merged[baseKey(model, a.module)] = a } }
@@ -65,6 +68,19 @@ public enum ModelExport {
     if adapter && !adapters.isEmpty {
       try writeAdapter(model, adapters, to: out)
     }
+  }
+
+  /// A model trained without traversal says so in its config.json (`"trol_traversal": false`,
+  /// training.md's ablation): the official loader keeps unknown config keys as attributes and
+  /// never reads this one; only Trolley does.
+  static func recordNoTraversal(config path: String) throws {
+    let url = URL(fileURLWithPath: path)
+    guard
+      var object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any]
+    else { throw TrainingError("\(path) is not a JSON object") }
+    object["trol_traversal"] = false
+    try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+      .write(to: url)
   }
 
   /// The checkpoint key of the base matrix a LoRA module wraps (InternLM2: inside PLoRA).

@@ -46,6 +46,8 @@ final class AdaptedLinear<T: Real>: @unchecked Sendable {
   /// PLoRA A [R, in] and B [out, R] (scale 1), image rows only.
   let plora: (a: FrozenMatrix, b: FrozenMatrix)?
   var lora: LoRAAdapter<T>?
+  /// The base as a trainable f32/f64 tensor (the `all` set); the frozen `base` is unused then.
+  var trainableBase: Parameter<T>?
 
   init(module: String, base: FrozenMatrix, plora: (a: FrozenMatrix, b: FrozenMatrix)?) {
     self.module = module
@@ -61,7 +63,11 @@ final class AdaptedLinear<T: Real>: @unchecked Sendable {
     _ x: UnsafePointer<T>, rows N: Int, imageRows: [Int], into y: UnsafeMutablePointer<T>,
     workspace ws: Workspace<T>
   ) {
-    base.forward(x, rows: N, into: y, accumulate: false, workspace: ws)
+    if let trainableBase {
+      matmulForward(x, trainableBase.value.p, rows: N, out: out, in: inFeatures, into: y)
+    } else {
+      base.forward(x, rows: N, into: y, accumulate: false, workspace: ws)
+    }
     if let lora {
       let r = lora.rank
       let t = ws.get("lora.t", N * r)
@@ -94,7 +100,12 @@ final class AdaptedLinear<T: Real>: @unchecked Sendable {
     _ dy: UnsafePointer<T>, input x: UnsafePointer<T>, rows N: Int, imageRows: [Int],
     into dx: UnsafeMutablePointer<T>, workspace ws: Workspace<T>
   ) {
-    base.backwardInput(dy, rows: N, into: dx, workspace: ws)
+    if let trainableBase {
+      matmulBackwardInput(dy, trainableBase.value.p, rows: N, out: out, in: inFeatures, into: dx)
+      matmulBackwardWeight(dy, x, rows: N, out: out, in: inFeatures, into: trainableBase.grad.p)
+    } else {
+      base.backwardInput(dy, rows: N, into: dx, workspace: ws)
+    }
     if let lora {
       let r = lora.rank
       let s = lora.scale

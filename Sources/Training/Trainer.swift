@@ -16,11 +16,15 @@ public final class Trainer<T: Real>: @unchecked Sendable {
     /// Clip the global gradient norm to this (0: no clipping).
     public var maxGradNorm: Double
     public var seed: UInt64
+    /// TroL's traversal (false: each layer once and no gate, the paper's ablation).
+    public var traversal: Bool
 
     public init(
       trainable: TrainableSet, steps: Int, batchSize: Int = 1, schedule: CosineSchedule,
-      adam: AdamW<T>.Settings = .init(weightDecay: 0), maxGradNorm: Double = 1, seed: UInt64 = 0
+      adam: AdamW<T>.Settings = .init(weightDecay: 0), maxGradNorm: Double = 1, seed: UInt64 = 0,
+      traversal: Bool = true
     ) {
+      self.traversal = traversal
       self.trainable = trainable
       self.steps = steps
       self.batchSize = batchSize
@@ -48,6 +52,11 @@ public final class Trainer<T: Real>: @unchecked Sendable {
     guard settings.batchSize >= 1, settings.steps >= 0 else {
       throw TrainingError("batch size must be at least 1 and steps at least 0")
     }
+    if settings.trainable.trainsEverything { try model.unfreezeAll() }
+    guard !settings.trainable.usesLoRA || !model.adapters.isEmpty else {
+      throw TrainingError("step2 trains LoRA: add the adapters first (TrainingModel.prepare)")
+    }
+    model.traversal = settings.traversal
     self.model = model
     self.samples = samples
     self.settings = settings

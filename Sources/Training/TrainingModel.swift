@@ -14,8 +14,16 @@ public final class TrainingModel<T: Real>: @unchecked Sendable {
   let geometry: LayerGeometry<T>
   let layers: [DecoderLayer<T>]
   let embedding: FrozenMatrix
-  let finalNorm: Buffer<T>
+  let finalNorm: Parameter<T>
   let head: FrozenMatrix
+  /// The checkpoint names of the token embedding table and the LM head.
+  let embeddingName: String
+  let headName: String
+  /// The embedding table, the LM head and the vision tower as trainable tensors: set by
+  /// `unfreezeAll()` for the `all` set (nil otherwise: the frozen matrices serve).
+  private(set) var embeddingParameter: Parameter<T>?
+  private(set) var headParameter: Parameter<T>?
+  private(set) var visionTower: VisionTower<T>?
   let projector: Projector<T>
   /// The shared TroL gate: g [1, D] and c [1].
   public let gateWeight: Parameter<T>
@@ -89,18 +97,20 @@ public final class TrainingModel<T: Real>: @unchecked Sendable {
       layers = try (0..<d.layers).map { i in
         let p = "model.layers.\(i)."
         return DecoderLayer(
-          attentionNorm: try floats(p + "attention_norm.weight", [D]),
+          attentionNorm: try parameter(p + "attention_norm.weight", [D]),
           qkv: try plora(p + "attention.wqkv", out: width, in: D),
           output: try plora(p + "attention.wo", out: D, in: H * Dh),
-          mlpNorm: try floats(p + "ffn_norm.weight", [D]),
+          mlpNorm: try parameter(p + "ffn_norm.weight", [D]),
           mlpInput: .separate(
             gate: try plora(p + "feed_forward.w1", out: F, in: D),
             up: try plora(p + "feed_forward.w3", out: F, in: D)),
           down: try plora(p + "feed_forward.w2", out: D, in: F))
       }
-      embedding = try frozen("model.tok_embeddings.weight", out: V + 1, in: D)
-      finalNorm = Buffer(try floats("model.norm.weight", [D]))
-      head = try frozen("output.weight", out: V, in: D)
+      embeddingName = "model.tok_embeddings.weight"
+      headName = "output.weight"
+      embedding = try frozen(embeddingName, out: V + 1, in: D)
+      finalNorm = try parameter("model.norm.weight", [D])
+      head = try frozen(headName, out: V, in: D)
       let C = config.vision.hiddenSize
       projector = Projector(
         norm: nil,
@@ -132,16 +142,18 @@ public final class TrainingModel<T: Real>: @unchecked Sendable {
       layers = try (0..<d.layers).map { i in
         let p = "language_model.model.layers.\(i)."
         return DecoderLayer(
-          attentionNorm: try floats(p + "input_layernorm.weight", [D]),
+          attentionNorm: try parameter(p + "input_layernorm.weight", [D]),
           qkv: try plain(p + "self_attn.qkv_proj", out: width, in: D),
           output: try plain(p + "self_attn.o_proj", out: D, in: H * Dh),
-          mlpNorm: try floats(p + "post_attention_layernorm.weight", [D]),
+          mlpNorm: try parameter(p + "post_attention_layernorm.weight", [D]),
           mlpInput: .packed(try plain(p + "mlp.gate_up_proj", out: 2 * F, in: D)),
           down: try plain(p + "mlp.down_proj", out: D, in: F))
       }
-      embedding = try frozen("language_model.model.embed_tokens.weight", out: V, in: D)
-      finalNorm = Buffer(try floats("language_model.model.norm.weight", [D]))
-      head = try frozen("language_model.lm_head.weight", out: V, in: D)
+      embeddingName = "language_model.model.embed_tokens.weight"
+      headName = "language_model.lm_head.weight"
+      embedding = try frozen(embeddingName, out: V, in: D)
+      finalNorm = try parameter("language_model.model.norm.weight", [D])
+      head = try frozen(headName, out: V, in: D)
       let W = phi3.shuffledWidth
       projector = Projector(
         norm: (
@@ -230,15 +242,79 @@ public final class TrainingModel<T: Real>: @unchecked Sendable {
   /// The LoRA adapters, in site order (empty before `addLoRA`).
   public var adapters: [LoRAAdapter<T>] { layers.flatMap { $0.linears.compactMap(\.lora) } }
 
-  /// The trainable parameters of `set`, in the goldens' order (LoRA sites, gate, projector).
+  /// The trainable parameters of `set`, in the goldens' order (LoRA sites, gate, projector; for
+  /// `all` then the decoder's own tensors and the vision tower, once `unfreezeAll()` ran).
   public func parameters(_ set: TrainableSet) -> [Parameter<T>] {
     var list: [Parameter<T>] = []
     if set.usesLoRA { for a in adapters { list += [a.a, a.b] } }
-    return list + [gateWeight, gateBias] + projector.parameters
+    // Without traversal there is no gate in the model: it neither trains nor decays.
+    if traversal { list += [gateWeight, gateBias] }
+    list += projector.parameters
+    if set.trainsEverything { list += unfrozenParameters }
+    return list
   }
 
   /// Every parameter that may be trained, by name.
-  public var allParameters: [Parameter<T>] { parameters(.step2) }
+  public var allParameters: [Parameter<T>] {
+    adapters.flatMap { [$0.a, $0.b] } + [gateWeight, gateBias] + projector.parameters
+      + unfrozenParameters
+  }
+
+  /// The checkpoint's own tensors made trainable by `unfreezeAll()` (empty before).
+  var unfrozenParameters: [Parameter<T>] {
+    guard let embeddingParameter, let headParameter else { return [] }
+    var list = [embeddingParameter]
+    for layer in layers {
+      list.append(layer.attentionNorm)
+      list.append(layer.mlpNorm)
+      list += layer.linears.compactMap(\.trainableBase)
+    }
+    list += [finalNorm, headParameter]
+    return list + (visionTower?.parameters ?? [])
+  }
+
+  /// Whether `unfreezeAll()` ran: the `all` set can train.
+  public var trainsEverything: Bool { embeddingParameter != nil }
+
+  /// Makes every tensor trainable for the `all` set (training.md): the token embeddings, every
+  /// norm, the decoder linears' bases (in the run's precision, read from the checkpoint as
+  /// stored), the LM head and the vision tower. PLoRA stays frozen, as in every set. Training
+  /// samples then carry pixels (`SampleBuilder`), since the tower runs inside the step.
+  public func unfreezeAll() throws {
+    guard !trainsEverything else { return }
+    let load = ParameterLoader(file: directory.weights)
+    for layer in layers {
+      layer.trainsNorms = true
+      for linear in layer.linears {
+        let base: Parameter<T> = try load(ModelExport.baseKey(self, linear.module))
+        guard base.count == linear.out * linear.inFeatures else {
+          throw TrainingError(
+            "\(base.name) has \(base.shape), expected [\(linear.out), \(linear.inFeatures)]")
+        }
+        linear.trainableBase = base
+      }
+    }
+    embeddingParameter = try load(embeddingName)
+    headParameter = try load(headName)
+    visionTower = try VisionTower(family: family, config: directory.config, file: directory.weights)
+    guard visionTower?.featureWidth == projector.inputWidth else {
+      throw TrainingError(
+        "the vision tower's features are \(visionTower?.featureWidth ?? 0) wide, the projector reads \(projector.inputWidth)"
+      )
+    }
+  }
+
+  /// Makes the parameters of `set` trainable and adds LoRA for step 2 (rank, α and `initial` as
+  /// `addLoRA` takes them), the one preparation every caller of a set needs.
+  public func prepare(
+    _ set: TrainableSet, loraRank: Int, loraAlpha: Double, loraInit: [String: [Float]] = [:],
+    seed: UInt64 = 0
+  ) throws {
+    if set.usesLoRA && adapters.isEmpty {
+      try addLoRA(rank: loraRank, alpha: loraAlpha, initial: loraInit, seed: seed)
+    }
+    if set.trainsEverything { try unfreezeAll() }
+  }
 }
 
 /// SplitMix64: the seeded generator for data order and initial values.

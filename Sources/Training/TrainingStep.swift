@@ -5,11 +5,15 @@ public struct TrainingSample: Sendable {
   public var labels: [Int]
   /// [imageRows, C] row-major (C = the projector's input width); empty without an image.
   public var visionFeatures: [Float]
+  /// The preprocessed image, [tiles, 3, S, S], for runs that train the vision tower (`all`),
+  /// which computes the features itself; empty otherwise.
+  public var pixels: [Float]
 
-  public init(ids: [Int], labels: [Int], visionFeatures: [Float]) {
+  public init(ids: [Int], labels: [Int], visionFeatures: [Float], pixels: [Float] = []) {
     self.ids = ids
     self.labels = labels
     self.visionFeatures = visionFeatures
+    self.pixels = pixels
   }
 
   /// Positions t whose logits are scored: labels[t + 1] ≠ −100 (the official shift).
@@ -70,10 +74,23 @@ public final class TrainingRunner<T: Real>: @unchecked Sendable {
       )
     }
     let imageRows = (0..<N).filter { sample.ids[$0] == m.imageTokenID }
-    guard sample.visionFeatures.count == imageRows.count * C else {
-      throw TrainingError(
-        "the sample has \(imageRows.count) image tokens but \(sample.visionFeatures.count / max(C, 1)) vision feature rows of width \(C)"
-      )
+    let tower = imageRows.isEmpty ? nil : m.visionTower
+    var tiles = 0
+    if let tower {
+      tiles = sample.pixels.count / tower.pixelsPerTile
+      guard sample.pixels.count == tiles * tower.pixelsPerTile,
+        tiles * tower.featuresPerTile == imageRows.count
+      else {
+        throw TrainingError(
+          "the sample has \(imageRows.count) image tokens and \(sample.pixels.count) pixel values; the `all` set trains the vision tower, so samples need the preprocessed image (\(tower.featuresPerTile) image tokens per 3×\(tower.tileSize)×\(tower.tileSize) tile): build them with SampleBuilder(pixels: true)"
+        )
+      }
+    } else {
+      guard sample.visionFeatures.count == imageRows.count * C else {
+        throw TrainingError(
+          "the sample has \(imageRows.count) image tokens but \(sample.visionFeatures.count / max(C, 1)) vision feature rows of width \(C)"
+        )
+      }
     }
     for id in sample.ids where id < 0 || id >= m.embedding.out {
       throw TrainingError("token id \(id) is outside the embedding table (\(m.embedding.out) rows)")
@@ -89,7 +106,13 @@ public final class TrainingRunner<T: Real>: @unchecked Sendable {
     // Embeddings, image rows overwritten by the projected features (official merge order).
     let x0 = layerInputs[0].p
     let features = ws.get("features", imageRows.count * C)
-    for i in 0..<sample.visionFeatures.count { features[i] = T(sample.visionFeatures[i]) }
+    let pixels = ws.get("pixels", sample.pixels.count)
+    if let tower {
+      for i in 0..<sample.pixels.count { pixels[i] = T(sample.pixels[i]) }
+      tower.forward(pixels, tiles: tiles, into: features, workspace: ws)
+    } else {
+      for i in 0..<sample.visionFeatures.count { features[i] = T(sample.visionFeatures[i]) }
+    }
     let projected = ws.get("projected", imageRows.count * D)
     if !imageRows.isEmpty {
       m.projector.forward(features, rows: imageRows.count, into: projected, workspace: ws)
@@ -99,6 +122,8 @@ public final class TrainingRunner<T: Real>: @unchecked Sendable {
       if sample.ids[t] == m.imageTokenID {
         (x0 + t * D).update(from: projected + imageIndex * D, count: D)
         imageIndex += 1
+      } else if let table = m.embeddingParameter {
+        (x0 + t * D).update(from: table.value.p + sample.ids[t] * D, count: D)
       } else {
         m.embedding.decode(rows: sample.ids[t]..<(sample.ids[t] + 1), into: x0 + t * D)
       }
@@ -126,9 +151,14 @@ public final class TrainingRunner<T: Real>: @unchecked Sendable {
     let normed = ws.get("final.u", M * D)
     let inverse = ws.get("final.inv", M)
     rmsNormForward(
-      hidden, weight: m.finalNorm.p, rows: M, dim: D, eps: g.eps, into: normed, inverse: inverse)
+      hidden, weight: m.finalNorm.value.p, rows: M, dim: D, eps: g.eps, into: normed,
+      inverse: inverse)
     let logits = ws.get("logits", M * V)
-    m.head.forward(normed, rows: M, into: logits, accumulate: false, workspace: ws)
+    if let head = m.headParameter {
+      matmulForward(normed, head.value.p, rows: M, out: V, in: D, into: logits)
+    } else {
+      m.head.forward(normed, rows: M, into: logits, accumulate: false, workspace: ws)
+    }
     var perToken: [Double] = []
     let targets = scored.map { sample.labels[$0 + 1] }
     let lossSum = crossEntropy(
@@ -138,11 +168,16 @@ public final class TrainingRunner<T: Real>: @unchecked Sendable {
 
     // Backward: LM head and final norm into dX [N, D] (zero on rows that are not scored).
     let dnormed = ws.get("final.du", M * D, zeroed: true)
-    m.head.backwardInput(logits, rows: M, into: dnormed, workspace: ws)
+    if let head = m.headParameter {
+      matmulBackwardInput(logits, head.value.p, rows: M, out: V, in: D, into: dnormed)
+      matmulBackwardWeight(logits, normed, rows: M, out: V, in: D, into: head.grad.p)
+    } else {
+      m.head.backwardInput(logits, rows: M, into: dnormed, workspace: ws)
+    }
     let dhidden = ws.get("final.dx", M * D, zeroed: true)
     rmsNormBackward(
-      dnormed, x: hidden, weight: m.finalNorm.p, inverse: inverse, rows: M, dim: D, into: dhidden,
-      dWeight: nil)
+      dnormed, x: hidden, weight: m.finalNorm.value.p, inverse: inverse, rows: M, dim: D,
+      into: dhidden, dWeight: m.trainsEverything ? m.finalNorm.grad.p : nil)
     var dX = ws.get("dX.a", N * D, zeroed: true)
     var dNext = ws.get("dX.b", N * D)
     for (i, t) in scored.enumerated() { (dX + t * D).update(from: dhidden + i * D, count: D) }
@@ -184,7 +219,14 @@ public final class TrainingRunner<T: Real>: @unchecked Sendable {
         workspace: ws)
       swap(&dX, &dNext)
     }
-    // Embedding rows of image tokens flow into the projector.
+    // Text rows flow into the embedding table (when it trains), image rows into the projector.
+    if let table = m.embeddingParameter {
+      for t in 0..<N where sample.ids[t] != m.imageTokenID {
+        let row = table.grad.p + sample.ids[t] * D
+        let source = dX + t * D
+        for i in 0..<D { row[i] += source[i] }
+      }
+    }
     var visionGradient: [Float]? = nil
     if !imageRows.isEmpty {
       let dprojected = ws.get("dprojected", imageRows.count * D)
@@ -200,6 +242,7 @@ public final class TrainingRunner<T: Real>: @unchecked Sendable {
       if wantVisionGradient {
         visionGradient = (0..<(imageRows.count * C)).map { Float(dfeatures[$0]) }
       }
+      tower?.backward(dfeatures, pixels: pixels, tiles: tiles, workspace: ws)
     }
     return SampleResult(lossSum: lossSum, perToken: perToken, visionFeatureGradient: visionGradient)
   }

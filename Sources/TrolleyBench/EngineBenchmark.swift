@@ -197,17 +197,13 @@ public enum EngineBenchmark {
     let x = [Float](repeating: 0.25, count: m * k)
     var y = [Float](repeating: 0, count: m * n)
     let scratch = MatmulScratch()
-    var best = Double.infinity
-    let start = Date()
-    while Date().timeIntervalSince(start) < 1.0 {
-      let t = Date()
+    let best = bestSeconds {
       x.withUnsafeBufferPointer { xp in
         y.withUnsafeMutableBufferPointer { yp in
           weight.multiply(
             xp.baseAddress!, rows: m, into: yp.baseAddress!, accumulate: false, scratch: scratch)
         }
       }
-      best = min(best, Date().timeIntervalSince(t))
     }
     return Machine(
       sgemmGFLOPS: 2 * Double(m * n * k) / best / 1e9, readGBPerSecond: peak.readGBPerSecond,
@@ -274,4 +270,16 @@ extension EngineBenchmark.Machine {
       format: "machine: sgemm %.1f GFLOPS, read %.1f GB/s, %d threads", sgemmGFLOPS,
       readGBPerSecond, threads)
   }
+}
+
+/// The fastest of repetitions of `body` over about `seconds` of wall time, in seconds.
+func bestSeconds(over seconds: Double = 1.0, _ body: () -> Void) -> Double {
+  var best = Double.infinity
+  let start = Date()
+  while Date().timeIntervalSince(start) < seconds {
+    let t = Date()
+    body()
+    best = min(best, Date().timeIntervalSince(t))
+  }
+  return best
 }

@@ -12,10 +12,9 @@ public enum DiLoCoRound {
   public static func model(_ settings: TrainingRunSettings) throws -> TrainingModel<Float> {
     let trainable = try trainableSet(settings)
     let model = try TrainingModel<Float>(path: settings.model, format: .f32)
+    try model.prepare(
+      trainable, loraRank: settings.loraRank, loraAlpha: settings.loraAlpha, seed: settings.seed)
     model.traversal = settings.traversal ?? true
-    if trainable.usesLoRA {
-      try model.addLoRA(rank: settings.loraRank, alpha: settings.loraAlpha, seed: settings.seed)
-    }
     return model
   }
 
@@ -55,7 +54,7 @@ public enum DiLoCoRound {
         peak: settings.lr, floor: settings.minLR, warmupSteps: settings.warmupSteps ?? 0,
         totalSteps: total),
       adam: .init(weightDecay: settings.weightDecay), maxGradNorm: settings.maxGradNorm,
-      seed: settings.seed)
+      seed: settings.seed, traversal: settings.traversal ?? true)
   }
 
   /// The trainable tensors as a safetensors file (sorted metadata, tensors in parameter order).

@@ -70,7 +70,8 @@ public final class TrainingJobSettings: Sendable {
     if let cached = cache.withLock({ $0[key] }) { return cached }
     let entry: (examples: [LLaVAData.Example], samples: [TrainingSample])
     do {
-      let builder = try SampleBuilder(modelDirectory: settings.model)
+      let builder = try SampleBuilder(
+        modelDirectory: settings.model, trainable: try DiLoCoRound.trainableSet(settings))
       let model = try DiLoCoRound.model(settings)
       let examples = select(try LLaVAData.examples(path: path))
       entry = (

@@ -32,8 +32,17 @@ struct TrainGrad: ParsableCommand {
   @Option(help: "The answer the model is trained to give (the end-of-turn suffix is added).")
   var answer: String
 
-  @Option(help: "step1 (projector + gate) or step2 (step1 + LoRA on every decoder linear).")
+  @Option(
+    help:
+      "step1 (projector + gate), step2 (step1 + LoRA on every decoder linear) or all (every tensor, vision tower included; PLoRA stays frozen)."
+  )
   var trainable: String
+
+  @Flag(
+    help:
+      "Without TroL's traversal: each layer once and no gate (the paper's ablation; the gate is then not a parameter)."
+  )
+  var noTraversal = false
 
   @Option(help: "LoRA rank (step2).")
   var loraRank: Int = 4
@@ -62,7 +71,8 @@ struct TrainGrad: ParsableCommand {
 
   func validate() throws {
     guard TrainableSet(rawValue: trainable) != nil else {
-      throw ValidationError("--trainable must be step1 or step2")
+      throw ValidationError(
+        "--trainable must be one of \(TrainableSet.spelled), got '\(trainable)'")
     }
     guard WeightFormat(rawValue: weights) != nil else {
       throw ValidationError("--weights must be f32, f16, q8 or q4")
@@ -78,7 +88,7 @@ struct TrainGrad: ParsableCommand {
       options: .init(
         trainable: TrainableSet(rawValue: trainable)!, loraRank: loraRank, loraAlpha: loraAlpha,
         loraInitPath: loraInit, learningRate: lr, weightDecay: weightDecay,
-        format: WeightFormat(rawValue: weights)!),
+        format: WeightFormat(rawValue: weights)!, traversal: !noTraversal),
       out: out)
     if json {
       print(

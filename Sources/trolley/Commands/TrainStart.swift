@@ -29,7 +29,7 @@ struct TrainStart: AsyncParsableCommand {
   var data: String
   @Option(
     help:
-      "The trainable set: step1 (projector + gate), step2 (step1 + LoRA), or all where the build has it."
+      "The trainable set: step1 (projector + gate), step2 (step1 + LoRA) or all (every tensor, vision tower included: small models from scratch)."
   ) var trainable: String
   @Option(help: "Rounds R.") var rounds: Int
   @Option(help: "Shards per round K.") var shards: Int
@@ -73,8 +73,7 @@ struct TrainStart: AsyncParsableCommand {
     }
     guard TrainableSet(rawValue: trainable) != nil else {
       throw ValidationError(
-        "--trainable must be one of "
-          + TrainableSet.allCases.map(\.rawValue).joined(separator: ", "))
+        "--trainable must be one of \(TrainableSet.spelled), got '\(trainable)'")
     }
     guard warmupSteps >= 0, warmupSteps <= rounds * innerSteps else {
       throw ValidationError("--warmup-steps must be 0...R·H (\(rounds * innerSteps))")

@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import Tensor
+import Training
+import TrolleyBench
+
+/// `trolley bench train-steps`: one machine's optimizer steps (issue 16, item 6). The
+/// multi-worker part of the training benchmark is `trolley bench train --workers` (issue 17,
+/// BenchTrain.swift), with its own options.
+struct BenchTrainSteps: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "train-steps",
+    abstract:
+      "Measure training: seconds per optimizer step, GFLOPS next to sgemm, peak memory.",
+    discussion: """
+      Runs one untimed and then --steps timed optimizer steps (batch 1) on one synthetic sample \
+      (one image tile with random features, a question and a --answer-words answer) for each \
+      --trainable set and --weights format of the frozen base. Reports seconds per step, the \
+      GFLOP of the step's products (forward, the per-layer recomputation and the backward, \
+      counted product by product), the achieved GFLOPS next to OpenBLAS sgemm measured in the \
+      same run, and the process's peak RSS after each case (cumulative: run one case per \
+      invocation for its own figure).
+
+      Examples:
+        trolley bench train-steps --model Tests/Fixtures/trol-tiny/internlm2/model
+        trolley model synth --like 1.8b --layers 2 --out /tmp/trol-1.8b-2
+        nice -n 5 trolley bench train-steps --model /tmp/trol-1.8b-2 --trainable step2 --weights q4
+      """)
+
+  @Option(
+    help: ArgumentHelp(
+      "A TroL checkpoint folder (or one from `trolley model synth`).", valueName: "dir"))
+  var model: String
+
+  @Option(help: "Comma-separated trainable sets: step1, step2, all.")
+  var trainable: String = "step1,step2"
+
+  @Option(help: "Comma-separated frozen-base formats: f32, f16, q8, q4.")
+  var weights: String = "f16"
+
+  @Option(help: "Timed optimizer steps per case.")
+  var steps: Int = 2
+
+  @Option(help: "LoRA rank and alpha (step2).")
+  var loraRank: Int = 64
+  @Option(help: "LoRA alpha (step2).")
+  var loraAlpha: Double = 64
+
+  @Option(help: "Words in the synthetic answer.")
+  var answerWords: Int = 16
+
+  @Flag(help: "Train without TroL's traversal (each layer once, no gate).")
+  var noTraversal = false
+
+  @Option(help: "Threads (default: $TROLLEY_THREADS, else the physical cores).")
+  var threads: Int?
+
+  @Flag(help: "Print one JSON object instead of a table.")
+  var json = false
+
+  func sets() throws -> [TrainableSet] {
+    try trainable.split(separator: ",").map {
+      guard let set = TrainableSet(rawValue: $0.trimmingCharacters(in: .whitespaces)) else {
+        throw ValidationError("--trainable: '\($0)' is not one of \(TrainableSet.spelled)")
+      }
+      return set
+    }
+  }
+
+  func formats() throws -> [WeightFormat] {
+    try weights.split(separator: ",").map {
+      guard let format = WeightFormat(rawValue: $0.trimmingCharacters(in: .whitespaces)) else {
+        throw ValidationError("--weights: '\($0)' is not one of f32, f16, q8, q4")
+      }
+      return format
+    }
+  }
+
+  func validate() throws {
+    guard try !sets().isEmpty, try !formats().isEmpty else {
+      throw ValidationError("--trainable and --weights need at least one value each")
+    }
+    guard (1...1000).contains(steps) else { throw ValidationError("--steps must be 1...1000") }
+    guard loraRank >= 1 else { throw ValidationError("--lora-rank must be at least 1") }
+    guard (1...2000).contains(answerWords) else {
+      throw ValidationError("--answer-words must be 1...2000")
+    }
+    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+  }
+
+  func run() throws {
+    if let threads { TensorThreads.configure(count: threads) }
+    let configuration = TrainingBenchmark.Configuration(
+      model: model, sets: try sets(), formats: try formats(), steps: steps, loraRank: loraRank,
+      loraAlpha: loraAlpha, answerWords: answerWords, traversal: !noTraversal)
+    let json = self.json
+    if !json {
+      print("model \(model), OpenBLAS threads \(TensorThreads.blasCount); measuring sgemm...")
+    }
+    let report = try TrainingBenchmark.run(configuration) { r in
+      guard !json else { return }
+      print(
+        String(
+          format:
+            "%@ %@ | %d tokens (%d answer) | load %.1f s | %.3f s/step | %.2f GFLOP/step | %.1f GFLOPS = %.0f%% of sgemm | peak RSS %.2f GiB",
+          r.trainable, r.weights, r.tokens, r.answerTokens, r.loadSeconds, r.secondsPerStep,
+          r.productGFLOP, r.gflops, 100 * r.fractionOfSgemm,
+          Double(r.peakRSSBytes) / Double(1 << 30)))
+    }
+    if json {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      print(String(decoding: try encoder.encode(report), as: UTF8.self))
+    } else {
+      print(
+        String(format: "sgemm (OpenBLAS, 1024×2048·2048×2048): %.1f GFLOPS", report.sgemmGFLOPS))
+    }
+  }
+}

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TroL
 import TroLSynthesis
+import TrolleyCLIKit
 
 /// `trolley model synth`: a random-weight checkpoint with the real layout and shapes.
 struct ModelSynth: ParsableCommand {
@@ -45,9 +46,22 @@ struct ModelSynth: ParsableCommand {
 
   func run() throws {
     let start = Date()
+    // A bar with rate and ETA on a terminal, a line every 10 s in logs (the 7b shape writes
+    // 17 GB), as export and model fetch show theirs.
+    // The total is known once the writer has the tensor list, at the first report.
+    var reporter: ProgressReporter?
     try ModelSynthesizer.write(
       ModelSynthesizer.Shape(rawValue: like)!, to: out, seed: seed, layers: layers
-    ) { print($0) }
+    ) { written, total in
+      let bar =
+        reporter
+        ?? ProgressReporter(
+          label: "model synth", unit: "MiB", total: max(1, total >> 20),
+          terminal: Terminal.isTerminal(2))
+      reporter = bar
+      bar.update(written >> 20)
+    }
+    reporter?.finish()
     print(String(format: "wrote %@ in %.1f s", out, Date().timeIntervalSince(start)))
   }
 }

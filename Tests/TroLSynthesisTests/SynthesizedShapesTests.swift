@@ -69,7 +69,7 @@ import TroL
       CheckpointTensor("plain.weight", [4], .bf16, .random(std: 0.5), part: .other),
     ]
     let path = directory + "/model.safetensors"
-    try ModelSynthesizer.writeWeights(tensors, to: path, seed: 1, progress: { _ in })
+    try ModelSynthesizer.writeWeights(tensors, to: path, seed: 1, progress: { _, _ in })
     let header = try Self.header(path)
     #expect(Set(header.keys) == ["__metadata__", odd, "plain.weight"])
     let entry = try #require(header[odd] as? [String: Any])

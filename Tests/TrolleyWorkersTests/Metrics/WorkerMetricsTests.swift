@@ -54,7 +54,7 @@ struct WorkerMetricsTests {
         WorkerHarness(
           store: store, kinds: [KindRunner(NoopJob())],
           configuration: .init(
-            queues: queues, pollInterval: .milliseconds(100),
+            pollInterval: .milliseconds(100), queues: queues,
             queueDepthInterval: .milliseconds(50)),
           metrics: metrics)
       }

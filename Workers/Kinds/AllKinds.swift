@@ -16,22 +16,30 @@ public enum AllKinds {
 
   /// The training kinds, sharing the worker's database connections.
   public static func training(_ settings: TrainingJobSettings) -> [any JobKind] {
-    [TrainShardJob(settings: settings), TrainMergeJob(settings: settings)]
+    [
+      TrainShardJob(settings: settings), TrainMergeJob(settings: settings),
+      TrainEvalJob(settings: settings),
+    ]
   }
 
-  /// The names of the training kinds (`--kinds train.shard,train.merge`).
-  public static let trainingNames = [TrainShard.name, TrainMerge.name]
+  /// The names of the training kinds (`--kinds train.shard,train.merge,train.eval`).
+  public static let trainingNames = [TrainShard.name, TrainMerge.name, TrainEval.name]
 
   /// The names of the TroL kinds (available when the worker is given `--model`).
   public static let trolNames = JobKindName.allCases.filter(\.needsModel).map(\.rawValue)
 
   /// The curation kinds, sharing one dataset store and fetch policy.
   public static func curation(_ settings: CurationJobSettings) -> [any JobKind] {
-    [CurateIngestJob(settings: settings), CurateDedupeJob(settings: settings)]
+    [
+      CurateIngestJob(settings: settings), CurateDedupeJob(settings: settings),
+      CurateShardJob(settings: settings),
+    ]
   }
 
   /// The names of the curation kinds (they need the worker's database connection).
-  public static let curationNames = [CurateIngestContract.name, CurateDedupeContract.name]
+  public static let curationNames = [
+    CurateIngestContract.name, CurateDedupeContract.name, CurateShardContract.name,
+  ]
 
   /// The names of every kind.
   public static var names: [String] { all.map { type(of: $0).name } }

@@ -65,7 +65,19 @@ struct Ask: ParsableCommand {
 
   @Option(
     help:
-      "Propagations per layer over the prompt: 2 is TroL, 1 turns traversal off, 3+ traverses more."
+      "How prefill and vision products multiply: f32 (exact, default), bf16 (needs --weights f16), int8 (needs --weights q8)."
+  )
+  var compute: String = "f32"
+
+  @Option(
+    help:
+      "Where layers are traversed: all (every prompt position, the official code's behaviour), question (only the question's tokens; the system prompt and image run once), off (every layer once)."
+  )
+  var traversal: String = "all"
+
+  @Option(
+    help:
+      "Propagations per layer over the traversed positions: 2 is TroL, 3+ traverses more (--traversal off means 1)."
   )
   var propagations: Int = 2
 
@@ -88,11 +100,18 @@ struct Ask: ParsableCommand {
     guard topP > 0 && topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
     guard topK >= 0 else { throw ValidationError("--top-k must be 0 or more") }
     guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be at least 1") }
-    guard WeightFormat(rawValue: weights) != nil else {
+    guard let format = WeightFormat(rawValue: weights) else {
       throw ValidationError("--weights must be f16, f32, q8 or q4")
     }
+    try ComputeOption.check(compute, weights: format)
     guard propagations >= 1 && propagations <= 8 else {
       throw ValidationError("--propagations must be 1...8")
+    }
+    guard let mode = TraversalMode(rawValue: traversal) else {
+      throw ValidationError("--traversal must be all, question or off, got '\(traversal)'")
+    }
+    if mode == .question && traverseGenerated {
+      throw ValidationError("--traversal question and --traverse-generated exclude each other")
     }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
   }
@@ -104,7 +123,8 @@ struct Ask: ParsableCommand {
     let showStages = Terminal.isTerminal(2)
     if showStages { AskProgress.loading(model) }
     let engine = try TroLEngine.load(
-      modelDirectory: model, weights: WeightFormat(rawValue: weights)!)
+      modelDirectory: model, weights: WeightFormat(rawValue: weights)!,
+      compute: ComputeMode(rawValue: compute) ?? .f32)
     let loadSeconds = Date().timeIntervalSince(loadStart)
     let display = AskProgress(
       engine: engine, showStages: showStages, streamTokens: !json && Terminal.isTerminal(1))
@@ -117,10 +137,12 @@ struct Ask: ParsableCommand {
     } else {
       strategy = .greedy
     }
+    let mode = TraversalMode(rawValue: traversal) ?? .all
     let options = GenerationOptions(
       strategy: strategy, maxNewTokens: maxNewTokens,
       traversal: TraversalPolicy(
-        propagations: propagations, traverseGeneratedTokens: traverseGenerated))
+        propagations: mode == .off ? 1 : propagations, traverseGeneratedTokens: traverseGenerated,
+        questionOnly: mode == .question))
     let result: AnswerResult
     do {
       result = try engine.answer(
@@ -138,7 +160,9 @@ struct Ask: ParsableCommand {
       print(
         String(
           decoding: try encoder.encode(
-            AskOutput(result: result, loadSeconds: loadSeconds, weights: weights)), as: UTF8.self))
+            AskOutput(
+              result: result, loadSeconds: loadSeconds, weights: weights, traversal: mode.rawValue)),
+          as: UTF8.self))
       return
     }
     let t = result.timings
@@ -160,9 +184,11 @@ private struct AskOutput: Encodable {
   var result: AnswerResult
   var loadSeconds: Double
   var weights: String
+  var traversal: String
 
   enum CodingKeys: String, CodingKey {
-    case answer, prompt_token_ids, token_ids, finish_reason, beam_score, timings, load_s, weights
+    case answer, prompt_token_ids, token_ids, finish_reason, beam_score, timings, load_s, weights,
+      traversal
   }
 
   func encode(to encoder: any Encoder) throws {
@@ -175,5 +201,6 @@ private struct AskOutput: Encodable {
     try c.encode(result.timings, forKey: .timings)
     try c.encode(loadSeconds, forKey: .load_s)
     try c.encode(weights, forKey: .weights)
+    try c.encode(traversal, forKey: .traversal)
   }
 }

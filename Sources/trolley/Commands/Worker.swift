@@ -58,6 +58,18 @@ struct Worker: AsyncParsableCommand {
 
   @Option(
     help:
+      "How prefill and vision products multiply: f32 (exact, default), bf16 (needs --weights f16), int8 (needs --weights q8)."
+  )
+  var compute: String = "f32"
+
+  @Flag(
+    help:
+      "Do not map or write the packed 16-bit weights cache (.trolley-packed-f16.bin beside the checkpoint)."
+  )
+  var noWeightCache = false
+
+  @Option(
+    help:
       "Most trol.* jobs answered together in one engine batch (default: batch_size in the configuration file, else 1)."
   )
   var batchSize: Int?
@@ -67,6 +79,12 @@ struct Worker: AsyncParsableCommand {
 
   @Option(help: "Most new tokens per answer when a job does not say (default 256; at most 4096).")
   var maxNewTokens: Int = 256
+
+  @Option(
+    help:
+      "Where layers are traversed for trol.* jobs: all (every prompt position, the official code's behaviour; default), question (only the question's tokens), off (every layer once)."
+  )
+  var traversal: String = "all"
 
   @Option(help: "The caption prompt for trol.caption jobs whose payload has none.")
   var captionPrompt: String = EngineJobSettings.defaultCaptionPrompt
@@ -82,6 +100,12 @@ struct Worker: AsyncParsableCommand {
 
   @Option(help: "Jobs run at once.")
   var concurrency: Int = 1
+
+  @Option(
+    help: ArgumentHelp(
+      "Memory one job may use here (512M, 8G, or none); jobs declaring more, such as training shards of a model too big for this host, are left to other workers. Default: the cgroup limit or MemAvailable at start, whichever is smaller.",
+      valueName: "size"))
+  var memoryLimit: String?
 
   @Option(
     help: "Seconds a lease lasts without a heartbeat (a crashed worker's jobs return after this).")
@@ -209,6 +233,13 @@ struct Worker: AsyncParsableCommand {
       }
     }
     guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+    if let memoryLimit {
+      do {
+        _ = try WorkerMemory.parse(memoryLimit)
+      } catch {
+        throw ValidationError("\(error)")
+      }
+    }
     // Closed ranges also refuse inf and nan, which would trap when made into a Duration.
     guard (1...86_400).contains(lease) else {
       throw ValidationError("--lease must be 1 to 86400 seconds, got \(lease)")
@@ -254,9 +285,13 @@ struct Worker: AsyncParsableCommand {
         "--max-new-tokens must be 1...\(EngineJobSettings.maxNewTokensLimit), got \(maxNewTokens)")
     }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-    guard WeightFormat(rawValue: weights) != nil else {
+    guard TraversalMode(rawValue: traversal) != nil else {
+      throw ValidationError("--traversal must be all, question or off, got '\(traversal)'")
+    }
+    guard let format = WeightFormat(rawValue: weights) else {
       throw ValidationError("--weights must be f16, f32, q8 or q4, got \(weights)")
     }
+    try ComputeOption.check(compute, weights: format)
     if settings.kinds.isEmpty && settings.model == nil {
       throw ValidationError(
         "say what to run: --model DIR (or model in the configuration file) for TroL jobs (trol.answer, trol.caption), or --kinds (kinds) for the test kinds (\(AllKinds.names.joined(separator: ", ")))"
@@ -298,13 +333,17 @@ struct Worker: AsyncParsableCommand {
         heartbeatInterval: .seconds(rounding: lease) / 3, lease: .seconds(rounding: lease),
         pollInterval: .seconds(rounding: pollInterval), pollOnly: pollOnly,
         queues: settings.queues, version: Trolley.configuration.version, exitWhenIdle: once,
-        jobTimeout: jobTimeout > 0 ? .seconds(rounding: jobTimeout) : nil))
+        jobTimeout: jobTimeout > 0 ? .seconds(rounding: jobTimeout) : nil,
+        memoryLimit: try memoryLimit.map { try WorkerMemory.parse($0) } ?? WorkerMemory.detected()))
     configuration.model = settings.model
     configuration.weights = WeightFormat(rawValue: weights) ?? .f16
+    configuration.compute = ComputeMode(rawValue: compute) ?? .f32
+    configuration.packedWeightsCache = !noWeightCache
     configuration.batchSize = settings.batchSize
     configuration.threads = threads
     configuration.maxNewTokens = maxNewTokens
     configuration.captionPrompt = captionPrompt
+    configuration.traversal = TraversalMode(rawValue: traversal) ?? .all
     configuration.fetchStallTimeout = .seconds(rounding: fetchTimeout)
     configuration.maintenance = !noMaintenance
     configuration.reindexInterval = reindexInterval > 0 ? .seconds(rounding: reindexInterval) : nil

@@ -233,3 +233,15 @@ let package = Package(
       swiftSettings: strict),
   ]
 )
+
+// Coverage-guided fuzzing (docs/reliability.md, "Fuzzing"). Only `Ops/fuzz` sets TROLLEY_FUZZ and
+// builds this target, with `--sanitize fuzzer --sanitize address` into a scratch directory of its
+// own, so the normal build and CI never compile it.
+if Context.environment["TROLLEY_FUZZ"] != nil {
+  package.targets.append(
+    .executableTarget(
+      name: "trolley-fuzz",
+      dependencies: ["TroL", "TrolleyCLIKit", "TrolleyJobContracts"],
+      path: "Fuzz/Targets",
+      swiftSettings: strict))
+}

@@ -82,9 +82,18 @@ int trolley_is_private_address(const struct sockaddr *address) {
 
 typedef struct {
   int allow_private;
+  int exempt_loopback_port;
   int blocked;
   char blocked_address[64];
 } socket_guard;
+
+/* Tests only: 127.0.0.1:port stands in for a public server, so that a loopback server can
+   redirect to another private address and the refusal of that second hop is observable. */
+static int is_exempt(const struct sockaddr *address, int port) {
+  if (port <= 0 || address->sa_family != AF_INET) return 0;
+  const struct sockaddr_in *v4 = (const struct sockaddr_in *)address;
+  return ntohl(v4->sin_addr.s_addr) == 0x7f000001u && ntohs(v4->sin_port) == port;
+}
 
 /* Called for every connection libcurl opens, after DNS resolution and again after every
    redirect, with the address it is about to connect to: the only check a DNS answer that
@@ -93,7 +102,8 @@ static curl_socket_t open_checked_socket(void *context, curlsocktype purpose,
                                          struct curl_sockaddr *address) {
   socket_guard *guard = (socket_guard *)context;
   (void)purpose;
-  if (!guard->allow_private && trolley_is_private_address(&address->addr)) {
+  if (!guard->allow_private && trolley_is_private_address(&address->addr) &&
+      !is_exempt(&address->addr, guard->exempt_loopback_port)) {
     guard->blocked = 1;
     if (address->family == AF_INET) {
       inet_ntop(AF_INET, &((struct sockaddr_in *)&address->addr)->sin_addr,
@@ -109,7 +119,7 @@ static curl_socket_t open_checked_socket(void *context, curlsocktype purpose,
 
 void trolley_fetch_url(const char *url, long connect_timeout_ms, long stall_timeout_ms,
                        long total_timeout_ms, size_t max_bytes, int allow_private,
-                       trolley_fetch_result *result) {
+                       int exempt_loopback_port, trolley_fetch_result *result) {
   memset(result, 0, sizeof(*result));
   CURL *curl = curl_easy_init();
   if (curl == NULL) {
@@ -118,7 +128,7 @@ void trolley_fetch_url(const char *url, long connect_timeout_ms, long stall_time
     return;
   }
   body_buffer buffer = {NULL, 0, 0, max_bytes, 0};
-  socket_guard guard = {allow_private, 0, {0}};
+  socket_guard guard = {allow_private, exempt_loopback_port, 0, {0}};
   curl_easy_setopt(curl, CURLOPT_URL, url);
   curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_checked_socket);
   curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &guard);

@@ -26,8 +26,11 @@ public protocol JobQueueDriver: Sendable {
   /// Marks the worker stopped in the registry.
   func workerStop(id: Int64) async throws
 
-  /// Jobs available now or waiting to retry in `queues` (the queue-depth gauge).
-  func depth(of queues: Set<String>) async throws -> Int
+  /// Jobs available now or waiting to retry, per queue, for the queues of `queues` that
+  /// `worker` reports (the queue-depth gauge): those it is the lowest-id active worker of. Each
+  /// queue is then published by exactly one worker, so summing the gauge over workers counts
+  /// every waiting job once. Queues another worker reports are absent from the result.
+  func depths(of queues: Set<String>, reportedBy worker: Int64) async throws -> [String: Int]
 
   /// Calls `wake` whenever new work may be available in `queues` (an enqueue's notification, or a
   /// reconnect after which notifications may have been missed), until the task is cancelled.

@@ -61,7 +61,7 @@ extension ModelSynthesizer {
   public static func write(
     custom dimensions: Dimensions, to directory: String, seed: UInt64,
     tokenizerDirectory: String? = nil, initialization: Initialization = .demo,
-    progress: (String) -> Void = { _ in }
+    progress: (_ written: Int64, _ total: Int64) -> Void = { _, _ in }
   ) throws {
     var tokenizer: [(String, Data)] = []
     var vocabulary = 520

@@ -32,11 +32,12 @@ public enum ModelSynthesizer {
   ///   - seed: the random seed (the same seed writes the same bytes).
   ///   - layers: decoder and vision layers instead of the real counts (every width stays real),
   ///     for tests of the big shapes; nil keeps the real counts.
-  ///   - progress: called with a line of text now and then while the weights are written.
+  ///   - progress: called with the weight bytes written so far and their total, after each
+  ///     chunk (1 MiB of floats) while the weights are written; cheap callers rate-limit it.
   /// - Throws: `TroLError.io` when a file cannot be written, `.invalidRequest` for `layers` < 1.
   public static func write(
     _ shape: Shape, to directory: String, seed: UInt64, layers: Int? = nil,
-    progress: (String) -> Void = { _ in }
+    progress: (_ written: Int64, _ total: Int64) -> Void = { _, _ in }
   ) throws {
     if let layers, layers < 1 {
       throw TroLError(.invalidRequest, "--layers must be at least 1, got \(layers)")
@@ -82,7 +83,8 @@ public enum ModelSynthesizer {
   /// Streams every tensor of the list into `path` through `SafeTensorsWriter`, generated in
   /// chunks so memory stays small whatever the model size. The file appears only when complete.
   static func writeWeights(
-    _ tensors: [CheckpointTensor], to path: String, seed: UInt64, progress: (String) -> Void
+    _ tensors: [CheckpointTensor], to path: String, seed: UInt64,
+    progress: (_ written: Int64, _ total: Int64) -> Void
   ) throws {
     let writer = try SafeTensorsWriter(
       path: path,
@@ -92,7 +94,6 @@ public enum ModelSynthesizer {
     var floats = [Float](repeating: 0, count: chunk)
     var random = SplitMix64(seed: seed)
     var written = 0
-    var reported = 0
     for tensor in tensors {
       var done = 0
       while done < tensor.count {
@@ -110,11 +111,8 @@ public enum ModelSynthesizer {
           try writer.append(floats: UnsafeBufferPointer(rebasing: $0[0..<n]))
         }
         done += n
-      }
-      written += tensor.count * tensor.dtype.byteWidth
-      if written - reported >= 256 << 20 || written == total {
-        progress("\(written >> 20) MiB of \(total >> 20) MiB")
-        reported = written
+        written += n * tensor.dtype.byteWidth
+        progress(Int64(written), Int64(total))
       }
     }
     try writer.finish()

@@ -69,7 +69,7 @@ import TroL
       CheckpointTensor("plain.weight", [4], .bf16, .random(std: 0.5), part: .other),
     ]
     let path = directory + "/model.safetensors"
-    try ModelSynthesizer.writeWeights(tensors, to: path, seed: 1, progress: { _ in })
+    try ModelSynthesizer.writeWeights(tensors, to: path, seed: 1, progress: { _, _ in })
     let header = try Self.header(path)
     #expect(Set(header.keys) == ["__metadata__", odd, "plain.weight"])
     let entry = try #require(header[odd] as? [String: Any])
@@ -92,12 +92,17 @@ import TroL
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let path = directory + "/model.safetensors"
     var checks = 0
-    try ModelSynthesizer.write(.tiny, to: directory, seed: 4) { _ in
+    var last: (Int64, Int64) = (0, 0)
+    try ModelSynthesizer.write(.tiny, to: directory, seed: 4) { written, total in
+      #expect(written > last.0 && written <= total)
+      last = (written, total)
       checks += 1
       #expect(!FileManager.default.fileExists(atPath: path))
       #expect(FileManager.default.fileExists(atPath: path + ".partial"))
     }
     #expect(checks > 0)
+    // The last report is the whole: every weight byte, as the file holds them.
+    #expect(last.0 == last.1)
     #expect(FileManager.default.fileExists(atPath: path))
     #expect(!FileManager.default.fileExists(atPath: path + ".partial"))
     #expect(try ModelInspection(ModelDirectory(path: directory)).findings.isEmpty)

@@ -35,6 +35,9 @@ public struct ImageFetcher: Sendable {
     public var allowPrivateAddresses = false
     /// Bound on reading one local file (a stalled network file system). Default 30 s.
     public var localReadTimeout: Duration = .seconds(30)
+    /// Tests only: 127.0.0.1 on this port passes as a public address, so a loopback server can
+    /// stand in for a public one that redirects to a private address. Not reachable from flags.
+    var exemptLoopbackPort = 0
 
     public init() {}
 
@@ -162,7 +165,7 @@ public struct ImageFetcher: Sendable {
     trolley_fetch_url(
       url, milliseconds(policy.connectTimeout), milliseconds(policy.stallTimeout),
       milliseconds(policy.totalTimeout), policy.maxBytes, policy.allowPrivateAddresses ? 1 : 0,
-      &result)
+      Int32(clamping: policy.exemptLoopbackPort), &result)
     defer { trolley_fetch_result_free(&result) }
     let curlMessage = withUnsafeBytes(of: result.error) { raw in
       String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)

@@ -7,8 +7,10 @@ public final class WorkerMetrics: Sendable {
   public let registry: PrometheusCollectorRegistry
   /// Seconds since the worker's last successful heartbeat.
   public let heartbeatAge: Gauge
-  /// Jobs waiting in the worker's queues (available + retrying), refreshed on heartbeat.
-  public let queueDepth: Gauge
+  /// `trolley_queue_depth{queue}`: jobs waiting (available + retrying) per queue, published only
+  /// for the queues this worker reports (it is their lowest-id active worker), so that
+  /// `sum(trolley_queue_depth)` over all workers counts each waiting job once.
+  private let queueDepths = Mutex<[String: Gauge]>([:])
   /// Generated tokens per second over the last engine batch.
   public let engineTokensPerSecond: Gauge
   /// Jobs this worker is running now.
@@ -38,9 +40,6 @@ public final class WorkerMetrics: Sendable {
       descriptor: Self.name(
         "worker_heartbeat_age", unit: "seconds",
         "Seconds since this worker's last successful heartbeat"))
-    queueDepth = registry.makeGauge(
-      descriptor: Self.name(
-        "queue_depth", unit: "", "Jobs available or waiting to retry in this worker's queues"))
     engineTokensPerSecond = registry.makeGauge(
       descriptor: Self.name(
         "engine_tokens_per_second", unit: "", "Decode tokens per second over the last engine batch")
@@ -68,7 +67,29 @@ public final class WorkerMetrics: Sendable {
     MetricNameDescriptor(namespace: "trolley", metricName: metric, unitName: unit, helpText: help)
   }
 
-  public func setQueueDepth(_ jobs: Int) { queueDepth.set(Int64(jobs)) }
+  /// Publishes `depths` (queue name to waiting jobs) and withdraws the series of queues no longer
+  /// in it, which another worker now reports.
+  public func setQueueDepths(_ depths: [String: Int]) {
+    queueDepths.withLock { gauges in
+      for (queue, gauge) in gauges where depths[queue] == nil {
+        registry.unregisterGauge(gauge)
+        gauges[queue] = nil
+      }
+      for (queue, jobs) in depths {
+        let gauge =
+          gauges[queue]
+          ?? registry.makeGauge(
+            descriptor: Self.name(
+              "queue_depth", unit: "",
+              "Jobs available or waiting to retry, per queue; each queue is published by one worker, so sum over workers"
+            ),
+            labels: [("queue", queue)])
+        gauges[queue] = gauge
+        gauge.set(Int64(jobs))
+      }
+    }
+  }
+
   public func setHeartbeatAge(seconds: Double) {
     heartbeatAge.set(seconds)
     lastHeartbeatAge.store(seconds, ordering: .relaxed)

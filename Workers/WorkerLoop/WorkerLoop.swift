@@ -96,7 +96,7 @@ public final class WorkerLoop: Service, Sendable {
         group.addTask { await self.acknowledger.run() }
         group.addTask { await self.timeouts.run() }
         if let metrics = core.metrics {
-          group.addTask { await QueueDepthGauge(core: self.core, metrics: metrics).run() }
+          group.addTask { await QueueDepthGauge(core: self.core, metrics: metrics).run(workerID: workerID) }
         }
         if !configuration.pollOnly {
           group.addTask {

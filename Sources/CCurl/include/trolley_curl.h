@@ -29,9 +29,10 @@ typedef struct {
 /// max_bytes stops the transfer (too_large = 1) as soon as the body would exceed it.
 /// Downloads `url`. Unless `allow_private`, every connection (after DNS resolution, and after
 /// every redirect) to a private, loopback, link-local or reserved address is refused.
+/// exempt_loopback_port > 0 (tests only) lets 127.0.0.1 on that one port pass as public.
 void trolley_fetch_url(const char *url, long connect_timeout_ms, long stall_timeout_ms,
                        long total_timeout_ms, size_t max_bytes, int allow_private,
-                       trolley_fetch_result *result);
+                       int exempt_loopback_port, trolley_fetch_result *result);
 
 void trolley_fetch_result_free(trolley_fetch_result *result);
 

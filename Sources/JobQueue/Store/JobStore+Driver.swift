@@ -28,13 +28,33 @@ extension JobStore: JobQueueDriver {
     try await workerStop(id: id, now: nil)
   }
 
-  public func depth(of queues: Set<String>) async throws -> Int {
-    let overview = try await withConnection { try self.queueOverview(on: $0) }
-    let depth = overview.filter { queues.contains($0.name) }.reduce(Int64(0)) {
-      $0 + ($1.counts[.available] ?? 0) + ($1.counts[.retrying] ?? 0)
+  public func depths(of queues: Set<String>, reportedBy worker: Int64) async throws
+    -> [String: Int]
+  {
+    try await withConnection { connection in
+      let reported = Set(
+        try connection.query(
+          Self.reportedQueuesSQL, [worker, queues.sorted()], name: "reportedQueues"
+        ).map { row in try row.decode(0, as: String.self) })
+      var depths: [String: Int] = [:]
+      for queue in reported { depths[queue] = 0 }
+      for overview in try self.queueOverview(on: connection) where reported.contains(overview.name)
+      {
+        depths[overview.name] = Int(
+          (overview.counts[.available] ?? 0) + (overview.counts[.retrying] ?? 0))
+      }
+      return depths
     }
-    return Int(depth)
   }
+
+  /// The queues of `$2` whose lowest-id active worker is `$1`. A worker that died without
+  /// stopping keeps its queues until the stale sweep marks it, so for that while no one reports
+  /// them: a gap in the series rather than a double count.
+  static let reportedQueuesSQL = """
+    SELECT q FROM unnest($2::text[]) AS q
+    WHERE NOT EXISTS (
+      SELECT 1 FROM workers w WHERE w.state = 'active' AND w.id < $1 AND q = ANY (w.queues))
+    """
 
   public func listen(
     queues: Set<String>, retryInterval: Duration, logger: Logger,

@@ -47,9 +47,37 @@ public struct ConfigurationKey: Hashable, Sendable {
     name: "image_roots", environment: ["TROLLEY_IMAGE_ROOTS"], defaultValue: nil,
     isSecret: false, summary: "folders workers read local images from (':'-separated)")
 
+  /// The TroL checkpoint folder `trolley worker` loads; `--model` overrides it.
+  public static let model = ConfigurationKey(
+    name: "model", environment: ["TROLLEY_MODEL"], defaultValue: nil, isSecret: false,
+    summary: "checkpoint folder trolley worker loads")
+  /// Most trol.* jobs a worker answers in one engine batch; `--batch-size` overrides it.
+  public static let batchSize = ConfigurationKey(
+    name: "batch_size", environment: ["TROLLEY_BATCH_SIZE"], defaultValue: "1", isSecret: false,
+    summary: "trol.* jobs a worker answers in one engine batch")
+  /// Queues a worker claims from (comma-separated); `--queues` overrides it. Not `queue`, which
+  /// is where enqueue puts jobs.
+  public static let workerQueues = ConfigurationKey(
+    name: "queues", environment: ["TROLLEY_QUEUES"], defaultValue: "default", isSecret: false,
+    summary: "queues trolley worker claims from (comma-separated)")
+  /// Job kinds a worker runs (comma-separated); `--kinds` overrides it. Unset: the TroL kinds
+  /// when a model is given.
+  public static let workerKinds = ConfigurationKey(
+    name: "kinds", environment: ["TROLLEY_KINDS"], defaultValue: nil, isSecret: false,
+    summary: "job kinds trolley worker runs (comma-separated)")
+  /// The IPv4 address a worker serves metrics on; `--metrics-address` overrides it.
+  public static let metricsAddress = ConfigurationKey(
+    name: "metrics_address", environment: ["TROLLEY_METRICS_ADDRESS"], defaultValue: "127.0.0.1",
+    isSecret: false, summary: "address trolley worker serves metrics on")
+  /// The port a worker serves metrics on; `--metrics-port` overrides it. Unset: no metrics.
+  public static let metricsPort = ConfigurationKey(
+    name: "metrics_port", environment: ["TROLLEY_METRICS_PORT"], defaultValue: nil,
+    isSecret: false, summary: "port trolley worker serves metrics on (unset: none)")
+
   /// Every key, in the order `trolley config` prints them.
   public static let all: [ConfigurationKey] = [
     databaseURL, queue, captionPrompt, maxAttempts, priority, color, topRefresh, imageRoots,
+    model, batchSize, workerQueues, workerKinds, metricsAddress, metricsPort,
   ]
 
   /// The key named `name` in a configuration file.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TroL
 import TroLSynthesis
+import TrolleyCLIKit
 
 /// `trolley model synth`: a random-weight checkpoint with the real layout and shapes.
 struct ModelSynth: ParsableCommand {
@@ -115,17 +116,30 @@ struct ModelSynth: ParsableCommand {
 
   func run() throws {
     let start = Date()
+    // A bar with rate and ETA on a terminal, a line every 10 s in logs (the 7b shape writes
+    // 17 GB), as export and model fetch show theirs.
+    // The total is known once the writer has the tensor list, at the first report.
+    var reporter: ProgressReporter?
+    let progress = { (written: Int64, total: Int64) in
+      let bar =
+        reporter
+        ?? ProgressReporter(
+          label: "model synth", unit: "MiB", total: max(1, total >> 20),
+          terminal: Terminal.isTerminal(2))
+      reporter = bar
+      bar.update(written >> 20)
+    }
     if isCustom {
       try ModelSynthesizer.write(
         custom: dimensions, to: out, seed: seed, tokenizerDirectory: tokenizer,
-        initialization: ModelSynthesizer.Initialization(rawValue: `init`) ?? .demo
-      ) { print($0) }
-      print(String(format: "wrote %@ in %.1f s", out, Date().timeIntervalSince(start)))
-      return
+        initialization: ModelSynthesizer.Initialization(rawValue: `init`) ?? .demo,
+        progress: progress)
+    } else {
+      try ModelSynthesizer.write(
+        ModelSynthesizer.Shape(rawValue: like)!, to: out, seed: seed, layers: layers,
+        progress: progress)
     }
-    try ModelSynthesizer.write(
-      ModelSynthesizer.Shape(rawValue: like)!, to: out, seed: seed, layers: layers
-    ) { print($0) }
+    reporter?.finish()
     print(String(format: "wrote %@ in %.1f s", out, Date().timeIntervalSince(start)))
   }
 }

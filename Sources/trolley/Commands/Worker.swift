@@ -31,6 +31,9 @@ struct Worker: AsyncParsableCommand {
       trol.caption jobs (the default kinds then), answering up to --batch-size claimed jobs as one \
       engine batch (jobs on the same image share its prefix); each job gets its own result.
 
+      The configuration file (trolley config) may set model, batch_size, queues, kinds, \
+      metrics_address, metrics_port and image_roots for the worker; a flag overrides the file.
+
       Examples:
         trolley worker --model ~/models/TroL-1.8B --batch-size 4 --metrics-port 9401
         trolley worker --model ./tiny --once
@@ -40,13 +43,13 @@ struct Worker: AsyncParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "Comma-separated job kinds to run (\((AllKinds.names + AllKinds.trolNames + AllKinds.curationNames + AllKinds.trainingNames).joined(separator: ", "))); default with --model: trol.answer,trol.caption.",
+      "Comma-separated job kinds to run (\((AllKinds.names + AllKinds.trolNames + AllKinds.curationNames + AllKinds.trainingNames).joined(separator: ", "))); default: kinds in the configuration file, else with --model trol.answer,trol.caption.",
       valueName: "kinds"))
   var kinds: String?
 
   @Option(
     help: ArgumentHelp(
-      "A TroL checkpoint folder (BK-Lee/TroL-* layout, or `trolley model synth --out DIR`); needed for trol.* kinds.",
+      "A TroL checkpoint folder (BK-Lee/TroL-* layout, or `trolley model synth --out DIR`); needed for trol.* kinds. Default: model in the configuration file.",
       valueName: "dir"))
   var model: String?
 
@@ -65,8 +68,11 @@ struct Worker: AsyncParsableCommand {
   )
   var noWeightCache = false
 
-  @Option(help: "Most trol.* jobs answered together in one engine batch (default 1).")
-  var batchSize: Int = 1
+  @Option(
+    help:
+      "Most trol.* jobs answered together in one engine batch (default: batch_size in the configuration file, else 1)."
+  )
+  var batchSize: Int?
 
   @Option(help: "Engine threads (default: $TROLLEY_THREADS, else the physical cores).")
   var threads: Int?
@@ -86,8 +92,11 @@ struct Worker: AsyncParsableCommand {
   @Flag(help: "Exit once no job is available and none is running (for scripts).")
   var once = false
 
-  @Option(help: ArgumentHelp("Comma-separated queues to claim from.", valueName: "queues"))
-  var queues: String = "default"
+  @Option(
+    help: ArgumentHelp(
+      "Comma-separated queues to claim from (default: queues in the configuration file, else default).",
+      valueName: "queues"))
+  var queues: String?
 
   @Option(help: "Jobs run at once.")
   var concurrency: Int = 1
@@ -152,14 +161,17 @@ struct Worker: AsyncParsableCommand {
   )
   var allowPrivateURLs = false
 
-  @Option(help: "Serve Prometheus metrics on this port.")
+  @Option(
+    help:
+      "Serve Prometheus metrics on this port (default: metrics_port in the configuration file, else none)."
+  )
   var metricsPort: UInt16?
 
   @Option(
     help: ArgumentHelp(
-      "The IPv4 address metrics are served on (default 127.0.0.1: this host only; 0.0.0.0: every interface).",
+      "The IPv4 address metrics are served on (default: metrics_address in the configuration file, else 127.0.0.1: this host only; 0.0.0.0: every interface).",
       valueName: "address"))
-  var metricsAddress = "127.0.0.1"
+  var metricsAddress: String?
 
   @Option(help: "Log level: trace, debug, info, notice, warning, error.")
   var logLevel: String = "info"
@@ -168,15 +180,51 @@ struct Worker: AsyncParsableCommand {
 
   @OptionGroup var database: DatabaseOptions
 
-  /// --image-root folders, else the configuration's image_roots.
-  func resolvedImageRoots() throws -> [String] {
-    if !imageRoots.isEmpty { return imageRoots }
-    let value = try config.load().value(.imageRoots) ?? ""
-    return value.split(separator: ":").map(String.init).filter { !$0.isEmpty }
+  /// What the worker runs with: each setting from its flag, else the environment, else the
+  /// configuration file, else the built-in default (`trolley config` shows the same order).
+  struct Settings {
+    var model: String?
+    var batchSize: Int
+    var queues: [String]
+    var kinds: [String]
+    var metricsAddress: String
+    var metricsPort: UInt16?
+    var imageRoots: [String]
+  }
+
+  func settings() throws -> Settings {
+    var flags: [ConfigurationKey: (flag: String, value: String)] = [:]
+    if let model { flags[.model] = ("--model", model) }
+    if let batchSize { flags[.batchSize] = ("--batch-size", String(batchSize)) }
+    if let queues { flags[.workerQueues] = ("--queues", queues) }
+    if let kinds { flags[.workerKinds] = ("--kinds", kinds) }
+    if let metricsAddress { flags[.metricsAddress] = ("--metrics-address", metricsAddress) }
+    if let metricsPort { flags[.metricsPort] = ("--metrics-port", String(metricsPort)) }
+    if !imageRoots.isEmpty {
+      flags[.imageRoots] = ("--image-root", imageRoots.joined(separator: ":"))
+    }
+    let resolved = try config.load(flags: flags)
+    let model = resolved.value(.model).flatMap { $0.isEmpty ? nil : $0 }
+    let kinds = resolved.value(.workerKinds).map(Self.list) ?? []
+    return Settings(
+      model: model,
+      batchSize: try resolved.integer(.batchSize, in: 1...4096) ?? 1,
+      queues: Self.list(resolved.value(.workerQueues) ?? "default"),
+      kinds: kinds.isEmpty && model != nil ? AllKinds.trolNames : kinds,
+      metricsAddress: resolved.value(.metricsAddress) ?? "127.0.0.1",
+      metricsPort: try resolved.integer(.metricsPort, in: 1...65_535).map { UInt16($0) },
+      imageRoots: (resolved.value(.imageRoots) ?? "").split(separator: ":").map(String.init)
+        .filter { !$0.isEmpty })
   }
 
   func validate() throws {
-    for root in try resolvedImageRoots() {
+    let settings: Settings
+    do {
+      settings = try self.settings()
+    } catch let error as CLIError {
+      throw ValidationError(error.message)
+    }
+    for root in settings.imageRoots {
       var isFolder: ObjCBool = false
       guard FileManager.default.fileExists(atPath: root, isDirectory: &isFolder), isFolder.boolValue
       else {
@@ -205,9 +253,9 @@ struct Worker: AsyncParsableCommand {
       )
     }
     var address = in_addr()
-    guard inet_pton(AF_INET, metricsAddress, &address) == 1 else {
+    guard inet_pton(AF_INET, settings.metricsAddress, &address) == 1 else {
       throw ValidationError(
-        "--metrics-address must be an IPv4 address such as 127.0.0.1 or 0.0.0.0, got \(metricsAddress)"
+        "--metrics-address (metrics_address) must be an IPv4 address such as 127.0.0.1 or 0.0.0.0, got \(settings.metricsAddress)"
       )
     }
     if let retainSucceeded {
@@ -229,7 +277,9 @@ struct Worker: AsyncParsableCommand {
     guard Logger.Level(rawValue: logLevel) != nil else {
       throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error")
     }
-    guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+    guard !settings.queues.isEmpty else {
+      throw ValidationError("--queues (queues) names no queue; give at least one, e.g. default")
+    }
     guard (1...EngineJobSettings.maxNewTokensLimit).contains(maxNewTokens) else {
       throw ValidationError(
         "--max-new-tokens must be 1...\(EngineJobSettings.maxNewTokensLimit), got \(maxNewTokens)")
@@ -242,13 +292,14 @@ struct Worker: AsyncParsableCommand {
       throw ValidationError("--weights must be f16, f32, q8 or q4, got \(weights)")
     }
     try ComputeOption.check(compute, weights: format)
-    if kinds == nil && model == nil {
+    if settings.kinds.isEmpty && settings.model == nil {
       throw ValidationError(
-        "say what to run: --model DIR for TroL jobs (trol.answer, trol.caption), or --kinds for the test kinds (\(AllKinds.names.joined(separator: ", ")))"
+        "say what to run: --model DIR (or model in the configuration file) for TroL jobs (trol.answer, trol.caption), or --kinds (kinds) for the test kinds (\(AllKinds.names.joined(separator: ", ")))"
       )
     }
-    let names = kindNames
-    if model == nil, let needing = names.first(where: { AllKinds.trolNames.contains($0) }) {
+    let names = settings.kinds
+    if settings.model == nil, let needing = names.first(where: { AllKinds.trolNames.contains($0) })
+    {
       throw ValidationError(
         "job kind \(needing) needs a model: add --model DIR (a TroL checkpoint folder, or one made by `trolley model synth --like tiny --out DIR`)"
       )
@@ -259,12 +310,6 @@ struct Worker: AsyncParsableCommand {
       throw ValidationError(
         "unknown job kind \(unknown); known kinds: \(known.sorted().joined(separator: ", "))")
     }
-  }
-
-  /// The kinds to run: --kinds, or the TroL kinds when only --model is given.
-  var kindNames: [String] {
-    if let kinds { return Self.list(kinds) }
-    return AllKinds.trolNames
   }
 
   static func list(_ text: String) -> [String] {
@@ -280,20 +325,21 @@ struct Worker: AsyncParsableCommand {
       handler.logLevel = level
       return handler
     }
+    let settings = try self.settings()
     var configuration = WorkerProcess.Configuration(
-      database: try database.resolve(configFile: config.file), kinds: kindNames,
+      database: try database.resolve(configFile: config.file), kinds: settings.kinds,
       loop: WorkerConfiguration(
         concurrency: concurrency, gracePeriod: .seconds(rounding: grace),
         heartbeatInterval: .seconds(rounding: lease) / 3, lease: .seconds(rounding: lease),
         pollInterval: .seconds(rounding: pollInterval), pollOnly: pollOnly,
-        queues: Self.list(queues), version: Trolley.configuration.version, exitWhenIdle: once,
+        queues: settings.queues, version: Trolley.configuration.version, exitWhenIdle: once,
         jobTimeout: jobTimeout > 0 ? .seconds(rounding: jobTimeout) : nil,
         memoryLimit: try memoryLimit.map { try WorkerMemory.parse($0) } ?? WorkerMemory.detected()))
-    configuration.model = model
+    configuration.model = settings.model
     configuration.weights = WeightFormat(rawValue: weights) ?? .f16
     configuration.compute = ComputeMode(rawValue: compute) ?? .f32
     configuration.packedWeightsCache = !noWeightCache
-    configuration.batchSize = batchSize
+    configuration.batchSize = settings.batchSize
     configuration.threads = threads
     configuration.maxNewTokens = maxNewTokens
     configuration.captionPrompt = captionPrompt
@@ -301,12 +347,12 @@ struct Worker: AsyncParsableCommand {
     configuration.fetchStallTimeout = .seconds(rounding: fetchTimeout)
     configuration.maintenance = !noMaintenance
     configuration.reindexInterval = reindexInterval > 0 ? .seconds(rounding: reindexInterval) : nil
-    configuration.metricsPort = metricsPort
-    configuration.metricsAddress = metricsAddress
+    configuration.metricsPort = settings.metricsPort
+    configuration.metricsAddress = settings.metricsAddress
     configuration.retainSucceeded = try retainSucceeded.map {
       .seconds(rounding: try DurationText.seconds($0, option: "--retain-succeeded"))
     }
-    configuration.imageRoots = try resolvedImageRoots()
+    configuration.imageRoots = settings.imageRoots
     configuration.allowPrivateURLs = allowPrivateURLs
     try await WorkerProcess(configuration: configuration).run()
   }

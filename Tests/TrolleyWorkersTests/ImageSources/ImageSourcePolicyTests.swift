@@ -1,7 +1,8 @@
 import Foundation
 import PostgresTesting
 import Testing
-import TrolleyWorkers
+
+@testable import TrolleyWorkers
 
 #if canImport(Glibc)
   import Glibc
@@ -84,5 +85,49 @@ import TrolleyWorkers
     var open = ImageFetcher.Policy()
     open.allowPrivateAddresses = true
     #expect(try await ImageFetcher(policy: open).fetch(server.url("/cat.jpg")) == [1, 2, 3])
+  }
+
+  /// A public server (a loopback server exempted as if it were public) that redirects to a
+  /// private address: the redirect's connection is refused, the private server never sees a
+  /// request, and `--allow-private-urls` follows it.
+  @Test func aRedirectToAPrivateAddressIsRefusedUnlessAllowed() async throws {
+    let privateServer = try LoopbackHTTPServer()
+    defer { privateServer.stop() }
+    privateServer.serve("/secret", .init(status: 200, body: [7, 7, 7]))
+    let publicServer = try LoopbackHTTPServer()
+    defer { publicServer.stop() }
+    publicServer.serve("/cat.jpg", .init(status: 200, body: [1, 2, 3]))
+    for (path, status) in [("/moved", 302), ("/see-other", 303), ("/permanent", 308)] {
+      publicServer.serve(
+        path, .init(status: status, headers: ["Location": privateServer.url("/secret")]))
+    }
+    publicServer.serve(
+      "/to-localhost",
+      .init(status: 301, headers: ["Location": "http://localhost:\(privateServer.port)/secret"]))
+    publicServer.serve(
+      "/twice", .init(status: 302, headers: ["Location": publicServer.url("/moved")]))
+
+    var strict = ImageFetcher.Policy()
+    strict.exemptLoopbackPort = Int(publicServer.port)
+    let fetcher = ImageFetcher(policy: strict)
+    // The exemption reaches the stand-in public server and nothing else.
+    #expect(try await fetcher.fetch(publicServer.url("/cat.jpg")) == [1, 2, 3])
+    for path in ["/moved", "/see-other", "/permanent", "/to-localhost", "/twice"] {
+      do {
+        _ = try await fetcher.fetch(publicServer.url(path))
+        Issue.record("\(path): the redirect to a private address was followed")
+      } catch let error as ImageFetchError {
+        #expect(error.code == .notAllowed, "\(path): \(error.message)")
+        #expect(!error.isRetryable)
+        #expect(error.message.contains("--allow-private-urls"), "\(error.message)")
+      }
+    }
+    #expect(publicServer.hitCount("/moved") == 2)
+    #expect(privateServer.hitCount("/secret") == 0)
+
+    var open = strict
+    open.allowPrivateAddresses = true
+    #expect(try await ImageFetcher(policy: open).fetch(publicServer.url("/moved")) == [7, 7, 7])
+    #expect(privateServer.hitCount("/secret") == 1)
   }
 }

@@ -12,7 +12,7 @@ import TrolleyWorkers
     metrics.recordJob(kind: "trol.answer", outcome: "succeeded", seconds: 1.5)
     metrics.recordJob(kind: "trol.answer", outcome: "succeeded", seconds: 2.5)
     metrics.recordJob(kind: "trol.answer", outcome: "dead", seconds: 0.1)
-    metrics.setQueueDepth(42)
+    metrics.setQueueDepths(["default": 42])
     let server = try MetricsServer(port: 0, host: "127.0.0.1", metrics: metrics)
     defer { server.stop() }
     let body = String(
@@ -21,7 +21,7 @@ import TrolleyWorkers
       as: UTF8.self)
     #expect(body.contains(#"trolley_jobs_total{kind="trol.answer",outcome="succeeded"} 2"#))
     #expect(body.contains(#"trolley_jobs_total{kind="trol.answer",outcome="dead"} 1"#))
-    #expect(body.contains("trolley_queue_depth 42"))
+    #expect(body.contains(#"trolley_queue_depth{queue="default"} 42"#))
     #expect(body.contains(#"trolley_job_duration_seconds_count{kind="trol.answer"} 3"#))
   }
 
@@ -97,7 +97,7 @@ import TrolleyWorkers
 
   @Test func headAnswersWithHeadersOnly() throws {
     let metrics = WorkerMetrics()
-    metrics.setQueueDepth(7)
+    metrics.setQueueDepths(["default": 7])
     let server = try MetricsServer(port: 0, host: "127.0.0.1", metrics: metrics)
     defer { server.stop() }
     let get = try Self.exchange("GET /metrics HTTP/1.0", port: server.port)
@@ -107,7 +107,7 @@ import TrolleyWorkers
     #expect(parts.count == 2 && parts[1].isEmpty, "HEAD must not send a body: \(head)")
     let getBody = get.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
     #expect(head.contains("Content-Length: \(getBody.utf8.count)"))
-    #expect(getBody.contains("trolley_queue_depth 7"))
+    #expect(getBody.contains(#"trolley_queue_depth{queue="default"} 7"#))
     let post = try Self.exchange("POST /metrics HTTP/1.0", port: server.port)
     #expect(post.hasPrefix("HTTP/1.0 405"))
     #expect(post.contains("Allow: GET, HEAD"))

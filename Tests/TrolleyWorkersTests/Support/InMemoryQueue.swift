@@ -210,11 +210,15 @@ final class InMemoryQueue: JobQueueDriver {
     state.withLock { $0.workers[id] = true }
   }
 
-  func depth(of queues: Set<String>) async throws -> Int {
+  func depths(of queues: Set<String>, reportedBy worker: Int64) async throws -> [String: Int] {
     state.withLock { state in
-      state.jobs.values.filter {
-        queues.contains($0.queue) && ($0.state == .available || $0.state == .retrying)
-      }.count
+      var depths: [String: Int] = [:]
+      for queue in queues { depths[queue] = 0 }
+      for job in state.jobs.values
+      where queues.contains(job.queue) && (job.state == .available || job.state == .retrying) {
+        depths[job.queue, default: 0] += 1
+      }
+      return depths
     }
   }
 

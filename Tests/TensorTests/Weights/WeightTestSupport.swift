@@ -1,5 +1,6 @@
 import Tensor
 import Testing
+import TrolleyBasics
 
 /// Owns bytes that a `RawTensorData` points into, like a checkpoint mapping does.
 final class TestTensorBytes: @unchecked Sendable {
@@ -78,4 +79,9 @@ enum WeightCheck {
     }
     #expect(worst < 2e-6, "worst relative error \(worst)", sourceLocation: sourceLocation)
   }
+}
+
+extension SplitMix64 {
+  /// A float uniformly in [-1, 1), for test data (no dependence on the system RNG).
+  mutating func nextSigned() -> Float { Float(next() >> 40) * 0x1p-23 - 1 }
 }

@@ -217,7 +217,8 @@ let package = Package(
       ],
       exclude: ["Oracle"], swiftSettings: strict),
     .testTarget(
-      name: "TrolleyCLIKitTests", dependencies: ["TrolleyCLIKit", "Digest", "TrolleyBasics"],
+      name: "TrolleyCLIKitTests",
+      dependencies: ["TrolleyCLIKit", "Digest", "TrolleyBasics", "TestFixtures"],
       swiftSettings: strict),
     .testTarget(
       name: "TrolleyJobContractsTests", dependencies: ["TrolleyJobContracts"],

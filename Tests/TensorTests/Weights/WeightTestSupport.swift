@@ -19,14 +19,7 @@ final class TestTensorBytes: @unchecked Sendable {
   {
     let owner = TestTensorBytes(byteCount: offset + values.count * dtype.byteWidth)
     let start = owner.buffer.baseAddress! + offset
-    values.withUnsafeBufferPointer { v in
-      guard let source = v.baseAddress else { return }
-      switch dtype {
-      case .f32: start.copyMemory(from: source, byteCount: v.count * 4)
-      case .f16: HalfConversion.narrowToF16(source, into: start, count: v.count)
-      case .bf16: HalfConversion.narrowToBF16(source, into: start, count: v.count)
-      }
-    }
+    RawTensorData.store(values, as: dtype, at: start)
     return RawTensorData(
       dtype: dtype, shape: shape,
       bytes: UnsafeRawBufferPointer(start: start, count: values.count * dtype.byteWidth),

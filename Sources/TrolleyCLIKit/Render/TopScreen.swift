@@ -1,3 +1,5 @@
+import Foundation
+
 /// Lays out a `TopSnapshot` for a terminal of a given size: exactly `height` lines, none wider
 /// than `width` cells. Sections share the rows; a section that does not fit says how many rows
 /// it hides. Pure, so tests check the screen without a terminal.
@@ -15,10 +17,13 @@ public enum TopScreen {
       while lines.count < height { lines.append(String(repeating: " ", count: max(1, width))) }
       return Array(lines.prefix(max(0, height)))
     }
-    let sections = [
+    var sections = [
       queueSection(snapshot, width: width), batchSection(snapshot, width: width),
       workerSection(snapshot, width: width), failureSection(snapshot, width: width),
     ]
+    if !snapshot.trainingRuns.isEmpty {
+      sections.insert(trainingSection(snapshot, width: width), at: 2)
+    }
     let live = snapshot.workers.filter { !$0.stale }.count
     let title =
       "trolley top  \(Formatting.timestamp(snapshot.time))  "
@@ -120,6 +125,24 @@ public enum TopScreen {
       rows.append(row)
     }
     return Section(title: "Batches", rows: rows)
+  }
+
+  private static func trainingSection(_ snapshot: TopSnapshot, width: Int) -> Section {
+    var table = Table(columns: [
+      Table.Column("Training", flexible: true), Table.Column("ROUND", alignRight: true),
+      Table.Column("SHARDS", alignRight: true), Table.Column("LAST LOSS", alignRight: true),
+      Table.Column("STATE"),
+    ])
+    for run in snapshot.trainingRuns {
+      table.append([
+        run.name, "\(min(run.round + 1, run.rounds))/\(run.rounds)",
+        "\(run.shardsDone)/\(run.shards)",
+        run.lastLoss.map { String(format: "%.4f", $0) } ?? "-",
+        run.dead > 0 ? "failed (\(run.dead) dead)" : "running",
+      ])
+    }
+    let lines = table.render(width: width - 2).map { "  " + $0 }
+    return Section(title: headerTitle(lines[0], name: "Training"), rows: Array(lines.dropFirst()))
   }
 
   private static func workerSection(_ snapshot: TopSnapshot, width: Int) -> Section {

@@ -115,7 +115,7 @@ let package = Package(
     // Dataset curation without the queue: Pillow-exact grey and LANCZOS, the four imagehash
     // hashes, filters, multi-index bands, union-find. Optimised like the engine because ingest
     // hashes every image (and the tests hash thousands).
-    .target(name: "Curation", dependencies: ["TroL", "Digest"], swiftSettings: engine),
+    .target(name: "Curation", dependencies: ["TroL", "Digest", "TrolleyBasics"], swiftSettings: engine),
     // Curation's PostgreSQL side: datasets, items, band and edge tables, and the planner that
     // enqueues curate.* jobs. Every curation statement lives here.
     .target(
@@ -213,7 +213,7 @@ let package = Package(
       name: "CurationTests",
       dependencies: [
         "Curation", "Datasets", "TroL", "TestFixtures", "PostgresTesting", "JobQueue", "Postgres",
-        "TrolleyWorkers", "Digest", "TrolleyJobContracts", "TroLSynthesis",
+        "TrolleyWorkers", "Digest", "TrolleyJobContracts", "TroLSynthesis", "TrolleyBasics",
       ],
       exclude: ["Oracle"], swiftSettings: strict),
     .testTarget(

@@ -8,6 +8,7 @@ import PostgresTesting
 import Testing
 import TroL
 import TroLSynthesis
+import TrolleyBasics
 import TrolleyJobContracts
 import TrolleyWorkers
 

@@ -1,23 +1,11 @@
 import Foundation
 import TroL
+import TrolleyBasics
 
 /// Deterministic test images and their variants, so no binaries are committed.
 enum TestImages {
-  /// A small xorshift generator: the same seed gives the same images everywhere.
-  struct Random {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 | 1 }
-    mutating func next() -> UInt64 {
-      state ^= state << 13
-      state ^= state >> 7
-      state ^= state << 17
-      return state
-    }
-    mutating func int(_ range: ClosedRange<Int>) -> Int {
-      range.lowerBound + Int(next() % UInt64(range.count))
-    }
-    mutating func unit() -> Double { Double(next() % 1_000_000) / 1_000_000 }
-  }
+  /// The xorshift generator: the same seed gives the same images everywhere.
+  typealias Random = XorShift64
 
   /// A textured original: a random 6×5 colour grid upsampled (smooth), plus random rectangles.
   static func original(seed: UInt64, width: Int = 320, height: Int = 240) -> RGBImage {
@@ -52,4 +40,12 @@ enum TestImages {
       width: image.width, height: image.height,
       pixels: image.pixels.map { UInt8(min(max(Int($0) + delta, 0), 255)) })
   }
+}
+
+extension XorShift64 {
+  mutating func int(_ range: ClosedRange<Int>) -> Int {
+    range.lowerBound + Int(next() % UInt64(range.count))
+  }
+
+  mutating func unit() -> Double { Double(next() % 1_000_000) / 1_000_000 }
 }

@@ -3,7 +3,7 @@ public import Logging
 /// Folds the per-statement counter deltas into `batch_counts` and `batch_minutes`, keeping the
 /// delta table (and so every status read) small. Counts are exact whether or not it has run.
 public struct BatchCounterRollup: MaintenanceDuty {
-  public struct Configuration: Sendable {
+  public struct Configuration: MaintenanceConfiguration {
     /// Pause between passes. Default 1 s.
     public var interval: Duration
     /// Deltas per statement; a pass repeats while statements come back full. Default 10,000.
@@ -24,9 +24,7 @@ public struct BatchCounterRollup: MaintenanceDuty {
 
   public static let name = "batch-counter-rollup"
   let store: JobStore
-  var configuration = Configuration()
-
-  public var interval: Duration { configuration.interval }
+  public var configuration = Configuration()
 
   public func pass(logger: Logger) async throws -> RunOnceResult {
     try await runOnce()

@@ -6,7 +6,7 @@ public import Logging
 /// that died between a completion and the settling of its dependents). Completions settle their
 /// dependents themselves; this is the safety net that makes "stuck in waiting" impossible.
 public struct DependencyReconciler: MaintenanceDuty {
-  public struct Configuration: Sendable {
+  public struct Configuration: MaintenanceConfiguration {
     /// Pause between passes (each pass walks every waiting job). Default 30 s.
     public var interval: Duration
     /// Waiting jobs per statement. Default 1,000.
@@ -29,9 +29,7 @@ public struct DependencyReconciler: MaintenanceDuty {
 
   public static let name = "dependency-reconciler"
   let store: JobStore
-  var configuration = Configuration()
-
-  public var interval: Duration { configuration.interval }
+  public var configuration = Configuration()
 
   public func pass(logger: Logger) async throws -> RunOnceResult {
     let result = try await runOnce()

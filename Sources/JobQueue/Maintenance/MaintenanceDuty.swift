@@ -6,6 +6,11 @@ public import Logging
 public protocol MaintenanceDuty: Sendable {
   /// What one pass did.
   associatedtype RunOnceResult: Sendable
+  /// The duty's settings.
+  associatedtype Configuration: Sendable
+
+  /// The duty's settings (each field with its unit and default).
+  var configuration: Configuration { get }
 
   /// The duty's name in logs: the runner's logger is `trolley.<name>` and a failed pass is logged
   /// as "<name> pass failed".
@@ -16,4 +21,15 @@ public protocol MaintenanceDuty: Sendable {
 
   /// One pass on the server's clock, logging what an operator should hear about.
   func pass(logger: Logger) async throws -> RunOnceResult
+}
+
+/// A configuration whose `interval` is the pause between passes (all but the reindexer's, which
+/// checks more often than it rebuilds).
+public protocol MaintenanceConfiguration: Sendable {
+  /// The pause between passes.
+  var interval: Duration { get }
+}
+
+extension MaintenanceDuty where Configuration: MaintenanceConfiguration {
+  public var interval: Duration { configuration.interval }
 }

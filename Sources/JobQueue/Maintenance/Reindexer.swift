@@ -33,7 +33,7 @@ public struct Reindexer: MaintenanceDuty {
 
   public static let name = "reindexer"
   let store: JobStore
-  var configuration = Configuration()
+  public var configuration = Configuration()
   /// Whether the "not the owner" notice was logged (once per process).
   let noted = OnceFlag()
 

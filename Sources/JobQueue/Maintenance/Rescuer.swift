@@ -4,7 +4,7 @@ public import Logging
 /// Returns jobs whose lease expired (their worker crashed, was killed, or lost the database) to
 /// `available`, or quarantines them when their crash budget is spent, keeping the evidence.
 public struct Rescuer: MaintenanceDuty {
-  public struct Configuration: Sendable {
+  public struct Configuration: MaintenanceConfiguration {
     /// Pause between passes. Default 5 s: a crashed worker's jobs are back within one lease
     /// period plus this.
     public var interval: Duration
@@ -26,9 +26,7 @@ public struct Rescuer: MaintenanceDuty {
 
   public static let name = "rescuer"
   let store: JobStore
-  var configuration = Configuration()
-
-  public var interval: Duration { configuration.interval }
+  public var configuration = Configuration()
 
   public func pass(logger: Logger) async throws -> RunOnceResult {
     let result = try await runOnce()

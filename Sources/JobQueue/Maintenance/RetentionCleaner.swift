@@ -5,7 +5,7 @@ public import Logging
 /// between them, so it never holds long locks or builds a long transaction (which would pin the
 /// xmin horizon and bloat the hot table).
 public struct RetentionCleaner: MaintenanceDuty {
-  public struct Configuration: Sendable {
+  public struct Configuration: MaintenanceConfiguration {
     /// How long cancelled jobs are kept. Default 7 days.
     public var cancelledAge: Duration
     /// How long dead jobs are kept (they may be retried). Default 7 days.
@@ -53,9 +53,7 @@ public struct RetentionCleaner: MaintenanceDuty {
 
   public static let name = "retention"
   let store: JobStore
-  var configuration = Configuration()
-
-  public var interval: Duration { configuration.interval }
+  public var configuration = Configuration()
 
   public func pass(logger: Logger) async throws -> RunOnceResult {
     let result = try await runOnce()

@@ -4,7 +4,7 @@ public import Logging
 /// Makes scheduled and retrying jobs available once their `run_at` has passed (and wakes the
 /// workers of their queues).
 public struct Scheduler: MaintenanceDuty {
-  public struct Configuration: Sendable {
+  public struct Configuration: MaintenanceConfiguration {
     /// Pause between passes. Default 1 s (the granularity of retry backoff and scheduling).
     public var interval: Duration
     /// Jobs per statement; a pass repeats while statements come back full. Default 5,000.
@@ -25,9 +25,7 @@ public struct Scheduler: MaintenanceDuty {
 
   public static let name = "scheduler"
   let store: JobStore
-  var configuration = Configuration()
-
-  public var interval: Duration { configuration.interval }
+  public var configuration = Configuration()
 
   public func pass(logger: Logger) async throws -> RunOnceResult {
     try await runOnce()

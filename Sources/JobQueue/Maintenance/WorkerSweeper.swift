@@ -4,7 +4,7 @@ public import Logging
 /// Marks workers that stopped heartbeating as stale and expires their jobs' leases at once, so
 /// the rescuer takes those jobs without waiting for each lease to run out.
 public struct WorkerSweeper: MaintenanceDuty {
-  public struct Configuration: Sendable {
+  public struct Configuration: MaintenanceConfiguration {
     /// Pause between passes. Default 10 s.
     public var interval: Duration
     /// A worker silent for longer than this is stale. Default 60 s (several heartbeats).
@@ -22,9 +22,7 @@ public struct WorkerSweeper: MaintenanceDuty {
 
   public static let name = "worker-sweeper"
   let store: JobStore
-  var configuration = Configuration()
-
-  public var interval: Duration { configuration.interval }
+  public var configuration = Configuration()
 
   public func pass(logger: Logger) async throws -> RunOnceResult {
     let result = try await runOnce()

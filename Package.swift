@@ -100,8 +100,13 @@ let package = Package(
       swiftSettings: strict),
     // f32 tensors, BLAS-backed products, element-wise kernels, 16-bit and quantized weights.
     .target(
-      name: "Tensor", dependencies: ["COpenBLAS", "CProcessor", "TensorAVX512", "TrolleyBasics"],
+      name: "Tensor",
+      dependencies: ["COpenBLAS", "CProcessor", "CKernels", "TensorAVX512", "TrolleyBasics"],
       swiftSettings: tensorKernels),
+    // The reduced-precision prefill kernels (`--compute int8|bf16`), in C for instructions Swift
+    // cannot express; each instruction set's function is compiled for it by a target attribute
+    // and chosen at run time (`CProcessor`).
+    .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O3"])]),
     // CPU feature detection and cache hints, which Swift cannot express.
     .target(name: "CProcessor", path: "Sources/CProcessor"),
     // Tensor's AVX-512 kernels, in a module of their own because Swift enables instruction sets
@@ -115,12 +120,14 @@ let package = Package(
     // Dataset curation without the queue: Pillow-exact grey and LANCZOS, the four imagehash
     // hashes, filters, multi-index bands, union-find. Optimised like the engine because ingest
     // hashes every image (and the tests hash thousands).
-    .target(name: "Curation", dependencies: ["TroL", "Digest", "TrolleyBasics"], swiftSettings: engine),
+    .target(
+      name: "Curation", dependencies: ["TroL", "CJPEG", "Digest", "TrolleyBasics"],
+      swiftSettings: engine),
     // Curation's PostgreSQL side: datasets, items, band and edge tables, and the planner that
     // enqueues curate.* jobs. Every curation statement lives here.
     .target(
       name: "Datasets",
-      dependencies: ["Curation", "Postgres", "JobQueue", "TrolleyJobContracts"],
+      dependencies: ["Curation", "Postgres", "JobQueue", "TrolleyJobContracts", "Digest"],
       swiftSettings: strict),
     // Tooling, not product: random-weight checkpoints in the released layout (written through
     // TroL's SafeTensorsWriter), generated tokenizers, sample images and their PNG and JPEG encoders.

@@ -120,21 +120,26 @@ let package = Package(
     // Dataset curation without the queue: Pillow-exact grey and LANCZOS, the four imagehash
     // hashes, filters, multi-index bands, union-find. Optimised like the engine because ingest
     // hashes every image (and the tests hash thousands).
-    .target(name: "Curation", dependencies: ["TroL", "CJPEG", "Digest"], swiftSettings: engine),
+    .target(
+      name: "Curation", dependencies: ["TroL", "CJPEG", "Digest", "TrolleyBasics"],
+      swiftSettings: engine),
     // Curation's PostgreSQL side: datasets, items, band and edge tables, and the planner that
     // enqueues curate.* jobs. Every curation statement lives here.
     .target(
       name: "Datasets",
-      dependencies: ["Curation", "Postgres", "JobQueue", "TrolleyJobContracts"],
+      dependencies: ["Curation", "Postgres", "JobQueue", "TrolleyJobContracts", "Digest"],
       swiftSettings: strict),
     // Tooling, not product: random-weight checkpoints in the released layout (written through
-    // TroL's SafeTensorsWriter), generated tokenizers, sample images and their PNG encoder.
+    // TroL's SafeTensorsWriter), generated tokenizers, sample images and their PNG and JPEG encoders.
     // Optimized like the engine: it generates billions of random weights for the big shapes.
-    .target(name: "TroLSynthesis", dependencies: ["TroL"], swiftSettings: engine),
+    .target(
+      name: "TroLSynthesis", dependencies: ["TroL", "CJPEG", "TrolleyBasics"], swiftSettings: engine
+    ),
     // TroL training: hand-written backward passes per block, AdamW, checkpoints and export.
     // Imports COpenBLAS for its products (sgemm/dgemm over f32/f64 activations and gradients).
     .target(
-      name: "Training", dependencies: ["TroL", "Tensor", "COpenBLAS"], swiftSettings: engine),
+      name: "Training", dependencies: ["TroL", "Tensor", "COpenBLAS", "TrolleyBasics"],
+      swiftSettings: engine),
     // The worker process, its loop (one file per part) and one file per job kind: where the queue
     // meets the engine.
     .target(
@@ -191,13 +196,15 @@ let package = Package(
     .testTarget(
       name: "JobQueueTests", dependencies: ["JobQueue", "Postgres", "PostgresTesting"],
       swiftSettings: strict),
-    .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: strict),
+    .testTarget(
+      name: "TensorTests", dependencies: ["Tensor", "TrolleyBasics"], swiftSettings: strict),
     .testTarget(
       name: "TroLTests",
-      dependencies: ["TroL", "Tensor", "CJPEG", "TestFixtures", "TrolleyBasics"],
+      dependencies: ["TroL", "Tensor", "TroLSynthesis", "TestFixtures", "TrolleyBasics"],
       swiftSettings: strict),
     .testTarget(
-      name: "TrainingTests", dependencies: ["Training", "TroL", "Tensor", "TestFixtures"],
+      name: "TrainingTests",
+      dependencies: ["Training", "TroL", "Tensor", "TestFixtures", "TrolleyBasics"],
       swiftSettings: strict),
     .testTarget(
       name: "TroLSynthesisTests",
@@ -214,11 +221,12 @@ let package = Package(
       name: "CurationTests",
       dependencies: [
         "Curation", "Datasets", "TroL", "TestFixtures", "PostgresTesting", "JobQueue", "Postgres",
-        "TrolleyWorkers", "CJPEG", "TrolleyJobContracts", "TroLSynthesis",
+        "TrolleyWorkers", "Digest", "TrolleyJobContracts", "TroLSynthesis", "TrolleyBasics",
       ],
       exclude: ["Oracle"], swiftSettings: strict),
     .testTarget(
-      name: "TrolleyCLIKitTests", dependencies: ["TrolleyCLIKit", "Digest", "TrolleyBasics"],
+      name: "TrolleyCLIKitTests",
+      dependencies: ["TrolleyCLIKit", "Digest", "TrolleyBasics", "TestFixtures"],
       swiftSettings: strict),
     .testTarget(
       name: "TrolleyJobContractsTests", dependencies: ["TrolleyJobContracts"],

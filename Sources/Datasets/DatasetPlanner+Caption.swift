@@ -1,4 +1,5 @@
 import Curation
+import Digest
 public import Foundation
 import JobQueue
 import Postgres
@@ -48,7 +49,7 @@ extension DatasetPlanner {
         }
       }
       for question in questions {
-        let digest = SHA256Digest.hex(Array(question.utf8)).prefix(16)
+        let digest = SHA256.hex(Array(question.utf8)).prefix(16)
         for item in try store.questionTargets(
           datasetID: dataset.id, question: question, on: connection)
         {

@@ -1,4 +1,5 @@
 public import Curation
+import Digest
 public import Foundation
 public import TrolleyJobContracts
 
@@ -62,7 +63,7 @@ public struct DatasetShardWriter: Sendable {
       guard let lastItem = page.last else { break }
       for item in page {
         let bytes = try await fetch(item.source)
-        let digest = SHA256Digest.hex(bytes)
+        let digest = SHA256.hex(bytes)
         guard digest == item.sha256 else {
           throw DatasetError(
             .invalidRequest,

@@ -109,6 +109,13 @@ public struct SHA256 {
     return hasher.finalizeHex()
   }
 
+  /// The hex digest of `bytes` (item identity and pixel digests in curation).
+  public static func hex(_ bytes: [UInt8]) -> String {
+    var hasher = SHA256()
+    hasher.update(bytes)
+    return hasher.finalizeHex()
+  }
+
   /// The hex digest of `text`'s UTF-8 bytes.
   public static func hex(_ text: String) -> String {
     var hasher = SHA256()

@@ -20,17 +20,25 @@ extension RawTensorData {
   public init(copying values: [Float], shape: [Int], dtype: StorageDType = .f32) {
     let owner = OwnedTensorBytes(byteCount: values.count * dtype.byteWidth)
     let start = owner.buffer.baseAddress!
-    values.withUnsafeBufferPointer { v in
-      guard let source = v.baseAddress else { return }
-      switch dtype {
-      case .f32: start.copyMemory(from: source, byteCount: v.count * 4)
-      case .f16: HalfConversion.narrowToF16(source, into: start, count: v.count)
-      case .bf16: HalfConversion.narrowToBF16(source, into: start, count: v.count)
-      }
-    }
+    Self.store(values, as: dtype, at: start)
     self.init(
       dtype: dtype, shape: shape,
       bytes: UnsafeRawBufferPointer(start: start, count: values.count * dtype.byteWidth),
       owner: owner)
+  }
+
+  /// Writes `values` as `dtype` elements at `destination`, which holds
+  /// `values.count * dtype.byteWidth` bytes and needs no alignment.
+  public static func store(
+    _ values: [Float], as dtype: StorageDType, at destination: UnsafeMutableRawPointer
+  ) {
+    values.withUnsafeBufferPointer { v in
+      guard let source = v.baseAddress else { return }
+      switch dtype {
+      case .f32: destination.copyMemory(from: source, byteCount: v.count * 4)
+      case .f16: HalfConversion.narrowToF16(source, into: destination, count: v.count)
+      case .bf16: HalfConversion.narrowToBF16(source, into: destination, count: v.count)
+      }
+    }
   }
 }

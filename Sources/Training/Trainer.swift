@@ -1,4 +1,5 @@
 internal import Foundation
+internal import TrolleyBasics
 
 /// A training run on this machine: seeded data order, gradient accumulation over batches of
 /// samples, global-norm clipping, torch AdamW on a warmup + cosine schedule.

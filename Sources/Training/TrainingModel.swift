@@ -1,6 +1,7 @@
 internal import Foundation
 public import Tensor
 public import TroL
+internal import TrolleyBasics
 
 /// A TroL checkpoint loaded for training: frozen decoder weights in the chosen format, and the
 /// trainable projector, gate and (for step 2) LoRA adapters in the run's precision T.
@@ -315,19 +316,4 @@ public final class TrainingModel<T: Real>: @unchecked Sendable {
     }
     if set.trainsEverything { try unfreezeAll() }
   }
-}
-
-/// SplitMix64: the seeded generator for data order and initial values.
-public struct SplitMix64: Sendable {
-  public var state: UInt64
-  public init(seed: UInt64) { state = seed }
-  public mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-  /// Uniform in [0, 1).
-  public mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

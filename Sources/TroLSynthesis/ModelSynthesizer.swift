@@ -1,5 +1,6 @@
 internal import Foundation
 internal import TroL
+internal import TrolleyBasics
 
 /// Writes random-weight TroL checkpoints in the released layout (config.json, one 16-bit
 /// model.safetensors streamed to disk, trol_gating.pt, tokenizer files) at the real shapes, for

@@ -1,4 +1,5 @@
 public import TroL
+internal import TrolleyBasics
 
 /// Deterministic synthetic pictures (a gradient background with a few coloured shapes) for demos,
 /// smoke tests and benchmarks, where no real photo collection is at hand.

@@ -1,6 +1,7 @@
 internal import Foundation
 public import Tensor
 public import TroL
+internal import TrolleyBasics
 
 /// Model-level timings for `trolley bench engine --model DIR`: vision, prefill throughput next to
 /// the sgemm peak, decode throughput next to the memory-bandwidth bound, batch-8 decode, and the

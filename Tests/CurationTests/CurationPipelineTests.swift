@@ -1,5 +1,6 @@
 import Curation
 import Datasets
+import Digest
 import Foundation
 import JobQueue
 import Postgres
@@ -7,6 +8,7 @@ import PostgresTesting
 import Testing
 import TroL
 import TroLSynthesis
+import TrolleyBasics
 import TrolleyJobContracts
 import TrolleyWorkers
 
@@ -30,7 +32,7 @@ import TrolleyWorkers
     func write(_ bytes: [UInt8], _ name: String, _ group: Int) throws {
       let url = folder.appendingPathComponent(name)
       try Data(bytes).write(to: url)
-      if !seen.insert(SHA256Digest.hex(bytes)).inserted { exact += 1 }
+      if !seen.insert(SHA256.hex(bytes)).inserted { exact += 1 }
       truth[url.standardizedFileURL.path] = group
     }
     for g in 0..<count {
@@ -44,7 +46,8 @@ import TrolleyWorkers
         String(format: "%05d-resized.png", g), g)
       let quality = Int32(random.int(70...95))
       try write(
-        TestImages.jpeg(original, quality: quality), String(format: "%05d-q%d.jpg", g, quality), g)
+        JPEGEncoder.encode(original, quality: Int(quality)),
+        String(format: "%05d-q%d.jpg", g, quality), g)
       // Never 0: a zero shift would be an exact copy, not a brightness variant.
       let delta = random.int(2...12) * (random.int(0...1) == 0 ? -1 : 1)
       try write(

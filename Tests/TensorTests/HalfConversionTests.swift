@@ -1,5 +1,6 @@
 import Tensor
 import Testing
+import TrolleyBasics
 
 @Suite struct HalfConversionTests {
   /// Every f16 bit pattern, stored at an odd byte offset to exercise unaligned loads.
@@ -139,20 +140,4 @@ import Testing
     }
     #expect(widened == values)
   }
-}
-
-/// A small deterministic generator for test data (no dependence on the system RNG).
-struct SplitMix64: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-
-  /// A float uniformly in [-1, 1).
-  mutating func nextSigned() -> Float { Float(next() >> 40) * 0x1p-23 - 1 }
 }

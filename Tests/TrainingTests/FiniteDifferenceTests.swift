@@ -2,6 +2,7 @@ import Foundation
 import Tensor
 import Testing
 import TroL
+import TrolleyBasics
 
 @testable import Training
 
@@ -27,7 +28,7 @@ import TroL
     let loraA = parameters.filter { $0.name.hasSuffix(".A") }
     let loraB = parameters.filter { $0.name.hasSuffix(".B") }
     let others = parameters.filter { !$0.name.hasPrefix("lora/") }
-    var random = Training.SplitMix64(seed: 7511)
+    var random = SplitMix64(seed: 7511)
     var coordinates: [(Parameter<Double>, Int)] = []
     for _ in 0..<6 {
       let a = loraA[Int(random.next() % UInt64(loraA.count))]

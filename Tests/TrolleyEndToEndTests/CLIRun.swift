@@ -1,4 +1,5 @@
 import Foundation
+import TestFixtures
 import Testing
 
 /// The result of running the `trolley` binary once.
@@ -94,27 +95,5 @@ final class Locked<Value>: @unchecked Sendable {
   func set(_ newValue: Value) { lock.withLock { value = newValue } }
 }
 
-/// A fresh folder for one test, removed afterwards.
-final class Scratch {
-  let path: String
-
-  init() throws {
-    path = NSTemporaryDirectory() + "trolley-e2e-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-  }
-
-  deinit { try? FileManager.default.removeItem(atPath: path) }
-
-  @discardableResult
-  func write(_ name: String, _ text: String) throws -> String {
-    let full = path + "/" + name
-    try FileManager.default.createDirectory(
-      atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-    try Data(text.utf8).write(to: URL(fileURLWithPath: full))
-    return full
-  }
-
-  func read(_ name: String) throws -> String {
-    try String(contentsOfFile: path + "/" + name, encoding: .utf8)
-  }
-}
+/// A fresh folder for one end-to-end test, removed afterwards (the shared test folder type).
+typealias Scratch = TemporaryFolder

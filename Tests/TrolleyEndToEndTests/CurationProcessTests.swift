@@ -5,6 +5,7 @@ import PostgresTesting
 import Testing
 import TroL
 import TroLSynthesis
+import TrolleyBasics
 
 #if canImport(Glibc)
   import Glibc
@@ -16,13 +17,8 @@ import TroLSynthesis
 @Suite(.serialized) struct CurationProcessTests {
   /// A deterministic textured image: a smooth random gradient and a few rectangles.
   static func image(seed: UInt64, side: Int = 240) -> RGBImage {
-    var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
-    func next() -> Int {
-      state ^= state << 13
-      state ^= state >> 7
-      state ^= state << 17
-      return Int(state % 256)
-    }
+    var random = XorShift64(seed: seed)
+    func next() -> Int { Int(random.next() % 256) }
     let corners = (0..<12).map { _ in Double(next()) }
     var pixels = [UInt8](repeating: 0, count: side * side * 3)
     for y in 0..<side {

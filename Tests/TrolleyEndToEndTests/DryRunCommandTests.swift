@@ -1,6 +1,7 @@
 import Foundation
 import JobQueue
 import Postgres
+import TestFixtures
 import Testing
 
 /// `--dry-run` on enqueue, prune, jobs retry and jobs cancel shows what would happen and changes

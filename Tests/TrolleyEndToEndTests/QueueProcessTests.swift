@@ -219,17 +219,10 @@ func eventually(
   }
 
   @Test func workersRideOutAPostgreSQLRestart() async throws {
-    let home = URL(fileURLWithPath: NSTemporaryDirectory())
-      .appendingPathComponent("trolley-restart-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-    let cluster = LocalCluster(home: home, durable: false)
-    defer {
-      _ = try? cluster.stop()
-      try? FileManager.default.removeItem(at: home)
-    }
-    let configuration = try cluster.start()
-    let setup = try PostgresConnection(configuration: configuration)
-    _ = try Migrator.bundled().migrate(setup)
-    setup.close()
+    let own = try OwnCluster(prefix: "trolley-restart")
+    defer { own.remove() }
+    let cluster = own.cluster
+    let configuration = own.configuration
     let client = PostgresClient(configuration: configuration, maximumConnections: 2)
     defer { client.shutdown() }
     let store = JobStore(client: client)

@@ -1,5 +1,6 @@
 import Foundation
 import JobQueue
+import TestFixtures
 import Testing
 
 /// `trolley top` in a real pseudo-terminal (tmux, 80x24): its screen, and `q` restoring the shell.

@@ -115,17 +115,10 @@ import TrolleyWorkers
 
     // The same run against a cluster of our own: one worker SIGKILLed in the middle of a
     // round-2 shard, and PostgreSQL restarted once.
-    let home = URL(fileURLWithPath: NSTemporaryDirectory())
-      .appendingPathComponent("trolley-train-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-    let cluster = LocalCluster(home: home, durable: false)
-    defer {
-      _ = try? cluster.stop()
-      try? FileManager.default.removeItem(at: home)
-    }
-    let configuration = try cluster.start()
-    let setup = try PostgresConnection(configuration: configuration)
-    _ = try Migrator.bundled().migrate(setup)
-    setup.close()
+    let own = try OwnCluster(prefix: "trolley-train")
+    defer { own.remove() }
+    let cluster = own.cluster
+    let configuration = own.configuration
     let url = try configuration.resolvedConnectionString()
     let environment = ["TROLLEY_DATABASE_URL": url, "NO_COLOR": "1"]
     let started = try TrolleyBinary.run(

@@ -186,16 +186,9 @@ public struct WorkerProcess: Sendable {
   /// the fleet does the work at a time). Results are deleted only with `retainSucceeded`.
   private func maintenanceServices(_ store: JobStore) -> [any Service] {
     guard configuration.maintenance else { return [] }
-    var services: [any Service] = [
-      Scheduler(store: store), Rescuer(store: store), WorkerSweeper(store: store),
-      BatchCounterRollup(store: store), DependencyReconciler(store: store),
-      RetentionCleaner(
-        store: store, configuration: .init(succeededAge: configuration.retainSucceeded)),
-    ]
-    if let interval = configuration.reindexInterval {
-      services.append(Reindexer(store: store, configuration: .init(interval: interval)))
-    }
-    return services
+    return QueueMaintenance.services(
+      store: store, retainSucceeded: configuration.retainSucceeded,
+      reindexInterval: configuration.reindexInterval)
   }
 
   /// The signal ladder: the first Ctrl-C shuts down gracefully, the second hands everything back

@@ -1,5 +1,6 @@
 import Foundation
 public import Training
+import TrolleyBasics
 
 /// Reads a LLaVA JSON export (`[{"id", "image", "conversations": [{"from": "human", "value":
 /// "<image>\n…"}, {"from": "gpt", "value": "…"}]}]`) into training samples: the first human turn

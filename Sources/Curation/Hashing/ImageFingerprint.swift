@@ -1,3 +1,4 @@
+import Digest
 public import TroL
 
 /// What ingest records about one image file: identity (sha256 of the bytes), size, format, and
@@ -31,8 +32,8 @@ public struct ImageFingerprint: Sendable, Hashable {
     self.bytes = data.count
     self.width = rgb.width
     self.height = rgb.height
-    self.sha256 = SHA256Digest.hex(data)
-    self.pixelsSHA256 = pixelsDigest ? SHA256Digest.hex(rgb.pixels) : nil
+    self.sha256 = SHA256.hex(data)
+    self.pixelsSHA256 = pixelsDigest ? SHA256.hex(rgb.pixels) : nil
     self.hashes = ImageHashes(grey: GreyImage(rgb: rgb))
   }
 

@@ -1,5 +1,6 @@
 internal import Foundation
 public import TroL
+internal import TrolleyBasics
 
 /// `trolley bench ingest`: images per second on one thread for what a curate.ingest job does to
 /// each image in memory (decode, sha256, the four hashes), on synthetic 640x480 photos-like
@@ -27,13 +28,8 @@ public enum IngestBenchmark {
 
   /// A deterministic 640x480-like test picture.
   public static func picture(seed: UInt64, width: Int, height: Int) -> RGBImage {
-    var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
-    func next() -> Int {
-      state ^= state << 13
-      state ^= state >> 7
-      state ^= state << 17
-      return Int(state % 256)
-    }
+    var random = XorShift64(seed: seed)
+    func next() -> Int { Int(random.next() % 256) }
     let base = (0..<6).map { _ in next() }
     var pixels = [UInt8](repeating: 0, count: width * height * 3)
     for y in 0..<height {

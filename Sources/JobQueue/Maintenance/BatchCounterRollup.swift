@@ -1,10 +1,9 @@
 public import Logging
-public import ServiceLifecycle
 
 /// Folds the per-statement counter deltas into `batch_counts` and `batch_minutes`, keeping the
 /// delta table (and so every status read) small. Counts are exact whether or not it has run.
-public struct BatchCounterRollup: Service {
-  public struct Configuration: Sendable {
+public struct BatchCounterRollup: MaintenanceDuty {
+  public struct Configuration: MaintenanceConfiguration {
     /// Pause between passes. Default 1 s.
     public var interval: Duration
     /// Deltas per statement; a pass repeats while statements come back full. Default 10,000.
@@ -23,29 +22,12 @@ public struct BatchCounterRollup: Service {
     public var folded: Int
   }
 
-  public let store: JobStore
-  public let configuration: Configuration
-  let logger: Logger
-  /// Called after every pass (tests await it instead of sleeping).
-  let onPass: (@Sendable (RunOnceResult) -> Void)?
+  public static let name = "batch-counter-rollup"
+  let store: JobStore
+  public var configuration = Configuration()
 
-  public init(
-    store: JobStore, configuration: Configuration = .init(),
-    logger: Logger = Logger(label: "trolley.batch-counter-rollup"),
-    onPass: (@Sendable (RunOnceResult) -> Void)? = nil
-  ) {
-    self.store = store
-    self.configuration = configuration
-    self.logger = logger
-    self.onPass = onPass
-  }
-
-  public func run() async throws {
-    await MaintenanceSchedule(interval: configuration.interval).run {
-      onPass?(try await runOnce())
-    } failed: { error in
-      logger.warning("batch counter rollup failed", metadata: ["error": "\(error)"])
-    }
+  public func pass(logger: Logger) async throws -> RunOnceResult {
+    try await runOnce()
   }
 
   /// One pass.

@@ -1,13 +1,12 @@
 public import Foundation
 public import Logging
-public import ServiceLifecycle
 
 /// Releases waiting jobs whose dependencies all succeeded, and cancels those under a dependency
 /// that ended dead or cancelled, when the release that should have done it was lost (a process
 /// that died between a completion and the settling of its dependents). Completions settle their
 /// dependents themselves; this is the safety net that makes "stuck in waiting" impossible.
-public struct DependencyReconciler: Service {
-  public struct Configuration: Sendable {
+public struct DependencyReconciler: MaintenanceDuty {
+  public struct Configuration: MaintenanceConfiguration {
     /// Pause between passes (each pass walks every waiting job). Default 30 s.
     public var interval: Duration
     /// Waiting jobs per statement. Default 1,000.
@@ -28,35 +27,18 @@ public struct DependencyReconciler: Service {
 
   public typealias RunOnceResult = JobSettleResult
 
-  public let store: JobStore
-  public let configuration: Configuration
-  let logger: Logger
-  /// Called after every pass (tests await it instead of sleeping).
-  let onPass: (@Sendable (RunOnceResult) -> Void)?
+  public static let name = "dependency-reconciler"
+  let store: JobStore
+  public var configuration = Configuration()
 
-  public init(
-    store: JobStore, configuration: Configuration = .init(),
-    logger: Logger = Logger(label: "trolley.dependency-reconciler"),
-    onPass: (@Sendable (RunOnceResult) -> Void)? = nil
-  ) {
-    self.store = store
-    self.configuration = configuration
-    self.logger = logger
-    self.onPass = onPass
-  }
-
-  public func run() async throws {
-    await MaintenanceSchedule(interval: configuration.interval).run {
-      let result = try await runOnce()
-      if result.released + result.cancelled > 0 {
-        logger.notice(
-          "settled waiting jobs whose release was lost",
-          metadata: ["released": "\(result.released)", "cancelled": "\(result.cancelled)"])
-      }
-      onPass?(result)
-    } failed: { error in
-      logger.warning("dependency reconciliation failed", metadata: ["error": "\(error)"])
+  public func pass(logger: Logger) async throws -> RunOnceResult {
+    let result = try await runOnce()
+    if result.released + result.cancelled > 0 {
+      logger.notice(
+        "settled waiting jobs whose release was lost",
+        metadata: ["released": "\(result.released)", "cancelled": "\(result.cancelled)"])
     }
+    return result
   }
 
   /// One pass over every waiting job, at time `now` (nil: the server's clock).

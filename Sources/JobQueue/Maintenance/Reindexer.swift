@@ -1,6 +1,5 @@
 public import Foundation
 public import Logging
-public import ServiceLifecycle
 import Synchronization
 
 /// Rebuilds the queue's hot indexes with `REINDEX INDEX CONCURRENTLY` once per `interval` across
@@ -8,7 +7,7 @@ import Synchronization
 /// record of the last run keeps the others from repeating it. Claims and acknowledgements go on
 /// during the rebuild (CONCURRENTLY takes no lock that blocks them); the indexes shrink back to
 /// their live entries, which keeps claims fast on tables with millions of finished jobs.
-public struct Reindexer: Service {
+public struct Reindexer: MaintenanceDuty {
   public struct Configuration: Sendable {
     /// How often the fleet rebuilds the indexes. Default 24 h.
     public var interval: Duration
@@ -32,49 +31,35 @@ public struct Reindexer: Service {
 
   public typealias RunOnceResult = IndexReindexResult
 
-  public let store: JobStore
-  public let configuration: Configuration
-  private let noted = OnceFlag()
-  let logger: Logger
-  /// Called after every pass (tests await it instead of sleeping).
-  let onPass: (@Sendable (RunOnceResult) -> Void)?
+  public static let name = "reindexer"
+  let store: JobStore
+  public var configuration = Configuration()
+  /// Whether the "not the owner" notice was logged (once per process).
+  let noted = OnceFlag()
 
-  public init(
-    store: JobStore, configuration: Configuration = .init(),
-    logger: Logger = Logger(label: "trolley.reindexer"),
-    onPass: (@Sendable (RunOnceResult) -> Void)? = nil
-  ) {
-    self.store = store
-    self.configuration = configuration
-    self.logger = logger
-    self.onPass = onPass
-  }
+  public var interval: Duration { configuration.checkInterval }
 
-  public func run() async throws {
-    await MaintenanceSchedule(interval: configuration.checkInterval).run {
-      let clock = ContinuousClock()
-      let start = clock.now
-      let result = try await runOnce()
-      if result.outcome == .notOwner {
-        // Said once per process: the pass keeps being skipped until the role changes.
-        if noted.claim() {
-          logger.notice(
-            "skipping the reindex: this worker's database role does not own the queue's tables (a least-privileged worker role); run the workers' maintenance once as the owner, e.g. `trolley worker --kinds noop --once` with the owner's URL, to rebuild them"
-          )
-        }
+  public func pass(logger: Logger) async throws -> RunOnceResult {
+    let clock = ContinuousClock()
+    let start = clock.now
+    let result = try await runOnce()
+    if result.outcome == .notOwner {
+      // Said once per process: the pass keeps being skipped until the role changes.
+      if noted.claim() {
+        logger.notice(
+          "skipping the reindex: this worker's database role does not own the queue's tables (a least-privileged worker role); run the workers' maintenance once as the owner, e.g. `trolley worker --kinds noop --once` with the owner's URL, to rebuild them"
+        )
       }
-      if result.outcome == .reindexed {
-        logger.info(
-          "rebuilt the queue's hot indexes",
-          metadata: [
-            "indexes": "\(result.reindexed)", "dropped_leftovers": "\(result.droppedLeftovers)",
-            "seconds": "\(start.duration(to: clock.now))",
-          ])
-      }
-      onPass?(result)
-    } failed: { error in
-      logger.warning("reindex pass failed", metadata: ["error": "\(error)"])
     }
+    if result.outcome == .reindexed {
+      logger.info(
+        "rebuilt the queue's hot indexes",
+        metadata: [
+          "indexes": "\(result.reindexed)", "dropped_leftovers": "\(result.droppedLeftovers)",
+          "seconds": "\(start.duration(to: clock.now))",
+        ])
+    }
+    return result
   }
 
   /// One pass at time `now` (nil: the server's clock).

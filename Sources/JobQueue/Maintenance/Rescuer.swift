@@ -1,11 +1,10 @@
 public import Foundation
 public import Logging
-public import ServiceLifecycle
 
 /// Returns jobs whose lease expired (their worker crashed, was killed, or lost the database) to
 /// `available`, or quarantines them when their crash budget is spent, keeping the evidence.
-public struct Rescuer: Service {
-  public struct Configuration: Sendable {
+public struct Rescuer: MaintenanceDuty {
+  public struct Configuration: MaintenanceConfiguration {
     /// Pause between passes. Default 5 s: a crashed worker's jobs are back within one lease
     /// period plus this.
     public var interval: Duration
@@ -25,35 +24,18 @@ public struct Rescuer: Service {
     public var rescued: [RescuedJob]
   }
 
-  public let store: JobStore
-  public let configuration: Configuration
-  let logger: Logger
-  /// Called after every pass (tests await it instead of sleeping).
-  let onPass: (@Sendable (RunOnceResult) -> Void)?
+  public static let name = "rescuer"
+  let store: JobStore
+  public var configuration = Configuration()
 
-  public init(
-    store: JobStore, configuration: Configuration = .init(),
-    logger: Logger = Logger(label: "trolley.rescuer"),
-    onPass: (@Sendable (RunOnceResult) -> Void)? = nil
-  ) {
-    self.store = store
-    self.configuration = configuration
-    self.logger = logger
-    self.onPass = onPass
-  }
-
-  public func run() async throws {
-    await MaintenanceSchedule(interval: configuration.interval).run {
-      let result = try await runOnce()
-      for job in result.rescued {
-        logger.notice(
-          "rescued a job whose lease expired",
-          metadata: ["job_id": "\(job.id)", "state": "\(job.state.rawValue)"])
-      }
-      onPass?(result)
-    } failed: { error in
-      logger.warning("rescue pass failed", metadata: ["error": "\(error)"])
+  public func pass(logger: Logger) async throws -> RunOnceResult {
+    let result = try await runOnce()
+    for job in result.rescued {
+      logger.notice(
+        "rescued a job whose lease expired",
+        metadata: ["job_id": "\(job.id)", "state": "\(job.state.rawValue)"])
     }
+    return result
   }
 
   /// One pass at time `now` (nil: the server's clock).

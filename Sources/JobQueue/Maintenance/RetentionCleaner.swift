@@ -1,12 +1,11 @@
 public import Foundation
 public import Logging
-public import ServiceLifecycle
 
 /// Deletes finished jobs older than their retention age, in small statements with short pauses
 /// between them, so it never holds long locks or builds a long transaction (which would pin the
 /// xmin horizon and bloat the hot table).
-public struct RetentionCleaner: Service {
-  public struct Configuration: Sendable {
+public struct RetentionCleaner: MaintenanceDuty {
+  public struct Configuration: MaintenanceConfiguration {
     /// How long cancelled jobs are kept. Default 7 days.
     public var cancelledAge: Duration
     /// How long dead jobs are kept (they may be retried). Default 7 days.
@@ -52,34 +51,17 @@ public struct RetentionCleaner: Service {
     public var workersDeleted: Int
   }
 
-  public let store: JobStore
-  public let configuration: Configuration
-  let logger: Logger
-  /// Called after every pass (tests await it instead of sleeping).
-  let onPass: (@Sendable (RunOnceResult) -> Void)?
+  public static let name = "retention"
+  let store: JobStore
+  public var configuration = Configuration()
 
-  public init(
-    store: JobStore, configuration: Configuration = .init(),
-    logger: Logger = Logger(label: "trolley.retention"),
-    onPass: (@Sendable (RunOnceResult) -> Void)? = nil
-  ) {
-    self.store = store
-    self.configuration = configuration
-    self.logger = logger
-    self.onPass = onPass
-  }
-
-  public func run() async throws {
-    await MaintenanceSchedule(interval: configuration.interval).run {
-      let result = try await runOnce()
-      let total = result.deleted.values.reduce(0, +)
-      if total > 0 {
-        logger.info("pruned finished jobs", metadata: ["deleted": "\(total)"])
-      }
-      onPass?(result)
-    } failed: { error in
-      logger.warning("retention pass failed", metadata: ["error": "\(error)"])
+  public func pass(logger: Logger) async throws -> RunOnceResult {
+    let result = try await runOnce()
+    let total = result.deleted.values.reduce(0, +)
+    if total > 0 {
+      logger.info("pruned finished jobs", metadata: ["deleted": "\(total)"])
     }
+    return result
   }
 
   /// One pass at time `now` (nil: the server's clock).

@@ -1,11 +1,10 @@
 public import Foundation
 public import Logging
-public import ServiceLifecycle
 
 /// Makes scheduled and retrying jobs available once their `run_at` has passed (and wakes the
 /// workers of their queues).
-public struct Scheduler: Service {
-  public struct Configuration: Sendable {
+public struct Scheduler: MaintenanceDuty {
+  public struct Configuration: MaintenanceConfiguration {
     /// Pause between passes. Default 1 s (the granularity of retry backoff and scheduling).
     public var interval: Duration
     /// Jobs per statement; a pass repeats while statements come back full. Default 5,000.
@@ -24,30 +23,12 @@ public struct Scheduler: Service {
     public var promoted: Int
   }
 
-  public let store: JobStore
-  public let configuration: Configuration
-  let logger: Logger
-  /// Called after every pass (tests await it instead of sleeping).
-  let onPass: (@Sendable (RunOnceResult) -> Void)?
+  public static let name = "scheduler"
+  let store: JobStore
+  public var configuration = Configuration()
 
-  public init(
-    store: JobStore, configuration: Configuration = .init(),
-    logger: Logger = Logger(label: "trolley.scheduler"),
-    onPass: (@Sendable (RunOnceResult) -> Void)? = nil
-  ) {
-    self.store = store
-    self.configuration = configuration
-    self.logger = logger
-    self.onPass = onPass
-  }
-
-  public func run() async throws {
-    await MaintenanceSchedule(interval: configuration.interval).run {
-      let result = try await runOnce()
-      onPass?(result)
-    } failed: { error in
-      logger.warning("scheduler pass failed", metadata: ["error": "\(error)"])
-    }
+  public func pass(logger: Logger) async throws -> RunOnceResult {
+    try await runOnce()
   }
 
   /// One pass at time `now` (nil: the server's clock).

@@ -1,11 +1,10 @@
 public import Foundation
 public import Logging
-public import ServiceLifecycle
 
 /// Marks workers that stopped heartbeating as stale and expires their jobs' leases at once, so
 /// the rescuer takes those jobs without waiting for each lease to run out.
-public struct WorkerSweeper: Service {
-  public struct Configuration: Sendable {
+public struct WorkerSweeper: MaintenanceDuty {
+  public struct Configuration: MaintenanceConfiguration {
     /// Pause between passes. Default 10 s.
     public var interval: Duration
     /// A worker silent for longer than this is stale. Default 60 s (several heartbeats).
@@ -21,37 +20,20 @@ public struct WorkerSweeper: Service {
 
   public typealias RunOnceResult = WorkerSweepResult
 
-  public let store: JobStore
-  public let configuration: Configuration
-  let logger: Logger
-  /// Called after every pass (tests await it instead of sleeping).
-  let onPass: (@Sendable (RunOnceResult) -> Void)?
+  public static let name = "worker-sweeper"
+  let store: JobStore
+  public var configuration = Configuration()
 
-  public init(
-    store: JobStore, configuration: Configuration = .init(),
-    logger: Logger = Logger(label: "trolley.worker-sweeper"),
-    onPass: (@Sendable (RunOnceResult) -> Void)? = nil
-  ) {
-    self.store = store
-    self.configuration = configuration
-    self.logger = logger
-    self.onPass = onPass
-  }
-
-  public func run() async throws {
-    await MaintenanceSchedule(interval: configuration.interval).run {
-      let result = try await runOnce()
-      if !result.staleWorkers.isEmpty {
-        logger.notice(
-          "marked silent workers stale",
-          metadata: [
-            "workers": "\(result.staleWorkers)", "expired_leases": "\(result.expiredLeases)",
-          ])
-      }
-      onPass?(result)
-    } failed: { error in
-      logger.warning("worker sweep failed", metadata: ["error": "\(error)"])
+  public func pass(logger: Logger) async throws -> RunOnceResult {
+    let result = try await runOnce()
+    if !result.staleWorkers.isEmpty {
+      logger.notice(
+        "marked silent workers stale",
+        metadata: [
+          "workers": "\(result.staleWorkers)", "expired_leases": "\(result.expiredLeases)",
+        ])
     }
+    return result
   }
 
   /// One pass at time `now` (nil: the server's clock).

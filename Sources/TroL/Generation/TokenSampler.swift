@@ -1,4 +1,5 @@
 internal import Foundation
+internal import TrolleyBasics
 
 /// Picks the next token from one row of logits: greedy argmax or seeded sampling with temperature,
 /// top-k and top-p as Hugging Face's warpers apply them (in that order).
@@ -82,20 +83,5 @@ struct TokenSampler {
       if u < cumulative { return order[i] }
     }
     return order[kept - 1]
-  }
-}
-
-/// SplitMix64: a small, fast, seedable generator (same seed, same sequence on every platform).
-package struct SplitMix64: RandomNumberGenerator {
-  private var state: UInt64
-
-  package init(seed: UInt64) { state = seed }
-
-  package mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

@@ -11,19 +11,11 @@
 /// * horizontal pass first (only on the rows the vertical pass reads), rounded to uint8, then
 ///   vertical; an axis whose size does not change is not resampled.
 public enum PILBicubic {
-  /// Resizes an image as `PIL.Image.resize((width, height))` does.
-  ///
-  /// - Parameters:
-  ///   - image: The source image.
-  ///   - width: Output width, at least 1.
-  ///   - height: Output height, at least 1.
-  /// - Returns: The resized image (the image itself when the size is unchanged).
+  /// Resizes an image as `PIL.Image.resize((width, height))` does: to `width`×`height` (each at
+  /// least 1); the image itself when the size is unchanged.
   public static func resize(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
-    precondition(width > 0 && height > 0, "resize target must be positive, got \(width)x\(height)")
-    return ResampleKernel.resample(
-      image,
-      horizontal: width == image.width ? nil : kernel(inputSize: image.width, outputSize: width),
-      vertical: height == image.height ? nil : kernel(inputSize: image.height, outputSize: height))
+    ResampleKernel.resize(
+      image, width: width, height: height, kernel: kernel(inputSize:outputSize:))
   }
 
   /// Pillow's `bicubic_filter` (a = −0.5), in its operation order.

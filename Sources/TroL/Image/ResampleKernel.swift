@@ -101,6 +101,19 @@ struct ResampleKernel: Sendable {
     return RGBImage(width: image.width, height: outHeight, pixels: output)
   }
 
+  /// Resizes `image` to `width`×`height` with the kernels `kernel(inputSize, outputSize)` builds
+  /// for each axis; an axis whose size does not change is not resampled (and an unchanged image
+  /// is returned as it is).
+  static func resize(
+    _ image: RGBImage, width: Int, height: Int,
+    kernel: (_ inputSize: Int, _ outputSize: Int) -> ResampleKernel
+  ) -> RGBImage {
+    precondition(width > 0 && height > 0, "resize target must be positive, got \(width)x\(height)")
+    return resample(
+      image, horizontal: width == image.width ? nil : kernel(image.width, width),
+      vertical: height == image.height ? nil : kernel(image.height, height))
+  }
+
   /// Applies a horizontal kernel (nil: width unchanged) then a vertical one (nil: height unchanged).
   ///
   /// Like PIL, the horizontal pass only computes the rows the vertical pass reads.

@@ -16,19 +16,11 @@
 /// intermediate uint8 rounding or the int16 weights tip a value across .5. The fixture goldens
 /// (torch 2.13, x86 CPU) are matched exactly.
 public enum TorchBicubic {
-  /// Resizes an image the way TroL-1.8B/7B do (aspect ratio not preserved).
-  ///
-  /// - Parameters:
-  ///   - image: The source image.
-  ///   - width: Output width, at least 1.
-  ///   - height: Output height, at least 1.
-  /// - Returns: The resized image.
+  /// Resizes an image the way TroL-1.8B/7B do, to `width`×`height` (each at least 1; aspect ratio
+  /// not preserved).
   public static func resize(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
-    precondition(width > 0 && height > 0, "resize target must be positive, got \(width)x\(height)")
-    return ResampleKernel.resample(
-      image,
-      horizontal: width == image.width ? nil : kernel(inputSize: image.width, outputSize: width),
-      vertical: height == image.height ? nil : kernel(inputSize: image.height, outputSize: height))
+    ResampleKernel.resize(
+      image, width: width, height: height, kernel: kernel(inputSize:outputSize:))
   }
 
   /// The Keys cubic convolution kernel with a = −0.75, in torch's operation order.

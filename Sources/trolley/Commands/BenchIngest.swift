@@ -34,7 +34,7 @@ struct BenchIngest: ParsableCommand {
     for format in ["jpeg", "png"] {
       results.append(
         try IngestBenchmark.run(format: format, count: count) { image in
-          format == "png" ? PNGEncoder.encode(image) : JPEGWriter.encode(image, quality: 90)
+          format == "png" ? PNGEncoder.encode(image) : JPEGEncoder.encode(image, quality: 90)
         })
     }
     if json {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Curation
 import Datasets
+import Digest
 import Foundation
 import TrolleyCLIKit
 import TrolleyJobContracts
@@ -102,7 +103,7 @@ struct DatasetFileExport {
       throw ValidationError("cannot read \(path) (item \(item.id)); is it still there?")
     }
     let bytes = [UInt8](data)
-    guard SHA256Digest.hex(bytes) == item.sha256 else {
+    guard SHA256.hex(bytes) == item.sha256 else {
       throw ValidationError(
         "\(path) changed since it was ingested (its sha256 differs); restore it or ingest again")
     }

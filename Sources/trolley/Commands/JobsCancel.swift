@@ -36,22 +36,14 @@ struct JobsCancel: AsyncParsableCommand {
   @OptionGroup var options: OperatorOptions
 
   func run() async throws {
-    let filter = try filters.filter()
-    guard !ids.isEmpty || !filter.isEmpty || all else {
-      throw CLIError(
-        .invalidArgument,
-        "say which jobs to cancel: give job ids, a filter such as --batch 3 or --kind trol.answer, "
-          + "or --all for every unfinished job.")
-    }
+    let filter = try filters.selection(
+      ids: ids, all: all, verb: "cancel", example: "--kind trol.answer",
+      allJobs: "every unfinished job")
     let context = try options.context()
     if dryRun {
       let preview = try await JobOperations.preview(
         filter, ids: ids, states: JobOperations.cancellableStates, store: try context.store())
-      if options.json {
-        printJSON(preview.json())
-      } else {
-        print(preview.text(verb: "cancel"), terminator: "")
-      }
+      options.show(preview, verb: "cancel")
       return
     }
     let report = try await JobOperations.cancel(

@@ -32,22 +32,13 @@ struct JobsRetry: AsyncParsableCommand {
   @OptionGroup var options: OperatorOptions
 
   func run() async throws {
-    let filter = try filters.filter()
-    guard !ids.isEmpty || !filter.isEmpty || all else {
-      throw CLIError(
-        .invalidArgument,
-        "say which jobs to retry: give job ids, a filter such as --batch 3 or --error \"timeout\", "
-          + "or --all for every dead job.")
-    }
+    let filter = try filters.selection(
+      ids: ids, all: all, verb: "retry", example: "--error \"timeout\"", allJobs: "every dead job")
     let context = try options.context()
     if dryRun {
       let preview = try await JobOperations.preview(
         filter, ids: ids, states: [.dead], store: try context.store())
-      if options.json {
-        printJSON(preview.json())
-      } else {
-        print(preview.text(verb: "retry"), terminator: "")
-      }
+      options.show(preview, verb: "retry")
       return
     }
     let store = try context.store()

@@ -29,6 +29,22 @@ struct JobFilterOptions: ParsableArguments {
       "Only jobs whose last error contains this text (case-insensitive).", valueName: "text"))
   var error: String?
 
+  /// The filter of a command that changes jobs (`retry`, `cancel`): it must be told which jobs,
+  /// by `ids`, by a filter or by `all`; else the error says how, with `example` (a filter) and
+  /// what `--all` would take.
+  func selection(ids: [Int64], all: Bool, verb: String, example: String, allJobs: String) throws
+    -> JobFilter
+  {
+    let filter = try filter()
+    guard !ids.isEmpty || !filter.isEmpty || all else {
+      throw CLIError(
+        .invalidArgument,
+        "say which jobs to \(verb): give job ids, a filter such as --batch 3 or \(example), "
+          + "or --all for \(allJobs).")
+    }
+    return filter
+  }
+
   /// The filter the options describe.
   func filter() throws -> JobFilter {
     JobFilter(

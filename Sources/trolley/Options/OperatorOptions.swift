@@ -1,4 +1,5 @@
 import ArgumentParser
+import TrolleyCLIKit
 
 /// The options of the operator commands that read or change the queue and can print JSON:
 /// `--json`, the configuration file and the database.
@@ -13,5 +14,14 @@ struct OperatorOptions: ParsableArguments {
   /// The effective configuration and the way to the queue.
   func context() throws -> OperatorContext {
     try OperatorContext(config: config, database: database)
+  }
+
+  /// Prints a dry run's preview: JSON with `--json`, else the text saying what `verb` would do.
+  func show(_ preview: DryRunPreview, verb: String) {
+    if json {
+      printJSON(preview.json())
+    } else {
+      print(preview.text(verb: verb), terminator: "")
+    }
   }
 }

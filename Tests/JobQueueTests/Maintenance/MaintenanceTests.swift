@@ -1,8 +1,9 @@
 import Foundation
-import JobQueue
 import Postgres
 import PostgresTesting
 import Testing
+
+@testable import JobQueue
 
 struct SchedulerTests {
   @Test func promotesDueJobsAcrossFullStatements() async throws {
@@ -40,8 +41,8 @@ struct RescuerTests {
       let id = try await factory.insert()
       _ = try await factory.claim(id, lease: .milliseconds(1))
       let (passes, continuation) = AsyncStream.makeStream(of: Rescuer.RunOnceResult.self)
-      let rescuer = Rescuer(
-        store: factory.store, configuration: .init(interval: .milliseconds(20)),
+      let rescuer = PeriodicService(
+        Rescuer(store: factory.store, configuration: .init(interval: .milliseconds(20))),
         onPass: { continuation.yield($0) })
       await withTaskGroup(of: Void.self) { group in
         group.addTask { try? await rescuer.run() }

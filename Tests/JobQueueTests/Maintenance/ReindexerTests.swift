@@ -1,8 +1,9 @@
 import Foundation
-import JobQueue
 import Postgres
 import PostgresTesting
 import Testing
+
+@testable import JobQueue
 
 struct ReindexerTests {
   /// Every index of `jobs` with its validity and its storage file (a rebuild gives a new one).

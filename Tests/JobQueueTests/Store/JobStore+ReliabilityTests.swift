@@ -1,8 +1,9 @@
 import Foundation
-import JobQueue
 import Postgres
 import PostgresTesting
 import Testing
+
+@testable import JobQueue
 
 /// The races and traps of issue 13 ("nothing lost, nothing stuck"), each against PostgreSQL,
 /// with two connections where the race needs them.

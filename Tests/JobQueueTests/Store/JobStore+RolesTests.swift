@@ -1,8 +1,9 @@
 import Foundation
-import JobQueue
 import Postgres
 import PostgresTesting
 import Testing
+
+@testable import JobQueue
 
 /// Issue 13, item 11: workers run as a role that can do their work but not change the schema.
 struct JobStoreRolesTests {

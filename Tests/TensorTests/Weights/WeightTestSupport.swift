@@ -1,5 +1,6 @@
 import Tensor
 import Testing
+import TrolleyBasics
 
 /// Owns bytes that a `RawTensorData` points into, like a checkpoint mapping does.
 final class TestTensorBytes: @unchecked Sendable {
@@ -18,14 +19,7 @@ final class TestTensorBytes: @unchecked Sendable {
   {
     let owner = TestTensorBytes(byteCount: offset + values.count * dtype.byteWidth)
     let start = owner.buffer.baseAddress! + offset
-    values.withUnsafeBufferPointer { v in
-      guard let source = v.baseAddress else { return }
-      switch dtype {
-      case .f32: start.copyMemory(from: source, byteCount: v.count * 4)
-      case .f16: HalfConversion.narrowToF16(source, into: start, count: v.count)
-      case .bf16: HalfConversion.narrowToBF16(source, into: start, count: v.count)
-      }
-    }
+    RawTensorData.store(values, as: dtype, at: start)
     return RawTensorData(
       dtype: dtype, shape: shape,
       bytes: UnsafeRawBufferPointer(start: start, count: values.count * dtype.byteWidth),
@@ -78,4 +72,9 @@ enum WeightCheck {
     }
     #expect(worst < 2e-6, "worst relative error \(worst)", sourceLocation: sourceLocation)
   }
+}
+
+extension SplitMix64 {
+  /// A float uniformly in [-1, 1), for test data (no dependence on the system RNG).
+  mutating func nextSigned() -> Float { Float(next() >> 40) * 0x1p-23 - 1 }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TroL
+import TroLSynthesis
 import TrolleyBasics
 
 #if canImport(Glibc)
@@ -14,7 +15,7 @@ import TrolleyBasics
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["TROLLEY_IMAGE_BENCH"] == "1"))
 struct ImagePreprocessingBenchmark {
   static func photo(width: Int, height: Int) -> [UInt8] {
-    var random = SeededRandom(seed: 1)
+    var random = SplitMix64(seed: 1)
     var pixels = [UInt8](repeating: 0, count: width * height * 3)
     for y in 0..<height {
       for x in 0..<width {
@@ -47,7 +48,7 @@ struct ImagePreprocessingBenchmark {
     let width = 4032
     let height = 3024
     let pixels = Self.photo(width: width, height: height)
-    let jpeg = TestJPEG.encode(
+    let jpeg = JPEGEncoder.encode(
       width: width, height: height, components: 3, pixels: pixels, quality: 90, subsampled: true)
     let decoder = ImageDecoder()
     let image = try decoder.decode(jpeg)

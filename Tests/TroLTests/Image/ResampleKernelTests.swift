@@ -1,4 +1,5 @@
 import Testing
+import TrolleyBasics
 
 @testable import TroL
 
@@ -22,7 +23,7 @@ import Testing
   ]
 
   static func randomImage(width: Int, height: Int, seed: UInt64) -> RGBImage {
-    var random = SeededRandom(seed: seed)
+    var random = SplitMix64(seed: seed)
     return RGBImage(
       width: width, height: height, pixels: (0..<width * height * 3).map { _ in random.byte() })
   }

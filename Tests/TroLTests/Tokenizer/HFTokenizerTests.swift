@@ -3,39 +3,7 @@ import Testing
 import TroL
 
 @Suite struct HFTokenizerTests {
-  let family = "phi3"
-
-  func load() throws -> HFTokenizer {
-    try HFTokenizer(directory: TokenizerFixtures.modelDirectory(family))
-  }
-
-  @Test func everyGoldenEncodesAndDecodesExactly() throws {
-    let tokenizer = try load()
-    let goldens = try TokenizerFixtures.goldens(family)
-    #expect(goldens.count == 66)
-    for g in goldens {
-      #expect(tokenizer.encode(g.text) == g.ids, "ids of \(g.text.debugDescription)")
-      #expect(tokenizer.tokens(forIDs: g.ids) == g.tokens, "tokens of \(g.text.debugDescription)")
-      if let withSpecial = g.idsAddSpecialTokens {
-        #expect(
-          tokenizer.encode(g.text, addSpecialTokens: true) == withSpecial,
-          "\(g.text.debugDescription)")
-      }
-      #expect(
-        tokenizer.decode(g.ids, skipSpecialTokens: false) == g.decoded,
-        "decode of \(g.text.debugDescription)")
-      #expect(
-        tokenizer.decode(g.ids, skipSpecialTokens: true) == g.decodedSkipSpecial,
-        "decode(skip) of \(g.text.debugDescription)")
-    }
-  }
-
-  @Test func promptTextEncodesToTheGoldenIDs() throws {
-    let tokenizer = try load()
-    let prompt = try TokenizerFixtures.text(family, "prompt.txt")
-    let expected = try #require(try TokenizerFixtures.expected(family)["prompt"] as? [String: Any])
-    #expect(tokenizer.encode(prompt) == expected["ids"] as? [Int])
-  }
+  func load() throws -> HFTokenizer { try TokenizerFixtures.phi3() }
 
   /// Rows beyond the tokenizer (Phi-3's padded LM head) can be generated; fast decode drops them.
   @Test func idsBeyondTheVocabularyAreDropped() throws {

@@ -110,21 +110,10 @@ public struct InternLM2Config: Sendable, Hashable, Codable {
   public var imageTokens: Int { vision.patchCount }
 
   func validate(_ check: ConfigValidator) throws {
-    try check.positive(hiddenSize, "hidden_size")
-    try check.positive(intermediateSize, "intermediate_size")
-    try check.positive(numHiddenLayers, "num_hidden_layers")
-    try check.positive(numAttentionHeads, "num_attention_heads")
-    try check.divides(numAttentionHeads, "num_attention_heads", hiddenSize, "hidden_size")
-    try check.positive(numKeyValueHeads, "num_key_value_heads")
-    try check.divides(
-      numKeyValueHeads, "num_key_value_heads", numAttentionHeads, "num_attention_heads")
-    guard headDim % 2 == 0 else {
-      throw check.fail("hidden_size", "gives an odd head dim \(headDim); RoPE needs pairs")
-    }
-    try check.positive(vocabSize, "vocab_size")
-    try check.positive(rmsNormEps, "rms_norm_eps")
-    try check.positive(ropeTheta, "rope_theta")
-    try check.positive(maxPositionEmbeddings, "max_position_embeddings")
+    try check.decoder(
+      hiddenSize: hiddenSize, intermediateSize: intermediateSize, layers: numHiddenLayers,
+      heads: numAttentionHeads, kvHeads: numKeyValueHeads, vocabSize: vocabSize,
+      rmsNormEps: rmsNormEps, ropeTheta: ropeTheta, maxPositions: maxPositionEmbeddings)
     try check.positive(imgSize, "img_size")
     if let ropeScaling {
       guard ropeScaling.type == "dynamic" || ropeScaling.type == "linear" else {
@@ -139,13 +128,9 @@ public struct InternLM2Config: Sendable, Hashable, Codable {
     guard hiddenAct == "silu" else {
       throw check.fail("hidden_act", "'\(hiddenAct)' is not supported (silu)")
     }
-    for (key, id) in [
-      ("bos_token_id", bosTokenId), ("eos_token_id", eosTokenId), ("pad_token_id", padTokenId),
-    ] {
-      if let id, id < 0 || id >= vocabSize + 1 {
-        throw check.fail(key, "\(id) is outside the vocabulary (\(vocabSize))")
-      }
-    }
+    // The embedding table has one row more than the head: `<image>`.
+    try check.tokenIDs(
+      bos: bosTokenId, eos: eosTokenId, pad: padTokenId, rows: vocabSize + 1, vocabSize: vocabSize)
     guard vision.patchSize > 0 else {
       throw check.fail("vision_config.patch_size", "must be positive, got \(vision.patchSize)")
     }

@@ -101,21 +101,10 @@ public struct Phi3Config: Sendable, Hashable, Codable {
   }
 
   func validate(_ check: ConfigValidator) throws {
-    try check.positive(hiddenSize, "hidden_size")
-    try check.positive(intermediateSize, "intermediate_size")
-    try check.positive(numHiddenLayers, "num_hidden_layers")
-    try check.positive(numAttentionHeads, "num_attention_heads")
-    try check.divides(numAttentionHeads, "num_attention_heads", hiddenSize, "hidden_size")
-    try check.positive(numKeyValueHeads, "num_key_value_heads")
-    try check.divides(
-      numKeyValueHeads, "num_key_value_heads", numAttentionHeads, "num_attention_heads")
-    guard headDim % 2 == 0 else {
-      throw check.fail("hidden_size", "gives an odd head dim \(headDim); RoPE needs pairs")
-    }
-    try check.positive(vocabSize, "vocab_size")
-    try check.positive(rmsNormEps, "rms_norm_eps")
-    try check.positive(ropeTheta, "rope_theta")
-    try check.positive(maxPositionEmbeddings, "max_position_embeddings")
+    try check.decoder(
+      hiddenSize: hiddenSize, intermediateSize: intermediateSize, layers: numHiddenLayers,
+      heads: numAttentionHeads, kvHeads: numKeyValueHeads, vocabSize: vocabSize,
+      rmsNormEps: rmsNormEps, ropeTheta: ropeTheta, maxPositions: maxPositionEmbeddings)
     try check.positive(originalMaxPositionEmbeddings, "original_max_position_embeddings")
     if let slidingWindow { try check.positive(slidingWindow, "sliding_window") }
     if let ropeScaling {
@@ -139,12 +128,7 @@ public struct Phi3Config: Sendable, Hashable, Codable {
     guard hiddenAct == "silu" else {
       throw check.fail("hidden_act", "'\(hiddenAct)' is not supported (silu)")
     }
-    for (key, id) in [
-      ("bos_token_id", bosTokenId), ("eos_token_id", eosTokenId), ("pad_token_id", padTokenId),
-    ] {
-      if let id, id < 0 || id >= vocabSize {
-        throw check.fail(key, "\(id) is outside the vocabulary (\(vocabSize))")
-      }
-    }
+    try check.tokenIDs(
+      bos: bosTokenId, eos: eosTokenId, pad: padTokenId, rows: vocabSize, vocabSize: vocabSize)
   }
 }

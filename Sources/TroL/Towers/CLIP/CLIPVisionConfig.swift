@@ -61,18 +61,10 @@ public struct CLIPVisionConfig: Sendable, Hashable, Codable {
   public var patchCount: Int { gridSize * gridSize }
 
   func validate(_ check: ConfigValidator) throws {
-    try check.positive(hiddenSize, "hidden_size")
-    try check.positive(intermediateSize, "intermediate_size")
-    try check.positive(numHiddenLayers, "num_hidden_layers")
-    try check.positive(numAttentionHeads, "num_attention_heads")
-    try check.divides(numAttentionHeads, "num_attention_heads", hiddenSize, "hidden_size")
-    try check.positive(patchSize, "patch_size")
-    try check.positive(imageSize, "image_size")
-    try check.divides(patchSize, "patch_size", imageSize, "image_size")
-    guard numChannels == 3 else {
-      throw check.fail("num_channels", "must be 3 (RGB), got \(numChannels)")
-    }
-    try check.positive(layerNormEps, "layer_norm_eps")
+    try check.visionTower(
+      hiddenSize: hiddenSize, intermediateSize: intermediateSize, layers: numHiddenLayers,
+      heads: numAttentionHeads, patchSize: patchSize, imageSize: imageSize, wholePatches: true,
+      channels: numChannels, layerNormEps: layerNormEps)
     guard hiddenAct == "quick_gelu" || hiddenAct == "gelu" else {
       throw check.fail("hidden_act", "'\(hiddenAct)' is not supported (quick_gelu or gelu)")
     }

@@ -63,17 +63,10 @@ public struct InternViTConfig: Sendable, Hashable, Codable {
   public var headDim: Int { hiddenSize / numAttentionHeads }
 
   func validate(_ check: ConfigValidator) throws {
-    try check.positive(hiddenSize, "hidden_size")
-    try check.positive(intermediateSize, "intermediate_size")
-    try check.positive(numHiddenLayers, "num_hidden_layers")
-    try check.positive(numAttentionHeads, "num_attention_heads")
-    try check.divides(numAttentionHeads, "num_attention_heads", hiddenSize, "hidden_size")
-    try check.positive(patchSize, "patch_size")
-    try check.positive(imageSize, "image_size")
-    guard numChannels == 3 else {
-      throw check.fail("num_channels", "must be 3 (RGB), got \(numChannels)")
-    }
-    try check.positive(layerNormEps, "layer_norm_eps")
+    try check.visionTower(
+      hiddenSize: hiddenSize, intermediateSize: intermediateSize, layers: numHiddenLayers,
+      heads: numAttentionHeads, patchSize: patchSize, imageSize: imageSize, wholePatches: false,
+      channels: numChannels, layerNormEps: layerNormEps)
     guard normType == "layer_norm" else {
       throw check.fail("norm_type", "'\(normType)' is not supported (layer_norm)")
     }

@@ -1,17 +1,32 @@
-import CJPEG
-import Foundation
+internal import CJPEG
+internal import Foundation
+public import TroL
 
-/// Encodes JPEGs with libjpeg so decoder tests need no committed binaries.
-enum TestJPEG {
+/// Writes JPEG files with libjpeg, for sample sets, ingest benchmarks and decoder tests (so no
+/// JPEG binaries are committed).
+public enum JPEGEncoder {
+  /// A baseline JPEG of `image` with libjpeg's defaults (4:2:0 chroma).
+  /// - Parameter quality: 1...100 (clamped).
+  public static func encode(_ image: RGBImage, quality: Int = 90) -> [UInt8] {
+    encode(
+      width: image.width, height: image.height, components: 3, pixels: image.pixels,
+      quality: quality, subsampled: true)
+  }
+
+  /// A JPEG of raw interleaved pixels.
   /// - Parameters:
   ///   - components: 1 (grey), 3 (RGB) or 4 (CMYK, written with libjpeg's Adobe marker).
   ///   - pixels: width * height * components bytes, interleaved.
+  ///   - quality: 1...100 (clamped).
   ///   - subsampled: 4:2:0 chroma (libjpeg's default) instead of 4:4:4.
   ///   - progressive: libjpeg's standard progressive scan script instead of one baseline scan.
-  static func encode(
-    width: Int, height: Int, components: Int, pixels: [UInt8], quality: Int32 = 100,
+  public static func encode(
+    width: Int, height: Int, components: Int, pixels: [UInt8], quality: Int = 100,
     subsampled: Bool = false, progressive: Bool = false
   ) -> [UInt8] {
+    precondition(
+      pixels.count == width * height * components,
+      "JPEGEncoder: \(pixels.count) bytes for \(width)x\(height)x\(components)")
     // libjpeg keeps pointers to these for the whole compression, so they live on the heap.
     let info = UnsafeMutablePointer<jpeg_compress_struct>.allocate(capacity: 1)
     let errors = UnsafeMutablePointer<jpeg_error_mgr>.allocate(capacity: 1)
@@ -41,7 +56,7 @@ enum TestJPEG {
       default: JCS_RGB
       }
     jpeg_set_defaults(info)
-    jpeg_set_quality(info, quality, 1)
+    jpeg_set_quality(info, Int32(min(max(quality, 1), 100)), 1)
     if !subsampled {
       info.pointee.comp_info[0].h_samp_factor = 1
       info.pointee.comp_info[0].v_samp_factor = 1

@@ -19,7 +19,9 @@ let engine: [SwiftSetting] = strict + [.unsafeFlags(["-O", "-enforce-exclusivity
   // The decode kernels' AVX-512 twins, chosen at run time (`CProcessor`) when the CPU has it.
   let wideKernels: [SwiftSetting] =
     tensorKernels + [.unsafeFlags(["-Xcc", "-mavx512f", "-Xcc", "-mavx512vl"])]
+  let curationKernels: [SwiftSetting] = engine + [.unsafeFlags(["-Xcc", "-mavx2"])]
 #else
+  let curationKernels: [SwiftSetting] = engine
   let tensorKernels: [SwiftSetting] = engine
   let wideKernels: [SwiftSetting] = engine
 #endif
@@ -58,6 +60,8 @@ let package = Package(
       name: "COpenBLAS", path: "Sources/COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", providers: [.apt(["libjpeg-dev"])]),
     .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
+    .systemLibrary(
+      name: "CCrypto", path: "Sources/CCrypto", providers: [.apt(["libssl-dev"])]),
     // libcurl's easy API is variadic, so a small C wrapper does the whole download.
     .target(name: "CCurl", path: "Sources/CCurl", linkerSettings: [.linkedLibrary("curl")]),
     // Image decoding glue: libjpeg/libpng (their error callbacks need setjmp/longjmp, which Swift
@@ -115,7 +119,10 @@ let package = Package(
     // Dataset curation without the queue: Pillow-exact grey and LANCZOS, the four imagehash
     // hashes, filters, multi-index bands, union-find. Optimised like the engine because ingest
     // hashes every image (and the tests hash thousands).
-    .target(name: "Curation", dependencies: ["TroL", "CJPEG"], swiftSettings: engine),
+    // AVX2 (no FMA: the hashes' floating point must round exactly as imagehash's) lets the
+    // LANCZOS passes widen and multiply eight pixels at a time.
+    .target(
+      name: "Curation", dependencies: ["TroL", "CJPEG", "CCrypto"], swiftSettings: curationKernels),
     // Curation's PostgreSQL side: datasets, items, band and edge tables, and the planner that
     // enqueues curate.* jobs. Every curation statement lives here.
     .target(
@@ -151,7 +158,8 @@ let package = Package(
       name: "TrolleyBench",
       dependencies: [
         "TrolleyWorkers", "JobQueue", "Postgres", "Migrations", "TroL", "TroLSynthesis", "Tensor",
-        "TrolleyBasics", "TrolleyJobContracts", .product(name: "Logging", package: "swift-log"),
+        "TrolleyBasics", "TrolleyJobContracts", "Curation", "Datasets",
+        .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: strict),
     // The operator CLI's library: configuration, manifests, terminal rendering, export formats.

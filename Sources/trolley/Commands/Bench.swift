@@ -6,6 +6,8 @@ struct Bench: AsyncParsableCommand {
     commandName: "bench",
     abstract:
       "Measure the engine's kernels and model, the queue's throughput, or a worker's images per hour.",
-    subcommands: [BenchEngine.self, BenchQueue.self, BenchWorker.self, BenchIngest.self]
+    subcommands: [
+      BenchEngine.self, BenchQueue.self, BenchWorker.self, BenchIngest.self, BenchDedupe.self,
+    ]
   )
 }

@@ -140,7 +140,8 @@ extension DatasetStore {
       group_id = v.rep
     FROM verdict v WHERE d.id = v.id
     """
-  static let unionCountSQL = "SELECT count(DISTINCT label)::bigint, count(*)::bigint FROM dedupe_label"
+  static let unionCountSQL =
+    "SELECT count(DISTINCT label)::bigint, count(*)::bigint FROM dedupe_label"
 
   // Exact copies follow their keeper into its near group.
   static let dedupeFollowSQL = """
@@ -168,8 +169,10 @@ extension DatasetStore {
     let upper = String(digits[part + 1])
     try connection.query(Self.dedupeExactSQL, [datasetID, lower, upper], name: "dedupeExact")
     return Int(
-      try connection.query(Self.dedupeExactCountSQL, [datasetID, lower, upper], name: "dedupeExactCount")
-        .single().decode(0, as: Int64.self))
+      try connection.query(
+        Self.dedupeExactCountSQL, [datasetID, lower, upper], name: "dedupeExactCount"
+      )
+      .single().decode(0, as: Int64.self))
   }
 
   /// Writes band `band`'s rows with values in `values` for the kept items.

@@ -38,8 +38,10 @@ public struct DatasetProgress: Sendable, Hashable, Codable {
     public init(from decoder: any Decoder) throws {
       let c = try decoder.container(keyedBy: CodingKeys.self)
       self.init(
-        stage: try c.decode(String.self, forKey: .stage), total: try c.decode(Int.self, forKey: .total),
-        done: try c.decode(Int.self, forKey: .done), running: try c.decode(Int.self, forKey: .running),
+        stage: try c.decode(String.self, forKey: .stage),
+        total: try c.decode(Int.self, forKey: .total),
+        done: try c.decode(Int.self, forKey: .done),
+        running: try c.decode(Int.self, forKey: .running),
         failed: try c.decode(Int.self, forKey: .failed))
     }
 
@@ -138,7 +140,10 @@ extension DatasetStore {
         try $0.decode(0, as: Int64.self)
       }
       return try ids.map { id in
-        (try self.datasetGet(id: id, on: connection), try self.progress(datasetID: id, on: connection))
+        (
+          try self.datasetGet(id: id, on: connection),
+          try self.progress(datasetID: id, on: connection)
+        )
       }
     }
   }

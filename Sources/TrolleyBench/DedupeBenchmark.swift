@@ -112,7 +112,8 @@ public struct DedupeBenchmark: Sendable {
       report.check = try await check(database: database, store: store, setup: setup)
       if let check = report.check {
         progress(
-          "check: \(check.items) items, \(check.groups) groups, brute force agrees: \(check.agrees)")
+          "check: \(check.items) items, \(check.groups) groups, brute force agrees: \(check.agrees)"
+        )
       }
     }
     for size in configuration.sizes {
@@ -196,8 +197,10 @@ public struct DedupeBenchmark: Sendable {
     let queue = "bench-dedupe"
     let clock = ContinuousClock()
     let start = clock.now
-    let plan = try await DatasetPlanner(store: store, jobs: JobStore(client: store.client), queue: queue)
-      .dedupe(dataset: dataset, hash: .phash, distance: configuration.distance)
+    let plan = try await DatasetPlanner(
+      store: store, jobs: JobStore(client: store.client), queue: queue
+    )
+    .dedupe(dataset: dataset, hash: .phash, distance: configuration.distance)
     let workers = configuration.workers
     var failure: String?
     await withTaskGroup(of: Void.self) { group in
@@ -208,7 +211,8 @@ public struct DedupeBenchmark: Sendable {
           let settings = CurationJobSettings(
             store: DatasetStore(client: client), fetcher: ImageFetcher())
           let loop = WorkerLoop(
-            store: JobStore(client: client), kinds: [KindRunner(CurateDedupeJob(settings: settings))],
+            store: JobStore(client: client),
+            kinds: [KindRunner(CurateDedupeJob(settings: settings))],
             configuration: WorkerConfiguration(
               ackBatchSize: 1, concurrency: 1, pollInterval: .milliseconds(50), queues: [queue],
               version: "bench"),
@@ -287,68 +291,21 @@ public struct DedupeBenchmark: Sendable {
     let count = configuration.checkItems
     let datasetID = try await fill(store: store, setup: setup, name: "bench-check", count: count)
     _ = try await runChain(database: database, store: store, dataset: "bench-check")
-    var ids: [Int64] = []
-    var shas: [String] = []
-    var hashes: [UInt64] = []
-    var actual: [Int64: Int64] = [:]
+    var items: [BruteForceGroups.Item] = []
+    var actual: [Int64: [Int64]] = [:]
     for row in try setup.query(
-      "SELECT id, sha256, phash, group_id FROM dataset_item WHERE dataset_id = $1 ORDER BY id",
+      "SELECT id, sha256, width::bigint * height, phash, group_id FROM dataset_item WHERE dataset_id = $1 ORDER BY id",
       [datasetID], name: "benchCheckItems")
     {
-      let (id, sha, hash, group) = try row.decode((Int64, String, Int64, Int64?).self)
-      ids.append(id)
-      shas.append(sha)
-      hashes.append(UInt64(bitPattern: hash))
-      if let group { actual[id] = group }
+      let (id, sha, pixels, hash, group) = try row.decode(
+        (Int64, String, Int64, Int64, Int64?).self)
+      items.append(
+        BruteForceGroups.Item(id: id, sha256: sha, pixels: pixels, hash: UInt64(bitPattern: hash)))
+      if let group { actual[group, default: []].append(id) }
     }
-    // All pixels are equal, so keepers are the lowest id of each sha256.
-    var keeperOf: [String: Int] = [:]
-    var parent = Array(0..<ids.count)
-    func find(_ x: Int) -> Int {
-      var r = x
-      while parent[r] != r { r = parent[r] }
-      return r
-    }
-    func union(_ a: Int, _ b: Int) {
-      let (ra, rb) = (find(a), find(b))
-      if ra != rb { parent[max(ra, rb)] = min(ra, rb) }
-    }
-    var kept: [Int] = []
-    for index in ids.indices {
-      if let keeper = keeperOf[shas[index]] {
-        union(keeper, index)
-      } else {
-        keeperOf[shas[index]] = index
-        kept.append(index)
-      }
-    }
-    for x in 0..<kept.count {
-      for y in (x + 1)..<kept.count
-      where (hashes[kept[x]] ^ hashes[kept[y]]).nonzeroBitCount <= configuration.distance {
-        union(kept[x], kept[y])
-      }
-    }
-    var sizes: [Int: Int] = [:]
-    for index in ids.indices { sizes[find(index), default: 0] += 1 }
-    // Same partition: items in groups of two or more, and two items share a group in one answer
-    // exactly when they do in the other.
-    var agrees = true
-    var expectedToActual: [Int: Int64] = [:]
-    var actualToExpected: [Int64: Int] = [:]
-    for index in ids.indices {
-      let root = find(index)
-      let inGroup = (sizes[root] ?? 0) > 1
-      guard let group = actual[ids[index]] else {
-        if inGroup { agrees = false }
-        continue
-      }
-      if !inGroup { agrees = false }
-      if let seen = expectedToActual[root], seen != group { agrees = false }
-      if let seen = actualToExpected[group], seen != root { agrees = false }
-      expectedToActual[root] = group
-      actualToExpected[group] = root
-    }
-    return Check(items: count, agrees: agrees, groups: actualToExpected.count)
+    let expected = BruteForceGroups.groups(items, distance: configuration.distance)
+    let found = actual.values.map { $0.sorted() }.sorted { $0[0] < $1[0] }
+    return Check(items: count, agrees: expected == found, groups: found.count)
   }
 
   // MARK: - Lookup
@@ -407,7 +364,9 @@ public struct DedupeBenchmark: Sendable {
         var query = random
         if q % 2 == 0 {
           query = stored(Int(random % UInt64(count)))
-          for f in 0..<(q / 2 % (distance + 1)) { query ^= 1 << ((random >> (8 * UInt64(f % 7))) & 63) }
+          for f in 0..<(q / 2 % (distance + 1)) {
+            query ^= 1 << ((random >> (8 * UInt64(f % 7))) & 63)
+          }
         }
         let begin = clock.now
         let found = try store.lookup(

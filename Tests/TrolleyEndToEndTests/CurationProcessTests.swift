@@ -146,7 +146,8 @@ import TroLSynthesis
         #expect(plan.stdout.contains("\"jobs\":38"), "\(plan.stdout)")
         let victim = try WorkerProcess(databaseURL: url, arguments: kinds + ["--no-maintenance"])
         try await eventually("a dedupe job is claimed") {
-          try await Self.dedupeRunning(client) || Self.dedupeJobState(client) == "succeeded"
+          if try await Self.dedupeRunning(client) { return true }
+          return try await Self.dedupeJobState(client) == "succeeded"
         }
         killedWhileRunning = try await Self.dedupeRunning(client)
         victim.kill(SIGKILL)
@@ -155,7 +156,8 @@ import TroLSynthesis
       #expect(killedWhileRunning)
       let midway = try TrolleyBinary.run(["dataset", "show", "e2e", "--json"], environment: env)
       #expect(midway.status == 0)
-      #expect(midway.stdout.contains("\"stage\":\"dedupe\",\"total\":\(38 * chains)"), "\(midway.stdout)")
+      #expect(
+        midway.stdout.contains("\"stage\":\"dedupe\",\"total\":\(38 * chains)"), "\(midway.stdout)")
       let finisher = try WorkerProcess(databaseURL: url, arguments: kinds)
       try await eventually("the dedupe job succeeds after the kill") {
         try await Self.dedupeJobState(client) == "succeeded"
@@ -190,11 +192,13 @@ import TroLSynthesis
       #expect(show.status == 0)
       #expect(
         show.stdout.contains(
-          "{\"done\":30,\"failed\":0,\"running\":0,\"stage\":\"ingest\",\"total\":30,\"waiting\":0}"),
+          "{\"done\":30,\"failed\":0,\"running\":0,\"stage\":\"ingest\",\"total\":30,\"waiting\":0}"
+        ),
         "\(show.stdout)")
       #expect(
         show.stdout.contains(
-          "{\"done\":\(dedupeJobs),\"failed\":0,\"running\":0,\"stage\":\"dedupe\",\"total\":\(dedupeJobs),\"waiting\":0}"),
+          "{\"done\":\(dedupeJobs),\"failed\":0,\"running\":0,\"stage\":\"dedupe\",\"total\":\(dedupeJobs),\"waiting\":0}"
+        ),
         "\(show.stdout)")
       let text = try TrolleyBinary.run(["dataset", "show", "e2e"], environment: env)
       #expect(text.stdout.contains("ingest   30/30 (done)"), "\(text.stdout)")
@@ -204,7 +208,9 @@ import TroLSynthesis
       #expect(top.stdout.contains("\"name\":\"e2e\""), "\(top.stdout)")
       #expect(top.stdout.contains("\"name\":\"dedupe\",\"total\":\(dedupeJobs)"), "\(top.stdout)")
       let screen = try TrolleyBinary.run(["top", "--once"], environment: env)
-      #expect(screen.stdout.contains("e2e  600 items  ingest 30/30  dedupe \(dedupeJobs)/\(dedupeJobs)  caption -"))
+      #expect(
+        screen.stdout.contains(
+          "e2e  600 items  ingest 30/30  dedupe \(dedupeJobs)/\(dedupeJobs)  caption -"))
     }
   }
 }

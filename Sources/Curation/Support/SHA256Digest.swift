@@ -9,7 +9,8 @@ public enum SHA256Digest {
   public static func digest(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
     var out = [UInt8](repeating: 0, count: 32)
     out.withUnsafeMutableBufferPointer { out in
-      _ = SHA256(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, out.baseAddress)
+      _ = SHA256(
+        bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, out.baseAddress)
     }
     return out
   }

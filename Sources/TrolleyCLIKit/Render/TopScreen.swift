@@ -131,10 +131,13 @@ public enum TopScreen {
       var text = "  " + dataset.name + "  " + Formatting.count(Int64(dataset.items)) + " items"
       for stage in dataset.stages {
         let value =
-          stage.total == 0 ? "-" : "\(stage.done)/\(stage.total)\(stage.failed > 0 ? " \(stage.failed)!" : "")"
+          stage.total == 0
+          ? "-" : "\(stage.done)/\(stage.total)\(stage.failed > 0 ? " \(stage.failed)!" : "")"
         text += "  \(stage.name) \(value)"
       }
-      text += "  " + dataset.statuses.map { "\($0.status) \(Formatting.count(Int64($0.count)))" }
+      text +=
+        "  "
+        + dataset.statuses.map { "\($0.status) \(Formatting.count(Int64($0.count)))" }
         .joined(separator: " ")
       rows.append(text)
     }

@@ -75,7 +75,8 @@ public struct TopSnapshot: Sendable, Equatable {
     /// Items per status (pending, ok, duplicate, filtered, bad), in that order, zeros left out.
     public var statuses: [(status: String, count: Int)]
 
-    public init(name: String, items: Int, stages: [Stage], statuses: [(status: String, count: Int)]) {
+    public init(name: String, items: Int, stages: [Stage], statuses: [(status: String, count: Int)])
+    {
       self.name = name
       self.items = items
       self.stages = stages

@@ -45,7 +45,8 @@ struct DatasetShow: AsyncParsableCommand {
           print("  \(name) not planned")
           continue
         }
-        let state = stage.done == stage.total ? "done" : "\(stage.running) running, \(stage.waiting) waiting"
+        let state =
+          stage.done == stage.total ? "done" : "\(stage.running) running, \(stage.waiting) waiting"
         print(
           "  \(name) \(stage.done)/\(stage.total) (\(state)\(stage.failed > 0 ? ", \(stage.failed) failed" : ""))"
         )

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Datasets
-import JobQueue
 import Foundation
+import JobQueue
 import TrolleyCLIKit
 
 /// `trolley top`: a live full-screen view of queues, batches, workers and failures.
@@ -91,7 +91,8 @@ struct Top: AsyncParsableCommand {
       TopSnapshot.Dataset(
         name: record.name, items: progress.items,
         stages: progress.byStage.map {
-          TopSnapshot.Dataset.Stage(name: $0.stage, done: $0.done, total: $0.total, failed: $0.failed)
+          TopSnapshot.Dataset.Stage(
+            name: $0.stage, done: $0.done, total: $0.total, failed: $0.failed)
         },
         statuses: ["pending", "ok", "duplicate", "filtered", "bad"].compactMap { status in
           let count = progress.count(status)

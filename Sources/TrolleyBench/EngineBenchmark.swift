@@ -1,6 +1,6 @@
 internal import Foundation
 public import Tensor
-internal import TroL
+public import TroL
 
 /// Model-level timings for `trolley bench engine --model DIR`: vision, prefill throughput next to
 /// the sgemm peak, decode throughput next to the memory-bandwidth bound, batch-8 decode, and the
@@ -19,6 +19,8 @@ public enum EngineBenchmark {
     public var prefillEveryFormat = false
     /// Measure the image prefill at all (false: decode only).
     public var imagePrefill = true
+    /// Traversal modes the image prefill and the prefix-sharing timing run with, one row each.
+    public var traversals: [TraversalMode] = [.all]
 
     public init() {}
   }
@@ -40,23 +42,33 @@ public enum EngineBenchmark {
     public var fractionOfBound: Double
   }
 
+  /// The image prompt's prefill under one traversal mode.
+  public struct PrefillResult: Codable, Sendable {
+    /// `all`, `question` or `off`.
+    public var traversal: String
+    public var tokens: Int
+    /// Prompt positions that ran every propagation (all of them for `all`, none for `off`).
+    public var traversedTokens: Int
+    public var seconds: Double
+    public var tokensPerSecond: Double
+    /// Matrix FLOPs of the prefill / s: every propagation through the base matrices, plus the
+    /// PLoRA adapters for image tokens; attention products and the last row's LM head excluded.
+    public var gflops: Double
+    public var fractionOfPeak: Double
+    /// Seconds for the questions answered separately and with the shared prefix (one token each).
+    public var separateQuestionsSeconds: Double?
+    public var sharedPrefixSeconds: Double?
+  }
+
   public struct FormatResult: Codable, Sendable {
     public var format: String
     public var loadSeconds: Double
     /// Bytes of decoder weights streamed per decode step (layers + LM head).
     public var weightBytesPerStep: Int
     public var visionSeconds: Double?
-    public var prefillTokens: Int?
-    public var prefillSeconds: Double?
-    public var prefillTokensPerSecond: Double?
-    /// Matrix FLOPs of the traversed prefill / s: both passes through the base matrices, plus the
-    /// PLoRA adapters for image tokens; attention products and the last row's LM head excluded.
-    public var prefillGFLOPS: Double?
-    public var prefillFractionOfPeak: Double?
+    /// One row per traversal mode measured.
+    public var prefill: [PrefillResult]
     public var decode: [DecodeResult]
-    /// Seconds for the questions answered separately and with the shared prefix (one token each).
-    public var separateQuestionsSeconds: Double?
-    public var sharedPrefixSeconds: Double?
   }
 
   public struct Report: Codable, Sendable {
@@ -81,7 +93,8 @@ public enum EngineBenchmark {
       let model = engine.model
       let bytes = model.streamedBytesPerToken
       var result = FormatResult(
-        format: format.rawValue, loadSeconds: loadSeconds, weightBytesPerStep: bytes, decode: [])
+        format: format.rawValue, loadSeconds: loadSeconds, weightBytesPerStep: bytes, prefill: [],
+        decode: [])
       let generator = Generator(model: model)
       // Image prompt: vision, then the traversed prefill (one new token).
       let image = syntheticImage()
@@ -95,36 +108,11 @@ public enum EngineBenchmark {
         let features = ImageFeatures(values: values, rows: values.count / model.shape.hidden)
         let ids = try engine.promptIDs(
           question: "Describe the image in detail.", imageTokens: features.rows)
-        let output = try generator.generate([
-          GenerationPrompt(
-            tokens: ids, image: features, options: GenerationOptions(maxNewTokens: 1))
-        ])[0]
-        // Both passes' matrix products: every token through the base matrices, image tokens also
-        // through the PLoRA adapters (attention's products are not counted).
-        let flops =
-          2 * 2
-          * (Double(model.matrixParametersPerToken) * Double(ids.count)
-            + Double(model.loraParametersPerImageToken) * Double(features.rows))
-        result.prefillTokens = ids.count
-        result.prefillSeconds = output.prefillSeconds
-        result.prefillTokensPerSecond = Double(ids.count) / output.prefillSeconds
-        result.prefillGFLOPS = flops / output.prefillSeconds / 1e9
-        result.prefillFractionOfPeak = result.prefillGFLOPS! / machine.sgemmGFLOPS
-        if configuration.sharedQuestions > 1 {
-          let prompts = try (0..<configuration.sharedQuestions).map { q in
-            GenerationPrompt(
-              tokens: try engine.promptIDs(
-                question: "Question \(q): what is in the image?", imageTokens: features.rows),
-              image: features, options: GenerationOptions(maxNewTokens: 1))
-          }
-          generator.sharePrefixes = false
-          var start = Date()
-          _ = try generator.generate(prompts)
-          result.separateQuestionsSeconds = Date().timeIntervalSince(start)
-          generator.sharePrefixes = true
-          start = Date()
-          _ = try generator.generate(prompts)
-          result.sharedPrefixSeconds = Date().timeIntervalSince(start)
+        for mode in configuration.traversals {
+          result.prefill.append(
+            try measurePrefill(
+              engine: engine, generator: generator, ids: ids, features: features, mode: mode,
+              sharedQuestions: configuration.sharedQuestions, machine: machine))
         }
       }
       // Decode: short text prompts so the step time is the weight traffic, at each batch size.
@@ -150,6 +138,53 @@ public enum EngineBenchmark {
       results.append(result)
     }
     return Report(machine: machine, results: results)
+  }
+
+  /// The image prompt's prefill (one new token) under `mode`, then `sharedQuestions` questions on
+  /// the image answered separately and with the shared prefix.
+  static func measurePrefill(
+    engine: TroLEngine, generator: Generator, ids: [Int], features: ImageFeatures,
+    mode: TraversalMode, sharedQuestions: Int, machine: Machine
+  ) throws -> PrefillResult {
+    let model = engine.model
+    let policy = TraversalPolicy(mode: mode)
+    let options = GenerationOptions(maxNewTokens: 1, traversal: policy)
+    let output = try generator.generate([
+      GenerationPrompt(tokens: ids, image: features, options: options)
+    ])[0]
+    // Positions from the traversal start run every pass, the rest once; image tokens also go
+    // through the PLoRA adapters on each of their passes (attention's products are not counted).
+    let start = policy.traversalStart(of: ids, imageTokenID: model.imageTokenID)
+    let passes = policy.propagations
+    let traversed = passes > 1 ? ids.count - start : 0
+    let rows = Double(ids.count + (passes - 1) * traversed)
+    let imagePasses = Double(start > 0 ? 1 : passes)
+    let flops =
+      2
+      * (Double(model.matrixParametersPerToken) * rows
+        + Double(model.loraParametersPerImageToken) * Double(features.rows) * imagePasses)
+    let gflops = flops / output.prefillSeconds / 1e9
+    var result = PrefillResult(
+      traversal: mode.rawValue, tokens: ids.count, traversedTokens: traversed,
+      seconds: output.prefillSeconds, tokensPerSecond: Double(ids.count) / output.prefillSeconds,
+      gflops: gflops, fractionOfPeak: gflops / machine.sgemmGFLOPS)
+    if sharedQuestions > 1 {
+      let prompts = try (0..<sharedQuestions).map { q in
+        GenerationPrompt(
+          tokens: try engine.promptIDs(
+            question: "Question \(q): what is in the image?", imageTokens: features.rows),
+          image: features, options: options)
+      }
+      generator.sharePrefixes = false
+      var start = Date()
+      _ = try generator.generate(prompts)
+      result.separateQuestionsSeconds = Date().timeIntervalSince(start)
+      generator.sharePrefixes = true
+      start = Date()
+      _ = try generator.generate(prompts)
+      result.sharedPrefixSeconds = Date().timeIntervalSince(start)
+    }
+    return result
   }
 
   static func measureMachine() -> Machine {
@@ -205,23 +240,28 @@ extension TroLEngine {
 }
 
 extension EngineBenchmark.FormatResult {
-  /// One line of `trolley bench engine --model` text output.
+  /// The lines of `trolley bench engine --model` text output: the format's load, vision and
+  /// decode, then one line per traversal mode's prefill.
   public var line: String {
     var line = String(format: "%-4@ load %6.1f s", format, loadSeconds)
-    if let vision = visionSeconds, let tokens = prefillTokens, let rate = prefillTokensPerSecond,
-      let gflops = prefillGFLOPS, let fraction = prefillFractionOfPeak
-    {
-      line += String(
-        format: " | vision %6.2f s | prefill %d tok %7.1f tok/s %6.1f GFLOPS (%3.0f%% of sgemm)",
-        vision, tokens, rate, gflops, fraction * 100)
+    if let vision = visionSeconds {
+      line += String(format: " | vision %6.2f s", vision)
     }
     for d in decode {
       line += String(
         format: " | decode b%d %6.2f tok/s (bound %6.2f, %3.0f%%)", d.batch, d.tokensPerSecond,
         d.bandwidthBoundTokensPerSecond, d.fractionOfBound * 100)
     }
-    if let separate = separateQuestionsSeconds, let shared = sharedPrefixSeconds {
-      line += String(format: " | 4 questions %6.1f s separate, %6.1f s shared", separate, shared)
+    for p in prefill {
+      line += String(
+        format:
+          "\n     traversal %-8@ | prefill %d tok (%d traversed) %6.2f s %7.1f tok/s %6.1f GFLOPS (%3.0f%% of sgemm)",
+        p.traversal, p.tokens, p.traversedTokens, p.seconds, p.tokensPerSecond, p.gflops,
+        p.fractionOfPeak * 100)
+      if let separate = p.separateQuestionsSeconds, let shared = p.sharedPrefixSeconds {
+        line += String(
+          format: " | questions %6.1f s separate, %6.1f s shared", separate, shared)
+      }
     }
     return line
   }

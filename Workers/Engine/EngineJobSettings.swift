@@ -1,4 +1,4 @@
-import TroL
+public import TroL
 
 /// How the TroL kinds run: the loaded engine and the knobs `trolley worker` exposes.
 public struct EngineJobSettings: Sendable {
@@ -9,6 +9,9 @@ public struct EngineJobSettings: Sendable {
   public var captionPrompt: String
   /// Most new tokens when a payload does not say. Default 256 (the official demo's value).
   public var maxNewTokens: Int
+  /// Where layers are traversed for every job (`--traversal`). Default: every prompt position,
+  /// the official code's behaviour.
+  public var traversal: TraversalPolicy
 
   public static let defaultCaptionPrompt = "Describe this image in detail."
   /// The most new tokens a job may ask for: the engine reserves cache for all of them up front,
@@ -22,7 +25,7 @@ public struct EngineJobSettings: Sendable {
 
   public init(
     batch: EngineBatch, batchSize: Int = 1, captionPrompt: String = Self.defaultCaptionPrompt,
-    maxNewTokens: Int = 256
+    maxNewTokens: Int = 256, traversal: TraversalPolicy = .trol
   ) {
     precondition(batchSize >= 1, "EngineJobSettings: batch size must be at least 1")
     precondition(
@@ -32,9 +35,11 @@ public struct EngineJobSettings: Sendable {
     self.batchSize = batchSize
     self.captionPrompt = captionPrompt
     self.maxNewTokens = maxNewTokens
+    self.traversal = traversal
   }
 
-  /// Generation options for one job: greedy unless the payload asks for beams.
+  /// Generation options for one job: greedy unless the payload asks for beams, with the worker's
+  /// traversal.
   /// - Throws: `JobFailure.Code.invalidPayload` naming a field outside its limits.
   func options(maxNewTokens requested: Int?, beams: Int?) throws -> GenerationOptions {
     if let requested, !(1...Self.maxNewTokensLimit).contains(requested) {
@@ -51,7 +56,7 @@ public struct EngineJobSettings: Sendable {
         "beams × max_new_tokens must be at most \(Self.beamTokensLimit), got \(beams) × \(requested ?? maxNewTokens); ask for fewer beams or tokens"
       )
     }
-    var options = GenerationOptions(maxNewTokens: requested ?? maxNewTokens)
+    var options = GenerationOptions(maxNewTokens: requested ?? maxNewTokens, traversal: traversal)
     if let beams, beams > 1 { options.strategy = .beamSearch(beams: beams) }
     return options
   }

@@ -36,6 +36,8 @@ public struct WorkerProcess: Sendable {
     public var maxNewTokens: Int = 256
     /// The prompt for `trol.caption` jobs without one.
     public var captionPrompt: String = EngineJobSettings.defaultCaptionPrompt
+    /// Where layers are traversed for every `trol.*` job.
+    public var traversal: TraversalMode = .all
     /// How long an image download may receive nothing before it fails.
     public var fetchStallTimeout: Duration = .seconds(15)
     /// The loop's settings. With a model, its concurrency is at least `batchSize`.
@@ -145,7 +147,8 @@ public struct WorkerProcess: Sendable {
         engine: engine, fetcher: ImageFetcher(policy: fetchPolicy), modelName: name,
         identity: identity, metrics: metrics),
       batchSize: configuration.batchSize, captionPrompt: configuration.captionPrompt,
-      maxNewTokens: configuration.maxNewTokens)
+      maxNewTokens: configuration.maxNewTokens,
+      traversal: TraversalPolicy(mode: configuration.traversal))
   }
 
   /// The queue's maintenance duties, run in every worker (each takes a lock so that one worker of

@@ -16,16 +16,76 @@ public struct TraversalPolicy: Sendable, Hashable, Codable {
   /// `use_cache=False` would mean; not the released semantics, kept as an ablation).
   public var traverseGeneratedTokens: Bool
 
-  public init(propagations: Int = 2, traverseGeneratedTokens: Bool = false) {
+  /// Traverse only the question: the positions after the prompt's last image token (with the
+  /// default placement: the newline after the image, the question, the turn end and the assistant
+  /// opener) run every propagation; the system prompt and the image run each layer once
+  /// (docs/model.md, "Question-only traversal"). Off: every prompt position is traversed, as the
+  /// official code does. A prompt without image tokens is traversed whole either way.
+  public var questionOnly: Bool
+
+  public init(
+    propagations: Int = 2, traverseGeneratedTokens: Bool = false, questionOnly: Bool = false
+  ) {
     precondition(propagations >= 1, "TraversalPolicy: at least one propagation")
     self.propagations = propagations
     self.traverseGeneratedTokens = traverseGeneratedTokens
+    self.questionOnly = questionOnly
+  }
+
+  private enum CodingKeys: String, CodingKey {
+    case propagations, traverseGeneratedTokens, questionOnly
+  }
+
+  /// Reads policies written before `questionOnly` existed as whole-prompt traversal.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    propagations = try container.decode(Int.self, forKey: .propagations)
+    traverseGeneratedTokens = try container.decode(Bool.self, forKey: .traverseGeneratedTokens)
+    questionOnly = try container.decodeIfPresent(Bool.self, forKey: .questionOnly) ?? false
   }
 
   /// The released TroL semantics.
   public static let trol = TraversalPolicy()
+  /// The paper's inference rule: traversal over the question only.
+  public static let question = TraversalPolicy(questionOnly: true)
   /// Every layer once: the base model without the TroL-Mixer.
   public static let off = TraversalPolicy(propagations: 1)
+
+  /// The policy a `--traversal` mode names.
+  public init(mode: TraversalMode) {
+    switch mode {
+    case .all: self = .trol
+    case .question: self = .question
+    case .off: self = .off
+    }
+  }
+
+  /// The mode this policy is (nil for the ablations: other propagation counts, generated tokens).
+  public var mode: TraversalMode? {
+    if propagations == 1 { return .off }
+    guard propagations == 2, !traverseGeneratedTokens else { return nil }
+    return questionOnly ? .question : .all
+  }
+
+  /// The first prompt position that is traversed: 0 unless `questionOnly`, else the position after
+  /// the last image token, kept below `tokens.count` so the last prompt row (whose logits give the
+  /// first token) is always traversed.
+  package func traversalStart(of tokens: [Int], imageTokenID: Int) -> Int {
+    guard questionOnly, propagations > 1, let last = tokens.lastIndex(of: imageTokenID) else {
+      return 0
+    }
+    return min(last + 1, tokens.count - 1)
+  }
+}
+
+/// Where layers are traversed (`--traversal` on `ask`, `worker` and `bench engine`).
+public enum TraversalMode: String, Sendable, Hashable, Codable, CaseIterable {
+  /// Every prompt position, both passes: the official code's behaviour (the default).
+  case all
+  /// Both passes over the question's tokens only; the system prompt and image run once.
+  case question
+  /// Every layer once everywhere: the backbone without traversal.
+  case off
 }
 
 /// Runs the decoder's layers over a batch with traversal.

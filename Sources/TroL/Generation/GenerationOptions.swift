@@ -44,6 +44,11 @@ public struct GenerationOptions: Sendable, Hashable, Codable {
       throw TroLError(
         .invalidRequest, "traversal propagations must be 1...8, got \(traversal.propagations)")
     }
+    if traversal.questionOnly && traversal.traverseGeneratedTokens {
+      throw TroLError(
+        .invalidRequest,
+        "question-only traversal and traversal of generated tokens exclude each other; choose one")
+    }
     switch strategy {
     case .greedy: break
     case .beamSearch(let beams):

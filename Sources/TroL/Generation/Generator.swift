@@ -130,13 +130,14 @@ package final class Generator {
     var prefixItems: [PrefillItem] = []
     var remaining = sequences
     if sharePrefixes {
-      // Group by (image object, propagations, rope variant); a group of 2+ shares its common prefix.
+      // Group by (image object, propagations, question-only, rope variant); a group of 2+ shares
+      // its common prefix.
       var groups: [[Sequence]] = []
-      var keys: [(ObjectIdentifier, Int, Int)] = []
+      var keys: [(ObjectIdentifier, Int, Bool, Int)] = []
       for s in sequences {
         guard let image = s.prompt.image else { continue }
         let key = (
-          ObjectIdentifier(image), s.passes,
+          ObjectIdentifier(image), s.passes, s.prompt.options.traversal.questionOnly,
           model.decoder.ropeVariant(forSpan: s.prompt.tokens.count)
         )
         if let i = keys.firstIndex(where: { $0 == key }) {
@@ -158,10 +159,16 @@ package final class Generator {
         // Every prompt keeps at least one token of its own (its last row gives its first logits),
         // and the prefix must hold all image tokens so suffixes need no features.
         length = min(length, group.map { $0.prompt.tokens.count }.min()! - 1)
+        // Question-only traversal: the prefix is exactly the single-pass part (system prompt and
+        // image), so every question traverses all of its own tokens.
+        let traversalStart = group[0].prompt.options.traversal.traversalStart(
+          of: first, imageTokenID: model.imageTokenID)
+        if traversalStart > 0 { length = min(length, traversalStart) }
         let lastImage = first.lastIndex(of: model.imageTokenID) ?? -1
         guard length > lastImage, length > 0 else { continue }
         let passes = group[0].passes
-        let prefixCaches = (0..<passes).map { _ in runner.makeCache(capacity: length) }
+        let prefixPasses = traversalStart > 0 ? 1 : passes
+        let prefixCaches = (0..<prefixPasses).map { _ in runner.makeCache(capacity: length) }
         prefixItems.append(
           PrefillItem(
             input: SequenceInput(
@@ -170,9 +177,16 @@ package final class Generator {
             owner: nil, members: group))
         for s in group {
           let suffix = s.prompt.tokens.count - length
-          s.caches = (0..<passes).map { p in
-            runner.makeCache(
-              capacity: suffix + (p == 0 ? decodeCapacity(s) : 0), parent: prefixCaches[p])
+          if traversalStart > 0 {
+            s.caches = [
+              runner.makeCache(capacity: suffix + decodeCapacity(s), parent: prefixCaches[0])
+            ]
+            s.caches += questionPassCaches(s, rows: suffix)
+          } else {
+            s.caches = (0..<passes).map { p in
+              runner.makeCache(
+                capacity: suffix + (p == 0 ? decodeCapacity(s) : 0), parent: prefixCaches[p])
+            }
           }
           s.prefilledTokens = suffix
           items.append(
@@ -187,10 +201,31 @@ package final class Generator {
     }
     for s in remaining {
       let n = s.prompt.tokens.count
+      s.prefilledTokens = n
+      let traversalStart = s.prompt.options.traversal.traversalStart(
+        of: s.prompt.tokens, imageTokenID: model.imageTokenID)
+      if traversalStart > 0 {
+        // Question-only traversal: the system prompt and image in one single-pass forward (with
+        // the shared prefixes, before everything else), then the question with every pass.
+        s.caches = [runner.makeCache(capacity: n + decodeCapacity(s))]
+        prefixItems.append(
+          PrefillItem(
+            input: SequenceInput(
+              tokens: s.prompt.tokens[0..<traversalStart], imageFeatures: nil,
+              caches: s.caches, ropeSpan: n),
+            owner: nil, members: [s]))
+        s.caches += questionPassCaches(s, rows: n - traversalStart)
+        items.append(
+          PrefillItem(
+            input: SequenceInput(
+              tokens: s.prompt.tokens[traversalStart...], imageFeatures: nil, caches: s.caches,
+              ropeSpan: n),
+            owner: s, members: [s]))
+        continue
+      }
       s.caches = (0..<s.passes).map { p in
         runner.makeCache(capacity: n + (p == 0 ? decodeCapacity(s) : 0))
       }
-      s.prefilledTokens = n
       items.append(
         PrefillItem(
           input: SequenceInput(tokens: s.prompt.tokens[...], imageFeatures: nil, caches: s.caches),
@@ -201,6 +236,15 @@ package final class Generator {
     try runPrefill(items, imageFrom: { $0.owner?.prompt.image })
     // Pass-2+ caches are dropped here: only pass 1's keys and values persist (Traversal's rule).
     for s in sequences { s.caches = [s.caches[0]] }
+  }
+
+  /// The caches of passes 2+ for question-only traversal: `rows` positions of their own after the
+  /// sequence's pass-1 cache as parent. The question's later passes thus attend to the system
+  /// prompt and image through their cached pass-1 keys and values (what a decode step sees), and to
+  /// the question's own keys and values of the same pass. The parent grows when the question's
+  /// forward commits; these caches are dropped right after it.
+  private func questionPassCaches(_ s: Sequence, rows: Int) -> [KVCache] {
+    (1..<s.passes).map { _ in runner.makeCache(capacity: rows, parent: s.caches[0]) }
   }
 
   /// Room for generated tokens in a sequence's own pass-1 cache (beams keep theirs separately).

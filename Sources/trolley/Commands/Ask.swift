@@ -65,7 +65,13 @@ struct Ask: ParsableCommand {
 
   @Option(
     help:
-      "Propagations per layer over the prompt: 2 is TroL, 1 turns traversal off, 3+ traverses more."
+      "Where layers are traversed: all (every prompt position, the official code's behaviour), question (only the question's tokens; the system prompt and image run once), off (every layer once)."
+  )
+  var traversal: String = "all"
+
+  @Option(
+    help:
+      "Propagations per layer over the traversed positions: 2 is TroL, 3+ traverses more (--traversal off means 1)."
   )
   var propagations: Int = 2
 
@@ -94,6 +100,12 @@ struct Ask: ParsableCommand {
     guard propagations >= 1 && propagations <= 8 else {
       throw ValidationError("--propagations must be 1...8")
     }
+    guard let mode = TraversalMode(rawValue: traversal) else {
+      throw ValidationError("--traversal must be all, question or off, got '\(traversal)'")
+    }
+    if mode == .question && traverseGenerated {
+      throw ValidationError("--traversal question and --traverse-generated exclude each other")
+    }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
   }
 
@@ -117,10 +129,12 @@ struct Ask: ParsableCommand {
     } else {
       strategy = .greedy
     }
+    let mode = TraversalMode(rawValue: traversal) ?? .all
     let options = GenerationOptions(
       strategy: strategy, maxNewTokens: maxNewTokens,
       traversal: TraversalPolicy(
-        propagations: propagations, traverseGeneratedTokens: traverseGenerated))
+        propagations: mode == .off ? 1 : propagations, traverseGeneratedTokens: traverseGenerated,
+        questionOnly: mode == .question))
     let result: AnswerResult
     do {
       result = try engine.answer(
@@ -138,7 +152,9 @@ struct Ask: ParsableCommand {
       print(
         String(
           decoding: try encoder.encode(
-            AskOutput(result: result, loadSeconds: loadSeconds, weights: weights)), as: UTF8.self))
+            AskOutput(
+              result: result, loadSeconds: loadSeconds, weights: weights, traversal: mode.rawValue)),
+          as: UTF8.self))
       return
     }
     let t = result.timings
@@ -160,9 +176,11 @@ private struct AskOutput: Encodable {
   var result: AnswerResult
   var loadSeconds: Double
   var weights: String
+  var traversal: String
 
   enum CodingKeys: String, CodingKey {
-    case answer, prompt_token_ids, token_ids, finish_reason, beam_score, timings, load_s, weights
+    case answer, prompt_token_ids, token_ids, finish_reason, beam_score, timings, load_s, weights,
+      traversal
   }
 
   func encode(to encoder: any Encoder) throws {
@@ -175,5 +193,6 @@ private struct AskOutput: Encodable {
     try c.encode(result.timings, forKey: .timings)
     try c.encode(loadSeconds, forKey: .load_s)
     try c.encode(weights, forKey: .weights)
+    try c.encode(traversal, forKey: .traversal)
   }
 }

@@ -23,6 +23,7 @@ extension BenchEngine {
     configuration.decodeTokens = decodeTokens
     configuration.imagePrefill = !noImage
     configuration.prefillEveryFormat = prefillEveryFormat
+    configuration.traversals = traversalModes ?? [.all]
     let json = self.json
     if !json {
       print(

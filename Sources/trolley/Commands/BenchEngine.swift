@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Tensor
+import TroL
 
 /// `trolley bench engine`: kernel micro-benchmarks (and, with a model, model-level timings).
 struct BenchEngine: AsyncParsableCommand {
@@ -71,6 +72,21 @@ struct BenchEngine: AsyncParsableCommand {
   @Flag(help: "With --model: time vision and prefill for every format, not only the first.")
   var prefillEveryFormat = false
 
+  @Option(
+    help:
+      "With --model: comma-separated traversal modes to time the image prefill with, one row each: all (the official code's, default), question, off."
+  )
+  var traversal: String = "all"
+
+  /// The --traversal modes, nil when one is unknown.
+  var traversalModes: [TraversalMode]? {
+    let names = traversal.split(separator: ",").map {
+      $0.trimmingCharacters(in: .whitespaces)
+    }
+    let modes = names.compactMap(TraversalMode.init(rawValue:))
+    return modes.count == names.count && !modes.isEmpty ? modes : nil
+  }
+
   func validate() throws {
     guard kernels || model != nil else {
       throw ValidationError("nothing to run: pass --kernels and/or --model DIR")
@@ -85,6 +101,11 @@ struct BenchEngine: AsyncParsableCommand {
       throw ValidationError("--shared-questions must be 0 or more")
     }
     guard decodeTokens >= 1 else { throw ValidationError("--decode-tokens must be at least 1") }
+    guard traversalModes != nil else {
+      throw ValidationError(
+        "--traversal must be all, question or off, or several separated by commas (e.g. all,question,off), got '\(traversal)'"
+      )
+    }
   }
 
   func parsedDecodeRows() -> [Int]? {

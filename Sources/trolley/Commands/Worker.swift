@@ -62,6 +62,12 @@ struct Worker: AsyncParsableCommand {
   @Option(help: "Most new tokens per answer when a job does not say (default 256; at most 4096).")
   var maxNewTokens: Int = 256
 
+  @Option(
+    help:
+      "Where layers are traversed for trol.* jobs: all (every prompt position, the official code's behaviour; default), question (only the question's tokens), off (every layer once)."
+  )
+  var traversal: String = "all"
+
   @Option(help: "The caption prompt for trol.caption jobs whose payload has none.")
   var captionPrompt: String = EngineJobSettings.defaultCaptionPrompt
 
@@ -204,6 +210,9 @@ struct Worker: AsyncParsableCommand {
         "--max-new-tokens must be 1...\(EngineJobSettings.maxNewTokensLimit), got \(maxNewTokens)")
     }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    guard TraversalMode(rawValue: traversal) != nil else {
+      throw ValidationError("--traversal must be all, question or off, got '\(traversal)'")
+    }
     guard WeightFormat(rawValue: weights) != nil else {
       throw ValidationError("--weights must be f16, f32, q8 or q4, got \(weights)")
     }
@@ -258,6 +267,7 @@ struct Worker: AsyncParsableCommand {
     configuration.threads = threads
     configuration.maxNewTokens = maxNewTokens
     configuration.captionPrompt = captionPrompt
+    configuration.traversal = TraversalMode(rawValue: traversal) ?? .all
     configuration.fetchStallTimeout = .seconds(rounding: fetchTimeout)
     configuration.maintenance = !noMaintenance
     configuration.reindexInterval = reindexInterval > 0 ? .seconds(rounding: reindexInterval) : nil

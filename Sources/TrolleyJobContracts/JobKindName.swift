@@ -24,12 +24,16 @@ public enum JobKindName: String, Sendable, Hashable, CaseIterable {
   case trainShard = "train.shard"
   /// A round's outer step over its shards' deltas (`TrainMerge`).
   case trainMerge = "train.merge"
+  /// Held-out loss and exact match of a round's checkpoint (`TrainEval`).
+  case trainEval = "train.eval"
 
   /// Kinds that need a loaded model (`trolley worker --model`).
   public var needsModel: Bool {
     switch self {
     case .trolAnswer, .trolCaption: true
-    case .noop, .sleep, .fail, .crash, .curateIngest, .curateDedupe, .trainShard, .trainMerge: false
+    case .noop, .sleep, .fail, .crash, .curateIngest, .curateDedupe, .trainShard, .trainMerge,
+      .trainEval:
+      false
     }
   }
 
@@ -37,7 +41,9 @@ public enum JobKindName: String, Sendable, Hashable, CaseIterable {
   public var isTestKind: Bool {
     switch self {
     case .noop, .sleep, .fail, .crash: true
-    case .trolAnswer, .trolCaption, .curateIngest, .curateDedupe, .trainShard, .trainMerge: false
+    case .trolAnswer, .trolCaption, .curateIngest, .curateDedupe, .trainShard, .trainMerge,
+      .trainEval:
+      false
     }
   }
 }

@@ -7,7 +7,7 @@ public struct TrainingRunSettings: Codable, Sendable, Equatable {
   public var model: String
   /// A LLaVA JSON file (images relative to its folder, or absolute).
   public var data: String
-  /// step1 or step2.
+  /// step1, step2 or all.
   public var trainable: String
   public var rounds: Int
   public var shards: Int
@@ -26,13 +26,30 @@ public struct TrainingRunSettings: Codable, Sendable, Equatable {
   public var outerMomentum: Double
   /// A shared directory for the artifacts' bytes (nil: PostgreSQL).
   public var artifacts: String?
+  /// Held-out LLaVA JSON file `train.eval` scores after each merge (nil: see `evalFraction`).
+  public var eval: String?
+  /// Without `eval`: the fraction of `data` held out by id hash for `train.eval` (and kept out of
+  /// training). Nil or 0 with no `eval`: no eval jobs. Optional fields: runs recorded before they
+  /// existed still decode.
+  public var evalFraction: Double?
+  /// Linear warmup of the inner learning rate over the first steps of r·H + h (nil: 0).
+  public var warmupSteps: Int?
+  /// Keep the artifacts of the last N merged rounds only (nil: keep every round).
+  public var keepRounds: Int?
+  /// False: train (and evaluate) without TroL's layer traversal, the ablation (nil: traversal on).
+  public var traversal: Bool?
+
+  /// Whether the run has `train.eval` jobs.
+  public var evaluates: Bool { eval != nil || (evalFraction ?? 0) > 0 }
 
   public init(
     run: String, model: String, data: String, trainable: String, rounds: Int, shards: Int,
     innerSteps: Int, batchSize: Int, lr: Double, minLR: Double, weightDecay: Double,
     maxGradNorm: Double, loraRank: Int, loraAlpha: Double, seed: UInt64, outerLR: Double,
-    outerMomentum: Double, artifacts: String?
+    outerMomentum: Double, artifacts: String?, eval: String? = nil, evalFraction: Double? = nil,
+    warmupSteps: Int? = nil, keepRounds: Int? = nil, traversal: Bool? = nil
   ) {
+    self.traversal = traversal
     self.run = run
     self.model = model
     self.data = data
@@ -51,6 +68,10 @@ public struct TrainingRunSettings: Codable, Sendable, Equatable {
     self.outerLR = outerLR
     self.outerMomentum = outerMomentum
     self.artifacts = artifacts
+    self.eval = eval
+    self.evalFraction = evalFraction
+    self.warmupSteps = warmupSteps
+    self.keepRounds = keepRounds
   }
 }
 

@@ -76,6 +76,47 @@ struct RenderTests {
     #expect(tiny.count == 5)
   }
 
+  @Test func topShowsRunningTrainingRunsAt80x24() {
+    let snapshot = TopSnapshot(
+      time: 1_800_000_000,
+      queues: [.init(name: "default", paused: false, available: 2, running: 3, waiting: 5)],
+      batches: [batch("9", done: 4, running: 3, available: 2, dead: 0)],
+      workers: [
+        .init(
+          host: "trainer-1", pid: 99, currentJobs: 1, capacity: 1, heartbeatAgeSeconds: 0.5,
+          stale: false, jobsPerMinute: 2)
+      ],
+      failures: [],
+      trainingRuns: [
+        .init(
+          name: "easy-vqa-all", round: 1, rounds: 3, shardsDone: 2, shards: 4, lastLoss: 2.5,
+          dead: 0),
+        .init(
+          name: "broken", round: 0, rounds: 2, shardsDone: 0, shards: 2, lastLoss: nil,
+          dead: 2),
+      ])
+    let lines = TopScreen.render(snapshot, width: 80, height: 24)
+    #expect(lines.count == 24)
+    #expect(lines.allSatisfy { DisplayWidth.of($0) == 80 })
+    let row = lines.first { $0.contains("easy-vqa-all") }
+    #expect(row != nil)
+    for needle in ["2/3", "2/4", "2.5000", "running"] {
+      #expect(row?.contains(needle) == true, "row \(row ?? "-") lacks \(needle)")
+    }
+    let failed = lines.first { $0.contains("broken") }
+    #expect(failed?.contains("1/2") == true && failed?.contains("failed (2 dead)") == true)
+    let screen = lines.joined(separator: "\n")
+    for needle in ["Training", "ROUND", "SHARDS", "LAST LOSS", "Queues", "Workers", "trainer-1"] {
+      #expect(screen.contains(needle), "missing \(needle)")
+    }
+    // Without training runs the section is not there (the screen is as before).
+    do {
+      var plain = snapshot
+      plain.trainingRuns = []
+      #expect(!TopScreen.render(plain, width: 80, height: 24).joined().contains("LAST LOSS"))
+    }
+  }
+
   @Test func displayWidthCountsWideAndCombiningCharacters() {
     #expect(DisplayWidth.of("abc") == 3)
     #expect(DisplayWidth.of("日本") == 4)

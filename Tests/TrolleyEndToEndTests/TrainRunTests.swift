@@ -177,7 +177,11 @@ import TrolleyWorkers
     #expect(try Self.exportedHashes(out) == undisturbed)
   }
 
-  @Test func aCorruptDataFileStopsTheRunVisiblyAndResumeFinishesIt() async throws {
+  /// Acceptance: a shard that fails permanently (a corrupt data file) stops the run with the
+  /// shard and its reason in `train show`; once the file is fixed, `trolley jobs retry` of the
+  /// dead shards it names revives them and the merges and rounds their death cancelled, and the
+  /// run completes.
+  @Test func aCorruptDataFileStopsTheRunVisiblyAndJobsRetryFinishesIt() async throws {
     let scratch = try Scratch()
     let data = try Self.writeData(scratch)
     let good = try Data(contentsOf: URL(fileURLWithPath: data))
@@ -189,27 +193,144 @@ import TrolleyWorkers
       try #require(started.status == 0, "\(started.stderr)")
       try Data("[{\"id\": 1, \"conversations\": [".utf8).write(to: URL(fileURLWithPath: data))
       let url = try #require(db.environment["TROLLEY_DATABASE_URL"])
+      func roundZeroShards() throws -> [[String: Any]] {
+        let rounds = try #require(
+          try Self.show("broken", environment: db.environment)["rounds"] as? [[String: Any]])
+        return try #require(rounds.first?["shards"] as? [[String: Any]])
+      }
       do {
         let worker = try WorkerProcess(databaseURL: url, arguments: Self.workerArguments)
         defer { worker.stop() }
-        try await eventually("the run fails") {
-          (try? Self.show("broken", environment: db.environment))?["state"] as? String == "failed"
+        try await eventually("both round-0 shards end dead") {
+          (try? roundZeroShards())?.allSatisfy { $0["state"] as? String == "dead" } == true
         }
       }
       let shown = try Self.show("broken", environment: db.environment)
+      #expect(shown["state"] as? String == "failed")
       let failed = try #require(shown["failed"] as? [String])
       #expect(failed.contains { $0.contains("data.json") && $0.contains("not a LLaVA JSON") })
+      let rounds = try #require(shown["rounds"] as? [[String: Any]])
+      #expect(rounds.map { $0["merge"] as? String } == ["cancelled", "cancelled"])
       let text = try db.trolley("train", "show", "broken")
-      #expect(text.stdout.contains("failed: round 0 shard"))
+      #expect(text.stdout.contains("failed: round 0 shard 0 (job "))
+      #expect(text.stdout.contains("not a LLaVA JSON"))
 
       try good.write(to: URL(fileURLWithPath: data))
-      let resumed = try db.trolley("train", "resume", "broken")
-      #expect(resumed.status == 0, "\(resumed.stderr)")
+      let dead = try roundZeroShards().compactMap { $0["job"] as? Int }.map(String.init)
+      #expect(dead.count == 2)
+      let retried = try TrolleyBinary.run(
+        ["jobs", "retry"] + dead + ["--json"], environment: db.environment)
+      #expect(retried.status == 0, "\(retried.stderr)")
+      let after = try Self.show("broken", environment: db.environment)
+      #expect(after["state"] as? String == "running")
       let worker = try WorkerProcess(databaseURL: url, arguments: Self.workerArguments)
       defer { worker.stop() }
-      try await eventually("the resumed run finishes") {
+      try await eventually("the retried run finishes") {
         Self.finished("broken", environment: db.environment)
       }
+      let done = try #require(
+        try Self.show("broken", environment: db.environment)["rounds"] as? [[String: Any]])
+      #expect(done.map { $0["merge"] as? String } == ["succeeded", "succeeded"])
+      #expect(done.allSatisfy { $0["loss"] is Double })
+    }
+  }
+
+  /// `train.eval` after each merge, on an `--eval` file: loss and greedy exact match per round in
+  /// `show --json` rounds[].eval; no other job waits for it, the run's completion does. The exact
+  /// match of the last round equals what `trolley ask` answers on the exported model.
+  @Test func evalScoresEachRoundOffTheCriticalPath() async throws {
+    let scratch = try Scratch()
+    let data = try Self.writeData(scratch)
+    let held = [("What colour is it?", "Red."), ("Is it big?", "no")]
+    let entries = held.enumerated().map { i, pair -> [String: Any] in
+      [
+        "id": "e\(i)", "image": "images/tiny.png",
+        "conversations": [
+          ["from": "human", "value": "<image>\n" + pair.0], ["from": "gpt", "value": pair.1],
+        ],
+      ]
+    }
+    let evalPath = scratch.path + "/eval.json"
+    try JSONSerialization.data(withJSONObject: entries).write(to: URL(fileURLWithPath: evalPath))
+    try await OperatorDatabase.with { db in
+      let started = try db.trolley(
+        "train", "start", "--model", Self.model, "--data", data, "--trainable", "step1",
+        "--rounds", "2", "--shards", "2", "--inner-steps", "2", "--batch-size", "1", "--lr",
+        "0.01", "--warmup-steps", "1", "--eval", evalPath, "--no-traversal", "--name", "scored",
+        "--json")
+      try #require(started.status == 0, "\(started.stderr)")
+      let summary = try #require(try started.json() as? [String: Any])
+      #expect(summary["jobs"] as? Int == 2 * (2 + 2))
+      #expect(summary["held_out"] as? Int == 2)
+      // Nothing depends on an eval job: the next round waits for the merge only.
+      let evalDependents = try await db.database.client.query(
+        """
+        SELECT count(*) FROM job_dependencies d JOIN jobs e ON e.id = d.depends_on
+        WHERE e.kind = 'train.eval'
+        """
+      ).single().decode(0, as: Int64.self)
+      #expect(evalDependents == 0)
+      // Memory-aware claims: a worker offering less than a shard declares claims none of them.
+      let memory = try #require(summary["shard_memory_bytes"] as? Int)
+      #expect(memory > 1 << 20)
+      let small = try db.trolley(
+        "worker", "--kinds", "train.shard,train.merge,train.eval", "--memory-limit", "1M",
+        "--once", "--poll-interval", "0.1")
+      #expect(small.status == 0, "\(small.stderr)")
+      let attempted = try await db.database.client.query(
+        "SELECT count(*) FROM jobs WHERE kind LIKE 'train.%' AND attempt > 0"
+      ).single().decode(0, as: Int64.self)
+      #expect(attempted == 0)
+      let url = try #require(db.environment["TROLLEY_DATABASE_URL"])
+      let worker = try WorkerProcess(
+        databaseURL: url,
+        arguments: [
+          "--kinds", "train.shard,train.merge,train.eval", "--poll-interval", "0.2",
+          "--memory-limit", "\(memory >> 20 + 1)M",
+        ])
+      defer { worker.stop() }
+      try await eventually("the run finishes", limit: .seconds(600)) {
+        Self.finished("scored", environment: db.environment)
+      }
+      let rounds = try #require(
+        try Self.show("scored", environment: db.environment)["rounds"] as? [[String: Any]])
+      #expect(rounds.count == 2)
+      var last: Double?
+      for round in rounds {
+        let eval = try #require(round["eval"] as? [String: Any], "\(round)")
+        #expect(eval["state"] as? String == "succeeded")
+        let loss = try #require(eval["loss"] as? Double)
+        #expect(loss.isFinite && loss > 0)
+        #expect(eval["examples"] as? Int == 2)
+        #expect(eval["answered"] as? Int == 2)
+        last = eval["exact_match"] as? Double
+      }
+      let text = try db.trolley("train", "show", "scored")
+      #expect(text.stdout.contains("eval loss"), "\(text.stdout)")
+
+      let out = scratch.path + "/scored-model"
+      let exported = try db.trolley("train", "export", "scored", "--out", out)
+      try #require(exported.status == 0, "\(exported.stderr)")
+      // Trained without traversal (the ablation): the export says so, and eval answered so.
+      let config = try #require(
+        try JSONSerialization.jsonObject(
+          with: Data(contentsOf: URL(fileURLWithPath: out + "/config.json"))) as? [String: Any])
+      #expect(config["trol_traversal"] as? Bool == false)
+      var correct = 0
+      for (question, answer) in held {
+        let asked = try db.trolley(
+          "ask", "--model", out, "--weights", "f32", "--image", scratch.path + "/images/tiny.png",
+          "--question", question, "--max-new-tokens", "20", "--traversal", "off", "--json")
+        try #require(asked.status == 0, "\(asked.stderr)")
+        let reply = try #require((try asked.json() as? [String: Any])?["answer"] as? String)
+        let fold = { (t: String) -> String in
+          var x = t.lowercased().trimmingCharacters(in: .whitespacesAndNewlines)
+          if x.hasSuffix(".") { x.removeLast() }
+          return x
+        }
+        if fold(reply) == fold(answer) { correct += 1 }
+      }
+      #expect(last == Double(correct) / 2)
     }
   }
 

@@ -98,7 +98,7 @@ struct ContractRoundTripTests {
     let contracts: [any JobContract.Type] = [
       TrolAnswer.self, TrolCaption.self, NoopContract.self, SleepContract.self, FailContract.self,
       CrashContract.self, CurateIngestContract.self, CurateDedupeContract.self, TrainShard.self,
-      TrainMerge.self,
+      TrainMerge.self, TrainEval.self,
     ]
     #expect(Set(contracts.map { $0.kind }) == Set(JobKindName.allCases))
     #expect(

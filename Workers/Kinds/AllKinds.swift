@@ -16,11 +16,14 @@ public enum AllKinds {
 
   /// The training kinds, sharing the worker's database connections.
   public static func training(_ settings: TrainingJobSettings) -> [any JobKind] {
-    [TrainShardJob(settings: settings), TrainMergeJob(settings: settings)]
+    [
+      TrainShardJob(settings: settings), TrainMergeJob(settings: settings),
+      TrainEvalJob(settings: settings),
+    ]
   }
 
-  /// The names of the training kinds (`--kinds train.shard,train.merge`).
-  public static let trainingNames = [TrainShard.name, TrainMerge.name]
+  /// The names of the training kinds (`--kinds train.shard,train.merge,train.eval`).
+  public static let trainingNames = [TrainShard.name, TrainMerge.name, TrainEval.name]
 
   /// The names of the TroL kinds (available when the worker is given `--model`).
   public static let trolNames = JobKindName.allCases.filter(\.needsModel).map(\.rawValue)

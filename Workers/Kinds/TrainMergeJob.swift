@@ -24,6 +24,21 @@ public struct TrainMergeJob: JobKind {
       let artifacts = settings.artifacts(run)
       let clock = ContinuousClock()
       let begin = clock.now
+      let checkpointName = TrainingArtifactName.checkpoint(run.run, round: payload.round)
+      // A retry after this round's artifacts were committed (its completion was lost) reuses them:
+      // retention may already have pruned the round it started from.
+      let committed = try await artifacts.sha256(of: checkpointName)
+      var momentumCommitted = true
+      if run.outerMomentum != 0 {
+        let name = TrainingArtifactName.momentum(run.run, round: payload.round)
+        momentumCommitted = try await artifacts.sha256(of: name) != nil
+      }
+      if let sha = committed, momentumCommitted {
+        let stored = try DiLoCoRound.readTensors(try await artifacts.get(checkpointName))
+        return Result(
+          checkpointSHA256: sha, deltaNorm: Double(stored.metadata["delta_norm"] ?? "") ?? 0,
+          seconds: (clock.now - begin).seconds)
+      }
       let start = try await artifacts.get(
         TrainingJobSettings.startName(run, round: payload.round))
       var deltas: [[UInt8]] = []
@@ -42,9 +57,7 @@ public struct TrainMergeJob: JobKind {
         settings: run, round: payload.round, start: start, deltas: deltas,
         previousMomentum: momentum)
       let fence = context.artifactFence
-      let sha = try await artifacts.put(
-        TrainingArtifactName.checkpoint(run.run, round: payload.round), output.checkpoint,
-        fence: fence)
+      let sha = try await artifacts.put(checkpointName, output.checkpoint, fence: fence)
       if let buffer = output.momentum {
         try await artifacts.put(
           TrainingArtifactName.momentum(run.run, round: payload.round), buffer, fence: fence)
@@ -55,6 +68,7 @@ public struct TrainMergeJob: JobKind {
             TrainingArtifactName.delta(run.run, round: payload.round - 1, shard: $0)
           })
       }
+      try await settings.prune(run, merged: payload.round, exceptJob: context.jobID)
       return Result(
         checkpointSHA256: sha, deltaNorm: output.deltaNorm, seconds: (clock.now - begin).seconds)
     } catch {

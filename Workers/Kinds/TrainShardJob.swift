@@ -35,18 +35,22 @@ public struct TrainShardJob: JobKind {
         : try await artifacts.get(
           TrainingArtifactName.state(run.run, round: payload.round - 1, shard: payload.shard))
       var transfer = clock.now - fetchStart
+      let dataStart = clock.now
       let samples = try settings.samples(run)
+      let dataSeconds = (clock.now - dataStart).seconds
       let computeStart = clock.now
       var step = 0
       let steps = Double(run.innerSteps)
-      let output = try DiLoCoRound.shard(
-        settings: run, round: payload.round, shard: payload.shard, samples: samples, start: start,
-        previousState: previous,
-        shouldStop: {
-          try context.checkStop()
-          context.reportProgress(Double(step) / steps)
-          step += 1
-        })
+      let output = try settings.withModel(run) { model in
+        try DiLoCoRound.shard(
+          settings: run, round: payload.round, shard: payload.shard, samples: samples,
+          start: start, previousState: previous, model: model,
+          shouldStop: {
+            try context.checkStop()
+            context.reportProgress(Double(step) / steps)
+            step += 1
+          })
+      }
       let compute = clock.now - computeStart
       let storeStart = clock.now
       let fence = context.artifactFence
@@ -59,8 +63,9 @@ public struct TrainShardJob: JobKind {
       transfer += clock.now - storeStart
       return Result(
         loss: output.losses.reduce(0, +) / Double(max(output.losses.count, 1)),
-        losses: output.losses, deltaSHA256: sha, computeSeconds: compute.seconds,
-        transferSeconds: transfer.seconds)
+        losses: output.losses, deltaSHA256: sha,
+        computeSeconds: max(0, compute.seconds - output.loadSeconds),
+        transferSeconds: transfer.seconds, loadSeconds: dataSeconds + output.loadSeconds)
     } catch {
       throw trainingFailure(error)
     }

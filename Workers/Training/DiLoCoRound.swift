@@ -10,12 +10,35 @@ public import TrolleyJobContracts
 public enum DiLoCoRound {
   /// A loaded model with the run's trainable set (LoRA initialised from the run's seed).
   public static func model(_ settings: TrainingRunSettings) throws -> TrainingModel<Float> {
-    guard let trainable = TrainableSet(rawValue: settings.trainable) else {
-      throw TrainingError("unknown trainable set \(settings.trainable); use step1 or step2")
-    }
+    let trainable = try trainableSet(settings)
     let model = try TrainingModel<Float>(path: settings.model, format: .f32)
+    model.traversal = settings.traversal ?? true
     if trainable.usesLoRA {
       try model.addLoRA(rank: settings.loraRank, alpha: settings.loraAlpha, seed: settings.seed)
+    }
+    return model
+  }
+
+  /// The run's trainable set.
+  static func trainableSet(_ settings: TrainingRunSettings) throws -> TrainableSet {
+    guard let trainable = TrainableSet(rawValue: settings.trainable) else {
+      throw TrainingError(
+        "unknown trainable set \(settings.trainable); use one of "
+          + TrainableSet.allCases.map(\.rawValue).joined(separator: ", "))
+    }
+    return trainable
+  }
+
+  /// The run's model with a stored round checkpoint's tensors in place (what `train export` writes
+  /// and `train.eval` scores).
+  public static func model(_ settings: TrainingRunSettings, checkpoint: [UInt8]) throws
+    -> TrainingModel<Float>
+  {
+    let tensors = try readTensors(checkpoint).tensors
+    let model = try model(settings)
+    for p in model.allParameters {
+      guard let values = tensors[p.name] else { continue }
+      for i in 0..<min(values.count, p.count) { p.value.p[i] = values[i] }
     }
     return model
   }
@@ -24,14 +47,13 @@ public enum DiLoCoRound {
   public static func trainerSettings(_ settings: TrainingRunSettings) throws
     -> Trainer<Float>.Settings
   {
-    guard let trainable = TrainableSet(rawValue: settings.trainable) else {
-      throw TrainingError("unknown trainable set \(settings.trainable); use step1 or step2")
-    }
+    let trainable = try trainableSet(settings)
     let total = settings.rounds * settings.innerSteps
     return Trainer<Float>.Settings(
       trainable: trainable, steps: total, batchSize: settings.batchSize,
       schedule: CosineSchedule(
-        peak: settings.lr, floor: settings.minLR, warmupSteps: 0, totalSteps: total),
+        peak: settings.lr, floor: settings.minLR, warmupSteps: settings.warmupSteps ?? 0,
+        totalSteps: total),
       adam: .init(weightDecay: settings.weightDecay), maxGradNorm: settings.maxGradNorm,
       seed: settings.seed)
   }
@@ -64,8 +86,10 @@ public enum DiLoCoRound {
   }
 
   /// The base θ_0: the model's trainable tensors as the run starts (`RUN/base`).
-  public static func baseCheckpoint(_ settings: TrainingRunSettings) throws -> [UInt8] {
-    let model = try model(settings)
+  public static func baseCheckpoint(
+    _ settings: TrainingRunSettings, model loaded: TrainingModel<Float>? = nil
+  ) throws -> [UInt8] {
+    let model = try loaded ?? model(settings)
     let parameters = model.parameters(try trainerSettings(settings).trainable)
     return try tensorsFile(
       parameters.map { ($0.name, $0.shape, $0.value.floats) },
@@ -76,16 +100,22 @@ public enum DiLoCoRound {
     public var delta: [UInt8]
     public var state: [UInt8]
     public var losses: [Double]
+    /// Seconds spent loading the model and resuming the trainer before the first step.
+    public var loadSeconds: Double
   }
 
   /// Shard s of round r: loads θ_r (`start`) and its AdamW state from round r−1 (`previousState`,
-  /// nil in round 0), runs H steps on examples g = ((r·K + s)·H + h)·B + b of the seeded
+  /// nil in round 0) into `loaded` (a model of the run, whatever its trainable tensors hold) or a
+  /// freshly loaded model, runs H steps on examples g = ((r·K + s)·H + h)·B + b of the seeded
   /// permutation, and returns θ_r − θ_local, the new state and the H losses.
   public static func shard(
     settings: TrainingRunSettings, round: Int, shard: Int, samples: [TrainingSample],
-    start: [UInt8], previousState: [UInt8]?, shouldStop: () throws -> Void = {}
+    start: [UInt8], previousState: [UInt8]?, model loaded: TrainingModel<Float>? = nil,
+    shouldStop: () throws -> Void = {}
   ) throws -> ShardOutput {
-    let model = try model(settings)
+    let clock = ContinuousClock()
+    let loadStart = clock.now
+    let model = try loaded ?? model(settings)
     let trainer = try Trainer(
       model: model, samples: samples, settings: try trainerSettings(settings))
     let parameters = trainer.optimizer.parameters
@@ -117,6 +147,7 @@ public enum DiLoCoRound {
       try Data(resumeBytes).write(to: URL(fileURLWithPath: path))
       try TrainingCheckpoint.resume(trainer, from: path)
     }
+    let loaded = clock.now - loadStart
     var losses: [Double] = []
     for _ in 0..<H {
       try shouldStop()
@@ -138,7 +169,10 @@ public enum DiLoCoRound {
       try TrainingCheckpoint.save(trainer, to: path)
       return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
     }
-    return ShardOutput(delta: deltaBytes, state: stateBytes, losses: losses)
+    let seconds = loaded.components
+    return ShardOutput(
+      delta: deltaBytes, state: stateBytes, losses: losses,
+      loadSeconds: Double(seconds.seconds) + Double(seconds.attoseconds) * 1e-18)
   }
 
   public struct MergeOutput: Sendable {
@@ -186,10 +220,13 @@ public enum DiLoCoRound {
       buffers.append((name, shape, buffer))
     }
     let meta = ["format": "trolley-round", "run": settings.run, "round": String(round)]
+    let norm = squares.squareRoot()
+    var checkpointMeta = meta
+    checkpointMeta["delta_norm"] = String(norm)
     return MergeOutput(
-      checkpoint: try tensorsFile(checkpoint, metadata: meta),
+      checkpoint: try tensorsFile(checkpoint, metadata: checkpointMeta),
       momentum: mu == 0 ? nil : try tensorsFile(buffers, metadata: meta),
-      deltaNorm: squares.squareRoot())
+      deltaNorm: norm)
   }
 
   static func withTemporaryFile<R>(_ body: (String) throws -> R) throws -> R {

@@ -11,11 +11,29 @@ public enum LLaVAData {
     var value: String
   }
   struct Entry: Decodable {
+    var id: String?
     var image: String?
     var conversations: [Turn]
+
+    enum CodingKeys: String, CodingKey { case id, image, conversations }
+    init(from decoder: any Decoder) throws {
+      let c = try decoder.container(keyedBy: CodingKeys.self)
+      // Exports write string ids; hand-made files often number them.
+      if let text = try? c.decodeIfPresent(String.self, forKey: .id) {
+        id = text
+      } else if let number = try? c.decodeIfPresent(Int64.self, forKey: .id) {
+        id = String(number)
+      } else {
+        id = nil
+      }
+      image = try c.decodeIfPresent(String.self, forKey: .image)
+      conversations = try c.decode([Turn].self, forKey: .conversations)
+    }
   }
 
   public struct Example: Sendable, Equatable {
+    /// The entry's id (its index in the file when it has none).
+    public var id: String
     public var image: String?
     public var question: String
     public var answer: String
@@ -48,23 +66,48 @@ public enum LLaVAData {
       }
       let image = entry.image.map { $0.hasPrefix("/") ? $0 : folder + "/" + $0 }
       return Example(
-        image: image, question: question, answer: entry.conversations[human + 1].value)
+        id: entry.id ?? String(index), image: image, question: question,
+        answer: entry.conversations[human + 1].value)
     }
   }
 
-  /// Training samples for `path` under `model` (the vision tower runs once per example).
-  public static func samples(path: String, builder: SampleBuilder, featureWidth: Int) throws
-    -> [TrainingSample]
-  {
-    let examples = try examples(path: path)
+  /// Whether the example with this id is in the held-out split of `fraction`: FNV-1a 64 of the
+  /// id's UTF-8, mixed once through SplitMix64, as a unit number below `fraction`. It depends on
+  /// the id only, so the split is the same for every seed and every worker.
+  public static func isHeldOut(id: String, fraction: Double) -> Bool {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in id.utf8 {
+      hash ^= UInt64(byte)
+      hash = hash &* 0x100_0000_01b3
+    }
+    var mix = SplitMix64(seed: hash)
+    return mix.nextUnit() < fraction
+  }
+
+  /// Training samples for `path` under `model` (the vision tower runs once per example), of the
+  /// examples `include` keeps.
+  public static func samples(
+    path: String, builder: SampleBuilder, featureWidth: Int,
+    include: (Example) -> Bool = { _ in true }
+  ) throws -> [TrainingSample] {
+    try samples(
+      of: try examples(path: path).filter(include), path: path, builder: builder,
+      featureWidth: featureWidth)
+  }
+
+  /// Training samples of `examples` (read from `path`, named in errors).
+  public static func samples(
+    of examples: [Example], path: String, builder: SampleBuilder, featureWidth: Int
+  ) throws -> [TrainingSample] {
     guard !examples.isEmpty else { throw TrainingError("\(path) holds no examples") }
-    return try examples.enumerated().map { index, example in
+    return try examples.map { example in
       do {
         return try builder.sample(
           imagePath: example.image, question: example.question, answer: example.answer,
           featureWidth: featureWidth)
       } catch {
-        throw TrainingError("\(path): entry \(index) (\(example.image ?? "no image")): \(error)")
+        throw TrainingError(
+          "\(path): entry \(example.id) (\(example.image ?? "no image")): \(error)")
       }
     }
   }

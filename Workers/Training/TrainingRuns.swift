@@ -11,10 +11,14 @@ public struct TrainingRuns: Sendable {
   public init(store: JobStore) { self.store = store }
   var client: PostgresClient { store.client }
 
-  /// Records the run, stores `RUN/base` and enqueues its R·(K+1) jobs in batch `train RUN`: the
-  /// shards of round r depend on merge r−1, merge r on the K shards of round r.
+  /// Records the run, stores `RUN/base` and enqueues its R·(K+1) jobs (R·(K+2) with a held-out
+  /// split) in batch `train RUN`: the shards of round r depend on merge r−1, merge r on the K
+  /// shards of round r, eval r on merge r.
   /// - Returns: the batch id.
-  public func start(_ settings: TrainingRunSettings, base: [UInt8]) async throws -> Int64 {
+  /// `memory` is what a shard (or eval) needs (`ShardMemory`), declared in their payloads.
+  public func start(_ settings: TrainingRunSettings, base: [UInt8], memory: Int64? = nil)
+    async throws -> Int64
+  {
     let json = PostgresJSONB(bytes: Array(try JSONEncoder().encode(settings)))
     let store = self.store
     let batch = try await client.withTransaction { connection -> Int64 in
@@ -45,7 +49,8 @@ public struct TrainingRuns: Sendable {
           JobInsertRow(
             kind: TrainShard.name,
             payload: PostgresJSONB(
-              text: try TrainShard.encode(.init(settings: settings, round: r, shard: s))),
+              text: try TrainShard.encode(
+                .init(settings: settings, round: r, shard: s, memoryBytes: memory))),
             uniqueKey: key,
             dependsOnKeys: r == 0 ? [] : ["train:\(settings.run):r\(r - 1):merge"]))
       }
@@ -54,6 +59,16 @@ public struct TrainingRuns: Sendable {
           kind: TrainMerge.name,
           payload: PostgresJSONB(text: try TrainMerge.encode(.init(settings: settings, round: r))),
           uniqueKey: "train:\(settings.run):r\(r):merge", dependsOnKeys: shardKeys))
+      // Off the critical path: round r+1 waits for the merge only.
+      if settings.evaluates {
+        rows.append(
+          JobInsertRow(
+            kind: TrainEval.name,
+            payload: PostgresJSONB(
+              text: try TrainEval.encode(.init(settings: settings, round: r, memoryBytes: memory))),
+            uniqueKey: "train:\(settings.run):r\(r):eval",
+            dependsOnKeys: ["train:\(settings.run):r\(r):merge"]))
+      }
     }
     _ = try await store.jobInsertMany(
       JobInsertManyParams(batchID: batch, staged: true), rows: rows)
@@ -108,7 +123,7 @@ public struct TrainingRuns: Sendable {
       SELECT id, kind, state::text, (payload->>'round')::int, (payload->>'shard')::int,
              result::text, last_error, attempt, attempted_at, finished_at
       FROM jobs WHERE batch_id = $1
-      ORDER BY (payload->>'round')::int, kind DESC, (payload->>'shard')::int
+      ORDER BY (payload->>'round')::int, kind = 'train.eval', kind DESC, (payload->>'shard')::int
       """, [run.batchID]
     ).map { row in
       JobRow(

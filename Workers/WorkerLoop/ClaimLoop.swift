@@ -62,7 +62,8 @@ struct ClaimLoop: Sendable {
       let jobs = try await core.driver.claim(
         .init(
           queue: queue, kinds: kinds, limit: free - claimed, workerID: workerID,
-          lease: core.configuration.lease, holding: holding + claimed))
+          lease: core.configuration.lease, holding: holding + claimed,
+          memoryLimit: core.configuration.memoryLimit))
       if jobs.isEmpty { continue }
       claimed += jobs.count
       start(jobs, group: &group)

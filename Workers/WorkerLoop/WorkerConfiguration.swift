@@ -47,6 +47,9 @@ public struct WorkerConfiguration: Sendable {
   public var queues: [String]
   /// Recorded in the workers registry.
   public var version: String
+  /// Bytes of memory one job may use here (`--memory-limit`, else the cgroup limit or
+  /// MemAvailable); jobs declaring more (`memory_bytes` in their payload) are not claimed.
+  public var memoryLimit: Int64?
 
   public init(
     ackBatchSize: Int = 500, ackDelay: Duration = .milliseconds(2), concurrency: Int = 1,
@@ -55,8 +58,9 @@ public struct WorkerConfiguration: Sendable {
     pid: Int32? = nil, pollInterval: Duration = .seconds(1), pollOnly: Bool = false,
     queues: [String] = ["default"], version: String = "0.1.0", exitWhenIdle: Bool = false,
     jobTimeout: Duration? = nil, timeoutGrace: Duration = .seconds(10),
-    queueDepthInterval: Duration = .seconds(30)
+    queueDepthInterval: Duration = .seconds(30), memoryLimit: Int64? = nil
   ) {
+    self.memoryLimit = memoryLimit
     precondition(ackBatchSize >= 1, "ackBatchSize must be at least 1")
     precondition(ackDelay >= .zero, "ackDelay must not be negative")
     precondition(concurrency >= 1, "concurrency must be at least 1")

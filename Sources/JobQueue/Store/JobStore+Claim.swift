@@ -20,11 +20,15 @@ public struct JobClaimParams: Sendable {
   public var holding: Int
   /// The clock; nil: the server's `now()`.
   public var now: Date?
+  /// The bytes of memory the worker can give one job; nil: no limit. Jobs whose payload declares
+  /// more in `memory_bytes` (training shards: docs/training-runs.md) are left to other workers.
+  public var memoryLimit: Int64?
 
   public init(
     queue: String = "default", kinds: [String]? = nil, limit: Int, workerID: Int64,
-    lease: Duration = .seconds(30), holding: Int = 0, now: Date? = nil
+    lease: Duration = .seconds(30), holding: Int = 0, now: Date? = nil, memoryLimit: Int64? = nil
   ) {
+    self.memoryLimit = memoryLimit
     self.holding = holding
     self.queue = queue
     self.kinds = kinds
@@ -91,6 +95,8 @@ extension JobStore {
           AND ($2::text[] IS NULL OR kind = ANY($2::text[]))
           -- Suspects (crash_count > 0) only for a worker that holds nothing.
           AND (crash_count = 0 OR $7::boolean)
+          -- Jobs that declare more memory than this worker has are left to a bigger one.
+          AND ($8::bigint IS NULL OR coalesce((payload->>'memory_bytes')::bigint, 0) <= $8::bigint)
           AND NOT EXISTS (SELECT 1 FROM queues WHERE name = $1 AND paused_at IS NOT NULL)
         ORDER BY priority, run_at, id
         LIMIT $3
@@ -128,7 +134,7 @@ extension JobStore {
       Self.jobClaimSQL,
       [
         params.queue, params.kinds, Int64(params.limit), params.workerID,
-        params.lease.seconds, params.now, params.holding == 0,
+        params.lease.seconds, params.now, params.holding == 0, params.memoryLimit,
       ], name: "jobClaim")
     return try rows.map { row in
       ClaimedJob(

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Lays out a `TopSnapshot` for a terminal of a given size: exactly `height` lines, none wider
 /// than `width` cells. Sections share the rows; a section that does not fit says how many rows
 /// it hides. Pure, so tests check the screen without a terminal.
@@ -19,6 +21,9 @@ public enum TopScreen {
       queueSection(snapshot, width: width), batchSection(snapshot, width: width),
       workerSection(snapshot, width: width), failureSection(snapshot, width: width),
     ]
+    if !snapshot.trainingRuns.isEmpty {
+      sections.insert(trainingSection(snapshot, width: width), at: 2)
+    }
     if !snapshot.datasets.isEmpty { sections.insert(datasetSection(snapshot), at: 2) }
     let live = snapshot.workers.filter { !$0.stale }.count
     let title =
@@ -123,25 +128,10 @@ public enum TopScreen {
     return Section(title: "Batches", rows: rows)
   }
 
-  /// One line per dataset: each stage's jobs done/planned ("-" when not planned), then items by
-  /// status.
-  private static func datasetSection(_ snapshot: TopSnapshot) -> Section {
-    var rows: [String] = []
-    for dataset in snapshot.datasets {
-      var text = "  " + dataset.name + "  " + Formatting.count(Int64(dataset.items)) + " items"
-      for stage in dataset.stages {
-        let value =
-          stage.total == 0
-          ? "-" : "\(stage.done)/\(stage.total)\(stage.failed > 0 ? " \(stage.failed)!" : "")"
-        text += "  \(stage.name) \(value)"
-      }
-      text +=
-        "  "
-        + dataset.statuses.map { "\($0.status) \(Formatting.count(Int64($0.count)))" }
-        .joined(separator: " ")
-      rows.append(text)
+    if !snapshot.trainingRuns.isEmpty {
+      sections.insert(trainingSection(snapshot, width: width), at: 2)
     }
-    return Section(title: "Datasets (jobs done/planned, items by status)", rows: rows)
+    if !snapshot.datasets.isEmpty { sections.insert(datasetSection(snapshot), at: 2) }
   }
 
   private static func workerSection(_ snapshot: TopSnapshot, width: Int) -> Section {

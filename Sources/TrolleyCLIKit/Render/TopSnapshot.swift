@@ -102,6 +102,33 @@ public struct TopSnapshot: Sendable, Equatable {
     }
   }
 
+  /// One training run with unfinished jobs (docs/training-runs.md).
+  public struct TrainingRun: Sendable, Equatable {
+    public var name: String
+    /// The round in play, 0-based (the first whose merge has not succeeded).
+    public var round: Int
+    public var rounds: Int
+    /// Shards of that round that succeeded, of `shards`.
+    public var shardsDone: Int
+    public var shards: Int
+    /// Mean shard training loss of the last merged round (nil before the first merge).
+    public var lastLoss: Double?
+    /// Jobs of the run that ended dead (the run stopped; `trolley train show` says why).
+    public var dead: Int
+    public init(
+      name: String, round: Int, rounds: Int, shardsDone: Int, shards: Int, lastLoss: Double?,
+      dead: Int
+    ) {
+      self.name = name
+      self.round = round
+      self.rounds = rounds
+      self.shardsDone = shardsDone
+      self.shards = shards
+      self.lastLoss = lastLoss
+      self.dead = dead
+    }
+  }
+
   public var time: Double
   public var queues: [Queue]
   public var batches: [BatchSummary]
@@ -109,11 +136,14 @@ public struct TopSnapshot: Sendable, Equatable {
   public var failures: [Failure]
   /// The newest datasets (empty: the section is not drawn).
   public var datasets: [Dataset]
+  /// Training runs still in play; their section appears only when there is one.
+  public var trainingRuns: [TrainingRun]
 
   public init(
     time: Double, queues: [Queue], batches: [BatchSummary], workers: [Worker], failures: [Failure],
-    datasets: [Dataset] = []
+    trainingRuns: [TrainingRun] = [], datasets: [Dataset] = []
   ) {
+    self.trainingRuns = trainingRuns
     self.time = time
     self.queues = queues
     self.batches = batches

@@ -28,17 +28,30 @@ struct TrainExport: AsyncParsableCommand {
     }
     let chosen = round ?? last
     let settings = record.settings
+    // Recorded first, so that retention (which skips exported rounds) cannot prune the round
+    // between this read and the record.
+    try await runs.markExported(record, round: chosen)
     let bytes = try await TrainingArtifacts(
       client: store.client, run: run, directory: settings.artifacts
     ).get(TrainingArtifactName.checkpoint(run, round: chosen))
-    let tensors = try DiLoCoRound.readTensors(bytes).tensors
-    let model = try DiLoCoRound.model(settings)
-    for p in model.allParameters {
-      guard let values = tensors[p.name] else { continue }
-      for i in 0..<min(values.count, p.count) { p.value.p[i] = values[i] }
-    }
+    let model = try DiLoCoRound.model(settings, checkpoint: bytes)
     try ModelExport.write(model, to: out, adapter: adapter)
-    try await runs.markExported(record, round: chosen)
+    if settings.traversal == false { try Self.recordNoTraversal(in: out) }
     print("exported \(run) round \(chosen) to \(out)")
+  }
+
+  /// A run trained with `--no-traversal` says so in its config.json (`trol_traversal: false`;
+  /// only Trolley reads the key, the official loader ignores it).
+  static func recordNoTraversal(in folder: String) throws {
+    let url = URL(fileURLWithPath: folder + "/config.json")
+    guard
+      var config = try JSONSerialization.jsonObject(with: Data(contentsOf: url))
+        as? [String: Any]
+    else {
+      throw ValidationError("\(url.path) is not a JSON object; the export is incomplete")
+    }
+    config["trol_traversal"] = false
+    try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
+      .write(to: url)
   }
 }

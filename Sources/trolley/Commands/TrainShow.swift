@@ -12,7 +12,8 @@ struct TrainShow: AsyncParsableCommand {
     discussion: """
       --json prints {"run", "state", "rounds": [{"round", "loss", "shards": [{"shard", "state", \
       "loss", "error"}], "eval", "seconds"}]}, loss being the mean training loss of the round's \
-      shards. A failed shard shows its state (dead) and its reason. --plot writes the loss curve \
+      shards and eval {"state", "loss", "examples", "answered", "exact_match", "seconds"} (null \
+      for a run without a held-out split). A failed shard shows its state (dead) and its reason. --plot writes the loss curve \
       as an SVG file.
       """)
 
@@ -31,6 +32,7 @@ struct TrainShow: AsyncParsableCommand {
     for r in 0..<record.settings.rounds {
       let shards = jobs.filter { $0.round == r && $0.kind == TrainShard.name }
       let merge = jobs.first { $0.round == r && $0.kind == TrainMerge.name }
+      let evalJob = jobs.first { $0.round == r && $0.kind == TrainEval.name }
       var shardObjects: [[String: Any]] = []
       var losses: [Double] = []
       for job in shards {
@@ -58,8 +60,34 @@ struct TrainShow: AsyncParsableCommand {
       let starts = shards.compactMap(\.attemptedAt)
       let seconds =
         merge?.finishedAt.flatMap { end in starts.min().map { end.timeIntervalSince($0) } }
+      var evalObject: Any = NSNull()
+      var evalText = ""
+      if let evalJob {
+        var object: [String: Any] = ["state": evalJob.state, "job": evalJob.id]
+        if let result = evalJob.result,
+          let decoded = try? JSONDecoder().decode(TrainEval.Result.self, from: Data(result.utf8))
+        {
+          object["loss"] = decoded.loss
+          object["examples"] = decoded.examples
+          object["answered"] = decoded.answered
+          object["exact_match"] = decoded.exactMatch ?? NSNull()
+          object["seconds"] = decoded.seconds
+          evalText =
+            String(format: "  eval loss %.4f", decoded.loss)
+            + (decoded.exactMatch.map {
+              String(format: " exact %.1f%% of %d", $0 * 100, decoded.answered)
+            } ?? "")
+        } else {
+          evalText = "  eval \(evalJob.state)"
+        }
+        if evalJob.state == "dead", let error = evalJob.lastError {
+          object["error"] = error
+          failed.append("round \(r) eval (job \(evalJob.id)): \(error)")
+        }
+        evalObject = object
+      }
       var round: [String: Any] = [
-        "round": r, "shards": shardObjects, "eval": NSNull(),
+        "round": r, "shards": shardObjects, "eval": evalObject,
         "merge": merge?.state ?? "missing",
       ]
       let mean =
@@ -75,11 +103,14 @@ struct TrainShow: AsyncParsableCommand {
       }.joined(separator: " ")
       text.append(
         "round \(r): loss \(mean.map { String(format: "%.4f", $0) } ?? "-")  shards [\(shardText)]  merge \(merge?.state ?? "-")"
-          + (seconds.map { String(format: "  %.1f s", $0) } ?? ""))
+          + (seconds.map { String(format: "  %.1f s", $0) } ?? "") + evalText)
     }
     let merged = jobs.filter { $0.kind == TrainMerge.name && $0.state == "succeeded" }.count
+    // The run completes when its evals have too (they are off the critical path, not optional).
+    let pendingEvals = jobs.filter { $0.kind == TrainEval.name && $0.state != "succeeded" }.count
     let state =
-      !failed.isEmpty ? "failed" : merged == record.settings.rounds ? "finished" : "running"
+      !failed.isEmpty
+      ? "failed" : merged == record.settings.rounds && pendingEvals == 0 ? "finished" : "running"
     if let plot { try svg(curve).write(toFile: plot, atomically: true, encoding: .utf8) }
     if options.json {
       let object: [String: Any] = [

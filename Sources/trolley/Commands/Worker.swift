@@ -81,6 +81,12 @@ struct Worker: AsyncParsableCommand {
   var concurrency: Int = 1
 
   @Option(
+    help: ArgumentHelp(
+      "Memory one job may use here (512M, 8G, or none); jobs declaring more, such as training shards of a model too big for this host, are left to other workers. Default: the cgroup limit or MemAvailable at start, whichever is smaller.",
+      valueName: "size"))
+  var memoryLimit: String?
+
+  @Option(
     help: "Seconds a lease lasts without a heartbeat (a crashed worker's jobs return after this).")
   var lease: Double = 30
 
@@ -167,6 +173,13 @@ struct Worker: AsyncParsableCommand {
       }
     }
     guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+    if let memoryLimit {
+      do {
+        _ = try WorkerMemory.parse(memoryLimit)
+      } catch {
+        throw ValidationError("\(error)")
+      }
+    }
     // Closed ranges also refuse inf and nan, which would trap when made into a Duration.
     guard (1...86_400).contains(lease) else {
       throw ValidationError("--lease must be 1 to 86400 seconds, got \(lease)")
@@ -227,7 +240,8 @@ struct Worker: AsyncParsableCommand {
         "job kind \(needing) needs a model: add --model DIR (a TroL checkpoint folder, or one made by `trolley model synth --like tiny --out DIR`)"
       )
     }
-    let known = Set(AllKinds.names + AllKinds.trolNames + AllKinds.curationNames + AllKinds.trainingNames)
+    let known = Set(
+      AllKinds.names + AllKinds.trolNames + AllKinds.curationNames + AllKinds.trainingNames)
     if let unknown = names.first(where: { !known.contains($0) }) {
       throw ValidationError(
         "unknown job kind \(unknown); known kinds: \(known.sorted().joined(separator: ", "))")
@@ -260,7 +274,8 @@ struct Worker: AsyncParsableCommand {
         heartbeatInterval: .seconds(rounding: lease) / 3, lease: .seconds(rounding: lease),
         pollInterval: .seconds(rounding: pollInterval), pollOnly: pollOnly,
         queues: Self.list(queues), version: Trolley.configuration.version, exitWhenIdle: once,
-        jobTimeout: jobTimeout > 0 ? .seconds(rounding: jobTimeout) : nil))
+        jobTimeout: jobTimeout > 0 ? .seconds(rounding: jobTimeout) : nil,
+        memoryLimit: try memoryLimit.map { try WorkerMemory.parse($0) } ?? WorkerMemory.detected()))
     configuration.model = model
     configuration.weights = WeightFormat(rawValue: weights) ?? .f16
     configuration.batchSize = batchSize

@@ -134,9 +134,14 @@ struct JobStoreClaimTests {
         try connection.execute("ANALYZE jobs")
         try connection.execute("SET plan_cache_mode = force_generic_plan")
         try connection.execute("PREPARE claim_generic AS " + JobStore.jobClaimSQL)
-        let rows = try connection.query(
-          "EXPLAIN EXECUTE claim_generic('default', NULL, 10, 1, 30, NULL, true)")
-        return try rows.map { try $0.decode(0, as: String.self) }.joined(separator: "\n")
+        // Without and with a worker memory limit (memory-aware claims).
+        var plans: [String] = []
+        for limit in ["NULL", "1000000"] {
+          let rows = try connection.query(
+            "EXPLAIN EXECUTE claim_generic('default', NULL, 10, 1, 30, NULL, true, \(limit))")
+          plans.append(try rows.map { try $0.decode(0, as: String.self) }.joined(separator: "\n"))
+        }
+        return plans.joined(separator: "\n")
       }
       #expect(!plan.contains("Seq Scan on jobs"), "generic plan:\n\(plan)")
       #expect(plan.contains("jobs_claim_idx"), "generic plan:\n\(plan)")

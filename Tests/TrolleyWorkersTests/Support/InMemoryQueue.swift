@@ -101,6 +101,12 @@ final class InMemoryQueue: JobQueueDriver {
     }
   }
 
+  /// A payload's declared `memory_bytes` (0 when it declares none), as the claim SQL reads it.
+  static func memoryBytes(_ payload: String) -> Int64 {
+    let object = try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any]
+    return (object?["memory_bytes"] as? NSNumber)?.int64Value ?? 0
+  }
+
   // MARK: - JobQueueDriver
 
   func register(_ params: WorkerRegisterParams) async throws -> Int64 {
@@ -116,10 +122,11 @@ final class InMemoryQueue: JobQueueDriver {
     try check(.claim)
     return state.withLock { state in
       state.claims.append(params)
-      let ready = state.jobs.values.filter {
+      let ready = state.jobs.values.filter { job in
         // Retrying jobs wait for their backoff, which this queue never ends.
-        $0.state == .available && $0.queue == params.queue
-          && (params.kinds.map(Set.init)?.contains($0.kind) ?? true)
+        job.state == .available && job.queue == params.queue
+          && (params.kinds.map(Set.init)?.contains(job.kind) ?? true)
+          && (params.memoryLimit.map { Self.memoryBytes(job.payload) <= $0 } ?? true)
       }.sorted { $0.id < $1.id }.prefix(params.limit)
       return ready.map { job in
         var job = job

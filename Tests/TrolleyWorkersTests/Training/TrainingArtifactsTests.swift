@@ -120,4 +120,69 @@ import TrolleyJobContracts
       #expect(try await artifacts.sha256(of: "run/r0000/checkpoint") == nil)
     }
   }
+
+  /// Retention (`train start --keep-rounds N`): rounds older than the last N merged ones lose
+  /// their checkpoint, momentum and states, except exported rounds, rounds whose eval has yet to
+  /// run, and the base.
+  @Test func keepRoundsPrunesOldRoundsButNeverTheLatestExportedOrUnevaluatedOnes() async throws {
+    try await withTestDatabase { database in
+      let client = database.client
+      let store = JobStore(client: client)
+      let batch = try await store.batchCreate(BatchCreateParams(name: "train keep"))
+      try await client.query(
+        "INSERT INTO training_runs (name, settings, batch_id, exported_rounds) VALUES ($1, '{}', $2, '{1}')",
+        ["keep", batch.id])
+      let settings = TrainingRunSettings(
+        run: "keep", model: "/m", data: "/d", trainable: "step1", rounds: 6, shards: 2,
+        innerSteps: 1, batchSize: 1, lr: 1e-3, minLR: 1e-4, weightDecay: 0, maxGradNorm: 1,
+        loraRank: 4, loraAlpha: 4, seed: 0, outerLR: 0.7, outerMomentum: 0.9, artifacts: nil,
+        evalFraction: 0.1, keepRounds: 2)
+      // Round 2's eval has not run yet: its checkpoint must stay.
+      _ = try await store.jobInsertMany(
+        JobInsertManyParams(batchID: batch.id),
+        rows: [
+          JobInsertRow(
+            kind: TrainEval.name,
+            payload: PostgresJSONB(text: try TrainEval.encode(.init(settings: settings, round: 2))))
+        ])
+      let artifacts = TrainingArtifacts(client: client, run: "keep", directory: nil)
+      try await artifacts.put("keep/base", Self.bytes(10, seed: 9), fence: nil)
+      var all: [String] = []
+      for r in 0...5 {
+        var names = [
+          TrainingArtifactName.checkpoint("keep", round: r),
+          TrainingArtifactName.momentum("keep", round: r),
+        ]
+        for s in 0..<2 { names.append(TrainingArtifactName.state("keep", round: r, shard: s)) }
+        for (i, name) in names.enumerated() {
+          try await artifacts.put(name, Self.bytes(10, seed: UInt8(r * 10 + i)), fence: nil)
+        }
+        all += names
+      }
+      let settingsJobs = TrainingJobSettings(client: client)
+      try await settingsJobs.prune(settings, merged: 5, exceptJob: 0)
+      var left: Set<String> = []
+      for name in all + ["keep/base"] where try await artifacts.sha256(of: name) != nil {
+        left.insert(name)
+      }
+      // Kept: the last two merged rounds (4, 5), the exported round 1, round 2 (eval pending),
+      // and the base; rounds 0 and 3 are gone entirely.
+      for r in [1, 2, 4, 5] {
+        #expect(left.contains(TrainingArtifactName.checkpoint("keep", round: r)), "round \(r)")
+        #expect(left.contains(TrainingArtifactName.state("keep", round: r, shard: 1)))
+      }
+      #expect(left.contains("keep/base"))
+      for r in [0, 3] {
+        #expect(!left.contains(TrainingArtifactName.checkpoint("keep", round: r)), "round \(r)")
+        #expect(!left.contains(TrainingArtifactName.momentum("keep", round: r)))
+        #expect(!left.contains(TrainingArtifactName.state("keep", round: r, shard: 0)))
+      }
+      // Without --keep-rounds nothing is pruned.
+      var keepAll = settings
+      keepAll.keepRounds = nil
+      try await settingsJobs.prune(keepAll, merged: 5, exceptJob: 0)
+      #expect(
+        try await artifacts.sha256(of: TrainingArtifactName.checkpoint("keep", round: 1)) != nil)
+    }
+  }
 }

@@ -26,6 +26,26 @@ struct InMemoryWorkerLoopTests {
     #expect(queue.workerStopped(workerID) == true)
   }
 
+  /// Memory-aware claims: a worker with a memory limit leaves jobs that declare more
+  /// (`memory_bytes`, as training shards do) to a bigger worker and runs those that fit.
+  @Test func aWorkerDoesNotClaimJobsThatDoNotFitItsMemory() async throws {
+    let queue = InMemoryQueue()
+    let big = queue.insert(kind: "noop", payload: #"{"memory_bytes": 2000000}"#)
+    let small = queue.insert(kind: "noop", payload: #"{"memory_bytes": 1000}"#)
+    let plain = queue.insert(kind: "noop")
+    let loop = WorkerLoop(
+      driver: queue, kinds: [KindRunner(NoopJob())],
+      configuration: .init(
+        pollInterval: .milliseconds(10), pollOnly: true, exitWhenIdle: true,
+        memoryLimit: 1_000_000))
+    try await loop.run()
+    #expect(queue.job(big)?.state == .available)
+    #expect(queue.job(big)?.attempt == 0)
+    #expect(queue.job(small)?.state == .succeeded)
+    #expect(queue.job(plain)?.state == .succeeded)
+    #expect(queue.claims.allSatisfy { $0.memoryLimit == 1_000_000 })
+  }
+
   @Test func shutdownHandsRunningJobsBackAfterTheGracePeriod() async throws {
     let queue = InMemoryQueue()
     let id = queue.insert(kind: "sleep", payload: #"{"ms": 600000}"#)

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+
+/// `trolley bench train`: a DiLoCo run measured end to end. This file holds the command and the
+/// options every part shares; `--workers` (BenchTrainWorkers.swift) runs the run as queue jobs
+/// with 1, 2, 4… worker processes against the database.
+struct BenchTrain: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "train",
+    abstract:
+      "Measure training rounds: time per round and where shard time goes, with 1, 2, 4 workers.",
+    discussion: """
+      With --workers 1,2,4, for each count a fresh run (`train start` with the options below) is \
+      trained by that many `trolley worker --kinds train.shard,train.merge` processes on this \
+      machine against the configured database, and the jobs' own timings are read back: seconds \
+      per round (merge r finished to merge r+1 finished; round 0 from the first shard's start), \
+      and of the shards' wall time the fractions spent computing (the H inner steps), loading \
+      (model, trainer and resume state), transferring (artifacts in and out) and the rest \
+      (queue, result, process); utilisation is shard compute over workers × wall time.
+
+      Example:
+        trolley bench train --model /tmp/tiny --data /tmp/data.json --workers 1,2,4 \\
+          --rounds 3 --shards 4 --inner-steps 50 --batch-size 1
+      """)
+
+  @Option(help: "The model folder.") var model: String
+  @Option(help: "A LLaVA JSON file (images relative to its folder).") var data: String
+  @Option(help: "The trainable set.") var trainable: String = "step1"
+  @Option(help: "Rounds R.") var rounds: Int = 3
+  @Option(help: "Shards per round K (a multiple of each worker count keeps workers busy).")
+  var shards: Int = 4
+  @Option(help: "Inner steps per shard H.") var innerSteps: Int = 50
+  @Option(help: "Examples per inner step B.") var batchSize: Int = 1
+  @Option(help: "Inner learning rate.") var lr: Double = 1e-3
+  @Option(help: "LoRA rank (step2).") var loraRank: Int = 8
+  @Option(
+    help: ArgumentHelp("Comma-separated worker process counts.", valueName: "counts"),
+    transform: { text in
+      let counts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+      guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= 64 }) else {
+        throw ValidationError(
+          "--workers must be counts from 1 to 64 separated by commas, e.g. 1,2,4")
+      }
+      return counts.compactMap { $0 }
+    })
+  var workers: [Int] = [1, 2, 4]
+  @Option(help: "Engine threads per worker process (default: the cores divided by the workers).")
+  var threads: Int?
+  @OptionGroup var options: OperatorOptions
+
+  func validate() throws {
+    guard rounds >= 1, shards >= 1, innerSteps >= 1, batchSize >= 1 else {
+      throw ValidationError("--rounds, --shards, --inner-steps and --batch-size must be at least 1")
+    }
+    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+  }
+
+  func run() async throws {
+    try await runWorkers()
+  }
+}

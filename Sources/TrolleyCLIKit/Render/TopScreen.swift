@@ -128,10 +128,43 @@ public enum TopScreen {
     return Section(title: "Batches", rows: rows)
   }
 
-    if !snapshot.trainingRuns.isEmpty {
-      sections.insert(trainingSection(snapshot, width: width), at: 2)
+  /// One line per dataset: each stage's jobs done/planned ("-" when not planned), then items by
+  /// status.
+  private static func datasetSection(_ snapshot: TopSnapshot) -> Section {
+    var rows: [String] = []
+    for dataset in snapshot.datasets {
+      var text = "  " + dataset.name + "  " + Formatting.count(Int64(dataset.items)) + " items"
+      for stage in dataset.stages {
+        let value =
+          stage.total == 0
+          ? "-" : "\(stage.done)/\(stage.total)\(stage.failed > 0 ? " \(stage.failed)!" : "")"
+        text += "  \(stage.name) \(value)"
+      }
+      text +=
+        "  "
+        + dataset.statuses.map { "\($0.status) \(Formatting.count(Int64($0.count)))" }
+        .joined(separator: " ")
+      rows.append(text)
     }
-    if !snapshot.datasets.isEmpty { sections.insert(datasetSection(snapshot), at: 2) }
+    return Section(title: "Datasets (jobs done/planned, items by status)", rows: rows)
+  }
+
+  private static func trainingSection(_ snapshot: TopSnapshot, width: Int) -> Section {
+    var table = Table(columns: [
+      Table.Column("Training", flexible: true), Table.Column("ROUND", alignRight: true),
+      Table.Column("SHARDS", alignRight: true), Table.Column("LAST LOSS", alignRight: true),
+      Table.Column("STATE"),
+    ])
+    for run in snapshot.trainingRuns {
+      table.append([
+        run.name, "\(min(run.round + 1, run.rounds))/\(run.rounds)",
+        "\(run.shardsDone)/\(run.shards)",
+        run.lastLoss.map { String(format: "%.4f", $0) } ?? "-",
+        run.dead > 0 ? "failed (\(run.dead) dead)" : "running",
+      ])
+    }
+    let lines = table.render(width: width - 2).map { "  " + $0 }
+    return Section(title: headerTitle(lines[0], name: "Training"), rows: Array(lines.dropFirst()))
   }
 
   private static func workerSection(_ snapshot: TopSnapshot, width: Int) -> Section {

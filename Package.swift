@@ -104,8 +104,13 @@ let package = Package(
       swiftSettings: strict),
     // f32 tensors, BLAS-backed products, element-wise kernels, 16-bit and quantized weights.
     .target(
-      name: "Tensor", dependencies: ["COpenBLAS", "CProcessor", "TensorAVX512", "TrolleyBasics"],
+      name: "Tensor",
+      dependencies: ["COpenBLAS", "CProcessor", "CKernels", "TensorAVX512", "TrolleyBasics"],
       swiftSettings: tensorKernels),
+    // The reduced-precision prefill kernels (`--compute int8|bf16`), in C for instructions Swift
+    // cannot express; each instruction set's function is compiled for it by a target attribute
+    // and chosen at run time (`CProcessor`).
+    .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O3"])]),
     // CPU feature detection and cache hints, which Swift cannot express.
     .target(name: "CProcessor", path: "Sources/CProcessor"),
     // Tensor's AVX-512 kernels, in a module of their own because Swift enables instruction sets
@@ -122,7 +127,7 @@ let package = Package(
     // AVX2 (no FMA: the hashes' floating point must round exactly as imagehash's) lets the
     // LANCZOS passes widen and multiply eight pixels at a time.
     .target(
-      name: "Curation", dependencies: ["TroL", "CJPEG", "CCrypto"], swiftSettings: curationKernels),
+      name: "Curation", dependencies: ["TroL", "CJPEG", "CCrypto", "Digest"], swiftSettings: curationKernels),
     // Curation's PostgreSQL side: datasets, items, band and edge tables, and the planner that
     // enqueues curate.* jobs. Every curation statement lives here. Optimized: the dedupe's pairs
     // step streams millions of band rows through it.
@@ -221,7 +226,8 @@ let package = Package(
       ],
       exclude: ["Oracle"], swiftSettings: strict),
     .testTarget(
-      name: "TrolleyCLIKitTests", dependencies: ["TrolleyCLIKit", "Digest", "TrolleyBasics"], swiftSettings: strict),
+      name: "TrolleyCLIKitTests", dependencies: ["TrolleyCLIKit", "Digest", "TrolleyBasics"],
+      swiftSettings: strict),
     .testTarget(
       name: "TrolleyJobContractsTests", dependencies: ["TrolleyJobContracts"],
       swiftSettings: strict),

@@ -19,6 +19,23 @@ int trolley_cpu_has_avx512f(void) {
   if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return 0;
   return (ebx & bit_AVX512F) ? 1 : 0;
 }
+
+int trolley_cpu_has_avx512_vnni(void) {
+  unsigned int eax, ebx, ecx, edx;
+  if (!trolley_cpu_has_avx512f()) return 0;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return 0;
+  return (ecx & (1u << 11)) ? 1 : 0; /* CPUID.(7,0):ECX[11] AVX512_VNNI */
+}
+
+int trolley_cpu_has_avx512_bf16(void) {
+  unsigned int eax, ebx, ecx, edx;
+  if (!trolley_cpu_has_avx512f()) return 0;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) || eax < 1) return 0;
+  if (!__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) return 0;
+  return (eax & (1u << 5)) ? 1 : 0; /* CPUID.(7,1):EAX[5] AVX512_BF16 */
+}
 #else
 int trolley_cpu_has_avx512f(void) { return 0; }
+int trolley_cpu_has_avx512_vnni(void) { return 0; }
+int trolley_cpu_has_avx512_bf16(void) { return 0; }
 #endif

@@ -36,6 +36,13 @@ public struct DatasetPlanner: Sendable {
   public func ingest(dataset name: String, sources: [String], chunk: Int) async throws
     -> IngestPlan
   {
+    try await ingest(dataset: name, sources: sources.map { IngestSource(source: $0) }, chunk: chunk)
+  }
+
+  /// `ingest` with each source's manifest metadata, questions and answers, and caption.
+  public func ingest(dataset name: String, sources: [IngestSource], chunk: Int) async throws
+    -> IngestPlan
+  {
     guard chunk >= 1 && chunk <= 1_000_000 else {
       throw DatasetError(.invalidRequest, "--chunk must be 1 to 1000000, got \(chunk)")
     }

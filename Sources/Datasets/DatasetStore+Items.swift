@@ -1,11 +1,47 @@
 public import Curation
+import Foundation
 public import Postgres
+public import TrolleyJobContracts
 
 /// The ids the last `itemsAdd` inserted (nil bounds when nothing was new).
 public struct ItemsAdded: Sendable, Hashable {
   public var added: Int
   public var firstID: Int64?
   public var lastID: Int64?
+}
+
+/// One question about an item and its answer: imported from a manifest (`question`/`answer`
+/// columns, several rows per image), or asked by `trolley dataset caption --questions` (the
+/// answer then arrives from a trol.answer job).
+public struct ItemAnswer: Sendable, Hashable, Codable {
+  public var question: String
+  public var answer: String?
+
+  public init(question: String, answer: String?) {
+    self.question = question
+    self.answer = answer
+  }
+}
+
+/// One source `dataset ingest` adds, with what its manifest rows said about it.
+public struct IngestSource: Sendable, Equatable {
+  /// An absolute path or a URL.
+  public var source: String
+  /// The manifest's other columns (a JSON object), if any.
+  public var metadata: JobJSON?
+  /// Questions and answers, in manifest order.
+  public var answers: [ItemAnswer]
+  /// A caption the manifest already has.
+  public var caption: String?
+
+  public init(
+    source: String, metadata: JobJSON? = nil, answers: [ItemAnswer] = [], caption: String? = nil
+  ) {
+    self.source = source
+    self.metadata = metadata
+    self.answers = answers
+    self.caption = caption
+  }
 }
 
 /// One pending item a curate.ingest job reads.
@@ -32,16 +68,19 @@ public struct IngestOutcome: Sendable, Hashable {
 
 extension DatasetStore {
   static let itemsStageSQL = """
-    CREATE TEMP TABLE incoming_source (source text NOT NULL) ON COMMIT DROP
+    CREATE TEMP TABLE incoming_source (
+      source text NOT NULL, metadata jsonb, answers jsonb, caption text) ON COMMIT DROP
     """
 
-  static let itemsCopySQL = "COPY incoming_source (source) FROM STDIN"
+  static let itemsCopySQL = "COPY incoming_source (source, metadata, answers, caption) FROM STDIN"
 
-  // Sorted, so ids follow the sources' order; sources already in the dataset add nothing.
+  // Sorted, so ids follow the sources' order; sources already in the dataset add nothing (not
+  // even new questions: re-ingesting is a no-op).
   static let itemsInsertSQL = """
     WITH inserted AS (
-      INSERT INTO dataset_item (dataset_id, source)
-      SELECT DISTINCT $1::bigint, source FROM incoming_source ORDER BY 2
+      INSERT INTO dataset_item (dataset_id, source, metadata, answers, caption)
+      SELECT DISTINCT ON (source) $1::bigint, source, coalesce(metadata, '{}'), answers, caption
+      FROM incoming_source ORDER BY source
       ON CONFLICT (dataset_id, source) DO NOTHING
       RETURNING id)
     SELECT count(*)::bigint, min(id), max(id) FROM inserted
@@ -70,10 +109,28 @@ extension DatasetStore {
   public func itemsAdd(datasetID: Int64, sources: [String], on connection: PostgresConnection)
     throws -> ItemsAdded
   {
-    let sorted = Array(Set(sources)).sorted()
+    try itemsAdd(
+      datasetID: datasetID, sources: sources.map { IngestSource(source: $0) }, on: connection)
+  }
+
+  /// Copies `sources` (sorted; the first of several entries for one source wins) in as pending
+  /// items with their manifest metadata, questions and answers, and caption.
+  public func itemsAdd(
+    datasetID: Int64, sources: [IngestSource], on connection: PostgresConnection
+  ) throws -> ItemsAdded {
+    let sorted = sources.sorted { $0.source < $1.source }
+    let encoder = JSONEncoder.sorted
     try connection.query(Self.itemsStageSQL, name: "itemsStage")
     try connection.copyFrom(Self.itemsCopySQL, name: "itemsCopy") { writer in
-      for source in sorted { try writer.writeRow([source]) }
+      for item in sorted {
+        let metadata = try item.metadata.map {
+          String(decoding: try encoder.encode($0), as: UTF8.self)
+        }
+        let answers =
+          item.answers.isEmpty
+          ? nil : String(decoding: try encoder.encode(item.answers), as: UTF8.self)
+        try writer.writeRow([item.source, metadata, answers, item.caption])
+      }
     }
     let row = try connection.query(Self.itemsInsertSQL, [datasetID], name: "itemsInsert").single()
     let (count, first, last) = try row.decode((Int64, Int64?, Int64?).self)

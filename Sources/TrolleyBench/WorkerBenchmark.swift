@@ -1,9 +1,9 @@
 import Foundation
 public import TroL
 import TroLSynthesis
-import TrolleyWorkers
 import TrolleyBasics
 import TrolleyJobContracts
+import TrolleyWorkers
 
 /// `trolley bench worker`: how many images per hour a worker answers at each engine batch size.
 ///
@@ -25,6 +25,12 @@ public struct WorkerBenchmark: Sendable {
     public var question: String = "What is in this image?"
     /// Most new tokens per answer (the worker's `--max-new-tokens`). Default 64.
     public var maxNewTokens: Int = 64
+    /// The worker's `--traversal`.
+    public var traversal: TraversalMode = .all
+    /// Questions asked about each image (the question, then numbered variants), enqueued
+    /// question by question (all images' first question, then their second...) and cut into
+    /// batches as the worker does (`JobChunks`: one image's questions together).
+    public var questionsPerImage: Int = 1
     /// Seed of the synthetic images.
     public var seed: UInt64 = 0
 
@@ -168,29 +174,35 @@ public struct WorkerBenchmark: Sendable {
   {
     let kind = AnswerJob(
       settings: EngineJobSettings(
-        batch: batch, batchSize: batchSize, maxNewTokens: configuration.maxNewTokens))
-    var results: [AnswerJob.Result] = []
-    var index = 0
-    while index < paths.count {
-      let chunk = paths[index..<min(index + batchSize, paths.count)]
-      let jobs = chunk.enumerated().map { offset, path in
+        batch: batch, batchSize: batchSize, maxNewTokens: configuration.maxNewTokens,
+        traversal: TraversalPolicy(mode: configuration.traversal)))
+    // Enqueue order: question by question over all images.
+    var queued: [AnswerJob.Payload] = []
+    for q in 0..<configuration.questionsPerImage {
+      let question = q == 0 ? configuration.question : "\(configuration.question) (\(q + 1))"
+      for path in paths { queued.append(AnswerJob.Payload(image: path, question: question)) }
+    }
+    var results = [AnswerJob.Result?](repeating: nil, count: queued.count)
+    var done = 0
+    // As the worker cuts what it claimed: jobs on one image in one batch.
+    for chunk in JobChunks.plan(keys: queued.map { kind.groupKey($0) }, size: batchSize) {
+      let jobs = chunk.map { index in
         (
-          payload: AnswerJob.Payload(image: path, question: configuration.question),
-          context: JobContext(
-            jobID: Int64(index + offset), queue: "bench", attempt: 1, batchID: nil)
+          payload: queued[index],
+          context: JobContext(jobID: Int64(index), queue: "bench", attempt: 1, batchID: nil)
         )
       }
-      for (path, outcome) in zip(chunk, await kind.run(batch: jobs)) {
+      for (index, outcome) in zip(chunk, await kind.run(batch: jobs)) {
         do {
-          results.append(try outcome.get())
+          results[index] = try outcome.get()
         } catch {
-          throw Failure(description: "answering \(path) failed: \(error)")
+          throw Failure(description: "answering \(queued[index].image) failed: \(error)")
         }
       }
-      index += chunk.count
-      step(batchSize, index, paths.count)
+      done += chunk.count
+      step(batchSize, done / configuration.questionsPerImage, paths.count)
     }
-    return results
+    return results.compactMap { $0 }
   }
 }
 

@@ -20,6 +20,8 @@ public enum JobKindName: String, Sendable, Hashable, CaseIterable {
   case curateIngest = "curate.ingest"
   /// Exact and near duplicate groups of one dataset (`CurateDedupeContract`).
   case curateDedupe = "curate.dedupe"
+  /// One WebDataset tar shard of a dataset's kept items (`CurateShardContract`).
+  case curateShard = "curate.shard"
   /// One DiLoCo shard: H inner steps from a round's weights (`TrainShard`).
   case trainShard = "train.shard"
   /// A round's outer step over its shards' deltas (`TrainMerge`).
@@ -31,8 +33,8 @@ public enum JobKindName: String, Sendable, Hashable, CaseIterable {
   public var needsModel: Bool {
     switch self {
     case .trolAnswer, .trolCaption: true
-    case .noop, .sleep, .fail, .crash, .curateIngest, .curateDedupe, .trainShard, .trainMerge,
-      .trainEval:
+    case .noop, .sleep, .fail, .crash, .curateIngest, .curateDedupe, .curateShard, .trainShard,
+      .trainMerge, .trainEval:
       false
     }
   }
@@ -41,8 +43,8 @@ public enum JobKindName: String, Sendable, Hashable, CaseIterable {
   public var isTestKind: Bool {
     switch self {
     case .noop, .sleep, .fail, .crash: true
-    case .trolAnswer, .trolCaption, .curateIngest, .curateDedupe, .trainShard, .trainMerge,
-      .trainEval:
+    case .trolAnswer, .trolCaption, .curateIngest, .curateDedupe, .curateShard, .trainShard,
+      .trainMerge, .trainEval:
       false
     }
   }

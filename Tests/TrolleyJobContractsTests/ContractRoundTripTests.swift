@@ -97,8 +97,8 @@ struct ContractRoundTripTests {
   @Test func everyKindNameIsListedOnceWithItsContract() {
     let contracts: [any JobContract.Type] = [
       TrolAnswer.self, TrolCaption.self, NoopContract.self, SleepContract.self, FailContract.self,
-      CrashContract.self, CurateIngestContract.self, CurateDedupeContract.self, TrainShard.self,
-      TrainMerge.self, TrainEval.self,
+      CrashContract.self, CurateIngestContract.self, CurateDedupeContract.self,
+      CurateShardContract.self, TrainShard.self, TrainMerge.self, TrainEval.self,
     ]
     #expect(Set(contracts.map { $0.kind }) == Set(JobKindName.allCases))
     #expect(

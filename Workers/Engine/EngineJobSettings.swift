@@ -1,3 +1,4 @@
+public import Datasets
 public import TroL
 
 /// How the TroL kinds run: the loaded engine and the knobs `trolley worker` exposes.
@@ -12,6 +13,8 @@ public struct EngineJobSettings: Sendable {
   /// Where layers are traversed for every job (`--traversal`). Default: every prompt position,
   /// the official code's behaviour.
   public var traversal: TraversalPolicy
+  /// Where jobs with a `dataset_item` write their caption or answer (`trolley worker` sets it).
+  public var datasetItems: DatasetStore?
 
   public static let defaultCaptionPrompt = "Describe this image in detail."
   /// The most new tokens a job may ask for: the engine reserves cache for all of them up front,

@@ -30,11 +30,16 @@ public enum AllKinds {
 
   /// The curation kinds, sharing one dataset store and fetch policy.
   public static func curation(_ settings: CurationJobSettings) -> [any JobKind] {
-    [CurateIngestJob(settings: settings), CurateDedupeJob(settings: settings)]
+    [
+      CurateIngestJob(settings: settings), CurateDedupeJob(settings: settings),
+      CurateShardJob(settings: settings),
+    ]
   }
 
   /// The names of the curation kinds (they need the worker's database connection).
-  public static let curationNames = [CurateIngestContract.name, CurateDedupeContract.name]
+  public static let curationNames = [
+    CurateIngestContract.name, CurateDedupeContract.name, CurateShardContract.name,
+  ]
 
   /// The names of every kind.
   public static var names: [String] { all.map { type(of: $0).name } }

@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import JobQueue
 public import TroL
@@ -16,10 +17,14 @@ public struct AnswerJob: EngineJobKind {
     self.settings = settings
   }
 
+  /// Questions on one image go into one engine batch, which encodes the image and computes its
+  /// prefix once.
+  public func groupKey(_ payload: Payload) -> String? { payload.image }
+
   public func run(batch: [(payload: Payload, context: JobContext)]) async -> [Swift.Result<
     Result, any Error
   >] {
-    await settings.runBatch(batch) { payload, context in
+    let outcomes = await settings.runBatch(batch) { payload, context in
       if payload.question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
         throw JobFailure(.invalidPayload, "trol.answer: the question is empty")
       }
@@ -33,6 +38,10 @@ public struct AnswerJob: EngineJobKind {
         answer: answer.answer, model: settings.batch.modelName, tokens: answer.tokenIDs.count,
         finishReason: answer.finishReason, timings: answer.timings.resultJSON,
         provenance: settings.batch.provenance(item.options).resultJSON)
+    }
+    return await settings.writeBack(outcomes, batch, item: \.datasetItem) {
+      store, id, payload, result in
+      try await store.answerWrite(itemID: id, question: payload.question, answer: result.answer)
     }
   }
 }

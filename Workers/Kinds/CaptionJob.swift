@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import JobQueue
 public import TroL
@@ -16,10 +17,14 @@ public struct CaptionJob: EngineJobKind {
     self.settings = settings
   }
 
+  /// Questions on one image go into one engine batch, which encodes the image and computes its
+  /// prefix once.
+  public func groupKey(_ payload: Payload) -> String? { payload.image }
+
   public func run(batch: [(payload: Payload, context: JobContext)]) async -> [Swift.Result<
     Result, any Error
   >] {
-    await settings.runBatch(batch) { payload, context in
+    let outcomes = await settings.runBatch(batch) { payload, context in
       let prompt = payload.prompt?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
       let options = try settings.options(maxNewTokens: payload.maxNewTokens, beams: nil)
       return EngineBatch.Item(
@@ -32,6 +37,9 @@ public struct CaptionJob: EngineJobKind {
         tokens: answer.tokenIDs.count, finishReason: answer.finishReason,
         timings: answer.timings.resultJSON,
         provenance: settings.batch.provenance(item.options).resultJSON)
+    }
+    return await settings.writeBack(outcomes, batch, item: \.datasetItem) { store, id, _, result in
+      try await store.captionWrite(itemID: id, caption: result.caption, prompt: result.prompt)
     }
   }
 }

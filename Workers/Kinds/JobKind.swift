@@ -33,6 +33,10 @@ public protocol JobKind: Sendable {
   /// return it without encoding.
   func encodeResult(_ result: Result, encoder: JSONEncoder) throws -> PostgresJSONB
 
+  /// Jobs of this kind with the same key are put in the same batch when they are claimed
+  /// together (the TroL kinds: the image, so its questions share its prefix). Default nil.
+  func groupKey(_ payload: Payload) -> String?
+
   /// Runs one job.
   func run(_ payload: Payload, context: JobContext) async throws -> Result
 
@@ -46,6 +50,7 @@ public protocol JobKind: Sendable {
 extension JobKind {
   public var retryPolicy: RetryPolicy { .standard }
   public var maxBatchSize: Int { 1 }
+  public func groupKey(_ payload: Payload) -> String? { nil }
 
   public func decodePayload(_ json: PostgresJSONB, decoder: JSONDecoder) throws -> Payload {
     try decoder.decode(Payload.self, from: Data(json.bytes))

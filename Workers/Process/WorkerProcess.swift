@@ -28,6 +28,11 @@ public struct WorkerProcess: Sendable {
     public var model: String?
     /// The in-memory weight format.
     public var weights: WeightFormat = .f16
+    /// How prefill and vision products multiply (`--compute`).
+    public var compute: ComputeMode = .f32
+    /// With f16 weights: map the packed 16-bit weights from `.trolley-packed-f16.bin` beside the
+    /// checkpoint (written at the first load, keyed by the weights' content hash).
+    public var packedWeightsCache: Bool = true
     /// Most `trol.*` jobs answered together in one engine batch.
     public var batchSize: Int = 1
     /// Engine threads (nil: the Tensor default, `TROLLEY_THREADS` or the physical cores).
@@ -86,7 +91,9 @@ public struct WorkerProcess: Sendable {
     }
     defer { server?.stop() }
 
-    let engine = try configuration.model.map { try engineSettings(model: $0, metrics: metrics) }
+    var engine = try configuration.model.map { try engineSettings(model: $0, metrics: metrics) }
+    // Jobs from `trolley dataset caption` write their text into the dataset's items.
+    engine?.datasetItems = DatasetStore(client: client)
     var loopConfiguration = configuration.loop
     // `trolley workers` shows each worker's build and, for engine workers, the model it runs.
     if let engine {
@@ -130,7 +137,31 @@ public struct WorkerProcess: Sendable {
     if let threads = configuration.threads { TensorThreads.configure(count: threads) }
     logger.info(
       "loading model", metadata: ["model": "\(model)", "weights": "\(configuration.weights)"])
-    let engine = try TroLEngine.load(modelDirectory: model, weights: configuration.weights)
+    // The packed-weights cache is keyed by the weights' content hash (hashed once, then cached
+    // by size and modification time in `.trolley-identity.json`).
+    let warn: (String) -> Void = { [logger] in logger.warning("\($0)") }
+    let cacheKey: String? =
+      if configuration.weights == .f16 && configuration.packedWeightsCache {
+        try ModelIdentity.contentHash(model, warn: warn)
+      } else {
+        nil
+      }
+    let engine = try TroLEngine.load(
+      modelDirectory: model, weights: configuration.weights, compute: configuration.compute,
+      packedWeightsKey: cacheKey
+    ) { [logger] outcome in
+      switch outcome {
+      case .used(let tensors):
+        logger.info("packed weights mapped from the cache", metadata: ["tensors": "\(tensors)"])
+      case .written(let tensors, let reason):
+        logger.info(
+          "packed weights cached for the next start",
+          metadata: ["tensors": "\(tensors)", "previous_cache": "\(reason)"])
+      case .notWritten(let reason):
+        logger.warning("packed weights not cached; the next start repacks: \(reason)")
+      case .unused: break
+      }
+    }
     let name = URL(fileURLWithPath: model).standardizedFileURL.lastPathComponent
     // Recorded in every result's provenance: hub id and revision, else the weights' SHA-256
     // (hashed once, then cached beside the checkpoint).

@@ -73,7 +73,8 @@ struct ClaimLoop: Sendable {
     return claimed
   }
 
-  /// Starts claimed jobs: checks their time limits, groups them by kind into chunks, and runs
+  /// Starts claimed jobs: checks their time limits, groups them by kind into chunks (jobs with
+  /// the same `groupKey` together), and runs
   /// each chunk as a child task. Jobs that cannot start are acknowledged as dead at once.
   func start(_ jobs: [ClaimedJob], group: inout TaskGroup<Void>) {
     core.observe?(.claimed(jobs))
@@ -101,10 +102,13 @@ struct ClaimLoop: Sendable {
           })
         continue
       }
-      var index = 0
-      while index < jobsOfKind.count {
-        let chunk = Array(jobsOfKind[index..<min(index + runner.maxBatchSize, jobsOfKind.count)])
-        index += chunk.count
+      // Jobs on one image go into one chunk, so its questions share its prefix (`JobChunks`).
+      let plan = JobChunks.plan(
+        keys: runner.maxBatchSize > 1
+          ? jobsOfKind.map(runner.groupKey) : jobsOfKind.map { _ in nil },
+        size: runner.maxBatchSize)
+      for indices in plan {
+        let chunk = indices.map { jobsOfKind[$0] }
         let contexts = chunk.map {
           JobContext(
             jobID: $0.id, queue: $0.queue, attempt: $0.attempt, batchID: $0.batchID,

@@ -12,6 +12,7 @@ public struct KindRunner: Sendable {
   /// The kind's backoff after retryable errors (a timeout is one).
   public let retryPolicy: RetryPolicy
   private let execute: @Sendable ([ClaimedJob], [JobContext]) async -> [JobOutcome]
+  private let key: @Sendable (ClaimedJob) -> String?
 
   /// Wraps a kind.
   public init<Kind: JobKind>(_ kind: Kind) {
@@ -19,12 +20,18 @@ public struct KindRunner: Sendable {
     maxBatchSize = max(1, kind.maxBatchSize)
     retryPolicy = kind.retryPolicy
     execute = { jobs, contexts in await Self.run(kind, jobs: jobs, contexts: contexts) }
+    key = { job in
+      (try? kind.decodePayload(job.payload, decoder: JSONDecoder())).flatMap(kind.groupKey)
+    }
   }
 
   /// Wraps a kind given as an existential.
   public init(any kind: any JobKind) {
     self.init(kind)
   }
+
+  /// The job's batching key (`JobKind.groupKey`); nil for a payload that does not decode.
+  public func groupKey(_ job: ClaimedJob) -> String? { key(job) }
 
   /// Runs `jobs` (all of this kind, at most `maxBatchSize`) and returns their outcomes in order.
   public func run(_ jobs: [ClaimedJob], contexts: [JobContext]) async -> [JobOutcome] {

@@ -8,6 +8,12 @@
 /* 1 when the CPU has AVX-512F and the OS saves the ZMM and mask registers; 0 otherwise. */
 int trolley_cpu_has_avx512f(void);
 
+/* 1 when AVX-512F is usable (above) and the CPU has AVX512-VNNI (vpdpbusd). */
+int trolley_cpu_has_avx512_vnni(void);
+
+/* 1 when AVX-512F is usable (above) and the CPU has AVX512-BF16 (vdpbf16ps). */
+int trolley_cpu_has_avx512_bf16(void);
+
 /* From DRAM into L2 with locality 2 (prefetcht1): bursts of prefetcht0 from DRAM stalled on the
    L1's miss buffers and measured ~10% slower in the tiled decode-batch kernel. */
 static inline __attribute__((always_inline)) void trolley_prefetch(const void *address) {

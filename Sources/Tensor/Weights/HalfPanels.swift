@@ -24,8 +24,11 @@ struct HalfPanels: @unchecked Sendable {
   /// `.f16` or `.bf16`.
   let dtype: StorageDType
   let panelCount: Int
-  /// Owned (`WeightMemory`), `panelCount * inFeatures * 64` bytes or more.
+  /// `panelCount * inFeatures * 64` bytes or more: owned (`WeightMemory`), or borrowed from a
+  /// mapped packed-weights file (never written then).
   let storage: UnsafeMutableRawBufferPointer
+  /// Whether `deallocate` releases `storage`.
+  let ownsStorage: Bool
 
   var byteCount: Int { outFeatures * inFeatures * 2 }
 
@@ -36,6 +39,7 @@ struct HalfPanels: @unchecked Sendable {
     self.dtype = dtype
     panelCount = (outFeatures + Self.width - 1) / Self.width
     storage = WeightMemory.allocate(byteCount: panelCount * inFeatures * Self.lineBytes)
+    ownsStorage = true
     let target = storage.baseAddress!
     let (outF, inF) = (outFeatures, inFeatures)
     TensorThreads.parallelRanges(panelCount, granule: 1, minimumPerThread: 4) { panels in
@@ -66,7 +70,26 @@ struct HalfPanels: @unchecked Sendable {
     }
   }
 
-  func deallocate() { WeightMemory.release(storage) }
+  /// Panels packed earlier (`packedBytes` of a weight of this shape), used in place: the memory
+  /// must stay valid and unchanged while the panels are in use.
+  init(packed: UnsafeRawPointer, outFeatures: Int, inFeatures: Int, dtype: StorageDType) {
+    self.outFeatures = outFeatures
+    self.inFeatures = inFeatures
+    self.dtype = dtype
+    panelCount = (outFeatures + Self.width - 1) / Self.width
+    storage = UnsafeMutableRawBufferPointer(
+      start: UnsafeMutableRawPointer(mutating: packed),
+      count: panelCount * inFeatures * Self.lineBytes)
+    ownsStorage = false
+  }
+
+  func deallocate() { if ownsStorage { WeightMemory.release(storage) } }
+
+  /// The stored 16 bits of W[o, k].
+  func storedBits(row o: Int, column k: Int) -> UInt16 {
+    let (p, j) = o.quotientAndRemainder(dividingBy: Self.width)
+    return line(panel: p, step: k).loadUnaligned(fromByteOffset: 2 * j, as: UInt16.self)
+  }
 
   @inline(__always)
   private func line(panel p: Int, step k: Int) -> UnsafeRawPointer {
@@ -125,9 +148,11 @@ struct HalfPanels: @unchecked Sendable {
   }
 
   /// y[m, outFeatures] = x[m, inFeatures] · Wᵀ (or `+=`).
+  /// - Parameter compute: `.bf16` rounds activations and weights to bf16 on the prefill path
+  ///   (see `ComputeMode.bf16`); anything else is exact.
   func multiply(
     _ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool,
-    scratch: MatmulScratch
+    scratch: MatmulScratch, compute: ComputeMode = .f32
   ) {
     precondition(m >= 0, "multiply: \(m) rows")
     if m == 0 || outFeatures == 0 { return }
@@ -139,8 +164,12 @@ struct HalfPanels: @unchecked Sendable {
       TensorThreads.parallelRanges(panelCount, granule: 1, minimumPerThread: 2) { panels in
         multiplyPanels(panels, x, rows: m, into: y, accumulate: accumulate)
       }
+    } else if compute == .bf16 && BF16Kernel.best == .avx512bf16 {
+      bf16DotProduct(x, rows: m, into: y, accumulate: accumulate, scratch: scratch)
     } else {
-      widenedSgemm(x, rows: m, into: y, accumulate: accumulate, scratch: scratch)
+      widenedSgemm(
+        x, rows: m, into: y, accumulate: accumulate, scratch: scratch,
+        roundToBF16: compute == .bf16)
     }
   }
 
@@ -162,14 +191,29 @@ struct HalfPanels: @unchecked Sendable {
   }
 
   /// Prefill: widen groups of panels to f32 Wᵀ in scratch, then one sgemm per group.
-  private func widenedSgemm(
+  ///
+  /// `roundToBF16`: `--compute bf16` without AVX512-BF16: x and each widened group are rounded
+  /// to bf16 first, so sgemm multiplies exactly the values `vdpbf16ps` would (a bf16 product is
+  /// exact in f32) and sums them in f32.
+  func widenedSgemm(
     _ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool,
-    scratch: MatmulScratch
+    scratch: MatmulScratch, roundToBF16: Bool = false
   ) {
     let panelsPerChunk = max(
       1, min(panelCount, TiledProduct.sgemmChunkFloats / (inFeatures * Self.width)))
-    let buffer = scratch.floats(panelsPerChunk * Self.width * inFeatures)
+    let chunkFloats = panelsPerChunk * Self.width * inFeatures
+    let buffer = scratch.floats(chunkFloats + (roundToBF16 ? m * inFeatures : 0))
     guard let transposed = buffer.baseAddress else { return }
+    var x = x
+    if roundToBF16 {
+      let rounded = transposed + chunkFloats
+      rounded.update(from: x, count: m * inFeatures)
+      let k = inFeatures
+      TensorThreads.parallelRanges(m, granule: 1, minimumPerThread: 16) { rows in
+        BF16Rounding.round(rounded + rows.lowerBound * k, count: rows.count * k)
+      }
+      x = UnsafePointer(rounded)
+    }
     var p0 = 0
     while p0 < panelCount {
       let p1 = min(panelCount, p0 + panelsPerChunk)
@@ -179,6 +223,14 @@ struct HalfPanels: @unchecked Sendable {
         widenTransposed(
           panels: (p0 + range.lowerBound)..<(p0 + range.upperBound),
           into: transposed + range.lowerBound * Self.width, stride: n)
+        if roundToBF16 {
+          // Rows k of this group's columns; the stride is n, so round each k's run.
+          for k in 0..<inFeatures {
+            BF16Rounding.round(
+              transposed + k * n + range.lowerBound * Self.width,
+              count: min(n, range.upperBound * Self.width) - range.lowerBound * Self.width)
+          }
+        }
       }
       TensorThreads.yieldToBLAS()
       cblas_sgemm(

@@ -15,6 +15,9 @@ public final class Q8Weight: LinearWeight, TiledWeight, @unchecked Sendable {
   /// Block scales, [outFeatures, blocksPerRow].
   let scales: UnsafeMutableBufferPointer<Float16>
 
+  /// `.int8`: prefill products quantize activations and multiply in int8 (`Q8Weight+Int8`).
+  public let compute: ComputeMode
+
   static var columnAlignment: Int { BlockQuantizer.blockSize }
 
   public var byteCount: Int { quants.count + scales.count * 2 }
@@ -22,8 +25,13 @@ public final class Q8Weight: LinearWeight, TiledWeight, @unchecked Sendable {
   /// Quantizes a checkpoint tensor of shape [out, in] and any storage dtype.
   ///
   /// - Throws: `TensorError.invalidShape` unless the shape is 2-D; `TensorError.nonFiniteValue`
-  ///   if the tensor holds NaN or infinity.
-  public init(_ raw: RawTensorData) throws {
+  ///   if the tensor holds NaN or infinity; `TensorError.unsupportedFormat` for `compute`
+  ///   `.bf16`, which q8 weights cannot run.
+  public init(_ raw: RawTensorData, compute: ComputeMode = .f32) throws {
+    guard compute != .bf16 else {
+      throw TensorError(.unsupportedFormat, "bf16 compute needs 16-bit weights, not q8")
+    }
+    self.compute = compute
     (outFeatures, inFeatures) = try WeightShape.matrix(raw.shape, for: "Q8Weight")
     blocksPerRow = (inFeatures + 31) / 32
     // 64-byte aligned, so that every pair of blocks is one cache line.
@@ -44,11 +52,14 @@ public final class Q8Weight: LinearWeight, TiledWeight, @unchecked Sendable {
   /// Quantizes f32 values ([outFeatures * inFeatures], row-major).
   ///
   /// - Throws: `TensorError.nonFiniteValue` if a value is NaN or infinite.
-  public convenience init(outFeatures: Int, inFeatures: Int, values: [Float]) throws {
+  public convenience init(
+    outFeatures: Int, inFeatures: Int, values: [Float], compute: ComputeMode = .f32
+  ) throws {
     precondition(
       values.count == outFeatures * inFeatures,
       "Q8Weight: \(values.count) values for [\(outFeatures), \(inFeatures)]")
-    try self.init(RawTensorData(copying: values, shape: [outFeatures, inFeatures]))
+    try self.init(
+      RawTensorData(copying: values, shape: [outFeatures, inFeatures]), compute: compute)
   }
 
   deinit {
@@ -77,6 +88,10 @@ public final class Q8Weight: LinearWeight, TiledWeight, @unchecked Sendable {
     _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool,
     scratch: MatmulScratch
   ) {
+    if compute == .int8 && rows >= TiledProduct.sgemmMinimumRows {
+      int8Multiply(x, rows: rows, into: y, accumulate: accumulate, scratch: scratch)
+      return
+    }
     tiledMultiply(x, rows: rows, into: y, accumulate: accumulate, scratch: scratch)
   }
 

@@ -17,21 +17,30 @@ public enum WeightFormat: String, Sendable, Hashable, CaseIterable {
 ///   - raw: a 2-D tensor [out, in] (PyTorch `Linear` layout) of any storage dtype.  Every format
 ///     copies, repacks or quantizes, so `raw`'s bytes may be released once this returns.
 ///   - format: the in-memory format.
+///   - compute: how prefill products multiply; `.bf16` needs `.f16`, `.int8` needs `.q8` (an
+///     f32 tensor under `.f16` stays exact f32).
 /// - Returns: a weight whose products read the chosen format.
 /// - Throws: `TensorError.invalidShape` unless `raw` is 2-D; `TensorError.nonFiniteValue` when
-///   quantizing a tensor that holds NaN or infinity.
-public func makeLinearWeight(_ raw: RawTensorData, format: WeightFormat) throws -> any LinearWeight
-{
+///   quantizing a tensor that holds NaN or infinity; `TensorError.unsupportedFormat` when
+///   `compute` needs another format.
+public func makeLinearWeight(
+  _ raw: RawTensorData, format: WeightFormat, compute: ComputeMode = .f32
+) throws -> any LinearWeight {
+  if let required = compute.requiredWeights, required != format {
+    throw TensorError(
+      .unsupportedFormat,
+      "--compute \(compute.rawValue) needs --weights \(required.rawValue), not \(format.rawValue)")
+  }
   switch format {
   case .f32:
     return try F32Weight(raw)
   case .f16:
     switch raw.dtype {
-    case .f16, .bf16: return try HalfWeight(raw)
+    case .f16, .bf16: return try HalfWeight(raw, compute: compute)
     case .f32: return try F32Weight(raw)
     }
   case .q8:
-    return try Q8Weight(raw)
+    return try Q8Weight(raw, compute: compute)
   case .q4:
     return try Q4Weight(raw)
   }

@@ -14,6 +14,10 @@ public struct WeightLoader: Sendable {
   private let lookup: Lookup
   /// The in-memory format of large matrices.
   public let format: WeightFormat
+  /// How their prefill products multiply (`--compute`).
+  public let compute: ComputeMode
+  /// Where 16-bit weights' packed panels are cached between loads, if anywhere.
+  let packedWeights: PackedWeightCache?
   /// The family's tensor list by name, when set (`checking`): every request must be in it.
   private let expected: [String: CheckpointTensor]?
   /// The keys requested so far (for the test that the model reads exactly its tensor list).
@@ -30,15 +34,26 @@ public struct WeightLoader: Sendable {
   ///   - lookup: the checkpoint's tensors by key.
   ///   - format: the format for decoder matrices, embeddings and the LM head; `.f32` is the exact
   ///     reference, `.f16` keeps the checkpoint's 16-bit bytes.
-  public init(lookup: @escaping Lookup, format: WeightFormat = .f32) {
-    self.init(lookup: lookup, format: format, expected: nil)
+  ///   - compute: how those matrices' prefill products multiply (`ComputeMode`).
+  ///   - packedWeights: with `.f16`, 16-bit matrices come from this cache when it is valid, and
+  ///     are recorded in it when they are repacked.
+  public init(
+    lookup: @escaping Lookup, format: WeightFormat = .f32, compute: ComputeMode = .f32,
+    packedWeights: PackedWeightCache? = nil
+  ) {
+    self.init(
+      lookup: lookup, format: format, compute: compute, packedWeights: packedWeights,
+      expected: nil)
   }
 
   private init(
-    lookup: @escaping Lookup, format: WeightFormat, expected: [String: CheckpointTensor]?
+    lookup: @escaping Lookup, format: WeightFormat, compute: ComputeMode,
+    packedWeights: PackedWeightCache?, expected: [String: CheckpointTensor]?
   ) {
     self.lookup = lookup
     self.format = format
+    self.compute = compute
+    self.packedWeights = packedWeights
     self.expected = expected
   }
 
@@ -46,7 +61,7 @@ public struct WeightLoader: Sendable {
   /// the same name and shape: the layer code and the tensor list cannot drift apart.
   func checking(_ tensors: [CheckpointTensor]) -> WeightLoader {
     WeightLoader(
-      lookup: lookup, format: format,
+      lookup: lookup, format: format, compute: compute, packedWeights: packedWeights,
       expected: Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }))
   }
 
@@ -92,7 +107,24 @@ public struct WeightLoader: Sendable {
     let raw = try raw(key, shape: [out, inFeatures])
     let reshaped = RawTensorData(
       dtype: raw.dtype, shape: [out, inFeatures], bytes: raw.bytes, owner: raw.owner)
-    let weight = try makeLinearWeight(reshaped, format: format)
+    let weight: any LinearWeight
+    do {
+      if format == .f16, let cache = packedWeights, raw.dtype == .f16 || raw.dtype == .bf16 {
+        if let cached = cache.weight(
+          key, raw: reshaped, out: out, in: inFeatures, compute: compute)
+        {
+          weight = cached
+        } else {
+          let packed = try HalfWeight(reshaped, compute: compute)
+          cache.record(key, packed)
+          weight = packed
+        }
+      } else {
+        weight = try makeLinearWeight(reshaped, format: format, compute: compute)
+      }
+    } catch let error as TensorError where error.code == .unsupportedFormat {
+      throw TroLError(.invalidRequest, "\(key): \(error.message)")
+    }
     Self.releasePages(raw.bytes)
     return weight
   }

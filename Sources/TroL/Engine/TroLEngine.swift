@@ -39,9 +39,25 @@ public final class TroLEngine: Sendable {
   ///   - weights: the in-memory format of decoder matrices, embeddings and the LM head: `.f16`
   ///     (default) keeps the checkpoint's 16-bit values (repacked for the decode kernels), `.f32` is
   ///     the exact reference, `.q8` / `.q4` quantize at load.
+  ///   - compute: how prefill and vision products multiply (`ComputeMode`; `.bf16` needs `.f16`
+  ///     weights, `.int8` needs `.q8`).
+  ///   - packedWeightsKey: with `.f16` weights, the checkpoint's content hash: 16-bit weights are
+  ///     then mapped from the packed-weights cache in the folder when it is valid for that hash
+  ///     (else repacked and the cache rewritten; see `PackedWeightCache`). nil: always repack.
+  ///     Not used when a PEFT adapter is merged at load (the hash does not cover it).
+  ///   - packedWeightsOutcome: told what the cache did.
   /// - Throws: `TroLError` naming the missing or malformed file or tensor.
-  public static func load(modelDirectory: String, weights: WeightFormat = .f16) throws -> TroLEngine
-  {
+  public static func load(
+    modelDirectory: String, weights: WeightFormat = .f16, compute: ComputeMode = .f32,
+    packedWeightsKey: String? = nil,
+    packedWeightsOutcome: (PackedWeightCache.Outcome) -> Void = { _ in }
+  ) throws -> TroLEngine {
+    if let required = compute.requiredWeights, required != weights {
+      throw TroLError(
+        .invalidRequest,
+        "--compute \(compute.rawValue) needs --weights \(required.rawValue), not \(weights.rawValue)"
+      )
+    }
     let directory = try ModelDirectory(path: modelDirectory)
     // config.json was decoded and validated once, by ModelDirectory; everything below reads it.
     let config = directory.config
@@ -55,13 +71,17 @@ public final class TroLEngine: Sendable {
     let file = directory.weights
     // A PEFT adapter beside the checkpoint (trolley train export --adapter) is merged at load.
     let adapter = try PEFTAdapter.load(directory: modelDirectory)
+    let cache =
+      weights == .f16 && adapter == nil
+      ? packedWeightsKey.map { PackedWeightCache(directory: modelDirectory, contentHash: $0) } : nil
     let loader = WeightLoader(
       lookup: { key in
         let raw = try file.tensor(key)
         return try adapter?.applied(to: raw, key: key) ?? raw
-      }, format: weights)
+      }, format: weights, compute: compute, packedWeights: cache)
     let model = try TroLModel(
       config: config, loader: loader, gate: gate, imageTokenID: imageTokenID)
+    if let cache { packedWeightsOutcome(cache.finish()) }
     let preprocessor = ImagePreprocessor(for: config)
     return TroLEngine(
       model: model, tokenizer: tokenizer, template: template, preprocessor: preprocessor,

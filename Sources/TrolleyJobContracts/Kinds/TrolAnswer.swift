@@ -16,6 +16,9 @@ public enum TrolAnswer: JobContract {
     public var maxNewTokens: Int?
     /// Beam search with this many beams instead of greedy.
     public var beams: Int?
+    /// The `dataset_item` whose entry for `question` receives the answer (`trolley dataset
+    /// caption --questions`); absent for jobs that are not part of a dataset.
+    public var datasetItem: Int64?
 
     /// A payload with the required fields; set the optional ones as needed.
     public init(image: String, question: String) {
@@ -28,6 +31,7 @@ public enum TrolAnswer: JobContract {
       case image, question, id, metadata
       case maxNewTokens = "max_new_tokens"
       case beams
+      case datasetItem = "dataset_item"
     }
   }
 
@@ -45,7 +49,8 @@ public enum TrolAnswer: JobContract {
     public var provenance: JobJSON?
 
     public init(
-      answer: String, model: String, tokens: Int, finishReason: String, timings: JobJSON, provenance: JobJSON? = nil
+      answer: String, model: String, tokens: Int, finishReason: String, timings: JobJSON,
+      provenance: JobJSON? = nil
     ) {
       self.answer = answer
       self.model = model

@@ -12,6 +12,9 @@ public enum TrolCaption: JobContract {
     /// The manifest row's extra columns, kept for export; the worker ignores them.
     public var metadata: JobJSON?
     public var maxNewTokens: Int?
+    /// The `dataset_item` that receives the caption (`trolley dataset caption`); absent for
+    /// jobs that are not part of a dataset.
+    public var datasetItem: Int64?
 
     /// A payload with the required field; set the optional ones as needed.
     public init(image: String, prompt: String? = nil) {
@@ -22,6 +25,7 @@ public enum TrolCaption: JobContract {
     enum CodingKeys: String, CodingKey {
       case image, prompt, id, metadata
       case maxNewTokens = "max_new_tokens"
+      case datasetItem = "dataset_item"
     }
   }
 

@@ -65,6 +65,12 @@ struct Ask: ParsableCommand {
 
   @Option(
     help:
+      "How prefill and vision products multiply: f32 (exact, default), bf16 (needs --weights f16), int8 (needs --weights q8)."
+  )
+  var compute: String = "f32"
+
+  @Option(
+    help:
       "Where layers are traversed: all (every prompt position, the official code's behaviour), question (only the question's tokens; the system prompt and image run once), off (every layer once)."
   )
   var traversal: String = "all"
@@ -94,9 +100,10 @@ struct Ask: ParsableCommand {
     guard topP > 0 && topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
     guard topK >= 0 else { throw ValidationError("--top-k must be 0 or more") }
     guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be at least 1") }
-    guard WeightFormat(rawValue: weights) != nil else {
+    guard let format = WeightFormat(rawValue: weights) else {
       throw ValidationError("--weights must be f16, f32, q8 or q4")
     }
+    try ComputeOption.check(compute, weights: format)
     guard propagations >= 1 && propagations <= 8 else {
       throw ValidationError("--propagations must be 1...8")
     }
@@ -116,7 +123,8 @@ struct Ask: ParsableCommand {
     let showStages = Terminal.isTerminal(2)
     if showStages { AskProgress.loading(model) }
     let engine = try TroLEngine.load(
-      modelDirectory: model, weights: WeightFormat(rawValue: weights)!)
+      modelDirectory: model, weights: WeightFormat(rawValue: weights)!,
+      compute: ComputeMode(rawValue: compute) ?? .f32)
     let loadSeconds = Date().timeIntervalSince(loadStart)
     let display = AskProgress(
       engine: engine, showStages: showStages, streamTokens: !json && Terminal.isTerminal(1))

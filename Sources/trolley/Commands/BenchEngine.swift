@@ -24,6 +24,12 @@ struct BenchEngine: AsyncParsableCommand {
   @Flag(help: "Run the weight-kernel micro-benchmarks.")
   var kernels = false
 
+  @Flag(
+    help:
+      "Time the prefill products (--prefill-rows rows, TroL-1.8B shapes) in each compute mode (f32, bf16, int8) next to the FMA peak."
+  )
+  var computeModes = false
+
   @Option(
     help:
       "A TroL checkpoint folder: also time the whole model (vision, traversed prefill, decode at each batch size, prefix sharing) per weight format."
@@ -88,8 +94,8 @@ struct BenchEngine: AsyncParsableCommand {
   }
 
   func validate() throws {
-    guard kernels || model != nil else {
-      throw ValidationError("nothing to run: pass --kernels and/or --model DIR")
+    guard kernels || computeModes || model != nil else {
+      throw ValidationError("nothing to run: pass --kernels, --compute-modes and/or --model DIR")
     }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     guard parsedDecodeRows() != nil else {
@@ -117,6 +123,7 @@ struct BenchEngine: AsyncParsableCommand {
   func run() async throws {
     if let threads { TensorThreads.configure(count: threads) }
     if let model { try runModel(model) }
+    if computeModes { try ComputeModeTable.run(rows: max(prefillRows, 16), seconds: seconds) }
     guard kernels else { return }
     var configuration = KernelBenchmark.Configuration()
     configuration.formats = formats

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import JobQueue
 import Postgres
+import Tensor
 import Training
 import TrolleyJobContracts
 import TrolleyWorkers
@@ -42,6 +43,11 @@ extension BenchTrain {
     }
   }
 
+  struct Report: Encodable {
+    var peak: MachinePeak
+    var runs: [WorkerRun]
+  }
+
   func runWorkers() async throws {
     let context = try options.context()
     let store = try context.store()
@@ -51,10 +57,16 @@ extension BenchTrain {
     let binary = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
     let absolute = { (path: String) in URL(fileURLWithPath: path).standardizedFileURL.path }
     let cores = ProcessInfo.processInfo.activeProcessorCount
+    // The machine's peak now, beside the figures it bounds (the machine may be shared).
+    let peak = MachinePeak.measure()
     if !options.json {
       print(
         "model \(model), \(trainable), R \(rounds), K \(shards), H \(innerSteps), B \(batchSize); "
           + "\(cores) cores")
+      print(
+        String(
+          format: "peak (%d threads): FMA loop %.1f GFLOPS (cpu %.1f), streaming read %.2f GB/s",
+          peak.threads, peak.fmaGFLOPS, peak.fmaGFLOPSCPU, peak.readGBPerSecond))
       print("workers  round_s  shard_s  compute  load  transfer  other  merge_s  util  loss")
     }
     var results: [WorkerRun] = []
@@ -109,7 +121,8 @@ extension BenchTrain {
     if options.json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      print(String(decoding: try encoder.encode(results), as: UTF8.self))
+      print(
+        String(decoding: try encoder.encode(Report(peak: peak, runs: results)), as: UTF8.self))
     }
   }
 

@@ -55,6 +55,22 @@ struct BenchWorker: AsyncParsableCommand {
   @Option(help: "In-memory weight format: f16 (default), f32, q8 or q4.")
   var weights: String = "f16"
 
+  @Option(
+    help:
+      "How prefill and vision products multiply: f32 (default), bf16 (f16 weights), int8 (q8 weights)."
+  )
+  var compute: String = "f32"
+
+  @Option(
+    help: "Where layers are traversed: all (default), question or off (the worker's --traversal).")
+  var traversal: String = "all"
+
+  @Option(
+    help:
+      "Questions per image (enqueued question by question; the worker batches one image's together)."
+  )
+  var questionsPerImage: Int = 1
+
   @Option(help: "Engine threads (default: $TROLLEY_THREADS, else the physical cores).")
   var threads: Int?
 
@@ -69,8 +85,15 @@ struct BenchWorker: AsyncParsableCommand {
       throw ValidationError(
         "--max-new-tokens must be 1...\(EngineJobSettings.maxNewTokensLimit), got \(maxNewTokens)")
     }
-    guard WeightFormat(rawValue: weights) != nil else {
+    guard let format = WeightFormat(rawValue: weights) else {
       throw ValidationError("--weights must be f16, f32, q8 or q4, got \(weights)")
+    }
+    try ComputeOption.check(compute, weights: format)
+    guard TraversalMode(rawValue: traversal) != nil else {
+      throw ValidationError("--traversal must be all, question or off, got '\(traversal)'")
+    }
+    guard (1...16).contains(questionsPerImage) else {
+      throw ValidationError("--questions-per-image must be 1...16, got \(questionsPerImage)")
     }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     guard !question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
@@ -81,18 +104,22 @@ struct BenchWorker: AsyncParsableCommand {
   func run() async throws {
     if let threads { TensorThreads.configure(count: threads) }
     let engine = try TroLEngine.load(
-      modelDirectory: model, weights: WeightFormat(rawValue: weights) ?? .f16)
+      modelDirectory: model, weights: WeightFormat(rawValue: weights) ?? .f16,
+      compute: ComputeMode(rawValue: compute) ?? .f32)
     var configuration = WorkerBenchmark.Configuration()
     configuration.images = images
     configuration.batchSizes = batchSizes
     configuration.question = question
     configuration.maxNewTokens = maxNewTokens
+    configuration.traversal = TraversalMode(rawValue: traversal) ?? .all
+    configuration.questionsPerImage = questionsPerImage
     let name = URL(fileURLWithPath: model).standardizedFileURL.lastPathComponent
     let benchmark = WorkerBenchmark(engine: engine, modelName: name, configuration: configuration)
     let json = self.json
     if !json {
       print(
-        "model \(name) (\(weights) weights), \(images) images, up to \(maxNewTokens) new tokens, "
+        "model \(name) (\(weights) weights, \(compute) compute, traversal \(traversal)), "
+          + "\(images) images x \(questionsPerImage) questions, up to \(maxNewTokens) new tokens, "
           + "threads \(TensorThreads.count)")
       print(WorkerBenchmark.tableHeader)
     }

@@ -7,7 +7,8 @@ import Postgres
 /// `trolley dataset`: curation of image collections as queue jobs (docs/curation.md).
 struct Dataset: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Curate image datasets: ingest, check, filter, dedupe (jobs on the queue).",
+    abstract:
+      "Curate image datasets: ingest, check, filter, dedupe, caption, export (jobs on the queue).",
     discussion: """
       Examples:
         trolley dataset create photos
@@ -15,11 +16,15 @@ struct Dataset: ParsableCommand {
         trolley worker --kinds curate.ingest,curate.dedupe
         trolley dataset dedupe photos
         trolley dataset show photos
+        trolley dataset caption photos
+        trolley dataset export photos --format webdataset --out /data/shards/photos
+        trolley dataset export vqa --format llava --out ./vqa-llava
         trolley dataset hash a.png b.jpg --json
       """,
     subcommands: [
       DatasetCreate.self, DatasetList.self, DatasetIngest.self, DatasetDedupe.self,
-      DatasetFilter.self, DatasetShow.self, DatasetDuplicates.self, DatasetHash.self,
+      DatasetFilter.self, DatasetShow.self, DatasetDuplicates.self, DatasetCaption.self,
+      DatasetExport.self, DatasetHash.self,
     ])
 }
 

@@ -103,8 +103,8 @@ struct EnqueueTest: AsyncParsableCommand {
     case .sleep: try SleepContract.encode(.init(ms: ms))
     case .fail: try FailContract.encode(.init(permanent: permanent))
     case .crash: try CrashContract.encode(.init(ms: ms))
-    case .trolAnswer, .trolCaption, .curateIngest, .curateDedupe, .trainShard, .trainMerge,
-      .trainEval:
+    case .trolAnswer, .trolCaption, .curateIngest, .curateDedupe, .curateShard, .trainShard,
+      .trainMerge, .trainEval:
       throw ValidationError("--kind must be a test kind")
     }
   }

@@ -53,6 +53,18 @@ struct Worker: AsyncParsableCommand {
   @Option(help: "In-memory weight format: f16 (the checkpoint's 16-bit, default), f32, q8 or q4.")
   var weights: String = "f16"
 
+  @Option(
+    help:
+      "How prefill and vision products multiply: f32 (exact, default), bf16 (needs --weights f16), int8 (needs --weights q8)."
+  )
+  var compute: String = "f32"
+
+  @Flag(
+    help:
+      "Do not map or write the packed 16-bit weights cache (.trolley-packed-f16.bin beside the checkpoint)."
+  )
+  var noWeightCache = false
+
   @Option(help: "Most trol.* jobs answered together in one engine batch (default 1).")
   var batchSize: Int = 1
 
@@ -226,9 +238,10 @@ struct Worker: AsyncParsableCommand {
     guard TraversalMode(rawValue: traversal) != nil else {
       throw ValidationError("--traversal must be all, question or off, got '\(traversal)'")
     }
-    guard WeightFormat(rawValue: weights) != nil else {
+    guard let format = WeightFormat(rawValue: weights) else {
       throw ValidationError("--weights must be f16, f32, q8 or q4, got \(weights)")
     }
+    try ComputeOption.check(compute, weights: format)
     if kinds == nil && model == nil {
       throw ValidationError(
         "say what to run: --model DIR for TroL jobs (trol.answer, trol.caption), or --kinds for the test kinds (\(AllKinds.names.joined(separator: ", ")))"
@@ -278,6 +291,8 @@ struct Worker: AsyncParsableCommand {
         memoryLimit: try memoryLimit.map { try WorkerMemory.parse($0) } ?? WorkerMemory.detected()))
     configuration.model = model
     configuration.weights = WeightFormat(rawValue: weights) ?? .f16
+    configuration.compute = ComputeMode(rawValue: compute) ?? .f32
+    configuration.packedWeightsCache = !noWeightCache
     configuration.batchSize = batchSize
     configuration.threads = threads
     configuration.maxNewTokens = maxNewTokens

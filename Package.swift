@@ -19,7 +19,9 @@ let engine: [SwiftSetting] = strict + [.unsafeFlags(["-O", "-enforce-exclusivity
   // The decode kernels' AVX-512 twins, chosen at run time (`CProcessor`) when the CPU has it.
   let wideKernels: [SwiftSetting] =
     tensorKernels + [.unsafeFlags(["-Xcc", "-mavx512f", "-Xcc", "-mavx512vl"])]
+  let curationKernels: [SwiftSetting] = engine + [.unsafeFlags(["-Xcc", "-mavx2"])]
 #else
+  let curationKernels: [SwiftSetting] = engine
   let tensorKernels: [SwiftSetting] = engine
   let wideKernels: [SwiftSetting] = engine
 #endif
@@ -120,15 +122,18 @@ let package = Package(
     // Dataset curation without the queue: Pillow-exact grey and LANCZOS, the four imagehash
     // hashes, filters, multi-index bands, union-find. Optimised like the engine because ingest
     // hashes every image (and the tests hash thousands).
+    // AVX2 (no FMA: the hashes' floating point must round exactly as imagehash's) lets the
+    // LANCZOS passes widen and multiply eight pixels at a time.
     .target(
       name: "Curation", dependencies: ["TroL", "CJPEG", "Digest", "TrolleyBasics"],
-      swiftSettings: engine),
+      swiftSettings: curationKernels),
     // Curation's PostgreSQL side: datasets, items, band and edge tables, and the planner that
-    // enqueues curate.* jobs. Every curation statement lives here.
+    // enqueues curate.* jobs. Every curation statement lives here. Optimized: the dedupe's pairs
+    // step streams millions of band rows through it.
     .target(
       name: "Datasets",
       dependencies: ["Curation", "Postgres", "JobQueue", "TrolleyJobContracts", "Digest"],
-      swiftSettings: strict),
+      swiftSettings: engine),
     // Tooling, not product: random-weight checkpoints in the released layout (written through
     // TroL's SafeTensorsWriter), generated tokenizers, sample images and their PNG and JPEG encoders.
     // Optimized like the engine: it generates billions of random weights for the big shapes.
@@ -161,7 +166,7 @@ let package = Package(
       name: "TrolleyBench",
       dependencies: [
         "TrolleyWorkers", "JobQueue", "Postgres", "Migrations", "TroL", "TroLSynthesis", "Tensor",
-        "Training", "TrolleyBasics", "TrolleyJobContracts",
+        "Training", "TrolleyBasics", "TrolleyJobContracts", "Curation", "Datasets",
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: strict),

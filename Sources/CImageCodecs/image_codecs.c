@@ -239,9 +239,13 @@ static void trl_png_convert_row(const uint8_t *raw, size_t width, int depth, int
     }
     break;
   case PNG_COLOR_TYPE_RGB: {
-    const size_t step = depth == 16 ? 2 : 1;
+    if (depth == 8) {
+      // Already RGB8: one copy (the strided loop below does not vectorize).
+      memcpy(out, raw, width * 3);
+      break;
+    }
     for (size_t i = 0; i < width * 3; i++) {
-      out[i] = raw[i * step];
+      out[i] = raw[i * 2];
     }
     break;
   }

@@ -1,19 +1,29 @@
 public import Curation
-public import Postgres
+import Postgres
 public import TrolleyJobContracts
 
-/// The whole of one `curate.dedupe` run, in one transaction so that a worker killed halfway
-/// leaves nothing behind and the retry computes the same groups from the same rows:
-/// reset → exact groups by sha256 → band table → verified edges, one band at a time →
-/// union-find over the edges, read 100,000 at a time → one representative per group (most
-/// pixels, then lowest id) → verdicts written in chunks.
+/// The steps of a batch dedupe (design/curation.md, "Dedupe of 1M items"), each one
+/// transaction, so a worker killed mid-step leaves nothing half-written and the retried job
+/// computes the same rows:
 ///
-/// Memory holds one edge chunk plus the union-find over items that have edges; items without a
-/// near duplicate never enter it.
+/// 1. `reset`: undo the last run's verdicts, empty the dataset's band index and edges.
+/// 2. `exact` (16 parts, by the first hex digit of sha256): same bytes → one keeper, the most
+///    pixels then the lowest id; the others become `duplicate` (`exact`).
+/// 3. `pairs` (k = d + 1 bands × 4 value ranges): write the kept items' band rows of the range
+///    into the band index, read them back in (value, id) order one page at a time, and in each
+///    bucket check every pair on all 64 bits; a pair is kept only in the first band where it is
+///    equal, so no two jobs write the same edge.
+/// 4. `groups`: union-find over the edges, 100,000 at a time, with the labels in PostgreSQL;
+///    then one representative per group and the verdicts, in SQL.
+///
+/// Memory is one page of band rows plus one edge chunk, whatever the dataset's size.
 public struct DatasetDeduper: Sendable {
   public let store: DatasetStore
   public var edgeChunk = 100_000
-  public var writeChunk = 10_000
+  public var bandPage = 50_000
+  /// Parts of the exact step (one per first hex digit) and value ranges per band.
+  public static let exactParts = 16
+  public static let rangesPerBand = 4
 
   public init(store: DatasetStore) {
     self.store = store
@@ -21,60 +31,214 @@ public struct DatasetDeduper: Sendable {
 
   public typealias Summary = CurateDedupeContract.Result
 
+  /// One step of a batch.
+  public enum Step: Sendable, Hashable {
+    case reset
+    case exact(part: Int)
+    case pairs(band: Int, part: Int)
+    case groups
+
+    /// The step a payload names (nil: the payload asks for every step in one job).
+    /// - Throws: `DatasetError.invalidRequest` for an unknown step or a part out of range.
+    public init?(payload: DedupePayload) throws {
+      guard let name = payload.step else { return nil }
+      let k = payload.distance + 1
+      switch name {
+      case "reset": self = .reset
+      case "groups": self = .groups
+      case "exact":
+        guard let part = payload.part, (0..<DatasetDeduper.exactParts).contains(part) else {
+          throw DatasetError(.invalidRequest, "curate.dedupe exact needs part 0...15")
+        }
+        self = .exact(part: part)
+      case "pairs":
+        guard let band = payload.band, (0..<k).contains(band), let part = payload.part,
+          (0..<DatasetDeduper.rangesPerBand).contains(part)
+        else {
+          throw DatasetError(
+            .invalidRequest, "curate.dedupe pairs needs band 0...\(k - 1) and part 0...3")
+        }
+        self = .pairs(band: band, part: part)
+      default:
+        throw DatasetError(
+          .invalidRequest,
+          "curate.dedupe step must be reset, exact, pairs or groups, got \(name)")
+      }
+    }
+
+    /// Every step of a batch, in dependency order.
+    public static func plan(distance: Int) -> [[Step]] {
+      [
+        [.reset],
+        (0..<DatasetDeduper.exactParts).map { .exact(part: $0) },
+        (0...distance).flatMap { band in
+          (0..<DatasetDeduper.rangesPerBand).map { .pairs(band: band, part: $0) }
+        },
+        [.groups],
+      ]
+    }
+
+    /// The payload of this step.
+    public func payload(datasetID: Int64, hash: HashKind, distance: Int) -> DedupePayload {
+      switch self {
+      case .reset:
+        DedupePayload(datasetID: datasetID, hash: hash.rawValue, distance: distance, step: "reset")
+      case .exact(let part):
+        DedupePayload(
+          datasetID: datasetID, hash: hash.rawValue, distance: distance, step: "exact", part: part)
+      case .pairs(let band, let part):
+        DedupePayload(
+          datasetID: datasetID, hash: hash.rawValue, distance: distance, step: "pairs", part: part,
+          band: band)
+      case .groups:
+        DedupePayload(datasetID: datasetID, hash: hash.rawValue, distance: distance, step: "groups")
+      }
+    }
+  }
+
+  /// Runs every step in order, one transaction each (tests, and datasets small enough for one
+  /// job).
   public func run(
     datasetID: Int64, hash: HashKind, distance: Int,
     checkStop: @escaping @Sendable () throws -> Void
-  )
-    async throws -> Summary
-  {
+  ) async throws -> Summary {
+    var total = Summary(exact: 0, bands: 0, edges: 0, groups: 0, near: 0)
+    for stage in Step.plan(distance: distance) {
+      for step in stage {
+        try checkStop()
+        let part = try await run(
+          step, datasetID: datasetID, hash: hash, distance: distance, checkStop: checkStop)
+        total.exact += part.exact
+        total.bands += part.bands
+        total.edges += part.edges
+        total.groups += part.groups
+        total.near += part.near
+      }
+    }
+    return total
+  }
+
+  /// Runs one step in one transaction.
+  public func run(
+    _ step: Step, datasetID: Int64, hash: HashKind, distance: Int,
+    checkStop: @escaping @Sendable () throws -> Void
+  ) async throws -> Summary {
     let store = self.store
     let edgeChunk = self.edgeChunk
-    let writeChunk = self.writeChunk
+    let bandPage = self.bandPage
     return try await store.client.withTransaction { connection in
-      try store.dedupeReset(datasetID: datasetID, on: connection)
-      let exact = try store.dedupeExact(datasetID: datasetID, on: connection)
-      let layout = BandLayout(distance: distance)
-      let bands = try store.dedupeBands(
-        datasetID: datasetID, hash: hash, layout: layout, on: connection)
-      var edges = 0
-      for band in 0..<layout.count {
-        try checkStop()
-        edges += try store.dedupeEdges(
-          datasetID: datasetID, band: band, distance: distance, on: connection)
+      var summary = Summary(exact: 0, bands: 0, edges: 0, groups: 0, near: 0)
+      switch step {
+      case .reset:
+        try store.dedupeReset(datasetID: datasetID, on: connection)
+      case .exact(let part):
+        summary.exact = try store.dedupeExact(datasetID: datasetID, part: part, on: connection)
+      case .pairs(let band, let part):
+        let layout = BandLayout(distance: distance)
+        let values = BucketPairs.valueRange(
+          layout: layout, band: band, part: part, parts: Self.rangesPerBand)
+        summary.bands = try store.dedupeBandFill(
+          datasetID: datasetID, hash: hash, layout: layout, band: band, values: values,
+          on: connection)
+        summary.edges = try Self.pairs(
+          store: store, datasetID: datasetID, layout: layout, band: band, values: values,
+          page: bandPage, edgeChunk: edgeChunk, checkStop: checkStop, on: connection)
+      case .groups:
+        try Self.groups(
+          store: store, datasetID: datasetID, edgeChunk: edgeChunk, checkStop: checkStop,
+          on: connection)
+        let (groups, near) = try store.unionApply(datasetID: datasetID, hash: hash, on: connection)
+        summary.groups = groups
+        summary.near = near
       }
-      var groups = DuplicateGroups()
-      var after: (Int64, Int64) = (Int64.min, Int64.min)
-      while true {
-        let chunk = try store.dedupeEdgeChunk(
-          datasetID: datasetID, after: after, limit: edgeChunk, on: connection)
-        for (a, b) in chunk { groups.union(a, b) }
-        guard let last = chunk.last, chunk.count == edgeChunk else { break }
-        after = last
-      }
-      var verdicts: [NearVerdict] = []
-      var near = 0
-      let found = groups.groups()
-      for members in found {
-        let rows = try store.dedupeMembers(
-          datasetID: datasetID, hash: hash, ids: members, on: connection)
-        guard
-          let rep = DuplicateGroups.representative(of: rows.map { ($0.id, $0.pixels) }),
-          let repHash = rows.first(where: { $0.id == rep })?.hash
-        else { continue }
-        for row in rows {
-          verdicts.append(
-            NearVerdict(
-              id: row.id, representative: rep, distance: hammingDistance(row.hash, repHash)))
-          if row.id != rep { near += 1 }
+      return summary
+    }
+  }
+
+  /// The pairs step's scan: buckets of equal band value, page by page.
+  static func pairs(
+    store: DatasetStore, datasetID: Int64, layout: BandLayout, band: Int,
+    values: ClosedRange<Int>, page: Int, edgeChunk: Int,
+    checkStop: @Sendable () throws -> Void, on connection: PostgresConnection
+  ) throws -> Int {
+    let scanner = BucketPairs(layout: layout, band: band)
+    var edges: [NearEdge] = []
+    var written = 0
+    var ids: [Int64] = []
+    var hashes: [UInt64] = []
+    var bucketValue: Int32 = -1
+    func flushBucket() throws {
+      ids.withUnsafeBufferPointer { idBuffer in
+        hashes.withUnsafeBufferPointer { hashBuffer in
+          scanner.scan(ids: idBuffer, hashes: hashBuffer) { a, b, distance in
+            edges.append(NearEdge(a: a, b: b, distance: distance))
+          }
         }
-        if verdicts.count >= writeChunk {
-          try store.dedupeApplyNear(datasetID: datasetID, verdicts: verdicts, on: connection)
-          verdicts.removeAll(keepingCapacity: true)
-        }
       }
-      try store.dedupeApplyNear(datasetID: datasetID, verdicts: verdicts, on: connection)
-      try store.dedupeFollow(datasetID: datasetID, on: connection)
-      return Summary(exact: exact, bands: bands, edges: edges, groups: found.count, near: near)
+      ids.removeAll(keepingCapacity: true)
+      hashes.removeAll(keepingCapacity: true)
+      if edges.count >= edgeChunk {
+        try store.dedupeEdgesInsert(datasetID: datasetID, edges: edges, on: connection)
+        written += edges.count
+        edges.removeAll(keepingCapacity: true)
+      }
+    }
+    var after: (Int32, Int64) = (Int32(values.lowerBound) - 1, Int64.max)
+    while true {
+      try checkStop()
+      let rows = try store.dedupeBandPage(
+        datasetID: datasetID, band: band, after: after, last: values.upperBound, limit: page,
+        on: connection)
+      for row in rows {
+        if row.value != bucketValue {
+          try flushBucket()
+          bucketValue = row.value
+        }
+        ids.append(row.id)
+        hashes.append(row.hash)
+      }
+      guard let last = rows.last, rows.count == page else { break }
+      after = (last.value, last.id)
+    }
+    try flushBucket()
+    try store.dedupeEdgesInsert(datasetID: datasetID, edges: edges, on: connection)
+    return written + edges.count
+  }
+
+  /// The groups step's union-find: edges in chunks; each chunk's labels joined in memory and
+  /// written back.
+  static func groups(
+    store: DatasetStore, datasetID: Int64, edgeChunk: Int,
+    checkStop: @Sendable () throws -> Void, on connection: PostgresConnection
+  ) throws {
+    try store.unionCreate(on: connection)
+    var after: (Int64, Int64) = (Int64.min, Int64.min)
+    while true {
+      try checkStop()
+      let chunk = try store.dedupeEdgeChunk(
+        datasetID: datasetID, after: after, limit: edgeChunk, on: connection)
+      guard let lastEdge = chunk.last else { break }
+      var seen: Set<Int64> = []
+      for (a, b) in chunk {
+        seen.insert(a)
+        seen.insert(b)
+      }
+      let current = try store.unionLabels(ids: Array(seen), on: connection)
+      var label: [Int64: Int64] = [:]
+      var sizes: [Int64: Int64] = [:]
+      var newIDs: [Int64] = []
+      for row in current {
+        label[row.id] = row.label
+        sizes[row.label] = row.size
+        if row.label == row.id && row.size == 1 { newIDs.append(row.id) }
+      }
+      var merge = GroupMerge(sizes: sizes)
+      for (a, b) in chunk { merge.union(label[a] ?? a, label[b] ?? b) }
+      let (relabels, grown) = merge.result()
+      try store.unionApplyChunk(
+        newIDs: newIDs, relabels: relabels, sizes: grown, on: connection)
+      if chunk.count < edgeChunk { break }
+      after = lastEdge
     }
   }
 }

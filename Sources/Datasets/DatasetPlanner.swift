@@ -80,17 +80,23 @@ public struct DatasetPlanner: Sendable {
     public var dataset: String
     public var hash: String
     public var distance: Int
+    /// The last job of the chain (groups): the dedupe is done when it succeeds.
     public var jobID: Int64
+    /// Jobs in the chain: 1 reset, 16 exact, (distance + 1) × 4 pairs, 1 groups.
+    public var jobs: Int
+    /// Unfinished ingest and dedupe jobs the chain waits for.
     public var waitsFor: Int
 
     enum CodingKeys: String, CodingKey {
-      case dataset, hash, distance
+      case dataset, hash, distance, jobs
       case jobID = "job_id"
       case waitsFor = "waits_for"
     }
   }
 
-  /// Enqueues one curate.dedupe job that runs after the dataset's unfinished ingest jobs.
+  /// Enqueues the dedupe chain of `DatasetDeduper.Step.plan`, each stage depending on every job
+  /// of the stage before, the first on the dataset's unfinished ingest and dedupe jobs; several
+  /// workers share each stage.
   public func dedupe(dataset name: String, hash: HashKind, distance: Int) async throws
     -> DedupePlan
   {
@@ -104,19 +110,32 @@ public struct DatasetPlanner: Sendable {
       let dataset = try store.datasetGet(name: name, on: connection)
       try store.datasetSetDedupe(
         id: dataset.id, hash: hash.rawValue, distance: distance, on: connection)
-      let open = try store.jobsOpen(datasetID: dataset.id, stage: "ingest", on: connection)
-      let payload = DedupePayload(datasetID: dataset.id, hash: hash.rawValue, distance: distance)
-      let json = PostgresJSONB(bytes: Array(try JSONEncoder.sorted.encode(payload)))
-      let result = try jobs.jobInsert(
-        JobInsertParams(
-          queue: queue, kind: CurationKindNames.dedupe, payload: json, dependsOn: open),
-        on: connection)
-      guard let id = result.id else {
-        throw DatasetError(.invalidRequest, "the dedupe job was not added")
+      let open =
+        try store.jobsOpen(datasetID: dataset.id, stage: "ingest", on: connection)
+        + store.jobsOpen(datasetID: dataset.id, stage: "dedupe", on: connection)
+      var previous = open
+      var all: [Int64] = []
+      for stage in DatasetDeduper.Step.plan(distance: distance) {
+        var ids: [Int64] = []
+        for step in stage {
+          let payload = step.payload(datasetID: dataset.id, hash: hash, distance: distance)
+          let json = PostgresJSONB(bytes: Array(try JSONEncoder.sorted.encode(payload)))
+          let result = try jobs.jobInsert(
+            JobInsertParams(
+              queue: queue, kind: CurationKindNames.dedupe, payload: json, dependsOn: previous),
+            on: connection)
+          guard let id = result.id else {
+            throw DatasetError(.invalidRequest, "a dedupe job was not added")
+          }
+          ids.append(id)
+        }
+        all += ids
+        previous = ids
       }
-      try store.jobsRecord(datasetID: dataset.id, stage: "dedupe", jobIDs: [id], on: connection)
+      try store.jobsRecord(datasetID: dataset.id, stage: "dedupe", jobIDs: all, on: connection)
       return DedupePlan(
-        dataset: name, hash: hash.rawValue, distance: distance, jobID: id, waitsFor: open.count)
+        dataset: name, hash: hash.rawValue, distance: distance, jobID: all.last ?? 0,
+        jobs: all.count, waitsFor: open.count)
     }
   }
 }

@@ -1,21 +1,28 @@
 public import Curation
 public import Postgres
 
-/// One member of a near-duplicate group, as the group step reads it.
-public struct GroupMember: Sendable, Hashable {
+/// One row of the band index as the pairs step reads it.
+public struct BandRow: Sendable, Hashable {
+  public var value: Int32
   public var id: Int64
-  public var pixels: Int64
   public var hash: UInt64
 }
 
-/// A near duplicate's verdict.
-public struct NearVerdict: Sendable, Hashable {
-  public var id: Int64
-  public var representative: Int64
+/// A verified near pair (a < b).
+public struct NearEdge: Sendable, Hashable {
+  public var a: Int64
+  public var b: Int64
   public var distance: Int
 }
 
+/// The SQL of the batch dedupe (`DatasetDeduper` runs it, one step per `curate.dedupe` job).
+/// The chosen hash column is picked by a CASE on a parameter, so every statement stays
+/// parameterized.
 extension DatasetStore {
+  static let hashColumn = """
+    CASE $2 WHEN 'ahash' THEN ahash WHEN 'dhash' THEN dhash WHEN 'whash' THEN whash ELSE phash END
+    """
+
   // Every earlier verdict is undone first, so a run (or a retried one) starts from the same state.
   static let dedupeResetSQL = """
     UPDATE dataset_item SET status = 'ok', reason = NULL, duplicate_of = NULL, distance = NULL,
@@ -26,44 +33,55 @@ extension DatasetStore {
   static let dedupeClearBandsSQL = "DELETE FROM dataset_band WHERE dataset_id = $1"
   static let dedupeClearEdgesSQL = "DELETE FROM dataset_edge WHERE dataset_id = $1"
 
-  // Exact groups: same bytes; the keeper has the most pixels, then the lowest id.
+  // Exact groups of one sha256 range (a first hex digit): same bytes; the keeper has the most
+  // pixels, then the lowest id, and every member's group is the keeper. Ranges are disjoint, so
+  // the 16 jobs run side by side.
   static let dedupeExactSQL = """
     WITH ranked AS (
-      SELECT id, first_value(id) OVER (
-        PARTITION BY sha256 ORDER BY width::bigint * height DESC, id) AS keep
-      FROM dataset_item WHERE dataset_id = $1 AND status = 'ok')
-    UPDATE dataset_item d SET status = 'duplicate', reason = 'exact', duplicate_of = r.keep,
-      distance = 0, group_id = r.keep
-    FROM ranked r WHERE d.id = r.id AND r.id <> r.keep
+      SELECT id,
+        first_value(id) OVER (PARTITION BY sha256 ORDER BY width::bigint * height DESC, id) AS keep,
+        count(*) OVER (PARTITION BY sha256) AS members
+      FROM dataset_item
+      WHERE dataset_id = $1 AND status = 'ok' AND sha256 >= $2 AND sha256 < $3)
+    UPDATE dataset_item d SET
+      status = CASE WHEN r.id = r.keep THEN 'ok'::dataset_item_status
+                    ELSE 'duplicate'::dataset_item_status END,
+      reason = CASE WHEN r.id = r.keep THEN NULL ELSE 'exact' END,
+      duplicate_of = CASE WHEN r.id = r.keep THEN NULL ELSE r.keep END,
+      distance = CASE WHEN r.id = r.keep THEN NULL ELSE 0 END,
+      group_id = r.keep
+    FROM ranked r WHERE d.id = r.id AND r.members > 1
     """
 
-  static let dedupeExactKeepersSQL = """
-    UPDATE dataset_item k SET group_id = k.id
-    WHERE k.dataset_id = $1 AND k.status = 'ok' AND EXISTS (
-      SELECT 1 FROM dataset_item e WHERE e.dataset_id = $1 AND e.duplicate_of = k.id)
+  static let dedupeExactCountSQL = """
+    SELECT count(*)::bigint FROM dataset_item
+    WHERE dataset_id = $1 AND sha256 >= $2 AND sha256 < $3 AND reason = 'exact'
     """
 
-  // The kept items' band values of the chosen hash; the mask drops the sign-extended bits.
-  static let dedupeBandsSQL = """
+  // One band's quarter of the band index, written in index order (appends, not random inserts).
+  // The mask drops the sign-extended bits of the int8 shift.
+  static let dedupeBandFillSQL = """
     INSERT INTO dataset_band (dataset_id, band, value, item_id, hash)
-    SELECT $1, b.band, ((h.hash >> b.off) & b.mask)::int, h.id, h.hash
-    FROM (SELECT id, CASE $2 WHEN 'ahash' THEN ahash WHEN 'dhash' THEN dhash
-                             WHEN 'whash' THEN whash ELSE phash END AS hash
-          FROM dataset_item WHERE dataset_id = $1 AND status = 'ok') h,
-         unnest($3::int[], $4::int[], $5::bigint[]) AS b(band, off, mask)
-    WHERE h.hash IS NOT NULL
+    SELECT $1, $3, v, id, h FROM (
+      SELECT id, h, ((h >> $4) & $5)::int AS v FROM (
+        SELECT id, \(hashColumn) AS h FROM dataset_item
+        WHERE dataset_id = $1 AND status = 'ok') AS kept
+      WHERE h IS NOT NULL) AS banded
+    WHERE v BETWEEN $6 AND $7
+    ORDER BY v, id
+    ON CONFLICT DO NOTHING
     """
 
-  // Pairs sharing a band value, verified on all 64 bits; a pair found in several bands is kept
-  // once (the first band to find it).
-  static let dedupeEdgesSQL = """
+  // Keyset pages of one band's value range, in (value, id) order: one bucket at a time.
+  static let dedupeBandPageSQL = """
+    SELECT value, item_id, hash FROM dataset_band
+    WHERE dataset_id = $1 AND band = $2 AND (value, item_id) > ($3, $4) AND value <= $5
+    ORDER BY value, item_id LIMIT $6
+    """
+
+  static let dedupeEdgesInsertSQL = """
     INSERT INTO dataset_edge (dataset_id, a, b, distance)
-    SELECT $1, x.item_id, y.item_id, bit_count((x.hash # y.hash)::bit(64))
-    FROM dataset_band x JOIN dataset_band y
-      ON y.dataset_id = x.dataset_id AND y.band = x.band AND y.value = x.value
-     AND y.item_id > x.item_id
-    WHERE x.dataset_id = $1 AND x.band = $2
-      AND bit_count((x.hash # y.hash)::bit(64)) <= $3
+    SELECT $1, e.a, e.b, e.d FROM unnest($2::bigint[], $3::bigint[], $4::smallint[]) AS e(a, b, d)
     ON CONFLICT DO NOTHING
     """
 
@@ -72,24 +90,58 @@ extension DatasetStore {
     ORDER BY a, b LIMIT $4
     """
 
-  static let dedupeMembersSQL = """
-    SELECT id, width::bigint * height,
-      CASE $2 WHEN 'ahash' THEN ahash WHEN 'dhash' THEN dhash WHEN 'whash' THEN whash
-              ELSE phash END
-    FROM dataset_item WHERE dataset_id = $1 AND id = ANY($3::bigint[])
+  // The union-find's parent, in PostgreSQL: each item in a near group and its group's label,
+  // and each label's size. Temporary, private to the groups job's transaction.
+  static let unionCreateSQL = """
+    CREATE TEMP TABLE dedupe_label (id bigint PRIMARY KEY, label bigint NOT NULL) ON COMMIT DROP
+    """
+  static let unionCreateIndexSQL = "CREATE INDEX ON dedupe_label (label)"
+  static let unionCreateSizesSQL = """
+    CREATE TEMP TABLE dedupe_size (label bigint PRIMARY KEY, size bigint NOT NULL) ON COMMIT DROP
+    """
+  static let unionLabelsSQL = """
+    SELECT u.id, coalesce(l.label, u.id), coalesce(s.size, 1)
+    FROM unnest($1::bigint[]) AS u(id)
+    LEFT JOIN dedupe_label l ON l.id = u.id
+    LEFT JOIN dedupe_size s ON s.label = coalesce(l.label, u.id)
+    """
+  static let unionAddSQL = """
+    INSERT INTO dedupe_label (id, label) SELECT id, id FROM unnest($1::bigint[]) AS u(id)
+    ON CONFLICT DO NOTHING
+    """
+  static let unionRelabelSQL = """
+    UPDATE dedupe_label l SET label = m.winner
+    FROM unnest($1::bigint[], $2::bigint[]) AS m(loser, winner) WHERE l.label = m.loser
+    """
+  static let unionDropSizesSQL = "DELETE FROM dedupe_size WHERE label = ANY($1::bigint[])"
+  static let unionSetSizesSQL = """
+    INSERT INTO dedupe_size (label, size) SELECT * FROM unnest($1::bigint[], $2::bigint[])
+    ON CONFLICT (label) DO UPDATE SET size = excluded.size
     """
 
-  static let dedupeApplyNearSQL = """
+  // Groups by label: the representative has the most pixels, then the lowest id; every member
+  // gets its distance to it. Exact copies stay `exact`; the rest become `near`.
+  static let unionApplySQL = """
+    WITH member AS (
+      SELECT l.id, l.label, i.width::bigint * i.height AS pixels, \(hashColumn) AS h
+      FROM dedupe_label l JOIN dataset_item i ON i.id = l.id AND i.dataset_id = $1),
+    rep AS (
+      SELECT DISTINCT ON (label) label, id AS rep, h AS rh FROM member
+      ORDER BY label, pixels DESC, id),
+    verdict AS (
+      SELECT m.id, r.rep, bit_count((m.h # r.rh)::bit(64))::smallint AS distance
+      FROM member m JOIN rep r USING (label))
     UPDATE dataset_item d SET
-      status = CASE WHEN u.id = u.rep THEN 'ok'::dataset_item_status
+      status = CASE WHEN v.id = v.rep THEN 'ok'::dataset_item_status
                     ELSE 'duplicate'::dataset_item_status END,
-      reason = CASE WHEN u.id = u.rep THEN NULL ELSE 'near' END,
-      duplicate_of = CASE WHEN u.id = u.rep THEN NULL ELSE u.rep END,
-      distance = CASE WHEN u.id = u.rep THEN NULL ELSE u.distance END,
-      group_id = u.rep
-    FROM unnest($2::bigint[], $3::bigint[], $4::int[]) AS u(id, rep, distance)
-    WHERE d.dataset_id = $1 AND d.id = u.id
+      reason = CASE WHEN v.id = v.rep THEN NULL ELSE 'near' END,
+      duplicate_of = CASE WHEN v.id = v.rep THEN NULL ELSE v.rep END,
+      distance = CASE WHEN v.id = v.rep THEN NULL ELSE v.distance END,
+      group_id = v.rep
+    FROM verdict v WHERE d.id = v.id
     """
+  static let unionCountSQL =
+    "SELECT count(DISTINCT label)::bigint, count(*)::bigint FROM dedupe_label"
 
   // Exact copies follow their keeper into its near group.
   static let dedupeFollowSQL = """
@@ -99,39 +151,69 @@ extension DatasetStore {
       AND k.dataset_id = $1 AND k.group_id IS NOT NULL AND k.group_id <> e.group_id
     """
 
+  /// Undoes the last run's verdicts and empties the band index and edges.
   public func dedupeReset(datasetID: Int64, on connection: PostgresConnection) throws {
     try connection.query(Self.dedupeResetSQL, [datasetID], name: "dedupeReset")
     try connection.query(Self.dedupeClearBandsSQL, [datasetID], name: "dedupeClearBands")
     try connection.query(Self.dedupeClearEdgesSQL, [datasetID], name: "dedupeClearEdges")
   }
 
-  /// Marks exact copies. - Returns: how many became duplicates.
-  public func dedupeExact(datasetID: Int64, on connection: PostgresConnection) throws -> Int {
-    let count = try connection.query(Self.dedupeExactSQL, [datasetID], name: "dedupeExact")
-      .affectedRowCount
-    try connection.query(Self.dedupeExactKeepersSQL, [datasetID], name: "dedupeExactKeepers")
-    return count
+  /// Marks the exact copies among items whose sha256 starts with hex digit `part`.
+  /// - Returns: how many became duplicates.
+  public func dedupeExact(datasetID: Int64, part: Int, on connection: PostgresConnection) throws
+    -> Int
+  {
+    let digits = Array("0123456789abcdefg")
+    let lower = String(digits[part])
+    // "g" sorts after every hex digit in any collation, so it bounds the last range.
+    let upper = String(digits[part + 1])
+    try connection.query(Self.dedupeExactSQL, [datasetID, lower, upper], name: "dedupeExact")
+    return Int(
+      try connection.query(
+        Self.dedupeExactCountSQL, [datasetID, lower, upper], name: "dedupeExactCount"
+      )
+      .single().decode(0, as: Int64.self))
   }
 
-  /// Fills the band table for `hash` with `layout`. - Returns: rows written.
-  public func dedupeBands(
-    datasetID: Int64, hash: HashKind, layout: BandLayout, on connection: PostgresConnection
-  ) throws -> Int {
-    let bands = (0..<layout.count).map { Int32($0) }
-    let offsets = layout.offsets.map { Int32($0) }
-    let masks = (0..<layout.count).map { layout.mask(band: $0) }
-    return try connection.query(
-      Self.dedupeBandsSQL, [datasetID, hash.rawValue, bands, offsets, masks], name: "dedupeBands"
-    ).affectedRowCount
-  }
-
-  /// Verified pairs of one band. - Returns: new edges.
-  public func dedupeEdges(
-    datasetID: Int64, band: Int, distance: Int, on connection: PostgresConnection
+  /// Writes band `band`'s rows with values in `values` for the kept items.
+  /// - Returns: rows written.
+  public func dedupeBandFill(
+    datasetID: Int64, hash: HashKind, layout: BandLayout, band: Int, values: ClosedRange<Int>,
+    on connection: PostgresConnection
   ) throws -> Int {
     try connection.query(
-      Self.dedupeEdgesSQL, [datasetID, Int32(band), Int32(distance)], name: "dedupeEdges"
+      Self.dedupeBandFillSQL,
+      [
+        datasetID, hash.rawValue, Int16(band), Int32(layout.offsets[band]), layout.mask(band: band),
+        Int32(values.lowerBound), Int32(values.upperBound),
+      ], name: "dedupeBandFill"
     ).affectedRowCount
+  }
+
+  /// Up to `limit` band rows after (value, id), up to value `last`, in order.
+  public func dedupeBandPage(
+    datasetID: Int64, band: Int, after: (Int32, Int64), last: Int, limit: Int,
+    on connection: PostgresConnection
+  ) throws -> [BandRow] {
+    try connection.query(
+      Self.dedupeBandPageSQL,
+      [datasetID, Int16(band), after.0, after.1, Int32(last), Int64(limit)],
+      name: "dedupeBandPage"
+    ).map {
+      let (value, id, hash) = try $0.decode((Int32, Int64, Int64).self)
+      return BandRow(value: value, id: id, hash: UInt64(bitPattern: hash))
+    }
+  }
+
+  /// Stores verified pairs (pairs already stored are left alone).
+  public func dedupeEdgesInsert(
+    datasetID: Int64, edges: [NearEdge], on connection: PostgresConnection
+  ) throws {
+    guard !edges.isEmpty else { return }
+    try connection.query(
+      Self.dedupeEdgesInsertSQL,
+      [datasetID, edges.map(\.a), edges.map(\.b), edges.map { Int16($0.distance) }],
+      name: "dedupeEdgesInsert")
   }
 
   /// Up to `limit` edges after (a, b), in order.
@@ -143,35 +225,48 @@ extension DatasetStore {
     ).map { try $0.decode((Int64, Int64).self) }
   }
 
-  /// Pixels and hash of the given items.
-  public func dedupeMembers(
-    datasetID: Int64, hash: HashKind, ids: [Int64], on connection: PostgresConnection
-  ) throws -> [GroupMember] {
-    try connection.query(
-      Self.dedupeMembersSQL, [datasetID, hash.rawValue, ids], name: "dedupeMembers"
-    )
-    .map {
-      let (id, pixels, value) = try $0.decode((Int64, Int64, Int64).self)
-      return GroupMember(id: id, pixels: pixels, hash: UInt64(bitPattern: value))
+  /// Creates the union-find's tables for this transaction.
+  public func unionCreate(on connection: PostgresConnection) throws {
+    try connection.query(Self.unionCreateSQL, name: "unionCreate")
+    try connection.query(Self.unionCreateIndexSQL, name: "unionCreateIndex")
+    try connection.query(Self.unionCreateSizesSQL, name: "unionCreateSizes")
+  }
+
+  /// The label and group size of each id (an id not yet seen is its own label, size 1).
+  public func unionLabels(ids: [Int64], on connection: PostgresConnection) throws
+    -> [(id: Int64, label: Int64, size: Int64)]
+  {
+    try connection.query(Self.unionLabelsSQL, [ids], name: "unionLabels").map {
+      let (id, label, size) = try $0.decode((Int64, Int64, Int64).self)
+      return (id, label, size)
     }
   }
 
-  /// Writes near verdicts (representatives included, with themselves as representative).
-  public func dedupeApplyNear(
-    datasetID: Int64, verdicts: [NearVerdict], on connection: PostgresConnection
+  /// Adds new ids as their own labels, then applies one chunk's relabellings and sizes.
+  public func unionApplyChunk(
+    newIDs: [Int64], relabels: [GroupMerge.Relabel], sizes: [Int64: Int64],
+    on connection: PostgresConnection
   ) throws {
-    guard !verdicts.isEmpty else { return }
+    if !newIDs.isEmpty { try connection.query(Self.unionAddSQL, [newIDs], name: "unionAdd") }
+    guard !relabels.isEmpty else { return }
     try connection.query(
-      Self.dedupeApplyNearSQL,
-      [
-        datasetID, verdicts.map(\.id), verdicts.map(\.representative),
-        verdicts.map { Int32($0.distance) },
-      ], name: "dedupeApplyNear")
+      Self.unionRelabelSQL, [relabels.map(\.from), relabels.map(\.to)], name: "unionRelabel")
+    try connection.query(Self.unionDropSizesSQL, [relabels.map(\.from)], name: "unionDropSizes")
+    let labels = Array(sizes.keys)
+    try connection.query(
+      Self.unionSetSizesSQL, [labels, labels.map { sizes[$0] ?? 1 }], name: "unionSetSizes")
   }
 
-  /// Points exact copies at their keeper's near representative.
-  public func dedupeFollow(datasetID: Int64, on connection: PostgresConnection) throws {
+  /// Writes every near group's verdicts and points exact copies at their group.
+  /// - Returns: groups, and items that became near duplicates.
+  public func unionApply(datasetID: Int64, hash: HashKind, on connection: PostgresConnection)
+    throws -> (groups: Int, near: Int)
+  {
+    try connection.query(Self.unionApplySQL, [datasetID, hash.rawValue], name: "unionApply")
     try connection.query(Self.dedupeFollowSQL, [datasetID], name: "dedupeFollow")
+    let (groups, members) = try connection.query(Self.unionCountSQL, name: "unionCount").single()
+      .decode((Int64, Int64).self)
+    return (Int(groups), Int(members - groups))
   }
 }
 

@@ -1,6 +1,7 @@
 public import Postgres
 
-/// How far a dataset has come: items by status and reason, its jobs by stage and state.
+/// How far a dataset has come: items by status and reason, its jobs by stage and state, and per
+/// stage (ingest, dedupe, caption, shard) how many of its jobs are done.
 public struct DatasetProgress: Sendable, Hashable, Codable {
   public struct StatusCount: Sendable, Hashable, Codable {
     public var status: String
@@ -12,14 +13,86 @@ public struct DatasetProgress: Sendable, Hashable, Codable {
     public var state: String
     public var count: Int
   }
+  /// One stage's jobs: `done` succeeded (or were deleted by retention after finishing),
+  /// `failed` are dead or cancelled, `running` hold a lease; the rest wait.
+  public struct StageProgress: Sendable, Hashable, Codable {
+    public var stage: String
+    public var total: Int
+    public var done: Int
+    public var running: Int
+    public var failed: Int
+    public var waiting: Int { total - done - running - failed }
+
+    enum CodingKeys: String, CodingKey {
+      case stage, total, done, running, failed, waiting
+    }
+
+    public init(stage: String, total: Int, done: Int, running: Int, failed: Int) {
+      self.stage = stage
+      self.total = total
+      self.done = done
+      self.running = running
+      self.failed = failed
+    }
+
+    public init(from decoder: any Decoder) throws {
+      let c = try decoder.container(keyedBy: CodingKeys.self)
+      self.init(
+        stage: try c.decode(String.self, forKey: .stage),
+        total: try c.decode(Int.self, forKey: .total),
+        done: try c.decode(Int.self, forKey: .done),
+        running: try c.decode(Int.self, forKey: .running),
+        failed: try c.decode(Int.self, forKey: .failed))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+      var c = encoder.container(keyedBy: CodingKeys.self)
+      try c.encode(stage, forKey: .stage)
+      try c.encode(total, forKey: .total)
+      try c.encode(done, forKey: .done)
+      try c.encode(running, forKey: .running)
+      try c.encode(failed, forKey: .failed)
+      try c.encode(waiting, forKey: .waiting)
+    }
+  }
+
+  /// The stages, in the order a curation run goes through them.
+  public static let stageOrder = ["ingest", "dedupe", "caption", "shard"]
+
   public var items: Int
   public var byStatus: [StatusCount]
   public var stages: [StageCount]
+  /// Every stage of `stageOrder`, with zero jobs when none were planned.
+  public var byStage: [StageProgress]
 
   enum CodingKeys: String, CodingKey {
-    case items
+    case items, stages
     case byStatus = "by_status"
-    case stages
+    case byStage = "by_stage"
+  }
+
+  public init(byStatus: [StatusCount], stages: [StageCount]) {
+    self.items = byStatus.reduce(0) { $0 + $1.count }
+    self.byStatus = byStatus
+    self.stages = stages
+    self.byStage = Self.stageOrder.map { name in
+      var progress = StageProgress(stage: name, total: 0, done: 0, running: 0, failed: 0)
+      for row in stages where row.stage == name {
+        progress.total += row.count
+        switch row.state {
+        case "succeeded": progress.done += row.count
+        case "running": progress.running += row.count
+        case "dead", "cancelled": progress.failed += row.count
+        default: break
+        }
+      }
+      return progress
+    }
+  }
+
+  /// Items with `status`, whatever the reason.
+  public func count(_ status: String) -> Int {
+    byStatus.filter { $0.status == status }.reduce(0) { $0 + $1.count }
   }
 }
 
@@ -37,6 +110,10 @@ extension DatasetStore {
     GROUP BY 1, 2 ORDER BY 1, 2
     """
 
+  static let progressRecentSQL = """
+    SELECT id FROM dataset ORDER BY id DESC LIMIT $1
+    """
+
   /// The dataset's counts.
   public func progress(datasetID: Int64, on connection: PostgresConnection) throws
     -> DatasetProgress
@@ -49,11 +126,25 @@ extension DatasetStore {
       let (stage, state, count) = try $0.decode((String, String, Int64).self)
       return DatasetProgress.StageCount(stage: stage, state: state, count: Int(count))
     }
-    return DatasetProgress(
-      items: statuses.reduce(0) { $0 + $1.count }, byStatus: statuses, stages: stages)
+    return DatasetProgress(byStatus: statuses, stages: stages)
   }
 
   public func progress(datasetID: Int64) async throws -> DatasetProgress {
     try await withConnection { try self.progress(datasetID: datasetID, on: $0) }
+  }
+
+  /// The newest `limit` datasets and their progress (`trolley top`).
+  public func progressRecent(limit: Int) async throws -> [(DatasetRecord, DatasetProgress)] {
+    try await withConnection { connection in
+      let ids = try connection.query(Self.progressRecentSQL, [Int64(limit)]).map {
+        try $0.decode(0, as: Int64.self)
+      }
+      return try ids.map { id in
+        (
+          try self.datasetGet(id: id, on: connection),
+          try self.progress(datasetID: id, on: connection)
+        )
+      }
+    }
   }
 }

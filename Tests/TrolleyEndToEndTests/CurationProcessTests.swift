@@ -12,7 +12,7 @@ import TrolleyBasics
 #endif
 
 /// Curation through the real binary and real worker processes: ingest with a worker SIGKILLed
-/// mid-run, then dedupe with a worker SIGKILLed while the dedupe job runs. Every item must end in
+/// mid-run, then the dedupe chain with a worker SIGKILLed while one of its jobs runs. Every item must end in
 /// exactly one final status, and the groups must equal the ground truth and an uninterrupted run.
 @Suite(.serialized) struct CurationProcessTests {
   /// A deterministic textured image: a smooth random gradient and a few rectangles.
@@ -79,6 +79,14 @@ import TrolleyBasics
     return result
   }
 
+  /// True while some job of the dedupe chain holds a lease.
+  static func dedupeRunning(_ client: PostgresClient) async throws -> Bool {
+    try await !client.query(
+      "SELECT 1 FROM jobs WHERE kind = 'curate.dedupe' AND state = 'running' LIMIT 1"
+    ).isEmpty
+  }
+
+  /// The state of the newest dedupe chain's last (groups) job.
   static func dedupeJobState(_ client: PostgresClient) async throws -> String? {
     try await client.query(
       "SELECT state::text FROM jobs WHERE kind = 'curate.dedupe' ORDER BY id DESC LIMIT 1"
@@ -122,20 +130,30 @@ import TrolleyBasics
       }
       heir.stop()
 
-      // Dedupe with a worker killed while the job runs (tried again if the job won the race).
+      // Dedupe with a worker killed while a job of the chain runs (tried again if the chain won
+      // the race).
       var killedWhileRunning = false
+      var chains = 0
       for _ in 0..<5 where !killedWhileRunning {
-        #expect(try TrolleyBinary.run(["dataset", "dedupe", "e2e"], environment: env).status == 0)
+        chains += 1
+        let plan = try TrolleyBinary.run(["dataset", "dedupe", "e2e", "--json"], environment: env)
+        #expect(plan.status == 0)
+        // 1 reset + 16 exact + 5 bands x 4 pairs + 1 groups at the default distance 4.
+        #expect(plan.stdout.contains("\"jobs\":38"), "\(plan.stdout)")
         let victim = try WorkerProcess(databaseURL: url, arguments: kinds + ["--no-maintenance"])
-        try await eventually("the dedupe job is claimed") {
-          let state = try await Self.dedupeJobState(client)
-          return state == "running" || state == "succeeded"
+        try await eventually("a dedupe job is claimed") {
+          if try await Self.dedupeRunning(client) { return true }
+          return try await Self.dedupeJobState(client) == "succeeded"
         }
-        killedWhileRunning = try await Self.dedupeJobState(client) == "running"
+        killedWhileRunning = try await Self.dedupeRunning(client)
         victim.kill(SIGKILL)
         victim.process.waitUntilExit()
       }
       #expect(killedWhileRunning)
+      let midway = try TrolleyBinary.run(["dataset", "show", "e2e", "--json"], environment: env)
+      #expect(midway.status == 0)
+      #expect(
+        midway.stdout.contains("\"stage\":\"dedupe\",\"total\":\(38 * chains)"), "\(midway.stdout)")
       let finisher = try WorkerProcess(databaseURL: url, arguments: kinds)
       try await eventually("the dedupe job succeeds after the kill") {
         try await Self.dedupeJobState(client) == "succeeded"
@@ -164,9 +182,31 @@ import TrolleyBasics
       #expect(statuses.map(\.0) == ["duplicate", "ok"])
       #expect(statuses.reduce(0) { $0 + $1.1 } == Int64(truth.count))
 
+      // Progress by stage: every dedupe chain and every ingest job done, items by status.
+      let dedupeJobs = 38 * (chains + 1)
       let show = try TrolleyBinary.run(["dataset", "show", "e2e", "--json"], environment: env)
       #expect(show.status == 0)
-      #expect(show.stdout.contains("\"stage\":\"dedupe\""))
+      #expect(
+        show.stdout.contains(
+          "{\"done\":30,\"failed\":0,\"running\":0,\"stage\":\"ingest\",\"total\":30,\"waiting\":0}"
+        ),
+        "\(show.stdout)")
+      #expect(
+        show.stdout.contains(
+          "{\"done\":\(dedupeJobs),\"failed\":0,\"running\":0,\"stage\":\"dedupe\",\"total\":\(dedupeJobs),\"waiting\":0}"
+        ),
+        "\(show.stdout)")
+      let text = try TrolleyBinary.run(["dataset", "show", "e2e"], environment: env)
+      #expect(text.stdout.contains("ingest   30/30 (done)"), "\(text.stdout)")
+      #expect(text.stdout.contains("caption  not planned"))
+      let top = try TrolleyBinary.run(["top", "--json"], environment: env)
+      #expect(top.status == 0, "\(top.stderr)")
+      #expect(top.stdout.contains("\"name\":\"e2e\""), "\(top.stdout)")
+      #expect(top.stdout.contains("\"name\":\"dedupe\",\"total\":\(dedupeJobs)"), "\(top.stdout)")
+      let screen = try TrolleyBinary.run(["top", "--once"], environment: env)
+      #expect(
+        screen.stdout.contains(
+          "e2e  600 items  ingest 30/30  dedupe \(dedupeJobs)/\(dedupeJobs)  caption -"))
     }
   }
 }

@@ -2,9 +2,10 @@ import Curation
 public import Datasets
 public import TrolleyJobContracts
 
-/// `curate.dedupe`: exact groups by sha256 and near groups within the payload's Hamming distance
-/// on its hash, through the dataset's band table; one transaction, so a killed worker leaves the
-/// previous verdicts and the retry computes the same groups (see `DatasetDeduper`).
+/// `curate.dedupe`: one step of a dataset's batch dedupe (reset, one exact part, one band range's
+/// pairs, or the groups), or every step when the payload names none. Each step is one
+/// transaction, so a killed worker leaves nothing half-written and the retry computes the same
+/// rows (see `DatasetDeduper`).
 public struct CurateDedupeJob: JobKind {
   public typealias Payload = DedupePayload
   public typealias Result = DatasetDeduper.Summary
@@ -26,8 +27,20 @@ public struct CurateDedupeJob: JobKind {
       throw JobFailure(
         .invalidPayload, "curate.dedupe: distance must be 0...31, got \(payload.distance)")
     }
-    return try await DatasetDeduper(store: settings.store).run(
-      datasetID: payload.datasetID, hash: hash, distance: payload.distance,
+    let step: DatasetDeduper.Step?
+    do {
+      step = try DatasetDeduper.Step(payload: payload)
+    } catch let error as DatasetError {
+      throw JobFailure(.invalidPayload, error.message)
+    }
+    let deduper = DatasetDeduper(store: settings.store)
+    guard let step else {
+      return try await deduper.run(
+        datasetID: payload.datasetID, hash: hash, distance: payload.distance,
+        checkStop: { try context.checkStop() })
+    }
+    return try await deduper.run(
+      step, datasetID: payload.datasetID, hash: hash, distance: payload.distance,
       checkStop: { try context.checkStop() })
   }
 }

@@ -46,3 +46,29 @@ public struct BandLayout: Sendable, Hashable {
 /// Hamming distance of two 64-bit hashes.
 @inline(__always)
 public func hammingDistance(_ a: UInt64, _ b: UInt64) -> Int { (a ^ b).nonzeroBitCount }
+
+extension BandLayout {
+  /// The (band, value) probes that find every stored hash within `distance` of `hash` in an
+  /// index built with this layout, for any distance (not only the layout's own d): if two hashes
+  /// differ in at most `distance` bits over k bands, some band differs in at most
+  /// ⌊distance / k⌋ bits, so each band is probed at every value within that radius of the
+  /// query's. At the layout's own d the radius is 0: k probes.
+  public func probes(_ hash: UInt64, distance: Int) -> [(band: Int, value: Int)] {
+    let radius = distance / count
+    var result: [(band: Int, value: Int)] = []
+    for band in 0..<count {
+      let centre = value(hash, band: band)
+      let width = bits[band]
+      // Every value whose XOR with the centre has at most `radius` bits set.
+      var masks: [Int] = []
+      func extend(_ mask: Int, from start: Int, left: Int) {
+        masks.append(mask)
+        guard left > 0, start < width else { return }
+        for bit in start..<width { extend(mask | (1 << bit), from: bit + 1, left: left - 1) }
+      }
+      extend(0, from: 0, left: min(radius, width))
+      for mask in masks { result.append((band, centre ^ mask)) }
+    }
+    return result
+  }
+}

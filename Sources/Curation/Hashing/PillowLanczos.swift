@@ -1,4 +1,5 @@
 internal import Foundation
+import Synchronization
 
 /// Pillow's `Image.resize(size, Image.LANCZOS)` on a mode "L" image, bit for bit
 /// (libImaging/Resample.c, the 8-bit path).
@@ -24,12 +25,27 @@ public enum PillowLanczos {
     precondition(width > 0 && height > 0, "resize target must be positive, got \(width)x\(height)")
     var current = image
     if width != image.width {
-      current = horizontal(current, kernel: Kernel(inputSize: image.width, outputSize: width))
+      current = horizontal(current, kernel: kernel(image.width, width))
     }
     if height != image.height {
-      current = vertical(current, kernel: Kernel(inputSize: image.height, outputSize: height))
+      current = vertical(current, kernel: kernel(image.height, height))
     }
     return current
+  }
+
+  /// Kernels by (input, output) size: a collection's images share a few sizes, and each size
+  /// needs four kernels (one sin per tap); bounded, cleared when full.
+  static let kernels = Mutex<[Int: Kernel]>([:])
+
+  static func kernel(_ input: Int, _ output: Int) -> Kernel {
+    let key = input << 32 | output
+    if let cached = kernels.withLock({ $0[key] }) { return cached }
+    let made = Kernel(inputSize: input, outputSize: output)
+    kernels.withLock { cache in
+      if cache.count >= 256 { cache.removeAll() }
+      cache[key] = made
+    }
+    return made
   }
 
   /// Pillow's `lanczos_filter`: a sinc windowed by a sinc three times as wide.
@@ -47,7 +63,7 @@ public enum PillowLanczos {
   }
 
   /// Fixed-point weights for one axis, in `precompute_coeffs` + `normalize_coeffs_8bpc` order.
-  struct Kernel {
+  struct Kernel: Sendable {
     var starts: [Int]
     var counts: [Int]
     var weights: [Int32]
@@ -99,27 +115,30 @@ public enum PillowLanczos {
   static func horizontal(_ image: GreyImage, kernel: Kernel) -> GreyImage {
     let outWidth = kernel.starts.count
     let inWidth = image.width
+    let height = image.height
     let half: Int32 = 1 << (precision - 1)
-    var output = [UInt8](repeating: 0, count: outWidth * image.height)
+    var output = [UInt8](repeating: 0, count: outWidth * height)
     image.pixels.withUnsafeBufferPointer { source in
       kernel.weights.withUnsafeBufferPointer { weights in
         output.withUnsafeMutableBufferPointer { out in
-          for y in 0..<image.height {
-            let row = y * inWidth
+          guard let src = source.baseAddress, let w = weights.baseAddress, let dst = out.baseAddress
+          else { return }
+          // Raw pointers and wrapping arithmetic: the integer dot product then vectorizes (its
+          // sum wraps like Pillow's int, so any order gives the same bits).
+          for y in 0..<height {
+            let row = src + y &* inWidth
             for x in 0..<outWidth {
-              let first = row + kernel.starts[x]
-              let k = x * kernel.stride
+              let taps = row + kernel.starts[x]
+              let k = w + x &* kernel.stride
               var sum = half
-              for t in 0..<kernel.counts[x] {
-                sum &+= Int32(source[first + t]) &* weights[k + t]
-              }
-              out[y * outWidth + x] = clip8(sum)
+              for t in 0..<kernel.counts[x] { sum &+= Int32(taps[t]) &* k[t] }
+              dst[y &* outWidth &+ x] = clip8(sum)
             }
           }
         }
       }
     }
-    return GreyImage(width: outWidth, height: image.height, pixels: output)
+    return GreyImage(width: outWidth, height: height, pixels: output)
   }
 
   static func vertical(_ image: GreyImage, kernel: Kernel) -> GreyImage {
@@ -132,15 +151,19 @@ public enum PillowLanczos {
       kernel.weights.withUnsafeBufferPointer { weights in
         output.withUnsafeMutableBufferPointer { out in
           accumulator.withUnsafeMutableBufferPointer { acc in
+            guard let src = source.baseAddress, let w = weights.baseAddress,
+              let dst = out.baseAddress, let sums = acc.baseAddress
+            else { return }
             for y in 0..<outHeight {
-              for i in 0..<width { acc[i] = half }
+              for i in 0..<width { sums[i] = half }
               let first = kernel.starts[y]
               for t in 0..<kernel.counts[y] {
-                let w = weights[y * kernel.stride + t]
-                let line = (first + t) * width
-                for i in 0..<width { acc[i] &+= w &* Int32(source[line + i]) }
+                let weight = w[y &* kernel.stride &+ t]
+                let line = src + (first &+ t) &* width
+                for i in 0..<width { sums[i] &+= weight &* Int32(line[i]) }
               }
-              for i in 0..<width { out[y * width + i] = clip8(acc[i]) }
+              let row = dst + y &* width
+              for i in 0..<width { row[i] = clip8(sums[i]) }
             }
           }
         }

@@ -24,6 +24,7 @@ public enum TopScreen {
     if !snapshot.trainingRuns.isEmpty {
       sections.insert(trainingSection(snapshot, width: width), at: 2)
     }
+    if !snapshot.datasets.isEmpty { sections.insert(datasetSection(snapshot), at: 2) }
     let live = snapshot.workers.filter { !$0.stale }.count
     let title =
       "trolley top  \(Formatting.timestamp(snapshot.time))  "
@@ -125,6 +126,27 @@ public enum TopScreen {
       rows.append(row)
     }
     return Section(title: "Batches", rows: rows)
+  }
+
+  /// One line per dataset: each stage's jobs done/planned ("-" when not planned), then items by
+  /// status.
+  private static func datasetSection(_ snapshot: TopSnapshot) -> Section {
+    var rows: [String] = []
+    for dataset in snapshot.datasets {
+      var text = "  " + dataset.name + "  " + Formatting.count(Int64(dataset.items)) + " items"
+      for stage in dataset.stages {
+        let value =
+          stage.total == 0
+          ? "-" : "\(stage.done)/\(stage.total)\(stage.failed > 0 ? " \(stage.failed)!" : "")"
+        text += "  \(stage.name) \(value)"
+      }
+      text +=
+        "  "
+        + dataset.statuses.map { "\($0.status) \(Formatting.count(Int64($0.count)))" }
+        .joined(separator: " ")
+      rows.append(text)
+    }
+    return Section(title: "Datasets (jobs done/planned, items by status)", rows: rows)
   }
 
   private static func trainingSection(_ snapshot: TopSnapshot, width: Int) -> Section {

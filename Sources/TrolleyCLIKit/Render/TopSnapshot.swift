@@ -1,7 +1,7 @@
 /// Everything `trolley top` shows at one moment; filled from the queue, rendered by `TopScreen`.
 public struct TopSnapshot: Sendable, Equatable {
   /// One queue's state.
-  public struct Queue: Sendable, Equatable {
+  public struct Queue: Sendable, Equatable, Encodable {
     public var name: String
     public var paused: Bool
     public var available: Int64
@@ -18,7 +18,7 @@ public struct TopSnapshot: Sendable, Equatable {
   }
 
   /// One registered worker process.
-  public struct Worker: Sendable, Equatable {
+  public struct Worker: Sendable, Equatable, Encodable {
     public var host: String
     public var pid: Int64
     public var currentJobs: Int64
@@ -42,7 +42,7 @@ public struct TopSnapshot: Sendable, Equatable {
   }
 
   /// One recently failed job.
-  public struct Failure: Sendable, Equatable {
+  public struct Failure: Sendable, Equatable, Encodable {
     public var jobID: Int64
     public var kind: String
     public var ageSeconds: Double
@@ -52,6 +52,53 @@ public struct TopSnapshot: Sendable, Equatable {
       self.kind = kind
       self.ageSeconds = ageSeconds
       self.error = error
+    }
+  }
+
+  /// One dataset's curation progress: jobs done of planned per stage, items by status.
+  public struct Dataset: Sendable, Equatable, Encodable {
+    public struct Stage: Sendable, Equatable, Encodable {
+      public var name: String
+      public var done: Int
+      public var total: Int
+      public var failed: Int
+      public init(name: String, done: Int, total: Int, failed: Int) {
+        self.name = name
+        self.done = done
+        self.total = total
+        self.failed = failed
+      }
+    }
+    public var name: String
+    public var items: Int
+    public var stages: [Stage]
+    /// Items per status (pending, ok, duplicate, filtered, bad), in that order, zeros left out.
+    public var statuses: [(status: String, count: Int)]
+
+    public init(name: String, items: Int, stages: [Stage], statuses: [(status: String, count: Int)])
+    {
+      self.name = name
+      self.items = items
+      self.stages = stages
+      self.statuses = statuses
+    }
+
+    public static func == (a: Dataset, b: Dataset) -> Bool {
+      a.name == b.name && a.items == b.items && a.stages == b.stages
+        && a.statuses.map(\.status) == b.statuses.map(\.status)
+        && a.statuses.map(\.count) == b.statuses.map(\.count)
+    }
+
+    enum CodingKeys: String, CodingKey { case name, items, stages, statuses }
+
+    public func encode(to encoder: any Encoder) throws {
+      var c = encoder.container(keyedBy: CodingKeys.self)
+      try c.encode(name, forKey: .name)
+      try c.encode(items, forKey: .items)
+      try c.encode(stages, forKey: .stages)
+      var counts: [String: Int] = [:]
+      for entry in statuses { counts[entry.status] = entry.count }
+      try c.encode(counts, forKey: .statuses)
     }
   }
 
@@ -87,12 +134,14 @@ public struct TopSnapshot: Sendable, Equatable {
   public var batches: [BatchSummary]
   public var workers: [Worker]
   public var failures: [Failure]
+  /// The newest datasets (empty: the section is not drawn).
+  public var datasets: [Dataset]
   /// Training runs still in play; their section appears only when there is one.
   public var trainingRuns: [TrainingRun]
 
   public init(
     time: Double, queues: [Queue], batches: [BatchSummary], workers: [Worker], failures: [Failure],
-    trainingRuns: [TrainingRun] = []
+    trainingRuns: [TrainingRun] = [], datasets: [Dataset] = []
   ) {
     self.trainingRuns = trainingRuns
     self.time = time
@@ -100,5 +149,6 @@ public struct TopSnapshot: Sendable, Equatable {
     self.batches = batches
     self.workers = workers
     self.failures = failures
+    self.datasets = datasets
   }
 }

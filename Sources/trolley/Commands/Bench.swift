@@ -7,8 +7,8 @@ struct Bench: AsyncParsableCommand {
     abstract:
       "Measure the engine's kernels and model, the queue's throughput, or a worker's images per hour.",
     subcommands: [
-      BenchEngine.self, BenchQueue.self, BenchWorker.self, BenchIngest.self, BenchTrain.self,
-      BenchTrainSteps.self,
+      BenchEngine.self, BenchQueue.self, BenchWorker.self, BenchIngest.self, BenchDedupe.self,
+      BenchTrain.self, BenchTrainSteps.self,
     ]
   )
 }

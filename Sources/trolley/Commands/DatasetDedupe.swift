@@ -6,10 +6,12 @@ import Datasets
 struct DatasetDedupe: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "dedupe",
-    abstract: "Enqueue a curate.dedupe job (after the dataset's unfinished ingest jobs).",
+    abstract: "Enqueue the curate.dedupe jobs (after the dataset's unfinished ingest jobs).",
     discussion: """
       Exact copies (same sha256) and near copies (Hamming distance <= D on the hash) are grouped;
-      each group keeps the item with the most pixels, then the lowest id.
+      each group keeps the item with the most pixels, then the lowest id. The work is a chain of
+      jobs that several workers share: 1 reset, 16 exact (by sha256 prefix), (D + 1) x 4 pairs
+      (one per band of the hash and quarter of its values) and 1 groups job.
 
       Examples:
         trolley dataset dedupe photos
@@ -49,7 +51,7 @@ struct DatasetDedupe: AsyncParsableCommand {
         try printEncodedJSON(plan)
       } else {
         print(
-          "\(plan.dataset): curate.dedupe job \(plan.jobID) (\(plan.hash) <= \(plan.distance)), after \(plan.waitsFor) unfinished ingest jobs"
+          "\(plan.dataset): \(plan.jobs) curate.dedupe jobs ending with job \(plan.jobID) (\(plan.hash) <= \(plan.distance)), after \(plan.waitsFor) unfinished ingest and dedupe jobs"
         )
       }
     } catch let error as DatasetError {

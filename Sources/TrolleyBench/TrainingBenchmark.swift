@@ -2,6 +2,7 @@ import Foundation
 public import Tensor
 public import Training
 import TroL
+import TrolleyBasics
 
 /// `trolley bench train` on one machine (issue 16, item 6): seconds per optimizer step of one
 /// sample for each trainable set and frozen-weight format, the products' achieved GFLOPS next to
@@ -87,7 +88,7 @@ public enum TrainingBenchmark {
     let loadSeconds = Date().timeIntervalSince(loadStart)
     // One tile's image tokens with random features (or pixels when the tower trains): the
     // values do not change the work.
-    var random = Training.SplitMix64(seed: 7)
+    var random = SplitMix64(seed: 7)
     let rows = builder.imageTokensPerTile
     let tile = builder.preprocessor.tileSize
     var features: [Float] = []
@@ -128,7 +129,7 @@ public enum TrainingBenchmark {
   /// best of repetitions over about a second.
   public static func measureSgemm() -> Double {
     let (m, n, k) = (1024, 2048, 2048)
-    var random = Training.SplitMix64(seed: 1)
+    var random = SplitMix64(seed: 1)
     let a = (0..<(m * k)).map { _ in Float(random.nextUnit() - 0.5) }
     let b = (0..<(n * k)).map { _ in Float(random.nextUnit() - 0.5) }
     var c = [Float](repeating: 0, count: m * n)

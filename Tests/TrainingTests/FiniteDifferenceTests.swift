@@ -111,7 +111,7 @@ import TrolleyBasics
     }
     // One tensor of every kind, one coordinate in it (rows of the sample's tokens for the
     // embedding table, whose other rows have no gradient).
-    var random = Training.SplitMix64(seed: traversal ? 16 : 61)
+    var random = SplitMix64(seed: traversal ? 16 : 61)
     var kinds: [String: [Parameter<Double>]] = [:]
     for p in parameters {
       kinds[

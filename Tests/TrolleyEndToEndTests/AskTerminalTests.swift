@@ -2,10 +2,6 @@ import Foundation
 import TestFixtures
 import Testing
 
-#if canImport(Glibc)
-  import Glibc
-#endif
-
 /// Issue 14, item 4: `trolley ask` run by the real binary on a pseudo-terminal (as an operator
 /// sees it) shows its stages before the answer and streams the answer in place of a token
 /// counter; `ask --json` stays one object whatever its output is.
@@ -13,41 +9,25 @@ import Testing
   static let family = TestFixtures.trolTiny + "/internlm2"
 
   /// Runs `trolley arguments` with standard output and error on a new pseudo-terminal and returns
-  /// everything the terminal received, and the exit status.
+  /// everything the terminal received, and the exit status. script(1) (util-linux, essential on
+  /// Debian) makes the terminal: Swift's Glibc module does not export posix_openpt/grantpt.
   static func runOnTerminal(_ arguments: [String]) throws -> (output: String, status: Int32) {
-    let master = posix_openpt(O_RDWR | O_NOCTTY)
-    try #require(master >= 0, "posix_openpt failed")
-    defer { close(master) }
-    try #require(grantpt(master) == 0 && unlockpt(master) == 0)
-    let slaveName = String(cString: try #require(ptsname(master)))
-    let slave = open(slaveName, O_RDWR | O_NOCTTY)
-    try #require(slave >= 0, "cannot open \(slaveName)")
+    let command = ([TrolleyBinary.path] + arguments).map {
+      "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }.joined(separator: " ")
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: TrolleyBinary.path)
-    process.arguments = arguments
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+    process.arguments = ["--quiet", "--return", "--flush", "--command", command, "/dev/null"]
     var environment = ProcessInfo.processInfo.environment
     for name in ["NO_COLOR", "TROLLEY_COLOR", "TROLLEY_CONFIG"] { environment[name] = nil }
     environment["TERM"] = "xterm"
     process.environment = environment
-    let terminal = FileHandle(fileDescriptor: slave, closeOnDealloc: true)
-    process.standardOutput = terminal
-    process.standardError = terminal
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
     process.standardInput = FileHandle.nullDevice
     try process.run()
-    try terminal.close()
-    // Read until the child has closed its end (EIO on Linux once no slave is open).
-    var received: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while true {
-      let count = buffer.withUnsafeMutableBytes { read(master, $0.baseAddress, $0.count) }
-      if count > 0 {
-        received += buffer[0..<count]
-      } else if count < 0 && errno == EINTR {
-        continue
-      } else {
-        break
-      }
-    }
+    let received = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return (String(decoding: received, as: UTF8.self), process.terminationStatus)
   }

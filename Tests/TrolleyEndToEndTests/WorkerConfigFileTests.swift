@@ -2,6 +2,7 @@ import Foundation
 import JobQueue
 import Postgres
 import PostgresTesting
+import TestFixtures
 import Testing
 
 #if canImport(Glibc)

@@ -83,6 +83,6 @@ import TroL
       "step3", "--out", "/tmp/x.safetensors",
     ])
     #expect(run.status != 0)
-    #expect(run.stderr.contains("--trainable must be step1 or step2"), "\(run.stderr)")
+    #expect(run.stderr.contains("--trainable must be one of step1, step2, all"), "\(run.stderr)")
   }
 }

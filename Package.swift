@@ -132,7 +132,9 @@ let package = Package(
     // step streams millions of band rows through it.
     .target(
       name: "Datasets",
-      dependencies: ["Curation", "Postgres", "JobQueue", "TrolleyJobContracts", "Digest"],
+      dependencies: [
+        "Curation", "Postgres", "JobQueue", "TrolleyJobContracts", "Digest", "TrolleyBasics",
+      ],
       swiftSettings: engine),
     // Tooling, not product: random-weight checkpoints in the released layout (written through
     // TroL's SafeTensorsWriter), generated tokenizers, sample images and their PNG and JPEG encoders.
@@ -199,7 +201,8 @@ let package = Package(
       dependencies: ["Postgres", "Migrations", "PostgresTesting", "TrolleyBasics"],
       swiftSettings: strict),
     .testTarget(
-      name: "JobQueueTests", dependencies: ["JobQueue", "Postgres", "PostgresTesting"],
+      name: "JobQueueTests",
+      dependencies: ["JobQueue", "Postgres", "PostgresTesting", "TrolleyBasics"],
       swiftSettings: strict),
     .testTarget(
       name: "TensorTests", dependencies: ["Tensor", "TrolleyBasics"], swiftSettings: strict),
@@ -213,7 +216,7 @@ let package = Package(
       swiftSettings: strict),
     .testTarget(
       name: "TroLSynthesisTests",
-      dependencies: ["TroLSynthesis", "TroL", "Tensor", "TestFixtures"],
+      dependencies: ["TroLSynthesis", "TroL", "Tensor", "TestFixtures", "TrolleyBasics"],
       swiftSettings: strict),
     .testTarget(
       name: "TrolleyWorkersTests",
@@ -241,7 +244,7 @@ let package = Package(
       name: "TrolleyEndToEndTests",
       dependencies: [
         "trolley", "Postgres", "Migrations", "PostgresTesting", "JobQueue", "TrolleyCLIKit",
-        "TestFixtures", "TroL", "TroLSynthesis",
+        "TestFixtures", "TroL", "TroLSynthesis", "TrolleyBasics",
       ],
       swiftSettings: strict),
   ]

@@ -1,5 +1,6 @@
 internal import Foundation
 internal import TroL
+import TrolleyBasics
 
 extension ModelSynthesizer {
   /// Dimensions of a custom InternLM2-family model (`model synth --like tiny` with overrides):

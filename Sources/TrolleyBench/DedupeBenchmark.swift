@@ -88,22 +88,16 @@ public struct DedupeBenchmark: Sendable {
   }
 
   public func run() async throws -> Report {
-    let name = "trolley_bench_dedupe_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
-    let admin = try PostgresConnection(configuration: server)
-    defer { admin.close() }
-    // A generated name, never user input; CREATE DATABASE takes no parameters.
-    try admin.execute("CREATE DATABASE \"\(name)\"", name: "benchCreateDatabase")
-    defer {
-      try? admin.execute(
-        "DROP DATABASE IF EXISTS \"\(name)\" WITH (FORCE)", name: "benchDropDatabase")
+    try await BenchDatabase.with(
+      server: server, prefix: "trolley_bench_dedupe", maximumConnections: 4
+    ) { scratch in
+      try await measure(in: scratch)
     }
-    let database = server.database(name)
-    let setup = try PostgresConnection(configuration: database)
-    defer { setup.close() }
-    _ = try Migrator.bundled().migrate(setup)
-    let client = PostgresClient(configuration: database, maximumConnections: 4)
-    defer { client.shutdown() }
-    let store = DatasetStore(client: client)
+  }
+
+  private func measure(in scratch: BenchDatabase) async throws -> Report {
+    let (database, setup) = (scratch.configuration, scratch.setup)
+    let store = DatasetStore(client: scratch.client)
 
     var report = Report(
       serverVersion: setup.serverVersion, distance: configuration.distance,
@@ -135,12 +129,11 @@ public struct DedupeBenchmark: Sendable {
 
   // MARK: - Synthetic items
 
-  /// SplitMix64: a fixed, seedable stream, so every run plants the same groups.
+  /// SplitMix64's first draw from seed `x`: a fixed, seedable stream, so every run plants the
+  /// same groups.
   static func mix(_ x: UInt64) -> UInt64 {
-    var z = x &+ 0x9E37_79B9_7F4A_7C15
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
+    var generator = SplitMix64(seed: x)
+    return generator.next()
   }
 
   /// Item `i`'s sha256 and pHash, and its planted group (i / 100 when i % 100 < 5).

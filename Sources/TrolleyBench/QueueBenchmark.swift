@@ -4,8 +4,8 @@ import Logging
 import Migrations
 public import Postgres
 import Synchronization
-import TrolleyWorkers
 import TrolleyBasics
+import TrolleyWorkers
 
 /// `trolley bench queue`: the queue's throughput and latency, measured on a database of its own
 /// next to the raw SQL ceiling on the same server in the same run.
@@ -126,22 +126,15 @@ public struct QueueBenchmark: Sendable {
 
   /// Creates the database, measures, drops the database.
   public func run() async throws -> Report {
-    let name = "trolley_bench_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
-    let admin = try PostgresConnection(configuration: server)
-    defer { admin.close() }
-    // A generated name, never user input; CREATE DATABASE takes no parameters.
-    try admin.execute("CREATE DATABASE \"\(name)\"", name: "benchCreateDatabase")
-    defer {
-      try? admin.execute(
-        "DROP DATABASE IF EXISTS \"\(name)\" WITH (FORCE)", name: "benchDropDatabase")
+    try await BenchDatabase.with(server: server, prefix: "trolley_bench", maximumConnections: 2) {
+      scratch in
+      try await measure(in: scratch)
     }
-    let database = server.database(name)
-    let setup = try PostgresConnection(configuration: database)
-    defer { setup.close() }
-    _ = try Migrator.bundled().migrate(setup)
-    let client = PostgresClient(configuration: database, maximumConnections: 2)
-    defer { client.shutdown() }
-    let store = JobStore(client: client)
+  }
+
+  private func measure(in scratch: BenchDatabase) async throws -> Report {
+    let (name, database, setup) = (scratch.name, scratch.configuration, scratch.setup)
+    let store = JobStore(client: scratch.client)
 
     let enqueue = try await measureEnqueue(store: store, setup: setup)
     progress(Self.line(enqueue, label: "enqueue (COPY)"))

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import JobQueue
 import Postgres
+import TrolleyBasics
 import TrolleyCLIKit
 
 extension Trolley {

@@ -1,6 +1,7 @@
 import Foundation
 import TestFixtures
 import Testing
+import TrolleyBasics
 
 @testable import TrolleyCLIKit
 

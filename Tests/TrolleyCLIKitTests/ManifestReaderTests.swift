@@ -1,5 +1,6 @@
 import TestFixtures
 import Testing
+import TrolleyBasics
 
 @testable import TrolleyCLIKit
 

@@ -4,6 +4,7 @@ import Migrations
 import Postgres
 import PostgresTesting
 import Testing
+import TrolleyBasics
 
 #if canImport(Glibc)
   import Glibc

@@ -3,6 +3,7 @@ import JobQueue
 import Postgres
 import PostgresTesting
 import Testing
+import TrolleyBasics
 import TrolleyWorkers
 
 /// A kind that runs in batches of up to 5 and fails the jobs whose payload says so.

@@ -1,6 +1,7 @@
 import Foundation
 import Tensor
 public import TroL
+public import TrolleyBasics
 
 /// Runs one engine batch for a group of claimed jobs: fetches their images concurrently, answers
 /// every question in one `TroLEngine` call on a thread of its own, and classifies each failure.

@@ -1,4 +1,5 @@
 import TroL
+import TrolleyBasics
 
 extension EngineJobSettings {
   /// Runs a kind's jobs as one engine batch: `item` turns each job into an engine request (or

@@ -1,5 +1,6 @@
 import Datasets
 import TroL
+import TrolleyBasics
 
 extension EngineJobSettings {
   /// Writes each succeeded job's text into the dataset item its payload names (`dataset_item`,

@@ -1,5 +1,6 @@
 public import Datasets
 public import TroL
+import TrolleyBasics
 
 /// How the TroL kinds run: the loaded engine and the knobs `trolley worker` exposes.
 public struct EngineJobSettings: Sendable {

@@ -1,4 +1,5 @@
 import JobQueue
+import TrolleyBasics
 import TrolleyJobContracts
 
 /// Every job kind this worker binary can run, listed once (like a command's subcommands).

@@ -2,6 +2,7 @@ import Datasets
 import Foundation
 import JobQueue
 public import TroL
+import TrolleyBasics
 public import TrolleyJobContracts
 
 /// `trol.answer`: image + question -> answer, through TroL, several jobs per engine batch.

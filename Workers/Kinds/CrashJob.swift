@@ -1,3 +1,4 @@
+import TrolleyBasics
 public import TrolleyJobContracts
 
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import Curation
 public import Datasets
+import TrolleyBasics
 public import TrolleyJobContracts
 
 /// `curate.dedupe`: one step of a dataset's batch dedupe (reset, one exact part, one band range's

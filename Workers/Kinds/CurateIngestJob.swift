@@ -2,6 +2,7 @@ import Curation
 public import Datasets
 import Foundation
 import TroL
+import TrolleyBasics
 public import TrolleyJobContracts
 
 /// What the curate.* kinds share: the dataset store and the worker's image fetch policy.

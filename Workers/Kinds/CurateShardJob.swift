@@ -1,6 +1,7 @@
 import Curation
 public import Datasets
 import Foundation
+import TrolleyBasics
 public import TrolleyJobContracts
 
 /// `curate.shard`: writes one WebDataset tar shard of a dataset's kept items (and, for the last

@@ -1,4 +1,5 @@
 public import JobQueue
+import TrolleyBasics
 public import TrolleyJobContracts
 
 /// `fail`: fails with a retryable or a permanent error; with `succeedOnAttempt`, succeeds from

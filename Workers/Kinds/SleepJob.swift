@@ -1,3 +1,4 @@
+import TrolleyBasics
 public import TrolleyJobContracts
 
 /// `sleep`: waits `ms` milliseconds (stopping early on cancel), then succeeds.

@@ -2,6 +2,7 @@ import Foundation
 public import Postgres
 import Synchronization
 import Training
+import TrolleyBasics
 import TrolleyJobContracts
 
 /// What the `train.*` kinds share in one worker: the database their artifacts live in, and the

@@ -1,6 +1,7 @@
 import Foundation
 import JobQueue
 import Postgres
+import TrolleyBasics
 
 /// A job's time limit: its payload's `timeout_seconds` when present, else the worker's
 /// `jobTimeout`.

@@ -1,6 +1,7 @@
 import Foundation
 public import JobQueue
 import Postgres
+import TrolleyBasics
 
 /// A job kind with its types erased, as the worker loop drives it: claimed jobs in, one
 /// `JobOutcome` per job out.

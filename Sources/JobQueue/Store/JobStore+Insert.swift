@@ -1,5 +1,6 @@
 public import Foundation
 public import Postgres
+import TrolleyBasics
 
 /// One job to enqueue.
 public struct JobInsertParams: Sendable {

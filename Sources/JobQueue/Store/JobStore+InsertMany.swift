@@ -1,5 +1,6 @@
 public import Foundation
 public import Postgres
+import TrolleyBasics
 
 /// One row of a bulk enqueue (`jobInsertMany`).
 public struct JobInsertRow: Sendable, Hashable {

@@ -1,4 +1,5 @@
 import Postgres
+import TrolleyBasics
 
 extension JobStore {
   static let jobStagingAssignIDsSQL = """

@@ -1,5 +1,6 @@
 public import Foundation
 public import Postgres
+import TrolleyBasics
 
 /// Which dead jobs to retry. Filters combine with AND; at least one must be given.
 public struct JobRetryParams: Sendable {

@@ -1,4 +1,5 @@
 internal import Synchronization
+import TrolleyBasics
 
 /// Quantizes a weight matrix row by row into blocks of `blockSize` consecutive values, in parallel
 /// across rows, widening each source row (any storage dtype) to f32 first.

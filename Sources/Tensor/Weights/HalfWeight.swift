@@ -1,3 +1,5 @@
+import TrolleyBasics
+
 /// A weight held in its checkpoint's 16-bit format, f16 or bf16: half the memory and half the
 /// decode traffic of f32, at no loss (products widen to f32 in registers and accumulate in f32).
 ///

@@ -1,4 +1,5 @@
 internal import CProcessor
+import TrolleyBasics
 
 /// A weight quantized to 8 bits in blocks of 32 consecutive inputs, each block with an f16 scale:
 /// w ≈ q · s, q in -127...127, s = max|w| / 127 (8.5 bits per weight).

@@ -1,3 +1,5 @@
+import TrolleyBasics
+
 /// How a linear layer's weight is held in memory, chosen once when a checkpoint is loaded.
 public enum WeightFormat: String, Sendable, Hashable, CaseIterable {
   /// f32: the exact reference (twice the memory of a 16-bit checkpoint).

@@ -1,3 +1,5 @@
+import TrolleyBasics
+
 /// Validation of a checkpoint tensor's shape as a weight matrix.
 enum WeightShape {
   /// (outFeatures, inFeatures) of a 2-D shape [out, in].

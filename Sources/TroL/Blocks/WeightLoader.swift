@@ -1,6 +1,7 @@
 internal import Foundation
 internal import Synchronization
 public import Tensor
+import TrolleyBasics
 
 /// Reads a model's tensors by checkpoint key, checks their shapes, and builds them in the chosen
 /// in-memory weight format.

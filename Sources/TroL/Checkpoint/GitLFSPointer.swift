@@ -1,3 +1,5 @@
+import TrolleyBasics
+
 /// A git-LFS pointer file: what a `git clone` of a Hugging Face repository holds in place of each
 /// large file until `git lfs pull` replaces it. Read as weights it looks like garbage (its first
 /// eight bytes, "version ", make a nonsensical safetensors header length), so every loader checks

@@ -1,4 +1,5 @@
 internal import Foundation
+import TrolleyBasics
 
 /// A TroL checkpoint folder in the released layout (`BK-Lee/TroL-1.8B`, `-3.8B`, `-7B`):
 /// config.json, model.safetensors, trol_gating.pt and the tokenizer files.

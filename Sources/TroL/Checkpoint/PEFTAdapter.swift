@@ -1,5 +1,6 @@
 internal import Foundation
 public import Tensor
+import TrolleyBasics
 
 /// A PEFT LoRA adapter kept beside a checkpoint (`adapter_config.json` +
 /// `adapter_model.safetensors`, as `trolley train export --adapter` writes it), merged into the

@@ -1,5 +1,6 @@
 internal import Foundation
 public import Tensor
+import TrolleyBasics
 
 /// A memory-mapped `.safetensors` file with a fully validated header.
 ///

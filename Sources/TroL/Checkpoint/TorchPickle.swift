@@ -1,4 +1,5 @@
 public import Tensor
+import TrolleyBasics
 
 /// The subset of Python's pickle that `torch.save(state_dict)` produces, interpreted without
 /// ever calling anything.

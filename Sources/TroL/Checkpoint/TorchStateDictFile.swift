@@ -1,4 +1,5 @@
 internal import Tensor
+import TrolleyBasics
 
 /// A `torch.save(state_dict)` file (zip + pickle) read without Python and without executing
 /// anything: the tensors' names, shapes and values.

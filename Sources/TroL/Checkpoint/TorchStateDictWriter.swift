@@ -1,5 +1,6 @@
 internal import Foundation
 internal import Tensor
+import TrolleyBasics
 
 /// Writes a state dict of float tensors in PyTorch's zip format, readable by `torch.load` and by
 /// `TorchStateDictFile`: `<archive>/data.pkl` (pickle protocol 2, the same opcodes `torch.save`

@@ -1,3 +1,5 @@
+import TrolleyBasics
+
 /// The TroL-Mixer gate read from `trol_gating.pt`: w = 0.5·tanh(g·a + c) + 0.5.
 ///
 /// The released file is the state dict of `nn.ModuleList([Linear(D, 1)] * N)`, i.e. N pairs of

@@ -1,3 +1,5 @@
+import TrolleyBasics
+
 /// A read-only view of a zip archive's stored (uncompressed) entries, as `torch.save` writes them.
 ///
 /// Parsed from the central directory, every offset and size bounds-checked and every entry's

@@ -1,6 +1,7 @@
 internal import Foundation
 internal import Synchronization
 public import Tensor
+public import TrolleyBasics
 
 /// The TroL engine for callers: load a checkpoint folder once, then answer batches of
 /// (image, question) requests.

@@ -1,5 +1,6 @@
 public import Foundation
 internal import Tensor
+import TrolleyBasics
 
 /// A loaded TroL model: vision tower, projector and decoder of one family, with the shared gate.
 ///

@@ -1,3 +1,5 @@
+import TrolleyBasics
+
 /// Checks config.json values and throws `TroLError.invalidConfig` naming the offending key.
 struct ConfigValidator {
   /// The file the values came from, for messages.

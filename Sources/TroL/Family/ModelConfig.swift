@@ -1,4 +1,5 @@
 internal import Foundation
+import TrolleyBasics
 
 /// A TroL model's config.json, decoded and validated once: the family, the dimensions every part
 /// needs, and the family's own config (`internLM2`, `phi3`).

@@ -1,4 +1,5 @@
 internal import Tensor
+import TrolleyBasics
 
 /// One sequence's part of a forward call: its new tokens, the image features for the image tokens
 /// among them, and its caches (one per propagation pass).

@@ -1,3 +1,5 @@
+import TrolleyBasics
+
 /// How to pick the answer's tokens and when to stop.
 public struct GenerationOptions: Sendable, Hashable, Codable {
   /// Token selection, with Hugging Face transformers 4.41 semantics.

@@ -1,5 +1,6 @@
 internal import Foundation
 internal import Tensor
+import TrolleyBasics
 
 /// Generates continuations for several prompts at once.
 ///

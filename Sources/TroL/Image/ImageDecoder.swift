@@ -1,5 +1,6 @@
 internal import CImageCodecs
 import Foundation
+import TrolleyBasics
 
 /// Decodes JPEG, PNG, WebP, GIF (first frame) and BMP files to RGB8 the way the reference does (`PIL.Image.open(f).convert("RGB")`),
 /// within limits on bytes and pixels so that a hostile file cannot exhaust memory.

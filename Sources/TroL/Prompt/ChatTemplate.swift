@@ -1,3 +1,5 @@
+import TrolleyBasics
+
 /// TroL's prompt format for one model family (docs/model.md, "Prompt format") and the answer
 /// extraction of the official `output_filtering` (docs/model.md, "Generation").
 ///

@@ -1,3 +1,5 @@
+import TrolleyBasics
+
 /// The BPE model of Hugging Face `tokenizers` (`models/bpe`): ranked merges over the
 /// characters of one pre-tokenized piece, with byte fallback and unknown-token fusing.
 struct BPEModel: Sendable {

@@ -1,3 +1,5 @@
+import TrolleyBasics
+
 /// The `tokenizers` decoders used by Llama/Phi-3 files, applied to token strings in order.
 indirect enum HFDecoder: Sendable {
   case sequence([HFDecoder])

@@ -1,3 +1,5 @@
+import TrolleyBasics
+
 /// The `tokenizers` normalizers Llama/Phi-3 style `tokenizer.json` files use.
 indirect enum HFNormalizer: Sendable {
   case sequence([HFNormalizer])

@@ -1,3 +1,5 @@
+import TrolleyBasics
+
 /// A Hugging Face `tokenizer.json` tokenizer as transformers' `LlamaTokenizerFast` runs it
 /// (TroL-3.8B / Phi-3): added tokens are cut out first with their lstrip/rstrip/single_word
 /// flags, each remaining segment is normalized, pre-tokenized and BPE-encoded with byte fallback.

@@ -1,3 +1,5 @@
+import TrolleyBasics
+
 /// A minimal reader for the protobuf wire format, enough for SentencePiece's `ModelProto`.
 ///
 /// Every read is bounds-checked; a truncated or malformed message throws `invalidTokenizer`

@@ -1,3 +1,5 @@
+import TrolleyBasics
+
 /// SentencePiece's normalizer: the precompiled character map (if the model has one),
 /// whitespace handling and the dummy prefix, applied exactly as `normalizer.cc` does.
 struct SentencePieceNormalizer: Sendable {

@@ -1,3 +1,5 @@
+import TrolleyBasics
+
 /// Encodes and decodes with a SentencePiece model exactly as the sentencepiece library does
 /// (`bpe_model.cc` for encoding, `SentencePieceProcessor::Decode` for decoding).
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import TrolleyBasics
 
 /// Reading the JSON files that come with Hugging Face tokenizers, with errors that name the file.
 enum TokenizerJSON {

@@ -1,4 +1,5 @@
 internal import Foundation
+import TrolleyBasics
 
 /// Picks and loads the tokenizer a TroL checkpoint directory was released with.
 public enum TokenizerLoader {

@@ -1,3 +1,5 @@
+public import TrolleyBasics
+
 /// The effective settings and where each came from: flag, then environment, then configuration
 /// file, then built-in default.
 public struct Configuration: Sendable {

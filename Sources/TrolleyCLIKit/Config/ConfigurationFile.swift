@@ -1,3 +1,5 @@
+public import TrolleyBasics
+
 /// A configuration file: one `key = value` per line, `#` starts a comment. Values are TOML basic
 /// strings (`"..."`, with TOML's escapes), literal strings (`'...'`, taken as written), or bare
 /// numbers, booleans and words. This is the flat subset of TOML, so `config.toml` files written

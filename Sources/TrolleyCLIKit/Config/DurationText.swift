@@ -1,4 +1,5 @@
 public import Foundation
+public import TrolleyBasics
 
 /// Parses the durations and times operators type: `7d`, `12h`, `1h30m`, `90s`, `2w`, and for
 /// `--since` also ISO 8601 dates (`2026-11-22`, `2026-11-22T10:00:00Z`).

@@ -1,3 +1,5 @@
+public import TrolleyBasics
+
 /// The file formats `trolley export` writes.
 public enum ExportFormat: String, Sendable, CaseIterable {
   /// One JSON object per line (RFC 8259 text, UTF-8, `\n` line ends).

@@ -1,3 +1,5 @@
+public import TrolleyBasics
+
 /// One exported job, decoded from the JSON object the export query produces per job.
 public struct ExportRecord: Sendable, Equatable {
   /// Column names, in output order, for both JSONL keys and the CSV header.

@@ -1,3 +1,5 @@
+public import TrolleyBasics
+
 /// Yields every image file under a folder, recursively and in sorted order, as a manifest row.
 public final class FolderManifestReader: ManifestReader {
   private let walker: DirectoryWalker

@@ -1,3 +1,5 @@
+public import TrolleyBasics
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)

@@ -1,5 +1,6 @@
 public import JobQueue
 import Postgres
+import TrolleyBasics
 
 /// What `trolley export` was asked to write.
 public struct ExportRequest: Sendable {

@@ -1,6 +1,7 @@
 public import Foundation
 public import JobQueue
 import Postgres
+public import TrolleyBasics
 
 /// The job filters operators give to `trolley jobs list|retry|cancel`.
 public struct JobFilter: Sendable {

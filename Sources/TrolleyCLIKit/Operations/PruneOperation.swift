@@ -1,6 +1,7 @@
 import Foundation
 public import JobQueue
 import Postgres
+public import TrolleyBasics
 
 /// What `trolley prune` deleted.
 public struct PruneReport: Sendable, Equatable {

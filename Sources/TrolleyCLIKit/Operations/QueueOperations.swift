@@ -1,5 +1,6 @@
 public import JobQueue
 import Postgres
+import TrolleyBasics
 
 /// Listing, pausing and resuming queues.
 public enum QueueOperations {

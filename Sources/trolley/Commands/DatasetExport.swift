@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import TrolleyBasics
 import TrolleyCLIKit
 
 /// `trolley dataset export NAME --format webdataset|llava|jsonl|csv --out DIR|FILE`.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Curation
 import Foundation
 import TroL
+import TrolleyBasics
 
 /// `trolley dataset hash FILE...`: the four imagehash-compatible hashes; no database needed.
 struct DatasetHash: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import TrolleyBasics
 import TrolleyCLIKit
 
 /// `trolley dataset ingest NAME --images DIR|GLOB|MANIFEST [--chunk N]`.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import JobQueue
+import TrolleyBasics
 import TrolleyCLIKit
 
 /// `trolley jobs show`: everything about one job.

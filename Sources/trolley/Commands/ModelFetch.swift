@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ModelHub
+import TrolleyBasics
 import TrolleyCLIKit
 
 /// `trolley model fetch`: a checkpoint from the Hugging Face hub, as `huggingface-cli download`

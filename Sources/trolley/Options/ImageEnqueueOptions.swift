@@ -1,4 +1,5 @@
 import ArgumentParser
+import TrolleyBasics
 import TrolleyCLIKit
 
 /// Options shared by `enqueue answer` and `enqueue caption`.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TrolleyBasics
 import TrolleyCLIKit
 
 /// The filters of `trolley jobs list|retry|cancel`; they combine with AND.

@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 import PostgresTesting
 import Testing
+import TrolleyBasics
 
 @testable import JobQueue
 

@@ -3,6 +3,7 @@ import JobQueue
 import Postgres
 import PostgresTesting
 import Testing
+import TrolleyBasics
 
 struct JobStoreBatchesTests {
   @Test func countsStayExactThroughEveryMoveAndRollup() async throws {

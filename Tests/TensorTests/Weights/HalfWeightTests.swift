@@ -1,4 +1,5 @@
 import Testing
+import TrolleyBasics
 
 @testable import Tensor
 

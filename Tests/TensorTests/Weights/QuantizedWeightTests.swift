@@ -1,5 +1,6 @@
 import Tensor
 import Testing
+import TrolleyBasics
 
 @Suite struct QuantizedWeightTests {
   /// Full blocks and a partial one; an odd number of full blocks (the m = 1 kernels take them in

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TroL
+import TrolleyBasics
 
 /// Crafted `trol_gating.pt` files that used to trap or hang the reader (issue 13, item 10): each
 /// must end in a clear error (or a correct read) at once.

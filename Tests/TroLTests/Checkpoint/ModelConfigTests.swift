@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TroL
+import TrolleyBasics
 
 @Suite struct ModelConfigTests {
   @Test func internLM2Fixture() throws {

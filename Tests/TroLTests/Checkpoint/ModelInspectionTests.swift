@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TroL
+import TrolleyBasics
 
 @Suite struct ModelInspectionTests {
   /// Part sizes recomputed from config.json alone agree with the counts from the header.

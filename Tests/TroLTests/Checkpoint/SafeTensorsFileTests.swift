@@ -2,6 +2,7 @@ import Foundation
 import Tensor
 import Testing
 import TroL
+import TrolleyBasics
 
 @Suite struct SafeTensorsFileTests {
   @Test(arguments: [("internlm2", 97, "F16"), ("phi3", 59, "BF16")])

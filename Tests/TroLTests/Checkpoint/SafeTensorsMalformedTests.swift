@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TroL
+import TrolleyBasics
 
 /// Every malformed file is an error with a code and a message naming the file; none crashes.
 @Suite struct SafeTensorsMalformedTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TroL
+import TrolleyBasics
 
 /// Hostile and broken `trol_gating.pt` files: errors, never code execution, never a crash.
 @Suite struct TorchPickleMalformedTests {

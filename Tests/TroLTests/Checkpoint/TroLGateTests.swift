@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TroL
+import TrolleyBasics
 
 @Suite struct TroLGateTests {
   @Test(arguments: [("internlm2", 64), ("phi3", 96)])

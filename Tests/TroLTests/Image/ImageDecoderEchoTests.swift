@@ -1,5 +1,6 @@
 import Testing
 import TroL
+import TrolleyBasics
 
 /// Issue 13, item 9: a job may point the worker at a file that is not an image (a key, a
 /// password file); the error must not carry any of its bytes into the job's last error.

@@ -2,6 +2,7 @@ import Foundation
 import TestFixtures
 import Testing
 import TroL
+import TrolleyBasics
 
 /// WebP, GIF and BMP decode to exactly the pixels Pillow's `convert("RGB")` gives (the golden
 /// `.rgb` files in Tests/Fixtures/image-formats), so a picture in any of them is answered like the

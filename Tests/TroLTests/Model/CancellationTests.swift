@@ -1,6 +1,7 @@
 import Foundation
 import Tensor
 import Testing
+import TrolleyBasics
 
 @testable import TroL
 

@@ -1,7 +1,8 @@
 import Foundation
-import TestFixtures
 import Tensor
+import TestFixtures
 import Testing
+import TrolleyBasics
 
 @testable import TroL
 

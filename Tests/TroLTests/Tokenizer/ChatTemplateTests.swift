@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TroL
+import TrolleyBasics
 
 @Suite struct ChatTemplateTests {
   /// Image tokens of the fixtures: InternLM2 (img_size / 14)^2; Phi-3 tiles × (tile / 14)^2 / 4.

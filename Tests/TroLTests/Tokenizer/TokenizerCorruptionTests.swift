@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TroL
+import TrolleyBasics
 
 /// Damaged tokenizer files must give a `TroLError` or a working tokenizer, never a crash.
 @Suite struct TokenizerCorruptionTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TroL
+import TrolleyBasics
 
 @Suite struct TokenizerLoaderTests {
   @Test func picksEachFamilysTokenizer() throws {

@@ -2,6 +2,7 @@ import Foundation
 import JobQueue
 import Testing
 import TroL
+import TrolleyBasics
 import TrolleyJobContracts
 import TrolleyWorkers
 

@@ -8,6 +8,7 @@
 
 internal import Foundation
 package import Tensor
+import TrolleyBasics
 
 /// The InternLM2 decoder of TroL-1.8B / TroL-7B.
 package struct InternLM2: DecoderModel {

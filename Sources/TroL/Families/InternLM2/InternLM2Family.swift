@@ -2,6 +2,7 @@
 // tower at 490 px and a two-layer GELU projector (docs/model.md, "Families").
 
 internal import Tensor
+import TrolleyBasics
 
 extension Family {
   /// TroL-1.8B / 7B: InternLM2 with Partial-LoRA, CLIP ViT-L/14, one 490 px image.

@@ -8,6 +8,7 @@
 
 internal import Foundation
 package import Tensor
+import TrolleyBasics
 
 /// The Phi-3 decoder of TroL-3.8B.
 package struct Phi3: DecoderModel {

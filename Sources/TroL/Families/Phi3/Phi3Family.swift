@@ -2,6 +2,7 @@
 // 448 px tiles with pixel shuffle, and a LayerNorm + MLP projector (docs/model.md, "Families").
 
 internal import Tensor
+import TrolleyBasics
 
 extension Family {
   /// TroL-3.8B: Phi-3-mini, InternViT-300M, dynamic 448 px tiles.

@@ -1,4 +1,5 @@
-internal import Tensor
+package import Tensor
+import TrolleyBasics
 
 /// Dimensions every decoder family shares (see the legend in each family file).
 public struct DecoderShape: Sendable {
@@ -24,6 +25,27 @@ public struct DecoderShape: Sendable {
   public var loraRank: Int
 }
 
+extension DecoderShape {
+  /// The shape config.json gives a family's decoder (Dh = D / H), checked against the TroL gate,
+  /// which mixes every layer's D-wide hidden states.
+  ///
+  /// - Throws: `TroLError.invalidCheckpoint` when the gate's width is not `hidden`.
+  init(
+    gate: TroLGate, hidden: Int, layers: Int, heads: Int, keyValueHeads: Int, intermediate: Int,
+    vocabulary: Int, embeddingRows: Int, loraRank: Int
+  ) throws {
+    guard gate.weight.count == hidden else {
+      throw TroLError(
+        .invalidCheckpoint,
+        "trol_gating.pt: gate width \(gate.weight.count) but hidden_size is \(hidden)")
+    }
+    self.init(
+      hidden: hidden, layers: layers, heads: heads, keyValueHeads: keyValueHeads,
+      headDim: hidden / heads, intermediate: intermediate, vocabulary: vocabulary,
+      embeddingRows: embeddingRows, loraRank: loraRank)
+  }
+}
+
 /// A decoder family (InternLM2, Phi-3): embeddings, one layer at a time, final norm and head.
 ///
 /// Layers do not know about traversal: `Traversal` calls `layer` once per propagation, with the
@@ -32,6 +54,14 @@ package protocol DecoderModel: Sendable {
   var shape: DecoderShape { get }
   /// The TroL-Mixer gate shared by all layers.
   var gate: TroLGate { get }
+  /// [embeddingRows, D] token embeddings.
+  var embeddings: any LinearWeight { get }
+  /// [D] the final RMSNorm's weight.
+  var finalNorm: [Float] { get }
+  /// [V, D] the LM head.
+  var head: any LinearWeight { get }
+  /// RMSNorm epsilon, as the kernels take it.
+  var eps: Float { get }
   /// Writes the embedding row of `token` (D floats).
   func embed(_ token: Int, into destination: UnsafeMutablePointer<Float>)
   /// y[N, D] = Layer_l(x[N, D]) for every row of the batch, reading and writing each sequence's
@@ -59,6 +89,25 @@ package protocol DecoderModel: Sendable {
   func logits(
     _ h: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>,
     scratch: DecoderScratch)
+}
+
+extension DecoderModel {
+  package func embed(_ token: Int, into destination: UnsafeMutablePointer<Float>) {
+    embeddings.copyRow(token, into: destination)
+  }
+
+  package func logits(
+    _ h: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>,
+    scratch: DecoderScratch
+  ) {
+    finalNorm.withUnsafeBufferPointer {
+      rmsNorm(
+        scratch.normed, h, weight: $0.baseAddress!, rows: rows, dim: shape.hidden,
+        eps: eps)
+    }
+    head.multiply(
+      scratch.normed, rows: rows, into: logits, accumulate: false, scratch: scratch.matmul)
+  }
 }
 
 /// The rows of one forward call and the sequences they belong to.

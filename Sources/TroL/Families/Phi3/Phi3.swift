@@ -48,24 +48,17 @@ package struct Phi3: DecoderModel {
   package let originalMaxPositions: Int
 
   init(config: Phi3Config, loader: WeightLoader, gate: TroLGate) throws {
-    let D = config.hiddenSize
-    let H = config.numAttentionHeads
-    let Hkv = config.numKeyValueHeads
-    guard gate.weight.count == D else {
-      throw TroLError(
-        .invalidCheckpoint,
-        "trol_gating.pt: gate width \(gate.weight.count) but hidden_size is \(D)")
-    }
-    let Dh = D / H
-    let F = config.intermediateSize
     let V = config.vocabSize
+    shape = try DecoderShape(
+      gate: gate, hidden: config.hiddenSize, layers: config.numHiddenLayers,
+      heads: config.numAttentionHeads, keyValueHeads: config.numKeyValueHeads,
+      intermediate: config.intermediateSize, vocabulary: V, embeddingRows: V, loraRank: 0)
+    let (D, H, Hkv, Dh, F) = (
+      shape.hidden, shape.heads, shape.keyValueHeads, shape.headDim, shape.intermediate
+    )
     self.config = config
     eps = Float(config.rmsNormEps)
     self.gate = gate
-    shape = DecoderShape(
-      hidden: D, layers: config.numHiddenLayers, heads: H, keyValueHeads: Hkv, headDim: Dh,
-      intermediate: F,
-      vocabulary: V, embeddingRows: V, loraRank: 0)
     let prefix = "language_model.model."
     embeddings = try loader.linear(prefix + "embed_tokens.weight", out: V, in: D)
     layers = try (0..<config.numHiddenLayers).map { i in
@@ -114,10 +107,6 @@ package struct Phi3: DecoderModel {
   }
 
   package var loraParametersPerImageToken: Int { 0 }
-
-  package func embed(_ token: Int, into destination: UnsafeMutablePointer<Float>) {
-    embeddings.copyRow(token, into: destination)
-  }
 
   package func layer(
     _ l: Int, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: ForwardBatch,
@@ -170,18 +159,5 @@ package struct Phi3: DecoderModel {
       scratch.product, rows: N, into: scratch.projected, accumulate: false, scratch: scratch.matmul)
     y.update(from: scratch.residual, count: N * D)
     addInPlace(y, scratch.projected, count: N * D)
-  }
-
-  package func logits(
-    _ h: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>,
-    scratch: DecoderScratch
-  ) {
-    finalNorm.withUnsafeBufferPointer {
-      rmsNorm(
-        scratch.normed, h, weight: $0.baseAddress!, rows: rows, dim: shape.hidden,
-        eps: eps)
-    }
-    head.multiply(
-      scratch.normed, rows: rows, into: logits, accumulate: false, scratch: scratch.matmul)
   }
 }

@@ -38,10 +38,7 @@ struct DatasetCaption: AsyncParsableCommand {
   @Flag(help: "Caption as well when questions are given.")
   var captions = false
 
-  @Option(help: "The queue the jobs go to.")
-  var queue = "default"
-
-  @OptionGroup var options: OperatorOptions
+  @OptionGroup var jobs: DatasetJobOptions
 
   func run() async throws {
     var asked = question
@@ -59,21 +56,14 @@ struct DatasetCaption: AsyncParsableCommand {
     if let questions, asked.isEmpty {
       throw ValidationError("--questions \(questions) holds no question (one per line)")
     }
-    let context = try options.context()
-    let (store, jobs) = try context.datasets()
-    do {
-      let plan = try await DatasetPlanner(store: store, jobs: jobs, queue: queue).caption(
+    try await jobs.withPlanner { _, planner in
+      let plan = try await planner.caption(
         dataset: name, captions: asked.isEmpty || captions || prompt != nil, prompt: prompt,
         questions: asked)
-      if options.json {
-        try printEncodedJSON(plan)
-      } else {
-        print(
-          "\(plan.dataset): \(plan.captions) trol.caption and \(plan.answers) trol.answer jobs"
-            + (plan.skipped > 0 ? " (\(plan.skipped) already queued)" : ""))
+      try jobs.show(plan) {
+        "\(plan.dataset): \(plan.captions) trol.caption and \(plan.answers) trol.answer jobs"
+          + (plan.skipped > 0 ? " (\(plan.skipped) already queued)" : "")
       }
-    } catch let error as DatasetError {
-      throw datasetFailure(error)
     }
   }
 }

@@ -27,10 +27,7 @@ struct DatasetDedupe: AsyncParsableCommand {
   @Option(help: "The hash: phash (default), dhash, ahash or whash.")
   var hash = "phash"
 
-  @Option(help: "The queue the job goes to.")
-  var queue = "default"
-
-  @OptionGroup var options: OperatorOptions
+  @OptionGroup var jobs: DatasetJobOptions
 
   func validate() throws {
     guard HashKind(rawValue: hash) != nil else {
@@ -42,20 +39,12 @@ struct DatasetDedupe: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let context = try options.context()
-    let (store, jobs) = try context.datasets()
-    do {
-      let plan = try await DatasetPlanner(store: store, jobs: jobs, queue: queue).dedupe(
+    try await jobs.withPlanner { _, planner in
+      let plan = try await planner.dedupe(
         dataset: name, hash: HashKind(rawValue: hash) ?? .phash, distance: distance)
-      if options.json {
-        try printEncodedJSON(plan)
-      } else {
-        print(
-          "\(plan.dataset): \(plan.jobs) curate.dedupe jobs ending with job \(plan.jobID) (\(plan.hash) <= \(plan.distance)), after \(plan.waitsFor) unfinished ingest and dedupe jobs"
-        )
+      try jobs.show(plan) {
+        "\(plan.dataset): \(plan.jobs) curate.dedupe jobs ending with job \(plan.jobID) (\(plan.hash) <= \(plan.distance)), after \(plan.waitsFor) unfinished ingest and dedupe jobs"
       }
-    } catch let error as DatasetError {
-      throw datasetFailure(error)
     }
   }
 }

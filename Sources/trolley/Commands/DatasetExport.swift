@@ -47,56 +47,48 @@ struct DatasetExport: AsyncParsableCommand {
   @Option(help: "Samples per WebDataset shard (default 10000).")
   var shardSize = 10_000
 
-  @Option(help: "The queue the curate.shard jobs go to.")
-  var queue = "default"
-
-  @OptionGroup var options: OperatorOptions
+  @OptionGroup var jobs: DatasetJobOptions
 
   func run() async throws {
-    let context = try options.context()
-    let (store, jobs) = try context.datasets()
-    do {
-      let record = try await store.datasetGet(name: name)
-      let target = URL(fileURLWithPath: out).standardizedFileURL.path
-      switch format {
-      case .webdataset:
-        try FileManager.default.createDirectory(
-          atPath: target, withIntermediateDirectories: true)
-        let plan = try await DatasetPlanner(store: store, jobs: jobs, queue: queue).shards(
-          dataset: name, out: target, shardSize: shardSize)
-        if options.json {
-          try printEncodedJSON(plan)
-        } else {
-          print(
-            "\(plan.dataset): \(plan.samples) samples in \(plan.shards) curate.shard jobs "
-              + "writing \(plan.out)"
-              + (plan.waitsFor > 0 ? ", after \(plan.waitsFor) open caption/answer jobs" : ""))
-        }
-      case .llava, .jsonl, .csv:
-        let open = try await store.jobsOpenCount(
-          datasetID: record.id, stages: ["ingest", "dedupe", "caption"])
-        guard open == 0 else {
-          throw ValidationError(
-            "\(open) ingest, dedupe, caption or answer jobs of \(name) are still open; let the "
-              + "workers finish them (`trolley dataset show \(name)`) and export again")
-        }
-        let writer = DatasetFileExport(store: store, dataset: record)
-        let report =
-          format == .llava
-          ? try await writer.llava(out: target)
-          : try await writer.table(out: target, csv: format == .csv)
-        if options.json {
-          try printEncodedJSON(report)
-        } else {
-          print(
-            "\(name): \(report.items) items, \(report.records) records written to \(report.path)"
-              + (report.images.map { ", \($0) images in \(report.imageFolder ?? "")" } ?? ""))
-        }
+    try await jobs.withPlanner { store, planner in
+      do {
+        try await export(store: store, planner: planner)
+      } catch let error as CLIError {
+        throw ValidationError(error.message)
       }
-    } catch let error as DatasetError {
-      throw datasetFailure(error)
-    } catch let error as CLIError {
-      throw ValidationError(error.message)
+    }
+  }
+
+  private func export(store: DatasetStore, planner: DatasetPlanner) async throws {
+    let record = try await store.datasetGet(name: name)
+    let target = URL(fileURLWithPath: out).standardizedFileURL.path
+    switch format {
+    case .webdataset:
+      try FileManager.default.createDirectory(
+        atPath: target, withIntermediateDirectories: true)
+      let plan = try await planner.shards(dataset: name, out: target, shardSize: shardSize)
+      try jobs.show(plan) {
+        "\(plan.dataset): \(plan.samples) samples in \(plan.shards) curate.shard jobs "
+          + "writing \(plan.out)"
+          + (plan.waitsFor > 0 ? ", after \(plan.waitsFor) open caption/answer jobs" : "")
+      }
+    case .llava, .jsonl, .csv:
+      let open = try await store.jobsOpenCount(
+        datasetID: record.id, stages: ["ingest", "dedupe", "caption"])
+      guard open == 0 else {
+        throw ValidationError(
+          "\(open) ingest, dedupe, caption or answer jobs of \(name) are still open; let the "
+            + "workers finish them (`trolley dataset show \(name)`) and export again")
+      }
+      let writer = DatasetFileExport(store: store, dataset: record)
+      let report =
+        format == .llava
+        ? try await writer.llava(out: target)
+        : try await writer.table(out: target, csv: format == .csv)
+      try jobs.show(report) {
+        "\(name): \(report.items) items, \(report.records) records written to \(report.path)"
+          + (report.images.map { ", \($0) images in \(report.imageFolder ?? "")" } ?? "")
+      }
     }
   }
 }

@@ -34,30 +34,18 @@ struct DatasetIngest: AsyncParsableCommand {
   @Option(help: "Items per curate.ingest job (default 1000).")
   var chunk = 1000
 
-  @Option(help: "The queue the jobs go to.")
-  var queue = "default"
-
-  @OptionGroup var options: OperatorOptions
+  @OptionGroup var jobs: DatasetJobOptions
 
   func run() async throws {
-    let context = try options.context()
-    let (store, jobs) = try context.datasets()
-    do {
+    try await jobs.withPlanner { _, planner in
       let sources = try Self.sources(images)
       guard !sources.isEmpty else {
         throw ValidationError("--images \(images) holds no images (.jpg, .jpeg, .png, .webp)")
       }
-      let plan = try await DatasetPlanner(store: store, jobs: jobs, queue: queue).ingest(
-        dataset: name, sources: sources, chunk: chunk)
-      if options.json {
-        try printEncodedJSON(plan)
-      } else {
-        print(
-          "\(plan.dataset): \(plan.sources) sources, \(plan.added) new items, \(plan.jobs) curate.ingest jobs"
-        )
+      let plan = try await planner.ingest(dataset: name, sources: sources, chunk: chunk)
+      try jobs.show(plan) {
+        "\(plan.dataset): \(plan.sources) sources, \(plan.added) new items, \(plan.jobs) curate.ingest jobs"
       }
-    } catch let error as DatasetError {
-      throw datasetFailure(error)
     }
   }
 

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Datasets
+
+/// The options of the dataset commands that plan curation jobs (ingest, dedupe, caption, export):
+/// the queue the jobs go to, `--json`, the configuration file and the database.
+struct DatasetJobOptions: ParsableArguments {
+  @Option(help: "The queue the jobs go to.")
+  var queue = "default"
+
+  @OptionGroup var options: OperatorOptions
+
+  /// Runs `body` with the curation store and a planner on `--queue`; a `DatasetError` becomes the
+  /// usage error that names it.
+  func withPlanner<Value>(
+    _ body: (DatasetStore, DatasetPlanner) async throws -> Value
+  ) async throws -> Value {
+    let (store, jobs) = try options.context().datasets()
+    do {
+      return try await body(store, DatasetPlanner(store: store, jobs: jobs, queue: queue))
+    } catch let error as DatasetError {
+      throw datasetFailure(error)
+    }
+  }
+
+  /// Prints what a command did: `value` as one line of JSON with `--json`, else `text`.
+  func show(_ value: some Encodable, _ text: () -> String) throws {
+    if options.json {
+      try printEncodedJSON(value)
+    } else {
+      print(text())
+    }
+  }
+}

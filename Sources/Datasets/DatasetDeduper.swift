@@ -66,16 +66,17 @@ public struct DatasetDeduper: Sendable {
       }
     }
 
-    /// Every step of a batch, in dependency order.
-    public static func plan(distance: Int) -> [[Step]] {
-      [
-        [.reset],
-        (0..<DatasetDeduper.exactParts).map { .exact(part: $0) },
-        (0...distance).flatMap { band in
+    /// Every step of a batch, in dependency order; `exactOnly` leaves out the perceptual pass
+    /// (the pairs), for sets whose distinct images look alike to a grayscale hash.
+    public static func plan(distance: Int, exactOnly: Bool = false) -> [[Step]] {
+      let pairs: [Step] =
+        exactOnly
+        ? []
+        : (0...distance).flatMap { band in
           (0..<DatasetDeduper.rangesPerBand).map { .pairs(band: band, part: $0) }
-        },
-        [.groups],
-      ]
+        }
+      return [[.reset], (0..<DatasetDeduper.exactParts).map { .exact(part: $0) }, pairs, [.groups]]
+        .filter { !$0.isEmpty }
     }
 
     /// The payload of this step.
@@ -99,11 +100,11 @@ public struct DatasetDeduper: Sendable {
   /// Runs every step in order, one transaction each (tests, and datasets small enough for one
   /// job).
   public func run(
-    datasetID: Int64, hash: HashKind, distance: Int,
+    datasetID: Int64, hash: HashKind, distance: Int, exactOnly: Bool = false,
     checkStop: @escaping @Sendable () throws -> Void
   ) async throws -> Summary {
     var total = Summary(exact: 0, bands: 0, edges: 0, groups: 0, near: 0)
-    for stage in Step.plan(distance: distance) {
+    for stage in Step.plan(distance: distance, exactOnly: exactOnly) {
       for step in stage {
         try checkStop()
         let part = try await run(

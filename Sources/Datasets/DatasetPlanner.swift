@@ -82,13 +82,17 @@ public struct DatasetPlanner: Sendable {
     public var distance: Int
     /// The last job of the chain (groups): the dedupe is done when it succeeds.
     public var jobID: Int64
-    /// Jobs in the chain: 1 reset, 16 exact, (distance + 1) × 4 pairs, 1 groups.
+    /// Jobs in the chain: 1 reset, 16 exact, (distance + 1) × 4 pairs (none when exact only),
+    /// 1 groups.
     public var jobs: Int
     /// Unfinished ingest and dedupe jobs the chain waits for.
     public var waitsFor: Int
+    /// Exact copies only (no pairs jobs).
+    public var exactOnly: Bool
 
     enum CodingKeys: String, CodingKey {
       case dataset, hash, distance, jobs
+      case exactOnly = "exact_only"
       case jobID = "job_id"
       case waitsFor = "waits_for"
     }
@@ -97,8 +101,9 @@ public struct DatasetPlanner: Sendable {
   /// Enqueues the dedupe chain of `DatasetDeduper.Step.plan`, each stage depending on every job
   /// of the stage before, the first on the dataset's unfinished ingest and dedupe jobs; several
   /// workers share each stage.
-  public func dedupe(dataset name: String, hash: HashKind, distance: Int) async throws
-    -> DedupePlan
+  public func dedupe(
+    dataset name: String, hash: HashKind, distance: Int, exactOnly: Bool = false
+  ) async throws -> DedupePlan
   {
     guard (0...31).contains(distance) else {
       throw DatasetError(.invalidRequest, "--distance must be 0 to 31, got \(distance)")
@@ -115,7 +120,7 @@ public struct DatasetPlanner: Sendable {
         + store.jobsOpen(datasetID: dataset.id, stage: "dedupe", on: connection)
       var previous = open
       var all: [Int64] = []
-      for stage in DatasetDeduper.Step.plan(distance: distance) {
+      for stage in DatasetDeduper.Step.plan(distance: distance, exactOnly: exactOnly) {
         var ids: [Int64] = []
         for step in stage {
           let payload = step.payload(datasetID: dataset.id, hash: hash, distance: distance)
@@ -135,7 +140,7 @@ public struct DatasetPlanner: Sendable {
       try store.jobsRecord(datasetID: dataset.id, stage: "dedupe", jobIDs: all, on: connection)
       return DedupePlan(
         dataset: name, hash: hash.rawValue, distance: distance, jobID: all.last ?? 0,
-        jobs: all.count, waitsFor: open.count)
+        jobs: all.count, waitsFor: open.count, exactOnly: exactOnly)
     }
   }
 }

@@ -59,15 +59,16 @@ extension DatasetStore {
     """
 
   // One band's quarter of the band index, written in index order (appends, not random inserts).
-  // The mask drops the sign-extended bits of the int8 shift.
+  // The mask drops the sign-extended bits of the int8 shift; the fold is `BandLayout.key(raw:)`
+  // (the identity for bands up to 31 bits).
   static let dedupeBandFillSQL = """
     INSERT INTO dataset_band (dataset_id, band, value, item_id, hash)
-    SELECT $1, $3, v, id, h FROM (
-      SELECT id, h, ((h >> $4) & $5)::int AS v FROM (
+    SELECT $1, $3, ((b # (b >> 31) # (b >> 62)) & 2147483647)::int AS v, id, h FROM (
+      SELECT id, h, (h >> $4) & $5 AS b FROM (
         SELECT id, \(hashColumn) AS h FROM dataset_item
         WHERE dataset_id = $1 AND status = 'ok') AS kept
       WHERE h IS NOT NULL) AS banded
-    WHERE v BETWEEN $6 AND $7
+    WHERE ((b # (b >> 31) # (b >> 62)) & 2147483647) BETWEEN $6 AND $7
     ORDER BY v, id
     ON CONFLICT DO NOTHING
     """

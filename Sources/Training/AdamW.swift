@@ -39,6 +39,7 @@ public final class AdamW<T: Real>: @unchecked Sendable {
   }
 
   /// One update with learning rate `lr` from the parameters' current gradients.
+  @_specialize(where T == Float)
   public func update(lr: Double) {
     step += 1
     let s = settings
@@ -94,6 +95,7 @@ public struct CosineSchedule: Sendable, Codable, Hashable {
 /// Scales every gradient so their global L2 norm is at most `maxNorm` (torch's clip_grad_norm_:
 /// coefficient maxNorm/(norm + 1e-6), applied only when below 1). Returns the norm before clipping.
 @discardableResult
+@_specialize(where T == Float)
 public func clipGradients<T: Real>(_ parameters: [Parameter<T>], maxNorm: Double) -> Double {
   var sum: Double = 0
   for p in parameters {

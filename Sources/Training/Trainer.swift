@@ -48,6 +48,7 @@ public final class Trainer<T: Real>: @unchecked Sendable {
   /// Optimizer steps done.
   public private(set) var step = 0
 
+  @_specialize(where T == Float)
   public init(model: TrainingModel<T>, samples: [TrainingSample], settings: Settings) throws {
     guard !samples.isEmpty else { throw TrainingError("no training samples") }
     guard settings.batchSize >= 1, settings.steps >= 0 else {
@@ -97,6 +98,7 @@ public final class Trainer<T: Real>: @unchecked Sendable {
   }
 
   /// One optimizer step over the next `batchSize` samples.
+  @_specialize(where T == Float)
   @discardableResult
   public func trainStep() throws -> StepReport {
     let batch = (0..<settings.batchSize).map { _ in nextSample() }
@@ -120,6 +122,7 @@ public final class Trainer<T: Real>: @unchecked Sendable {
   }
 
   /// Mean loss over `samples` at the current parameters.
+  @_specialize(where T == Float)
   public func evaluate(_ samples: [TrainingSample]) throws -> Double {
     var sum = 0.0
     var tokens = 0

@@ -42,6 +42,7 @@ public final class TrainingModel<T: Real>: @unchecked Sendable {
   public let decoderPrefix: String
 
   /// Loads `path` with frozen matrices in `format`.
+  @_specialize(where T == Float)
   public init(path: String, format: WeightFormat = .f32) throws {
     let directory = try ModelDirectory(path: path)
     self.directory = directory

@@ -41,17 +41,20 @@ public final class TrainingRunner<T: Real>: @unchecked Sendable {
   public init(model: TrainingModel<T>) { self.model = model }
 
   /// Zeroes every gradient of the model's parameters.
+  @_specialize(where T == Float)
   public func zeroGradients() {
     for p in model.allParameters { p.grad.zero() }
   }
 
   /// The loss sum of `sample` without gradients (no activations kept beyond a layer).
+  @_specialize(where T == Float)
   public func loss(_ sample: TrainingSample) throws -> SampleResult {
     try run(sample, normalizer: 1, backward: false, wantVisionGradient: false)
   }
 
   /// Forward and backward over `sample`; parameter gradients accumulate (+=), each token's loss
   /// divided by `normalizer` (the batch's kept-token count, so the gradients are of the mean).
+  @_specialize(where T == Float)
   public func accumulate(
     _ sample: TrainingSample, normalizer: Int, wantVisionGradient: Bool = false
   ) throws -> SampleResult {

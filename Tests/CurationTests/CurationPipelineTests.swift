@@ -133,6 +133,43 @@ import TrolleyWorkers
       _ = try await deduper.run(datasetID: dataset.id, hash: .phash, distance: 4, checkStop: {})
       let again2 = try await Self.groups(database.client, datasetID: dataset.id)
       #expect(again2 == groups)
+
+      // Every distance finds exactly the brute-force pairs, including d = 0 and 1, whose bands
+      // are wider than the band index's 31-bit key (folded).
+      for distance in [0, 1, 4] {
+        let run = try await deduper.run(
+          datasetID: dataset.id, hash: .phash, distance: distance, checkStop: {})
+        #expect(run.exact == exactCopies)
+        let candidates = try await database.client.query(
+          """
+          SELECT id, phash FROM dataset_item WHERE dataset_id = $1 AND phash IS NOT NULL
+            AND status IN ('ok', 'duplicate') AND reason IS DISTINCT FROM 'exact' ORDER BY id
+          """, [dataset.id]
+        ).map { try $0.decode((Int64, Int64).self) }
+        var expected: Set<[Int64]> = []
+        for i in candidates.indices {
+          for j in candidates.indices where j > i {
+            let d = (UInt64(bitPattern: candidates[i].1) ^ UInt64(bitPattern: candidates[j].1))
+              .nonzeroBitCount
+            if d <= distance { expected.insert([candidates[i].0, candidates[j].0]) }
+          }
+        }
+        let edges = try await database.client.query(
+          "SELECT a, b FROM dataset_edge WHERE dataset_id = $1", [dataset.id]
+        ).map { try $0.decode((Int64, Int64).self) }
+        #expect(Set(edges.map { [$0.0, $0.1] }) == expected, "distance \(distance)")
+      }
+
+      // Exact copies only: the same exact verdicts, no near pairs and no near duplicates.
+      let exactOnly = try await deduper.run(
+        datasetID: dataset.id, hash: .phash, distance: 4, exactOnly: true, checkStop: {})
+      #expect(exactOnly.exact == exactCopies)
+      #expect(exactOnly.edges == 0 && exactOnly.near == 0)
+      let near = try await database.client.query(
+        "SELECT count(*)::bigint FROM dataset_item WHERE dataset_id = $1 AND reason = 'near'",
+        [dataset.id]
+      ).single().decode(0, as: Int64.self)
+      #expect(near == 0)
     }
   }
 

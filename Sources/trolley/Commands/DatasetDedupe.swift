@@ -13,9 +13,14 @@ struct DatasetDedupe: AsyncParsableCommand {
       jobs that several workers share: 1 reset, 16 exact (by sha256 prefix), (D + 1) x 4 pairs
       (one per band of the hash and quarter of its values) and 1 groups job.
 
+      --exact groups byte-identical copies only (no pairs jobs): for sets whose distinct images
+      look alike to a grayscale hash, e.g. synthetic shapes that differ only in colour (the
+      perceptual hashes of the design are computed on luminance).
+
       Examples:
         trolley dataset dedupe photos
         trolley dataset dedupe photos --distance 6 --hash dhash --json
+        trolley dataset dedupe shapes --exact
       """)
 
   @Argument(help: "The dataset's name.")
@@ -26,6 +31,9 @@ struct DatasetDedupe: AsyncParsableCommand {
 
   @Option(help: "The hash: phash (default), dhash, ahash or whash.")
   var hash = "phash"
+
+  @Flag(help: "Exact copies only (same sha256): no perceptual pass.")
+  var exact = false
 
   @OptionGroup var jobs: DatasetJobOptions
 
@@ -41,9 +49,10 @@ struct DatasetDedupe: AsyncParsableCommand {
   func run() async throws {
     try await jobs.withPlanner { _, planner in
       let plan = try await planner.dedupe(
-        dataset: name, hash: HashKind(rawValue: hash) ?? .phash, distance: distance)
+        dataset: name, hash: HashKind(rawValue: hash) ?? .phash, distance: distance,
+        exactOnly: exact)
       try jobs.show(plan) {
-        "\(plan.dataset): \(plan.jobs) curate.dedupe jobs ending with job \(plan.jobID) (\(plan.hash) <= \(plan.distance)), after \(plan.waitsFor) unfinished ingest and dedupe jobs"
+        "\(plan.dataset): \(plan.jobs) curate.dedupe jobs ending with job \(plan.jobID) (\(plan.exactOnly ? "exact copies only" : "\(plan.hash) <= \(plan.distance)")), after \(plan.waitsFor) unfinished ingest and dedupe jobs"
       }
     }
   }

@@ -117,6 +117,21 @@ static curl_socket_t open_checked_socket(void *context, curlsocktype purpose,
   return socket(address->family, address->socktype, address->protocol);
 }
 
+/* Runs the transfer set up on `curl`, then frees the handle. The response's HTTP status goes to
+   `http_status`; on failure, libcurl's own message (or the generic one for the code) goes to
+   `message`, which must hold `message_size` bytes and end in a zero byte already. */
+static CURLcode perform_transfer(CURL *curl, long *http_status, char *message,
+                                 size_t message_size) {
+  char error[CURL_ERROR_SIZE];
+  error[0] = 0;
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  CURLcode code = curl_easy_perform(curl);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, http_status);
+  curl_easy_cleanup(curl);
+  if (code != CURLE_OK) strncpy(message, error[0] ? error : curl_easy_strerror(code), message_size - 1);
+  return code;
+}
+
 void trolley_fetch_url(const char *url, long connect_timeout_ms, long stall_timeout_ms,
                        long total_timeout_ms, size_t max_bytes, int allow_private,
                        int exempt_loopback_port, trolley_fetch_result *result) {
@@ -147,21 +162,14 @@ void trolley_fetch_url(const char *url, long connect_timeout_ms, long stall_time
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "trolley/0.1");
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &buffer);
-  char error[CURL_ERROR_SIZE];
-  error[0] = 0;
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-
-  CURLcode code = curl_easy_perform(curl);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result->http_status);
-  curl_easy_cleanup(curl);
+  CURLcode code =
+      perform_transfer(curl, &result->http_status, result->error, sizeof(result->error));
 
   result->curl_code = (int)code;
   result->blocked_private = guard.blocked;
   memcpy(result->blocked_address, guard.blocked_address, sizeof(result->blocked_address));
   result->too_large = buffer.too_large || code == CURLE_FILESIZE_EXCEEDED;
   if (code != CURLE_OK) {
-    const char *message = error[0] ? error : curl_easy_strerror(code);
-    strncpy(result->error, message, sizeof(result->error) - 1);
     free(buffer.data);
     return;
   }
@@ -252,21 +260,15 @@ void trolley_download_file(const char *url, const char *authorization, const cha
   if (resume_from > 0) curl_easy_setopt(curl, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)resume_from);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_file);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
-  char error[CURL_ERROR_SIZE];
-  error[0] = 0;
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-
-  CURLcode code = curl_easy_perform(curl);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result->http_status);
-  curl_easy_cleanup(curl);
+  CURLcode code =
+      perform_transfer(curl, &result->http_status, result->error, sizeof(result->error));
   curl_slist_free_all(headers);
-  if (fclose(file) != 0 && code == CURLE_OK) code = CURLE_WRITE_ERROR;
+  if (fclose(file) != 0 && code == CURLE_OK) {
+    code = CURLE_WRITE_ERROR;
+    strncpy(result->error, curl_easy_strerror(code), sizeof(result->error) - 1);
+  }
 
   result->curl_code = (int)code;
   result->file_bytes = sink.checked ? sink.bytes : resume_from;
   result->resumed = sink.resumed;
-  if (code != CURLE_OK) {
-    const char *message = error[0] ? error : curl_easy_strerror(code);
-    strncpy(result->error, message, sizeof(result->error) - 1);
-  }
 }

@@ -49,39 +49,27 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
 
   /// The port it listens on (chosen by the system).
   public let port: UInt16
-  private let listener: Int32
+  private let listener: TCPListener
   private let lock = NSLock()
   private var routes: [String: Response] = [:]
   private var hits: [String: Int] = [:]
   private var received: [String: [String]] = [:]
-  private var stopped = false
 
   /// Starts listening on an ephemeral port of 127.0.0.1.
   /// - Throws: `POSIXError` if no socket can be bound.
   public init() throws {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw POSIXError(.EIO) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    let bound = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-      }
-    }
-    guard bound == 0, listen(fd, 64) == 0 else {
-      close(fd)
+    do {
+      listener = try TCPListener(
+        host: "127.0.0.1", port: 0, backlog: 64,
+        reuseAddress: false)
+    } catch {
       throw POSIXError(.EADDRINUSE)
     }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    port = listener.port
+    listener.start { [self] client in
+      let thread = Thread { [self] in handle(client) }
+      thread.start()
     }
-    listener = fd
-    port = UInt16(bigEndian: address.sin_port)
-    let thread = Thread { [self] in acceptLoop() }
-    thread.start()
   }
 
   /// The URL of `path` on this server.
@@ -99,26 +87,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
   public func hitCount(_ path: String) -> Int { lock.withLock { hits[path, default: 0] } }
 
   /// Stops accepting connections; requests being answered finish on their own threads.
-  public func stop() {
-    lock.withLock { stopped = true }
-    // Wakes the accept thread, which closes the descriptor itself: closing it here could let the
-    // number be reused by another socket while that thread still accepts on it.
-    shutdown(listener, Int32(SHUT_RDWR))
-  }
-
-  private func acceptLoop() {
-    while true {
-      let client = accept(listener, nil, nil)
-      if lock.withLock({ stopped }) {
-        if client >= 0 { close(client) }
-        close(listener)
-        return
-      }
-      if client < 0 { continue }
-      let thread = Thread { [self] in handle(client) }
-      thread.start()
-    }
-  }
+  public func stop() { listener.stop() }
 
   private func handle(_ client: Int32) {
     defer { close(client) }

@@ -61,6 +61,11 @@ struct LayerGeometry<T: Real> {
   var intermediate: Int
   var eps: T
   var layout: QKVLayout
+
+  /// The legend's letters at once: D, F, Dh, H, Hkv and W (the packed q/k/v row's width).
+  var letters: (D: Int, F: Int, Dh: Int, H: Int, Hkv: Int, W: Int) {
+    (hidden, intermediate, headDim, heads, kvHeads, layout.width)
+  }
 }
 
 /// The activations of one pass of one layer over one sequence, kept for its backward.
@@ -106,12 +111,7 @@ extension DecoderLayer {
   ) {
     let g = acts.g
     let N = acts.N
-    let D = g.hidden
-    let F = g.intermediate
-    let Dh = g.headDim
-    let H = g.heads
-    let Hkv = g.kvHeads
-    let W = g.layout.width
+    let (D, F, Dh, H, Hkv, W) = g.letters
     rmsNormForward(
       x, weight: attentionNorm.value.p, rows: N, dim: D, eps: g.eps, into: acts.u1,
       inverse: acts.inv1)
@@ -162,12 +162,7 @@ extension DecoderLayer {
   ) {
     let g = acts.g
     let N = acts.N
-    let D = g.hidden
-    let F = g.intermediate
-    let Dh = g.headDim
-    let H = g.heads
-    let Hkv = g.kvHeads
-    let W = g.layout.width
+    let (D, F, Dh, H, Hkv, W) = g.letters
     // y = h + down(m)
     let dh = ws.get("bw.dh", N * D)
     dh.update(from: dy, count: N * D)

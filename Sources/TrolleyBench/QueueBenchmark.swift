@@ -47,13 +47,8 @@ public struct QueueBenchmark: Sendable {
     public var ceilingClientMicrosecondsPerJob: Double?
     public var ratio: Double { ceilingJobsPerSecond > 0 ? jobsPerSecond / ceilingJobsPerSecond : 0 }
 
-    enum CodingKeys: String, CodingKey {
-      case workers
-      case claimSize = "claim_size"
-      case jobs
-      case jobsPerSecond = "jobs_per_second"
-      case ceilingJobsPerSecond = "ceiling_jobs_per_second"
-      case ratio
+    enum CodingKeys: String, SnakeCaseCodingKey {
+      case workers, claimSize, jobs, jobsPerSecond, ceilingJobsPerSecond, ratio
       case clientMicrosecondsPerJob = "client_cpu_us_per_job"
       case ceilingClientMicrosecondsPerJob = "ceiling_client_cpu_us_per_job"
     }
@@ -82,11 +77,10 @@ public struct QueueBenchmark: Sendable {
     public var p99Milliseconds: Double
     public var pollOnly: Bool
 
-    enum CodingKeys: String, CodingKey {
-      case samples
+    enum CodingKeys: String, SnakeCaseCodingKey {
+      case samples, pollOnly
       case p50Milliseconds = "p50_ms"
       case p99Milliseconds = "p99_ms"
-      case pollOnly = "poll_only"
     }
   }
 
@@ -98,12 +92,8 @@ public struct QueueBenchmark: Sendable {
     public var claimComplete: [Throughput]
     public var pickup: Pickup
 
-    enum CodingKeys: String, CodingKey {
-      case database
-      case serverVersion = "server_version"
-      case enqueue
-      case claimComplete = "claim_complete"
-      case pickup
+    enum CodingKeys: String, SnakeCaseCodingKey {
+      case database, serverVersion, enqueue, claimComplete, pickup
     }
   }
 

@@ -53,14 +53,9 @@ public struct WorkerBenchmark: Sendable {
     /// Generated tokens per wall second (prefill, vision and image decoding included).
     public var tokensPerSecond: Double { seconds > 0 ? Double(generatedTokens) / seconds : 0 }
 
-    enum CodingKeys: String, CodingKey {
-      case batchSize = "batch_size"
-      case images, seconds
-      case generatedTokens = "generated_tokens"
-      case sameAnswersAsFirst = "same_answers_as_first"
-      case imagesPerHour = "images_per_hour"
-      case secondsPerImage = "seconds_per_image"
-      case tokensPerSecond = "tokens_per_second"
+    enum CodingKeys: String, SnakeCaseCodingKey {
+      case batchSize, images, seconds, generatedTokens, sameAnswersAsFirst, imagesPerHour,
+        secondsPerImage, tokensPerSecond
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -91,9 +86,8 @@ public struct WorkerBenchmark: Sendable {
     public var threads: Int?
     public var runs: [Run]
 
-    enum CodingKeys: String, CodingKey {
-      case model, weights, question, runs, threads
-      case maxNewTokens = "max_new_tokens"
+    enum CodingKeys: String, SnakeCaseCodingKey {
+      case model, weights, question, runs, threads, maxNewTokens
     }
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TrolleyBasics
 
 #if canImport(Glibc)
   import Glibc
@@ -12,53 +13,26 @@ import Foundation
 public final class MetricsServer: @unchecked Sendable {
   /// The port actually bound (useful when 0 was asked for).
   public let port: UInt16
-  private let listener: Int32
+  private let listener: TCPListener
   private let metrics: WorkerMetrics
-  private let lock = NSLock()
-  private var stopped = false
 
   /// Binds `host:port` (an IPv4 address; default loopback, so metrics are not served to the
   /// network unless asked for) and starts serving.
   /// - Throws: `MetricsServer.BindError` naming the port when it is taken or not allowed, or the
   ///   address when it is not an IPv4 address.
   public init(port: UInt16, host: String = "127.0.0.1", metrics: WorkerMetrics) throws {
-    var parsed = in_addr()
-    guard inet_pton(AF_INET, host, &parsed) == 1 else {
-      throw BindError(
-        port: port, reason: "\(host) is not an IPv4 address (such as 127.0.0.1 or 0.0.0.0)")
+    do {
+      listener = try TCPListener(
+        host: host, port: port, backlog: 16, reuseAddress: port != 0)
+    } catch {
+      throw BindError(port: port, reason: error.reason)
     }
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw BindError(port: port, reason: String(cString: strerror(errno))) }
-    if port != 0 {
-      // Lets a restarted worker rebind its fixed port while old connections sit in TIME_WAIT. Not
-      // for port 0: with it the kernel may hand out a port another reusable socket already holds.
-      var one: Int32 = 1
-      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-    }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr = parsed
-    address.sin_port = port.bigEndian
-    let bound = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-      }
-    }
-    guard bound == 0, listen(fd, 16) == 0 else {
-      let reason = String(cString: strerror(errno))
-      close(fd)
-      throw BindError(port: port, reason: reason)
-    }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    self.listener = fd
-    self.port = UInt16(bigEndian: address.sin_port)
+    self.port = listener.port
     self.metrics = metrics
-    let thread = Thread { [self] in serve() }
-    thread.name = "trolley-metrics"
-    thread.start()
+    listener.start(threadName: "trolley-metrics") { [self] client in
+      respond(client)
+      close(client)
+    }
   }
 
   /// Why the metrics port could not be opened.
@@ -70,26 +44,7 @@ public final class MetricsServer: @unchecked Sendable {
     }
   }
 
-  public func stop() {
-    lock.withLock { stopped = true }
-    // Wakes the accept thread, which closes the descriptor itself: closing it here could let the
-    // number be reused by another socket while that thread still accepts on it.
-    shutdown(listener, Int32(SHUT_RDWR))
-  }
-
-  private func serve() {
-    while true {
-      let client = accept(listener, nil, nil)
-      if lock.withLock({ stopped }) {
-        if client >= 0 { close(client) }
-        close(listener)
-        return
-      }
-      if client < 0 { continue }
-      respond(client)
-      close(client)
-    }
-  }
+  public func stop() { listener.stop() }
 
   private func respond(_ client: Int32) {
     var timeout = timeval(tv_sec: 2, tv_usec: 0)

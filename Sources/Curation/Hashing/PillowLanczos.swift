@@ -1,5 +1,6 @@
 internal import Foundation
 import Synchronization
+import TroL
 
 /// Pillow's `Image.resize(size, Image.LANCZOS)` on a mode "L" image, bit for bit
 /// (libImaging/Resample.c, the 8-bit path).
@@ -40,7 +41,9 @@ public enum PillowLanczos {
   static func kernel(_ input: Int, _ output: Int) -> Kernel {
     let key = input << 32 | output
     if let cached = kernels.withLock({ $0[key] }) { return cached }
-    let made = Kernel(inputSize: input, outputSize: output)
+    let made = ResampleKernel.pillow(
+      inputSize: input, outputSize: output, support: 3, precision: Int(precision),
+      filter: lanczos)
     kernels.withLock { cache in
       if cache.count >= 256 { cache.removeAll() }
       cache[key] = made
@@ -62,50 +65,8 @@ public enum PillowLanczos {
     return sin(y) / y
   }
 
-  /// Fixed-point weights for one axis, in `precompute_coeffs` + `normalize_coeffs_8bpc` order.
-  struct Kernel: Sendable {
-    var starts: [Int]
-    var counts: [Int]
-    var weights: [Int32]
-    var stride: Int
-
-    init(inputSize: Int, outputSize: Int) {
-      let scale = Double(inputSize) / Double(outputSize)
-      let filterScale = max(scale, 1.0)
-      let support = 3.0 * filterScale
-      let stride = Int(support.rounded(.up)) * 2 + 1
-      var starts = [Int](repeating: 0, count: outputSize)
-      var counts = [Int](repeating: 0, count: outputSize)
-      var weights = [Int32](repeating: 0, count: outputSize * stride)
-      var real = [Double](repeating: 0, count: stride)
-      let inverse = 1.0 / filterScale
-      for o in 0..<outputSize {
-        let center = (Double(o) + 0.5) * scale
-        // C's (int) truncates toward zero, then the window is cut to the image.
-        let first = max(Int((center - support + 0.5).rounded(.towardZero)), 0)
-        let last = min(Int((center + support + 0.5).rounded(.towardZero)), inputSize)
-        let count = max(last - first, 0)
-        var sum = 0.0
-        for t in 0..<count {
-          let w = lanczos((Double(t + first) - center + 0.5) * inverse)
-          real[t] = w
-          sum += w
-        }
-        starts[o] = first
-        counts[o] = count
-        for t in 0..<count {
-          let normalised = sum != 0.0 ? real[t] / sum : real[t]
-          let v = normalised * Double(1 << PillowLanczos.precision)
-          weights[o * stride + t] = Int32(
-            v < 0 ? (-0.5 + v).rounded(.towardZero) : (0.5 + v).rounded(.towardZero))
-        }
-      }
-      self.starts = starts
-      self.counts = counts
-      self.weights = weights
-      self.stride = stride
-    }
-  }
+  /// Fixed-point weights for one axis, as Pillow computes them for LANCZOS (support 3).
+  typealias Kernel = ResampleKernel
 
   @inline(__always)
   static func clip8(_ sum: Int32) -> UInt8 {

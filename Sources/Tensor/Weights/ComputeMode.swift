@@ -1,11 +1,5 @@
 internal import CProcessor
 
-#if canImport(Glibc)
-  internal import Glibc
-#elseif canImport(Darwin)
-  internal import Darwin
-#endif
-
 /// How prefill and vision products multiply (`--compute`), chosen once when a checkpoint is
 /// loaded. Decode products (a few rows) are memory bound and always run the weight format's
 /// f32 kernels.
@@ -44,10 +38,8 @@ public enum Int8Kernel: String, Sendable, CaseIterable {
   }
 
   /// VNNI when the CPU has it, unless `TROLLEY_KERNELS=avx2` forbids it.
-  public static let best: Int8Kernel = {
-    if let forced = getenv("TROLLEY_KERNELS"), String(cString: forced) == "avx2" { return .avx2 }
-    return Int8Kernel.vnni.isAvailable ? .vnni : .avx2
-  }()
+  public static let best: Int8Kernel =
+    !VectorISA.onlyAVX2 && Int8Kernel.vnni.isAvailable ? .vnni : .avx2
 }
 
 /// The instruction set a bf16 product runs on.
@@ -65,10 +57,8 @@ public enum BF16Kernel: String, Sendable, CaseIterable {
   }
 
   /// AVX512-BF16 when the CPU has it, unless `TROLLEY_KERNELS=avx2` forbids it.
-  public static let best: BF16Kernel = {
-    if let forced = getenv("TROLLEY_KERNELS"), String(cString: forced) == "avx2" { return .avx2 }
-    return BF16Kernel.avx512bf16.isAvailable ? .avx512bf16 : .avx2
-  }()
+  public static let best: BF16Kernel =
+    !VectorISA.onlyAVX2 && BF16Kernel.avx512bf16.isAvailable ? .avx512bf16 : .avx2
 }
 
 /// bf16 rounding (to nearest even, as `vcvtneps2bf16` does), kept as f32 or as its 16 bits.

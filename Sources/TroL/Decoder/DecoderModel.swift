@@ -23,6 +23,11 @@ public struct DecoderShape: Sendable {
   public var qkvWidth: Int { (heads + 2 * keyValueHeads) * headDim }
   /// The widest LoRA rank any projection uses (0 when there is no PLoRA).
   public var loraRank: Int
+
+  /// The legend's letters at once: D, F, H, Hkv and Dh.
+  package var letters: (D: Int, F: Int, H: Int, Hkv: Int, Dh: Int) {
+    (hidden, intermediate, heads, keyValueHeads, headDim)
+  }
 }
 
 extension DecoderShape {

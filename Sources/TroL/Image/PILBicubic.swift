@@ -30,36 +30,8 @@ public enum PILBicubic {
   static let precision = 22
 
   static func kernel(inputSize: Int, outputSize: Int) -> ResampleKernel {
-    let scale = Double(inputSize) / Double(outputSize)
-    let filterScale = max(scale, 1)
-    let support = 2.0 * filterScale
-    let stride = Int(support.rounded(.up)) * 2 + 1
-    var starts = [Int](repeating: 0, count: outputSize)
-    var counts = [Int](repeating: 0, count: outputSize)
-    var weights = [Int32](repeating: 0, count: outputSize * stride)
-    var real = [Double](repeating: 0, count: stride)
-    let unit = Double(1 << precision)
-    for o in 0..<outputSize {
-      let center = (Double(o) + 0.5) * scale
-      let inverse = 1.0 / filterScale
-      let start = max(Int(center - support + 0.5), 0)
-      let count = min(max(min(Int(center + support + 0.5), inputSize) - start, 0), stride)
-      var sum = 0.0
-      for t in 0..<count {
-        let w = cubic((Double(t + start) - center + 0.5) * inverse)
-        real[t] = w
-        sum += w
-      }
-      starts[o] = start
-      counts[o] = count
-      for t in 0..<count {
-        let w = sum != 0 ? real[t] / sum : real[t]
-        let v = w * unit
-        weights[o * stride + t] = Int32(
-          v < 0 ? (-0.5 + v).rounded(.towardZero) : (0.5 + v).rounded(.towardZero))
-      }
-    }
-    return ResampleKernel(
-      starts: starts, counts: counts, weights: weights, stride: stride, precision: precision)
+    ResampleKernel.pillow(
+      inputSize: inputSize, outputSize: outputSize, support: 2, precision: precision,
+      filter: cubic)
   }
 }

@@ -5,17 +5,64 @@
 /// `starts[o]` is weighted by integers scaled by 2^precision; the sum plus half a unit is shifted
 /// right by `precision` and clamped to 0...255. The horizontal pass runs first, its result is
 /// rounded to bytes, then the vertical pass runs on that.
-struct ResampleKernel: Sendable {
+package struct ResampleKernel: Sendable {
   /// First input index used by each output index.
-  var starts: [Int]
+  package var starts: [Int]
   /// Number of input indices used by each output index.
-  var counts: [Int]
+  package var counts: [Int]
   /// Weights per output index, `stride` slots each (only the first `counts[o]` are used).
-  var weights: [Int32]
+  package var weights: [Int32]
   /// Slots per output index in `weights`.
-  var stride: Int
+  package var stride: Int
   /// Fractional bits of the weights.
-  var precision: Int
+  package var precision: Int
+
+  /// `value` rounded half away from zero, as both references round their scaled weights.
+  static func fixedPoint(_ value: Double) -> Int32 {
+    Int32(value < 0 ? (-0.5 + value).rounded(.towardZero) : (0.5 + value).rounded(.towardZero))
+  }
+
+  /// Pillow's weights for one axis (`precompute_coeffs`, then `normalize_coeffs_8bpc`), for any
+  /// of its filters: `filter` reaches `support` input pixels either side at scale 1, and is
+  /// stretched by the scale when downscaling (antialiasing); per output index: centre
+  /// (o + 0.5)·scale, window [int(centre − support + 0.5), int(centre + support + 0.5)) cut to
+  /// the image, weights normalized by their sum, scaled by 2^precision and rounded half away from
+  /// zero. PIL's BICUBIC (`PILBicubic`) and LANCZOS (Curation's `PillowLanczos`) are this.
+  package static func pillow(
+    inputSize: Int, outputSize: Int, support filterSupport: Double, precision: Int,
+    filter: (Double) -> Double
+  ) -> ResampleKernel {
+    let scale = Double(inputSize) / Double(outputSize)
+    let filterScale = max(scale, 1)
+    let support = filterSupport * filterScale
+    let stride = Int(support.rounded(.up)) * 2 + 1
+    var starts = [Int](repeating: 0, count: outputSize)
+    var counts = [Int](repeating: 0, count: outputSize)
+    var weights = [Int32](repeating: 0, count: outputSize * stride)
+    var real = [Double](repeating: 0, count: stride)
+    let unit = Double(1 << precision)
+    let inverse = 1.0 / filterScale
+    for o in 0..<outputSize {
+      let center = (Double(o) + 0.5) * scale
+      // C's (int) truncates toward zero, then the window is cut to the image.
+      let start = max(Int(center - support + 0.5), 0)
+      let count = min(max(min(Int(center + support + 0.5), inputSize) - start, 0), stride)
+      var sum = 0.0
+      for t in 0..<count {
+        let w = filter((Double(t + start) - center + 0.5) * inverse)
+        real[t] = w
+        sum += w
+      }
+      starts[o] = start
+      counts[o] = count
+      for t in 0..<count {
+        let w = sum != 0 ? real[t] / sum : real[t]
+        weights[o * stride + t] = fixedPoint(w * unit)
+      }
+    }
+    return ResampleKernel(
+      starts: starts, counts: counts, weights: weights, stride: stride, precision: precision)
+  }
 
   var outputSize: Int { starts.count }
 

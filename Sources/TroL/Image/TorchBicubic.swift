@@ -67,10 +67,7 @@ public enum TorchBicubic {
       precision += 1
     }
     let unit = Double(1 << precision)
-    let weights = real.map { w -> Int32 in
-      let v = w * unit
-      return Int32(v < 0 ? (-0.5 + v).rounded(.towardZero) : (0.5 + v).rounded(.towardZero))
-    }
+    let weights = real.map { ResampleKernel.fixedPoint($0 * unit) }
     return ResampleKernel(
       starts: starts, counts: counts, weights: weights, stride: taps, precision: precision)
   }

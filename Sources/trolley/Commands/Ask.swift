@@ -57,23 +57,7 @@ struct Ask: ParsableCommand {
   @Option(help: "Most new tokens to generate.")
   var maxNewTokens: Int = 256
 
-  @Option(
-    help:
-      "Weight format in memory: f16 (the checkpoint's 16-bit, default), f32 (exact reference), q8, q4."
-  )
-  var weights: String = "f16"
-
-  @Option(
-    help:
-      "How prefill and vision products multiply: f32 (exact, default), bf16 (needs --weights f16), int8 (needs --weights q8)."
-  )
-  var compute: String = "f32"
-
-  @Option(
-    help:
-      "Where layers are traversed: all (every prompt position, the official code's behaviour), question (only the question's tokens; the system prompt and image run once), off (every layer once)."
-  )
-  var traversal: String = "all"
+  @OptionGroup var engineOptions: EngineOptions
 
   @Option(
     help:
@@ -100,17 +84,10 @@ struct Ask: ParsableCommand {
     guard topP > 0 && topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
     guard topK >= 0 else { throw ValidationError("--top-k must be 0 or more") }
     guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be at least 1") }
-    guard let format = WeightFormat(rawValue: weights) else {
-      throw ValidationError("--weights must be f16, f32, q8 or q4")
-    }
-    try ComputeOption.check(compute, weights: format)
     guard propagations >= 1 && propagations <= 8 else {
       throw ValidationError("--propagations must be 1...8")
     }
-    guard let mode = TraversalMode(rawValue: traversal) else {
-      throw ValidationError("--traversal must be all, question or off, got '\(traversal)'")
-    }
-    if mode == .question && traverseGenerated {
+    if engineOptions.traversalMode == .question && traverseGenerated {
       throw ValidationError("--traversal question and --traverse-generated exclude each other")
     }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -123,8 +100,8 @@ struct Ask: ParsableCommand {
     let showStages = Terminal.isTerminal(2)
     if showStages { AskProgress.loading(model) }
     let engine = try TroLEngine.load(
-      modelDirectory: model, weights: WeightFormat(rawValue: weights)!,
-      compute: ComputeMode(rawValue: compute) ?? .f32)
+      modelDirectory: model, weights: engineOptions.weightFormat, compute: engineOptions.computeMode
+    )
     let loadSeconds = Date().timeIntervalSince(loadStart)
     let display = AskProgress(
       engine: engine, showStages: showStages, streamTokens: !json && Terminal.isTerminal(1))
@@ -137,7 +114,7 @@ struct Ask: ParsableCommand {
     } else {
       strategy = .greedy
     }
-    let mode = TraversalMode(rawValue: traversal) ?? .all
+    let mode = engineOptions.traversalMode
     let options = GenerationOptions(
       strategy: strategy, maxNewTokens: maxNewTokens,
       traversal: TraversalPolicy(
@@ -161,7 +138,8 @@ struct Ask: ParsableCommand {
         String(
           decoding: try encoder.encode(
             AskOutput(
-              result: result, loadSeconds: loadSeconds, weights: weights, traversal: mode.rawValue)),
+              result: result, loadSeconds: loadSeconds, weights: engineOptions.weights,
+              traversal: mode.rawValue)),
           as: UTF8.self))
       return
     }
@@ -175,7 +153,7 @@ struct Ask: ParsableCommand {
         t.prefillTokens,
         t.prefillSeconds > 0 ? Double(t.prefillTokens) / t.prefillSeconds : 0, t.decodeSeconds,
         t.decodeTokens,
-        t.decodeTokensPerSecond, weights))
+        t.decodeTokensPerSecond, engineOptions.weights))
   }
 }
 

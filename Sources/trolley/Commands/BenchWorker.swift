@@ -52,18 +52,7 @@ struct BenchWorker: AsyncParsableCommand {
   @Option(help: "The question asked about every image.")
   var question: String = WorkerBenchmark.Configuration().question
 
-  @Option(help: "In-memory weight format: f16 (default), f32, q8 or q4.")
-  var weights: String = "f16"
-
-  @Option(
-    help:
-      "How prefill and vision products multiply: f32 (default), bf16 (f16 weights), int8 (q8 weights)."
-  )
-  var compute: String = "f32"
-
-  @Option(
-    help: "Where layers are traversed: all (default), question or off (the worker's --traversal).")
-  var traversal: String = "all"
+  @OptionGroup var engineOptions: EngineOptions
 
   @Option(
     help:
@@ -85,13 +74,6 @@ struct BenchWorker: AsyncParsableCommand {
       throw ValidationError(
         "--max-new-tokens must be 1...\(EngineJobSettings.maxNewTokensLimit), got \(maxNewTokens)")
     }
-    guard let format = WeightFormat(rawValue: weights) else {
-      throw ValidationError("--weights must be f16, f32, q8 or q4, got \(weights)")
-    }
-    try ComputeOption.check(compute, weights: format)
-    guard TraversalMode(rawValue: traversal) != nil else {
-      throw ValidationError("--traversal must be all, question or off, got '\(traversal)'")
-    }
     guard (1...16).contains(questionsPerImage) else {
       throw ValidationError("--questions-per-image must be 1...16, got \(questionsPerImage)")
     }
@@ -104,19 +86,21 @@ struct BenchWorker: AsyncParsableCommand {
   func run() async throws {
     if let threads { TensorThreads.configure(count: threads) }
     let engine = try TroLEngine.load(
-      modelDirectory: model, weights: WeightFormat(rawValue: weights) ?? .f16,
-      compute: ComputeMode(rawValue: compute) ?? .f32)
+      modelDirectory: model, weights: engineOptions.weightFormat, compute: engineOptions.computeMode
+    )
     var configuration = WorkerBenchmark.Configuration()
     configuration.images = images
     configuration.batchSizes = batchSizes
     configuration.question = question
     configuration.maxNewTokens = maxNewTokens
-    configuration.traversal = TraversalMode(rawValue: traversal) ?? .all
+    configuration.traversal = engineOptions.traversalMode
     configuration.questionsPerImage = questionsPerImage
     let name = URL(fileURLWithPath: model).standardizedFileURL.lastPathComponent
     let benchmark = WorkerBenchmark(engine: engine, modelName: name, configuration: configuration)
     let json = self.json
     if !json {
+      let (weights, compute, traversal) =
+        (engineOptions.weights, engineOptions.compute, engineOptions.traversal)
       print(
         "model \(name) (\(weights) weights, \(compute) compute, traversal \(traversal)), "
           + "\(images) images x \(questionsPerImage) questions, up to \(maxNewTokens) new tokens, "

@@ -53,14 +53,7 @@ struct Worker: AsyncParsableCommand {
       valueName: "dir"))
   var model: String?
 
-  @Option(help: "In-memory weight format: f16 (the checkpoint's 16-bit, default), f32, q8 or q4.")
-  var weights: String = "f16"
-
-  @Option(
-    help:
-      "How prefill and vision products multiply: f32 (exact, default), bf16 (needs --weights f16), int8 (needs --weights q8)."
-  )
-  var compute: String = "f32"
+  @OptionGroup var engineOptions: EngineOptions
 
   @Flag(
     help:
@@ -79,12 +72,6 @@ struct Worker: AsyncParsableCommand {
 
   @Option(help: "Most new tokens per answer when a job does not say (default 256; at most 4096).")
   var maxNewTokens: Int = 256
-
-  @Option(
-    help:
-      "Where layers are traversed for trol.* jobs: all (every prompt position, the official code's behaviour; default), question (only the question's tokens), off (every layer once)."
-  )
-  var traversal: String = "all"
 
   @Option(help: "The caption prompt for trol.caption jobs whose payload has none.")
   var captionPrompt: String = EngineJobSettings.defaultCaptionPrompt
@@ -285,13 +272,6 @@ struct Worker: AsyncParsableCommand {
         "--max-new-tokens must be 1...\(EngineJobSettings.maxNewTokensLimit), got \(maxNewTokens)")
     }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-    guard TraversalMode(rawValue: traversal) != nil else {
-      throw ValidationError("--traversal must be all, question or off, got '\(traversal)'")
-    }
-    guard let format = WeightFormat(rawValue: weights) else {
-      throw ValidationError("--weights must be f16, f32, q8 or q4, got \(weights)")
-    }
-    try ComputeOption.check(compute, weights: format)
     if settings.kinds.isEmpty && settings.model == nil {
       throw ValidationError(
         "say what to run: --model DIR (or model in the configuration file) for TroL jobs (trol.answer, trol.caption), or --kinds (kinds) for the test kinds (\(AllKinds.names.joined(separator: ", ")))"
@@ -336,14 +316,14 @@ struct Worker: AsyncParsableCommand {
         jobTimeout: jobTimeout > 0 ? .seconds(rounding: jobTimeout) : nil,
         memoryLimit: try memoryLimit.map { try WorkerMemory.parse($0) } ?? WorkerMemory.detected()))
     configuration.model = settings.model
-    configuration.weights = WeightFormat(rawValue: weights) ?? .f16
-    configuration.compute = ComputeMode(rawValue: compute) ?? .f32
+    configuration.weights = engineOptions.weightFormat
+    configuration.compute = engineOptions.computeMode
     configuration.packedWeightsCache = !noWeightCache
     configuration.batchSize = settings.batchSize
     configuration.threads = threads
     configuration.maxNewTokens = maxNewTokens
     configuration.captionPrompt = captionPrompt
-    configuration.traversal = TraversalMode(rawValue: traversal) ?? .all
+    configuration.traversal = engineOptions.traversalMode
     configuration.fetchStallTimeout = .seconds(rounding: fetchTimeout)
     configuration.maintenance = !noMaintenance
     configuration.reindexInterval = reindexInterval > 0 ? .seconds(rounding: reindexInterval) : nil

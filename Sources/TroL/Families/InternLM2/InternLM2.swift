@@ -52,9 +52,7 @@ package struct InternLM2: DecoderModel {
       gate: gate, hidden: config.hiddenSize, layers: config.numHiddenLayers,
       heads: config.numAttentionHeads, keyValueHeads: config.numKeyValueHeads,
       intermediate: config.intermediateSize, vocabulary: V, embeddingRows: V + 1, loraRank: R)
-    let (D, H, Hkv, Dh, F) = (
-      shape.hidden, shape.heads, shape.keyValueHeads, shape.headDim, shape.intermediate
-    )
+    let (D, F, H, Hkv, Dh) = shape.letters
     self.config = config
     eps = Float(config.rmsNormEps)
     self.gate = gate
@@ -107,10 +105,8 @@ package struct InternLM2: DecoderModel {
   ) {
     let weights = layers[l]
     let N = batch.rows
-    let D = shape.hidden
-    let F = shape.intermediate
-    let G = shape.heads / shape.keyValueHeads
-    let Dh = shape.headDim
+    let (D, F, H, Hkv, Dh) = shape.letters
+    let G = H / Hkv
     batch.imageRows.withUnsafeBufferPointer { imageRows in
       // u = attention_norm(x)
       weights.attentionNorm.withUnsafeBufferPointer {

@@ -1,3 +1,5 @@
+import TrolleyBasics
+
 /// config.json of the InternLM2 family (TroL-1.8B, TroL-7B): the decoder, plus the CLIP tower.
 ///
 /// Field defaults are those of `InternLM2Config` for keys the released files may omit.
@@ -50,25 +52,10 @@ public struct InternLM2Config: Sendable, Hashable, Codable {
   /// Rank of every Partial-LoRA adapter (hard-coded in the official code; alpha = rank).
   public static let ploraRank = 256
 
-  enum CodingKeys: String, CodingKey {
-    case modelType = "model_type"
-    case hiddenSize = "hidden_size"
-    case intermediateSize = "intermediate_size"
-    case numHiddenLayers = "num_hidden_layers"
-    case numAttentionHeads = "num_attention_heads"
-    case numKeyValueHeads = "num_key_value_heads"
-    case vocabSize = "vocab_size"
-    case rmsNormEps = "rms_norm_eps"
-    case ropeTheta = "rope_theta"
-    case ropeScaling = "rope_scaling"
-    case maxPositionEmbeddings = "max_position_embeddings"
-    case bias
-    case hiddenAct = "hidden_act"
-    case tieWordEmbeddings = "tie_word_embeddings"
-    case bosTokenId = "bos_token_id"
-    case eosTokenId = "eos_token_id"
-    case padTokenId = "pad_token_id"
-    case imgSize = "img_size"
+  enum CodingKeys: String, SnakeCaseCodingKey {
+    case modelType, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
+      numKeyValueHeads, vocabSize, rmsNormEps, ropeTheta, ropeScaling, maxPositionEmbeddings, bias,
+      hiddenAct, tieWordEmbeddings, bosTokenId, eosTokenId, padTokenId, imgSize
     case vision = "vision_config"
   }
 

@@ -53,9 +53,7 @@ package struct Phi3: DecoderModel {
       gate: gate, hidden: config.hiddenSize, layers: config.numHiddenLayers,
       heads: config.numAttentionHeads, keyValueHeads: config.numKeyValueHeads,
       intermediate: config.intermediateSize, vocabulary: V, embeddingRows: V, loraRank: 0)
-    let (D, H, Hkv, Dh, F) = (
-      shape.hidden, shape.heads, shape.keyValueHeads, shape.headDim, shape.intermediate
-    )
+    let (D, F, H, Hkv, Dh) = shape.letters
     self.config = config
     eps = Float(config.rmsNormEps)
     self.gate = gate
@@ -115,11 +113,7 @@ package struct Phi3: DecoderModel {
   ) {
     let weights = layers[l]
     let N = batch.rows
-    let D = shape.hidden
-    let F = shape.intermediate
-    let H = shape.heads
-    let Hkv = shape.keyValueHeads
-    let Dh = shape.headDim
+    let (D, F, H, Hkv, Dh) = shape.letters
     // u = input_layernorm(x)
     weights.inputNorm.withUnsafeBufferPointer {
       rmsNorm(scratch.normed, x, weight: $0.baseAddress!, rows: N, dim: D, eps: eps)

@@ -1,4 +1,5 @@
 internal import Foundation
+import TrolleyBasics
 
 /// `llm_config` of TroL-3.8B: the Phi-3-mini decoder (HF `Phi3Config` fields).
 public struct Phi3Config: Sendable, Hashable, Codable {
@@ -11,10 +12,8 @@ public struct Phi3Config: Sendable, Hashable, Codable {
     /// Divisors used beyond it.
     public var longFactor: [Double]
 
-    enum CodingKeys: String, CodingKey {
-      case type
-      case shortFactor = "short_factor"
-      case longFactor = "long_factor"
+    enum CodingKeys: String, SnakeCaseCodingKey {
+      case type, shortFactor, longFactor
     }
   }
 
@@ -43,24 +42,11 @@ public struct Phi3Config: Sendable, Hashable, Codable {
   public var eosTokenId: Int?
   public var padTokenId: Int?
 
-  enum CodingKeys: String, CodingKey {
-    case hiddenSize = "hidden_size"
-    case intermediateSize = "intermediate_size"
-    case numHiddenLayers = "num_hidden_layers"
-    case numAttentionHeads = "num_attention_heads"
-    case numKeyValueHeads = "num_key_value_heads"
-    case vocabSize = "vocab_size"
-    case rmsNormEps = "rms_norm_eps"
-    case ropeTheta = "rope_theta"
-    case ropeScaling = "rope_scaling"
-    case maxPositionEmbeddings = "max_position_embeddings"
-    case originalMaxPositionEmbeddings = "original_max_position_embeddings"
-    case slidingWindow = "sliding_window"
-    case hiddenAct = "hidden_act"
-    case tieWordEmbeddings = "tie_word_embeddings"
-    case bosTokenId = "bos_token_id"
-    case eosTokenId = "eos_token_id"
-    case padTokenId = "pad_token_id"
+  enum CodingKeys: String, SnakeCaseCodingKey {
+    case hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads,
+      vocabSize, rmsNormEps, ropeTheta, ropeScaling, maxPositionEmbeddings,
+      originalMaxPositionEmbeddings, slidingWindow, hiddenAct, tieWordEmbeddings, bosTokenId,
+      eosTokenId, padTokenId
   }
 
   public init(from decoder: any Decoder) throws {

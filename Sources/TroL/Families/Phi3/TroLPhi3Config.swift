@@ -1,3 +1,5 @@
+import TrolleyBasics
+
 /// config.json of TroL-3.8B: the InternVL-chat style composite `TroLConfig`.
 public struct TroLPhi3Config: Sendable, Hashable, Codable {
   /// The Phi-3 decoder (`llm_config`).
@@ -23,18 +25,11 @@ public struct TroLPhi3Config: Sendable, Hashable, Codable {
   /// Most tiles in a grid (6), thumbnail excluded.
   public var maxDynamicPatch = 6
 
-  enum CodingKeys: String, CodingKey {
+  enum CodingKeys: String, SnakeCaseCodingKey {
+    case downsampleRatio, forceImageSize, selectLayer, template, dynamicImageSize, useThumbnail,
+      psVersion, minDynamicPatch, maxDynamicPatch
     case llm = "llm_config"
     case vision = "vision_config"
-    case downsampleRatio = "downsample_ratio"
-    case forceImageSize = "force_image_size"
-    case selectLayer = "select_layer"
-    case template
-    case dynamicImageSize = "dynamic_image_size"
-    case useThumbnail = "use_thumbnail"
-    case psVersion = "ps_version"
-    case minDynamicPatch = "min_dynamic_patch"
-    case maxDynamicPatch = "max_dynamic_patch"
   }
 
   public init(from decoder: any Decoder) throws {

@@ -1,3 +1,5 @@
+import TrolleyBasics
+
 /// The CLIP ViT tower of the InternLM2 family (TroL-1.8B/7B): HF `CLIPVisionConfig` fields.
 ///
 /// The released configs have no `vision_config` (the tower comes from
@@ -23,16 +25,9 @@ public struct CLIPVisionConfig: Sendable, Hashable, Codable {
   /// LayerNorm epsilon (1e-5).
   public var layerNormEps = 1e-5
 
-  enum CodingKeys: String, CodingKey {
-    case hiddenSize = "hidden_size"
-    case intermediateSize = "intermediate_size"
-    case numHiddenLayers = "num_hidden_layers"
-    case numAttentionHeads = "num_attention_heads"
-    case numChannels = "num_channels"
-    case imageSize = "image_size"
-    case patchSize = "patch_size"
-    case hiddenAct = "hidden_act"
-    case layerNormEps = "layer_norm_eps"
+  enum CodingKeys: String, SnakeCaseCodingKey {
+    case hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, numChannels, imageSize,
+      patchSize, hiddenAct, layerNormEps
   }
 
   /// CLIP-L/14 at `imageSize`.

@@ -1,3 +1,5 @@
+import TrolleyBasics
+
 /// `vision_config` of TroL-3.8B: InternViT-300M (`InternVisionConfig` fields).
 public struct InternViTConfig: Sendable, Hashable, Codable {
   /// Width (1024).
@@ -23,19 +25,9 @@ public struct InternViTConfig: Sendable, Hashable, Codable {
   /// `gelu` (exact erf).
   public var hiddenAct = "gelu"
 
-  enum CodingKeys: String, CodingKey {
-    case hiddenSize = "hidden_size"
-    case intermediateSize = "intermediate_size"
-    case numHiddenLayers = "num_hidden_layers"
-    case numAttentionHeads = "num_attention_heads"
-    case numChannels = "num_channels"
-    case imageSize = "image_size"
-    case patchSize = "patch_size"
-    case qkvBias = "qkv_bias"
-    case qkNormalization = "qk_normalization"
-    case normType = "norm_type"
-    case layerNormEps = "layer_norm_eps"
-    case hiddenAct = "hidden_act"
+  enum CodingKeys: String, SnakeCaseCodingKey {
+    case hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, numChannels, imageSize,
+      patchSize, qkvBias, qkNormalization, normType, layerNormEps, hiddenAct
   }
 
   /// InternViT-300M-448px.

@@ -91,6 +91,9 @@ public struct WorkerProcess: Sendable {
     }
     defer { server?.stop() }
 
+    // Every kind that computes (answers, training shards, evals, dedupe) uses these threads, not
+    // only the engine's: training workers have no --model.
+    if let threads = configuration.threads { TensorThreads.configure(count: threads) }
     var engine = try configuration.model.map { try engineSettings(model: $0, metrics: metrics) }
     // Jobs from `trolley dataset caption` write their text into the dataset's items.
     engine?.datasetItems = DatasetStore(client: client)
@@ -134,7 +137,6 @@ public struct WorkerProcess: Sendable {
 
   /// Loads the model once and wraps it for the `trol.*` kinds.
   private func engineSettings(model: String, metrics: WorkerMetrics) throws -> EngineJobSettings {
-    if let threads = configuration.threads { TensorThreads.configure(count: threads) }
     logger.info(
       "loading model", metadata: ["model": "\(model)", "weights": "\(configuration.weights)"])
     // The packed-weights cache is keyed by the weights' content hash (hashed once, then cached

@@ -41,8 +41,9 @@ public struct WorkerProcess: Sendable {
     public var maxNewTokens: Int = 256
     /// The prompt for `trol.caption` jobs without one.
     public var captionPrompt: String = EngineJobSettings.defaultCaptionPrompt
-    /// Where layers are traversed for every `trol.*` job.
-    public var traversal: TraversalMode = .all
+    /// Where layers are traversed for every `trol.*` job (nil: the model's default, `off` for a
+    /// model trained without traversal, else `all`).
+    public var traversal: TraversalMode?
     /// How long an image download may receive nothing before it fails.
     public var fetchStallTimeout: Duration = .seconds(15)
     /// The loop's settings. With a model, its concurrency is at least `batchSize`.
@@ -181,7 +182,8 @@ public struct WorkerProcess: Sendable {
         identity: identity, metrics: metrics),
       batchSize: configuration.batchSize, captionPrompt: configuration.captionPrompt,
       maxNewTokens: configuration.maxNewTokens,
-      traversal: TraversalPolicy(mode: configuration.traversal))
+      traversal: TraversalPolicy(
+        mode: configuration.traversal ?? engine.model.config.defaultTraversal))
   }
 
   /// The queue's maintenance duties, run in every worker (each takes a lock so that one worker of

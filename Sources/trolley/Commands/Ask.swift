@@ -71,9 +71,9 @@ struct Ask: ParsableCommand {
 
   @Option(
     help:
-      "Where layers are traversed: all (every prompt position, the official code's behaviour), question (only the question's tokens; the system prompt and image run once), off (every layer once)."
+      "Where layers are traversed: all (every prompt position, the official code's behaviour), question (only the question's tokens; the system prompt and image run once), off (every layer once). Default: all, or off for a model whose config.json says trol_traversal: false."
   )
-  var traversal: String = "all"
+  var traversal: String?
 
   @Option(
     help:
@@ -107,8 +107,11 @@ struct Ask: ParsableCommand {
     guard propagations >= 1 && propagations <= 8 else {
       throw ValidationError("--propagations must be 1...8")
     }
-    guard let mode = TraversalMode(rawValue: traversal) else {
-      throw ValidationError("--traversal must be all, question or off, got '\(traversal)'")
+    let mode = try traversal.map {
+      guard let mode = TraversalMode(rawValue: $0) else {
+        throw ValidationError("--traversal must be all, question or off, got '\($0)'")
+      }
+      return mode
     }
     if mode == .question && traverseGenerated {
       throw ValidationError("--traversal question and --traverse-generated exclude each other")
@@ -137,7 +140,8 @@ struct Ask: ParsableCommand {
     } else {
       strategy = .greedy
     }
-    let mode = TraversalMode(rawValue: traversal) ?? .all
+    let mode =
+      traversal.flatMap(TraversalMode.init(rawValue:)) ?? engine.model.config.defaultTraversal
     let options = GenerationOptions(
       strategy: strategy, maxNewTokens: maxNewTokens,
       traversal: TraversalPolicy(

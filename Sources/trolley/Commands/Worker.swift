@@ -82,9 +82,9 @@ struct Worker: AsyncParsableCommand {
 
   @Option(
     help:
-      "Where layers are traversed for trol.* jobs: all (every prompt position, the official code's behaviour; default), question (only the question's tokens), off (every layer once)."
+      "Where layers are traversed for trol.* jobs: all (every prompt position, the official code's behaviour), question (only the question's tokens), off (every layer once). Default: all, or off for a model whose config.json says trol_traversal: false."
   )
-  var traversal: String = "all"
+  var traversal: String?
 
   @Option(help: "The caption prompt for trol.caption jobs whose payload has none.")
   var captionPrompt: String = EngineJobSettings.defaultCaptionPrompt
@@ -285,7 +285,7 @@ struct Worker: AsyncParsableCommand {
         "--max-new-tokens must be 1...\(EngineJobSettings.maxNewTokensLimit), got \(maxNewTokens)")
     }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-    guard TraversalMode(rawValue: traversal) != nil else {
+    if let traversal, TraversalMode(rawValue: traversal) == nil {
       throw ValidationError("--traversal must be all, question or off, got '\(traversal)'")
     }
     guard let format = WeightFormat(rawValue: weights) else {
@@ -343,7 +343,7 @@ struct Worker: AsyncParsableCommand {
     configuration.threads = threads
     configuration.maxNewTokens = maxNewTokens
     configuration.captionPrompt = captionPrompt
-    configuration.traversal = TraversalMode(rawValue: traversal) ?? .all
+    configuration.traversal = traversal.flatMap(TraversalMode.init(rawValue:))
     configuration.fetchStallTimeout = .seconds(rounding: fetchTimeout)
     configuration.maintenance = !noMaintenance
     configuration.reindexInterval = reindexInterval > 0 ? .seconds(rounding: reindexInterval) : nil

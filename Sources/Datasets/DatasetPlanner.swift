@@ -103,8 +103,7 @@ public struct DatasetPlanner: Sendable {
   /// workers share each stage.
   public func dedupe(
     dataset name: String, hash: HashKind, distance: Int, exactOnly: Bool = false
-  ) async throws -> DedupePlan
-  {
+  ) async throws -> DedupePlan {
     guard (0...31).contains(distance) else {
       throw DatasetError(.invalidRequest, "--distance must be 0 to 31, got \(distance)")
     }

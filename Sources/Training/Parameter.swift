@@ -49,10 +49,28 @@ final class AdaptedLinear<T: Real>: @unchecked Sendable {
   /// The base as a trainable f32/f64 tensor (the `all` set); the frozen `base` is unused then.
   var trainableBase: Parameter<T>?
 
+  /// False when PLoRA's B is all zeros (a model trained from scratch keeps the released layout's
+  /// r = 256 PLoRA frozen at B = 0): its contribution and its input gradient are then exactly
+  /// zero, and skipping its products (most of an image token's work at r = 256) changes nothing.
+  let ploraActive: Bool
+
   init(module: String, base: FrozenMatrix, plora: (a: FrozenMatrix, b: FrozenMatrix)?) {
     self.module = module
     self.base = base
     self.plora = plora
+    ploraActive = plora.map { !Self.isZero($0.b) } ?? false
+  }
+
+  private static func isZero(_ matrix: FrozenMatrix) -> Bool {
+    let n = matrix.inFeatures
+    guard n > 0 else { return true }
+    let row = UnsafeMutablePointer<Float>.allocate(capacity: n)
+    defer { row.deallocate() }
+    for r in 0..<matrix.out {
+      matrix.decode(rows: r..<(r + 1), into: row)
+      for c in 0..<n where row[c] != 0 { return false }
+    }
+    return true
   }
 
   var out: Int { base.out }
@@ -76,7 +94,7 @@ final class AdaptedLinear<T: Real>: @unchecked Sendable {
         transA: false, transB: true, m: N, n: out, k: r, alpha: lora.scale, t, lda: r,
         lora.b.value.p, ldb: r, beta: 1, y, ldc: out)
     }
-    if let plora, !imageRows.isEmpty {
+    if let plora, ploraActive, !imageRows.isEmpty {
       let n = imageRows.count
       let R = plora.a.out
       let gathered = ws.get("plora.x", n * inFeatures)
@@ -121,7 +139,7 @@ final class AdaptedLinear<T: Real>: @unchecked Sendable {
       matmulBackwardWeight(dt, x, rows: N, out: r, in: inFeatures, into: lora.a.grad.p)
       matmulBackwardInput(dt, lora.a.value.p, rows: N, out: r, in: inFeatures, into: dx)
     }
-    if let plora, !imageRows.isEmpty {
+    if let plora, ploraActive, !imageRows.isEmpty {
       let n = imageRows.count
       let R = plora.a.out
       let gathered = ws.get("plora.dy", n * out)

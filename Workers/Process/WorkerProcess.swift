@@ -41,8 +41,9 @@ public struct WorkerProcess: Sendable {
     public var maxNewTokens: Int = 256
     /// The prompt for `trol.caption` jobs without one.
     public var captionPrompt: String = EngineJobSettings.defaultCaptionPrompt
-    /// Where layers are traversed for every `trol.*` job.
-    public var traversal: TraversalMode = .all
+    /// Where layers are traversed for every `trol.*` job (nil: the model's default, `off` for a
+    /// model trained without traversal, else `all`).
+    public var traversal: TraversalMode?
     /// How long an image download may receive nothing before it fails.
     public var fetchStallTimeout: Duration = .seconds(15)
     /// The loop's settings. With a model, its concurrency is at least `batchSize`.
@@ -91,6 +92,9 @@ public struct WorkerProcess: Sendable {
     }
     defer { server?.stop() }
 
+    // Every kind that computes (answers, training shards, evals, dedupe) uses these threads, not
+    // only the engine's: training workers have no --model.
+    if let threads = configuration.threads { TensorThreads.configure(count: threads) }
     var engine = try configuration.model.map { try engineSettings(model: $0, metrics: metrics) }
     // Jobs from `trolley dataset caption` write their text into the dataset's items.
     engine?.datasetItems = DatasetStore(client: client)
@@ -134,7 +138,6 @@ public struct WorkerProcess: Sendable {
 
   /// Loads the model once and wraps it for the `trol.*` kinds.
   private func engineSettings(model: String, metrics: WorkerMetrics) throws -> EngineJobSettings {
-    if let threads = configuration.threads { TensorThreads.configure(count: threads) }
     logger.info(
       "loading model", metadata: ["model": "\(model)", "weights": "\(configuration.weights)"])
     // The packed-weights cache is keyed by the weights' content hash (hashed once, then cached
@@ -179,7 +182,8 @@ public struct WorkerProcess: Sendable {
         identity: identity, metrics: metrics),
       batchSize: configuration.batchSize, captionPrompt: configuration.captionPrompt,
       maxNewTokens: configuration.maxNewTokens,
-      traversal: TraversalPolicy(mode: configuration.traversal))
+      traversal: TraversalPolicy(
+        mode: configuration.traversal ?? engine.model.config.defaultTraversal))
   }
 
   /// The queue's maintenance duties, run in every worker (each takes a lock so that one worker of

@@ -34,16 +34,21 @@ public struct Family: Hashable, Sendable, Codable, CustomStringConvertible {
 struct ConfigProbe: Decodable {
   let modelType: String?
   let hasLLMConfig: Bool
+  /// Trolley's own key: false in a model trained without layer traversal (`train start
+  /// --no-traversal`), which answers correctly only without it.
+  let trolTraversal: Bool?
 
   enum CodingKeys: String, CodingKey {
     case modelType = "model_type"
     case llmConfig = "llm_config"
+    case trolTraversal = "trol_traversal"
   }
 
   init(from decoder: any Swift.Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     modelType = try c.decodeIfPresent(String.self, forKey: .modelType)
     hasLLMConfig = c.contains(.llmConfig)
+    trolTraversal = try c.decodeIfPresent(Bool.self, forKey: .trolTraversal)
   }
 }
 

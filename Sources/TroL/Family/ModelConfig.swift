@@ -56,8 +56,17 @@ public struct ModelConfig: Sendable, Hashable, Encodable {
 
   /// The family's own config (one of `Family.registered`).
   let details: any FamilyConfig
+  /// False when config.json says `"trol_traversal": false` (a model Trolley trained without
+  /// traversal): its default traversal mode is then `off`.
+  public let trainedWithTraversal: Bool
 
-  init(_ details: any FamilyConfig) { self.details = details }
+  init(_ details: any FamilyConfig, trainedWithTraversal: Bool = true) {
+    self.details = details
+    self.trainedWithTraversal = trainedWithTraversal
+  }
+
+  /// The traversal a run uses unless told otherwise: how the model was trained.
+  public var defaultTraversal: TraversalMode { trainedWithTraversal ? .all : .off }
 
   public var family: Family { type(of: details).family }
   public var summary: Summary { details.summary }
@@ -112,7 +121,9 @@ public struct ModelConfig: Sendable, Hashable, Encodable {
         "is \(probe.modelType.map { "'\($0)'" } ?? "missing"): not a TroL config (expected 'internlm' for TroL-1.8B/7B or an 'llm_config' object for TroL-3.8B)"
       )
     }
-    self.init(try Self.decode(family, data, check: check, source: source))
+    self.init(
+      try Self.decode(family, data, check: check, source: source),
+      trainedWithTraversal: probe.trolTraversal ?? true)
   }
 
   private static func decode<Config: FamilyConfig>(
@@ -133,10 +144,12 @@ public struct ModelConfig: Sendable, Hashable, Encodable {
 
   public static func == (lhs: ModelConfig, rhs: ModelConfig) -> Bool {
     AnyHashable(lhs.details) == AnyHashable(rhs.details)
+      && lhs.trainedWithTraversal == rhs.trainedWithTraversal
   }
 
   public func hash(into hasher: inout Hasher) {
     hasher.combine(AnyHashable(details))
+    hasher.combine(trainedWithTraversal)
   }
 
   /// Encodes the family's config with config.json's keys (every field, defaults included).

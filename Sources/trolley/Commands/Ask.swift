@@ -114,7 +114,7 @@ struct Ask: ParsableCommand {
     } else {
       strategy = .greedy
     }
-    let mode = engineOptions.traversalMode
+    let mode = engineOptions.traversalMode ?? engine.model.config.defaultTraversal
     let options = GenerationOptions(
       strategy: strategy, maxNewTokens: maxNewTokens,
       traversal: TraversalPolicy(

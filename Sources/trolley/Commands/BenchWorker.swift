@@ -93,14 +93,14 @@ struct BenchWorker: AsyncParsableCommand {
     configuration.batchSizes = batchSizes
     configuration.question = question
     configuration.maxNewTokens = maxNewTokens
-    configuration.traversal = engineOptions.traversalMode
+    configuration.traversal = engineOptions.traversalMode ?? engine.model.config.defaultTraversal
     configuration.questionsPerImage = questionsPerImage
     let name = URL(fileURLWithPath: model).standardizedFileURL.lastPathComponent
     let benchmark = WorkerBenchmark(engine: engine, modelName: name, configuration: configuration)
     let json = self.json
     if !json {
       let (weights, compute, traversal) =
-        (engineOptions.weights, engineOptions.compute, engineOptions.traversal)
+        (engineOptions.weights, engineOptions.compute, configuration.traversal.rawValue)
       print(
         "model \(name) (\(weights) weights, \(compute) compute, traversal \(traversal)), "
           + "\(images) images x \(questionsPerImage) questions, up to \(maxNewTokens) new tokens, "

@@ -20,9 +20,9 @@ struct EngineOptions: ParsableArguments {
 
   @Option(
     help:
-      "Where layers are traversed: all (every prompt position, the official code's behaviour; default), question (only the question's tokens; the system prompt and image run once), off (every layer once)."
+      "Where layers are traversed: all (every prompt position, the official code's behaviour), question (only the question's tokens; the system prompt and image run once), off (every layer once). Default: all, or off for a model whose config.json says trol_traversal: false."
   )
-  var traversal: String = "all"
+  var traversal: String?
 
   func validate() throws {
     guard let format = WeightFormat(rawValue: weights) else {
@@ -35,7 +35,7 @@ struct EngineOptions: ParsableArguments {
       throw ValidationError(
         "--compute \(compute) needs --weights \(required.rawValue) (got \(weights))")
     }
-    guard TraversalMode(rawValue: traversal) != nil else {
+    if let traversal, TraversalMode(rawValue: traversal) == nil {
       throw ValidationError("--traversal must be all, question or off, got '\(traversal)'")
     }
   }
@@ -44,6 +44,6 @@ struct EngineOptions: ParsableArguments {
   var weightFormat: WeightFormat { WeightFormat(rawValue: weights) ?? .f16 }
   /// `--compute`, once validated.
   var computeMode: ComputeMode { ComputeMode(rawValue: compute) ?? .f32 }
-  /// `--traversal`, once validated.
-  var traversalMode: TraversalMode { TraversalMode(rawValue: traversal) ?? .all }
+  /// `--traversal`, once validated; nil: the model's default (`ModelConfig.defaultTraversal`).
+  var traversalMode: TraversalMode? { traversal.flatMap(TraversalMode.init(rawValue:)) }
 }

@@ -32,6 +32,18 @@ import TrolleyBasics
     #expect(full.groupSize == 2)
   }
 
+  /// A model Trolley trained without traversal says so (`trol_traversal: false`); it then runs
+  /// without traversal unless told otherwise. The released checkpoints have no such key.
+  @Test(arguments: [(false as Bool?, TraversalMode.off), (true, .all), (nil, .all)])
+  func trolTraversalSetsTheDefaultTraversal(flag: Bool?, expected: TraversalMode) throws {
+    var json = try CheckpointFixtures.json(CheckpointFixtures.model("internlm2") + "/config.json")
+    json["trol_traversal"] = flag
+    let config = try ModelConfig(
+      json: [UInt8](try JSONSerialization.data(withJSONObject: json)), source: "test")
+    #expect(config.trainedWithTraversal == (flag ?? true))
+    #expect(config.defaultTraversal == expected)
+  }
+
   @Test func internLM2WithoutVisionConfigUsesCLIPLarge() throws {
     var json = try CheckpointFixtures.json(CheckpointFixtures.model("internlm2") + "/config.json")
     json["vision_config"] = nil

@@ -63,12 +63,13 @@ extension DatasetStore {
   // (the identity for bands up to 31 bits).
   static let dedupeBandFillSQL = """
     INSERT INTO dataset_band (dataset_id, band, value, item_id, hash)
-    SELECT $1, $3, ((b # (b >> 31) # (b >> 62)) & 2147483647)::int AS v, id, h FROM (
-      SELECT id, h, (h >> $4) & $5 AS b FROM (
-        SELECT id, \(hashColumn) AS h FROM dataset_item
-        WHERE dataset_id = $1 AND status = 'ok') AS kept
-      WHERE h IS NOT NULL) AS banded
-    WHERE ((b # (b >> 31) # (b >> 62)) & 2147483647) BETWEEN $6 AND $7
+    SELECT $1, $3, v, id, h FROM (
+      SELECT id, h, ((b # (b >> 31) # (b >> 62)) & 2147483647)::int AS v FROM (
+        SELECT id, h, (h >> $4) & $5 AS b FROM (
+          SELECT id, \(hashColumn) AS h FROM dataset_item
+          WHERE dataset_id = $1 AND status = 'ok') AS kept
+        WHERE h IS NOT NULL) AS banded) AS keyed
+    WHERE v BETWEEN $6 AND $7
     ORDER BY v, id
     ON CONFLICT DO NOTHING
     """

@@ -14,6 +14,12 @@ import Testing
     let target = FileManager.default.temporaryDirectory.appendingPathComponent(
       "trolley-packed-\(UUID().uuidString)")
     try FileManager.default.copyItem(at: source, to: target)
+    // Worker tests running at the same time may have written their own cache (and identity)
+    // beside the shared fixture: the copy starts without them.
+    for name in try FileManager.default.contentsOfDirectory(atPath: target.path)
+    where name.hasPrefix(".trolley-") {
+      try FileManager.default.removeItem(at: target.appendingPathComponent(name))
+    }
     return target.path
   }
 

@@ -85,13 +85,7 @@ struct BenchEngine: AsyncParsableCommand {
   var traversal: String = "all"
 
   /// The --traversal modes, nil when one is unknown.
-  var traversalModes: [TraversalMode]? {
-    let names = traversal.split(separator: ",").map {
-      $0.trimmingCharacters(in: .whitespaces)
-    }
-    let modes = names.compactMap(TraversalMode.init(rawValue:))
-    return modes.count == names.count && !modes.isEmpty ? modes : nil
-  }
+  var traversalModes: [TraversalMode]? { ModeLists.traversals(traversal) }
 
   func validate() throws {
     guard kernels || computeModes || model != nil else {
@@ -107,11 +101,7 @@ struct BenchEngine: AsyncParsableCommand {
       throw ValidationError("--shared-questions must be 0 or more")
     }
     guard decodeTokens >= 1 else { throw ValidationError("--decode-tokens must be at least 1") }
-    guard traversalModes != nil else {
-      throw ValidationError(
-        "--traversal must be all, question or off, or several separated by commas (e.g. all,question,off), got '\(traversal)'"
-      )
-    }
+    guard traversalModes != nil else { throw ModeLists.traversalError(traversal) }
   }
 
   func parsedDecodeRows() -> [Int]? {

@@ -73,12 +73,9 @@ struct BenchEngine: AsyncParsableCommand {
 
   @Option(
     help:
-      "With --model: comma-separated traversal modes to time the image prefill with, one row each: all (the official code's, default), question, off."
-  )
-  var traversal: String = "all"
-
-  /// The --traversal modes, nil when one is unknown.
-  var traversalModes: [TraversalMode]? { ModeLists.traversals(traversal) }
+      "With --model: comma-separated traversal modes to time the image prefill with, one row each: all (the official code's, default), question, off.",
+    transform: { try CommaSeparated.values($0, option: "--traversal") })
+  var traversal: [TraversalMode] = [.all]
 
   func validate() throws {
     guard kernels || computeModes || model != nil else {
@@ -94,7 +91,6 @@ struct BenchEngine: AsyncParsableCommand {
       throw ValidationError("--shared-questions must be 0 or more")
     }
     guard decodeTokens >= 1 else { throw ValidationError("--decode-tokens must be at least 1") }
-    guard traversalModes != nil else { throw ModeLists.traversalError(traversal) }
   }
 
   func parsedDecodeRows() -> [Int]? {

@@ -44,12 +44,15 @@ struct BenchQuality: ParsableCommand {
   @Option(help: "The question asked about it.")
   var question: String = QualityBenchmark.Configuration().question
 
-  @Option(help: "Comma-separated traversal modes: all, question, off.")
-  var traversal: String = "all,question,off"
+  @Option(
+    help: "Comma-separated traversal modes: all, question, off.",
+    transform: { try CommaSeparated.values($0, option: "--traversal") })
+  var traversal: [TraversalMode] = TraversalMode.allCases
 
   @Option(
-    help: "Comma-separated compute modes: f32, bf16 (with f16 weights), int8 (with q8 weights).")
-  var compute: String = "f32,bf16,int8"
+    help: "Comma-separated compute modes: f32, bf16 (with f16 weights), int8 (with q8 weights).",
+    transform: { try CommaSeparated.values($0, option: "--compute") })
+  var compute: [ComputeMode] = ComputeMode.allCases
 
   @Option(help: "Greedy tokens each mode generates and is compared on.")
   var newTokens: Int = 64
@@ -73,8 +76,6 @@ struct BenchQuality: ParsableCommand {
   var json = false
 
   func validate() throws {
-    guard ModeLists.traversals(traversal) != nil else { throw ModeLists.traversalError(traversal) }
-    guard ModeLists.computes(compute) != nil else { throw ModeLists.computeError(compute) }
     guard (1...4096).contains(newTokens) else {
       throw ValidationError("--new-tokens must be 1...4096, got \(newTokens)")
     }
@@ -93,10 +94,8 @@ struct BenchQuality: ParsableCommand {
   func run() throws {
     if let threads { TensorThreads.configure(count: threads) }
     var configuration = QualityBenchmark.Configuration()
-    let traversals = ModeLists.traversals(traversal) ?? [.all]
-    let computes = ModeLists.computes(compute) ?? [.f32]
-    configuration.modes = traversals.flatMap { t in
-      computes.map { QualityBenchmark.Mode(traversal: t, compute: $0) }
+    configuration.modes = traversal.flatMap { t in
+      compute.map { QualityBenchmark.Mode(traversal: t, compute: $0) }
     }
     configuration.image = image
     configuration.question = question

@@ -183,7 +183,7 @@ import TrolleyBasics
       #expect(statuses.reduce(0) { $0 + $1.1 } == Int64(truth.count))
 
       // Progress by stage: every dedupe chain and every ingest job done, items by status.
-      let dedupeJobs = 38 * (chains + 1)
+      let dedupeJobs = 26 * (chains + 1)
       let show = try TrolleyBinary.run(["dataset", "show", "e2e", "--json"], environment: env)
       #expect(show.status == 0)
       #expect(

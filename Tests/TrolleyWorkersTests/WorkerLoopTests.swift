@@ -116,9 +116,23 @@ final class WorkerHarness: Sendable {
     }
     try #require(found, "the worker never reported: \(what)")
   }
+
+  /// Waits for a claim: of job `id`, or of any job.
+  func waitForClaim(of id: Int64? = nil) async throws {
+    try await wait(for: "the claim") { event in
+      guard case .claimed(let jobs) = event else { return false }
+      return id.map { id in jobs.contains { $0.id == id } } ?? true
+    }
+  }
 }
 
 struct WorkerLoopTests {
+  /// Enqueues one `kind` job with `payload` (JSON text); its id.
+  static func insert(_ store: JobStore, _ kind: String, _ payload: String) async throws -> Int64 {
+    try #require(
+      try await store.jobInsert(.init(kind: kind, payload: PostgresJSONB(text: payload))).id)
+  }
+
   static func acknowledged(_ ids: Set<Int64>) -> @Sendable (WorkerEvent) -> Bool {
     let seen = Seen()
     return { event in
@@ -145,22 +159,10 @@ struct WorkerLoopTests {
       for _ in 0..<20 {
         ids.append(try #require(try await store.jobInsert(.init(kind: "noop")).id))
       }
-      let sleeper = try #require(
-        try await store.jobInsert(
-          .init(kind: "sleep", payload: PostgresJSONB(text: #"{"ms": 20}"#))
-        ).id)
-      let flaky = try #require(
-        try await store.jobInsert(
-          .init(kind: "fail", payload: PostgresJSONB(text: #"{"succeedOnAttempt": 2}"#))
-        ).id)
-      let broken = try #require(
-        try await store.jobInsert(
-          .init(kind: "fail", payload: PostgresJSONB(text: #"{"permanent": true}"#))
-        ).id)
-      let garbage = try #require(
-        try await store.jobInsert(
-          .init(kind: "sleep", payload: PostgresJSONB(text: #"{"ms": "soon"}"#))
-        ).id)
+      let sleeper = try await Self.insert(store, "sleep", #"{"ms": 20}"#)
+      let flaky = try await Self.insert(store, "fail", #"{"succeedOnAttempt": 2}"#)
+      let broken = try await Self.insert(store, "fail", #"{"permanent": true}"#)
+      let garbage = try await Self.insert(store, "sleep", #"{"ms": "soon"}"#)
       let firstAttempts = Set(ids + [sleeper, flaky, broken, garbage])
       let harness = WorkerHarness(
         store: store,
@@ -216,20 +218,14 @@ struct WorkerLoopTests {
   @Test func cancellingARunningJobStopsItAtTheNextHeartbeat() async throws {
     try await withTestDatabase { database in
       let store = JobStore(client: database.client)
-      let id = try #require(
-        try await store.jobInsert(
-          .init(kind: "sleep", payload: PostgresJSONB(text: #"{"ms": 600000}"#))
-        ).id)
+      let id = try await Self.insert(store, "sleep", #"{"ms": 600000}"#)
       let harness = WorkerHarness(
         store: store, kinds: [KindRunner(SleepJob())],
         configuration: .init(
           heartbeatInterval: .milliseconds(100), lease: .seconds(5),
           pollInterval: .milliseconds(100)))
       try await harness.running { harness in
-        try await harness.wait(for: "the claim") { event in
-          if case .claimed(let jobs) = event { return jobs.contains { $0.id == id } }
-          return false
-        }
+        try await harness.waitForClaim(of: id)
         let cancel = try await store.jobCancel(.init(ids: [id]))
         #expect(cancel.requested == 1)
         try await harness.wait(for: "the cancel acknowledgement", Self.acknowledged([id]))
@@ -241,18 +237,12 @@ struct WorkerLoopTests {
   @Test func gracefulShutdownHandsBackUnfinishedJobs() async throws {
     try await withTestDatabase { database in
       let store = JobStore(client: database.client)
-      let id = try #require(
-        try await store.jobInsert(
-          .init(kind: "sleep", payload: PostgresJSONB(text: #"{"ms": 600000}"#))
-        ).id)
+      let id = try await Self.insert(store, "sleep", #"{"ms": 600000}"#)
       let harness = WorkerHarness(
         store: store, kinds: [KindRunner(SleepJob())],
         configuration: .init(gracePeriod: .milliseconds(50), pollInterval: .milliseconds(100)))
       try await harness.running { harness in
-        try await harness.wait(for: "the claim") { event in
-          if case .claimed = event { return true }
-          return false
-        }
+        try await harness.waitForClaim()
       }
       let record = try #require(try await store.jobGet(id: id))
       #expect(record.state == .available)

@@ -30,17 +30,3 @@ extension EngineJobSettings {
     return outcomes
   }
 }
-
-/// A kind the TroL engine answers, up to `settings.batchSize` jobs per engine batch.
-public protocol EngineJobKind: JobKind {
-  var settings: EngineJobSettings { get }
-}
-
-extension EngineJobKind {
-  public var maxBatchSize: Int { settings.batchSize }
-
-  /// One job is a batch of one.
-  public func run(_ payload: Payload, context: JobContext) async throws -> Result {
-    try await run(batch: [(payload, context)])[0].get()
-  }
-}

@@ -7,28 +7,25 @@ import Testing
 
   @Test(arguments: sizes)
   func geluMatchesNaive(count: Int) {
-    var values = TestValues(seed: UInt64(count))
-    var x = values.floats(count, scale: 6)
-    let expected = geluNaive(x)
-    gelu(&x, count: count)
+    let (x, expected) = kernelAndReference(
+      count: count, seed: UInt64(count), scale: 6, kernel: { gelu(&$0, count: count) },
+      reference: geluNaive)
     #expect(maxAbsDifference(x, expected) < 1e-6)
   }
 
   @Test(arguments: sizes)
   func quickGELUMatchesNaive(count: Int) {
-    var values = TestValues(seed: UInt64(count + 1))
-    var x = values.floats(count, scale: 12)
-    let expected = quickGELUNaive(x)
-    quickGELU(&x, count: count)
+    let (x, expected) = kernelAndReference(
+      count: count, seed: UInt64(count + 1), scale: 12, kernel: { quickGELU(&$0, count: count) },
+      reference: quickGELUNaive)
     for (a, b) in zip(x, expected) { #expect(abs(a - b) <= 2e-6 * max(1, abs(b))) }
   }
 
   @Test(arguments: sizes)
   func siluMatchesNaive(count: Int) {
-    var values = TestValues(seed: UInt64(count + 2))
-    var x = values.floats(count, scale: 30)
-    let expected = siluNaive(x)
-    silu(&x, count: count)
+    let (x, expected) = kernelAndReference(
+      count: count, seed: UInt64(count + 2), scale: 30, kernel: { silu(&$0, count: count) },
+      reference: siluNaive)
     for (a, b) in zip(x, expected) { #expect(abs(a - b) <= 2e-6 * max(1, abs(b))) }
   }
 

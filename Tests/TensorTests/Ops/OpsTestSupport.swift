@@ -18,3 +18,16 @@ func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
   precondition(a.count == b.count)
   return zip(a, b).map { abs($0 - $1) }.max() ?? 0
 }
+
+/// An element-wise kernel run in place on `count` seeded values uniform in [-scale, scale), and
+/// its naive reference on the same input: (kernel output, reference output).
+func kernelAndReference(
+  count: Int, seed: UInt64, scale: Float, kernel: (inout [Float]) -> Void,
+  reference: ([Float]) -> [Float]
+) -> (actual: [Float], expected: [Float]) {
+  var values = TestValues(seed: seed)
+  var x = values.floats(count, scale: scale)
+  let expected = reference(x)
+  kernel(&x)
+  return (x, expected)
+}

@@ -5,10 +5,9 @@ import Testing
 @Suite struct SoftmaxTests {
   @Test(arguments: [1, 5, 8, 9, 117, 1226])
   func softmaxMatchesNaive(count: Int) {
-    var values = TestValues(seed: UInt64(count))
-    var x = values.floats(count, scale: 20)
-    let expected = softmaxNaive(x)
-    softmax(&x, count: count)
+    let (x, expected) = kernelAndReference(
+      count: count, seed: UInt64(count), scale: 20, kernel: { softmax(&$0, count: count) },
+      reference: softmaxNaive)
     #expect(maxAbsDifference(x, expected) < 1e-6)
     #expect(abs(x.reduce(0, +) - 1) < 1e-5)
   }

@@ -9,16 +9,12 @@ import TrolleyBasics
     #expect(config.family == .internLM2)
     let d = config.decoder
     #expect(
-      [Int](
-        arrayLiteral: d.hiddenSize, d.heads, d.kvHeads, d.headDim, d.layers, d.intermediateSize,
-        d.vocabSize) == [64, 4, 2, 16, 3, 160, 520])
+      d.sizes == [64, 4, 2, 16, 3, 160, 520])
     #expect(d.ropeTheta == 1_000_000)
     #expect(d.rmsNormEps == 1e-5)
     let v = config.vision
     #expect(
-      [Int](
-        arrayLiteral: v.hiddenSize, v.layers, v.heads, v.intermediateSize, v.patchSize, v.imageSize)
-        == [32, 2, 2, 64, 14, 56])
+      v.sizes == [32, 2, 2, 64, 14, 56])
     #expect(v.hiddenAct == "quick_gelu")
     #expect(config.imageSize == 56)
     #expect(config.imageTokensPerTile == 16)
@@ -52,9 +48,7 @@ import TrolleyBasics
       json: [UInt8](try JSONSerialization.data(withJSONObject: json)), source: "test")
     let v = config.vision
     #expect(
-      [Int](
-        arrayLiteral: v.hiddenSize, v.layers, v.heads, v.intermediateSize, v.patchSize, v.imageSize)
-        == [1024, 24, 16, 4096, 14, 490])
+      v.sizes == [1024, 24, 16, 4096, 14, 490])
     #expect(v.layerNormEps == 1e-5)
     #expect(config.imageTokensPerTile == 1225)
   }
@@ -64,14 +58,10 @@ import TrolleyBasics
     #expect(config.family == .phi3)
     let d = config.decoder
     #expect(
-      [Int](
-        arrayLiteral: d.hiddenSize, d.heads, d.kvHeads, d.headDim, d.layers, d.intermediateSize,
-        d.vocabSize) == [96, 4, 4, 24, 3, 160, 512])
+      d.sizes == [96, 4, 4, 24, 3, 160, 512])
     let v = config.vision
     #expect(
-      [Int](
-        arrayLiteral: v.hiddenSize, v.layers, v.heads, v.intermediateSize, v.patchSize, v.imageSize)
-        == [32, 2, 2, 64, 14, 56])
+      v.sizes == [32, 2, 2, 64, 14, 56])
     #expect(v.layerNormEps == 1e-6)
     #expect(config.imageSize == 56)
     #expect(config.imageTokensPerTile == 4)
@@ -153,5 +143,19 @@ import TrolleyBasics
       try ModelConfig(json: Array("{\"hidden".utf8), source: "cfg.json")
     }
     #expect(notJSON?.code == .invalidConfig)
+  }
+}
+
+extension ModelConfig.Decoder {
+  /// [D, H, Hkv, Dh, layers, I, V], the order the fixture expectations list them in.
+  fileprivate var sizes: [Int] {
+    [hiddenSize, heads, kvHeads, headDim, layers, intermediateSize, vocabSize]
+  }
+}
+
+extension ModelConfig.Vision {
+  /// [C, layers, heads, I, P, S], the order the fixture expectations list them in.
+  fileprivate var sizes: [Int] {
+    [hiddenSize, layers, heads, intermediateSize, patchSize, imageSize]
   }
 }

@@ -1,5 +1,7 @@
 import Foundation
 import TestFixtures
+import Testing
+import TroL
 
 /// The golden fixtures (`TestFixtures`: the repository's copy, or `$TROLLEY_FIXTURES`) and a
 /// minimal safetensors reader for the image goldens (uint8 and f32).
@@ -68,5 +70,38 @@ struct GoldenTensor {
         dtype: dtype, shape: shape, bytes: Array(file[base + offsets[0]..<base + offsets[1]]))
     }
     return result
+  }
+}
+
+extension ImageFixtures {
+  /// Resizes the input of resize golden `name` (`<name>.input` in `expected/ops.safetensors`) to
+  /// the size of its `<name>.output` with `resize`, and expects every byte of the output. PIL
+  /// goldens are [H, W, 3] (`planar: false`), torch goldens [3, H, W].
+  static func expectResizeMatchesGolden(
+    _ family: String, _ name: String, planar: Bool,
+    resize: (_ image: RGBImage, _ width: Int, _ height: Int) -> RGBImage
+  ) throws {
+    let tensors = try tensors(family, "expected/ops.safetensors")
+    let input = try #require(tensors["\(name).input"])
+    let expected = try #require(tensors["\(name).output"])
+    let (heightAxis, widthAxis) = planar ? (1, 2) : (0, 1)
+    let width = input.shape[widthAxis]
+    let height = input.shape[heightAxis]
+    let image =
+      planar
+      ? RGBImage(width: width, height: height, planar: input.uint8)
+      : RGBImage(width: width, height: height, pixels: input.uint8)
+    let resized = resize(image, expected.shape[widthAxis], expected.shape[heightAxis])
+    let bytes = planar ? resized.planar : resized.pixels
+    let differing = zip(bytes, expected.uint8).filter { $0 != $1 }.count
+    #expect(
+      resized.width == expected.shape[widthAxis] && resized.height == expected.shape[heightAxis])
+    #expect(differing == 0, "\(differing) of \(expected.bytes.count) bytes differ")
+  }
+
+  /// A `width` × `height` image whose every pixel is `rgb`.
+  static func constantImage(width: Int, height: Int, _ rgb: [UInt8]) -> RGBImage {
+    RGBImage(
+      width: width, height: height, pixels: [UInt8]((0..<width * height).flatMap { _ in rgb }))
   }
 }

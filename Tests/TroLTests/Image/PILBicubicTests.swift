@@ -16,14 +16,9 @@ import TroL
   /// Every PIL resize golden (downscale with widened support, upscale, mixed, 30→28) is exact.
   @Test(arguments: cases)
   func matchesGolden(_ golden: Case) throws {
-    let tensors = try ImageFixtures.tensors(golden.family, "expected/ops.safetensors")
-    let input = try #require(tensors["\(golden.name).input"])
-    let expected = try #require(tensors["\(golden.name).output"])
-    let image = RGBImage(width: input.shape[1], height: input.shape[0], pixels: input.uint8)
-    let resized = PILBicubic.resize(image, width: expected.shape[1], height: expected.shape[0])
-    let differing = zip(resized.pixels, expected.uint8).filter { $0 != $1 }.count
-    #expect(resized.width == expected.shape[1] && resized.height == expected.shape[0])
-    #expect(differing == 0, "\(differing) of \(expected.bytes.count) bytes differ")
+    try ImageFixtures.expectResizeMatchesGolden(golden.family, golden.name, planar: false) {
+      PILBicubic.resize($0, width: $1, height: $2)
+    }
   }
 
   /// The two resizes `dynamic_preprocess` applies to the Phi-3 fixture image: the 2x1 grid
@@ -40,9 +35,7 @@ import TroL
 
   @Test(arguments: [(1, 1, 448, 448), (5, 9, 3, 2), (4000, 3, 448, 448)])
   func constantImageStaysConstant(_ sizes: (Int, Int, Int, Int)) {
-    let image = RGBImage(
-      width: sizes.0, height: sizes.1,
-      pixels: [UInt8]((0..<sizes.0 * sizes.1).flatMap { _ in [0, 128, 255] as [UInt8] }))
+    let image = ImageFixtures.constantImage(width: sizes.0, height: sizes.1, [0, 128, 255])
     let resized = PILBicubic.resize(image, width: sizes.2, height: sizes.3)
     #expect(resized.width == sizes.2 && resized.height == sizes.3)
     #expect(

@@ -16,14 +16,9 @@ import TroL
   /// matched exactly: the integer kernel is reproduced, no ±1 tolerance is needed.
   @Test(arguments: cases)
   func matchesGolden(_ golden: Case) throws {
-    let tensors = try ImageFixtures.tensors(golden.family, "expected/ops.safetensors")
-    let input = try #require(tensors["torch_bicubic_u8.\(golden.index).input"])
-    let expected = try #require(tensors["torch_bicubic_u8.\(golden.index).output"])
-    let image = RGBImage(width: input.shape[2], height: input.shape[1], planar: input.uint8)
-    let resized = TorchBicubic.resize(image, width: expected.shape[2], height: expected.shape[1])
-    let differing = zip(resized.planar, expected.uint8).filter { $0 != $1 }.count
-    #expect(resized.width == expected.shape[2] && resized.height == expected.shape[1])
-    #expect(differing == 0, "\(differing) of \(expected.bytes.count) bytes differ")
+    try ImageFixtures.expectResizeMatchesGolden(
+      golden.family, "torch_bicubic_u8.\(golden.index)", planar: true
+    ) { TorchBicubic.resize($0, width: $1, height: $2) }
   }
 
   /// The fixture's own image, as TroL-1.8B/7B resize it (80x60 to 56x56).
@@ -45,9 +40,7 @@ import TroL
   /// A constant image stays constant: the weights of every output sum to exactly 2^precision.
   @Test(arguments: [(1, 1, 490, 490), (7, 3, 2, 5), (600, 400, 490, 490)])
   func constantImageStaysConstant(_ sizes: (Int, Int, Int, Int)) {
-    let image = RGBImage(
-      width: sizes.0, height: sizes.1,
-      pixels: [UInt8]((0..<sizes.0 * sizes.1).flatMap { _ in [200, 7, 255] as [UInt8] }))
+    let image = ImageFixtures.constantImage(width: sizes.0, height: sizes.1, [200, 7, 255])
     let resized = TorchBicubic.resize(image, width: sizes.2, height: sizes.3)
     #expect(resized.width == sizes.2 && resized.height == sizes.3)
     for i in 0..<sizes.2 * sizes.3 {

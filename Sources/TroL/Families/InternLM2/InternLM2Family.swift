@@ -26,20 +26,10 @@ extension InternLM2Config: FamilyConfig {
   static var template: ChatTemplate { .internLM2 }
 
   var summary: ModelConfig.Summary {
-    let v = vision
-    return ModelConfig.Summary(
-      decoder: ModelConfig.Decoder(
-        hiddenSize: hiddenSize, intermediateSize: intermediateSize, layers: numHiddenLayers,
-        heads: numAttentionHeads, kvHeads: numKeyValueHeads, headDim: headDim,
-        vocabSize: vocabSize, rmsNormEps: rmsNormEps, ropeTheta: ropeTheta,
-        maxPositionEmbeddings: maxPositionEmbeddings),
-      vision: ModelConfig.Vision(
-        hiddenSize: v.hiddenSize, intermediateSize: v.intermediateSize,
-        layers: v.numHiddenLayers, heads: v.numAttentionHeads, headDim: v.headDim,
-        patchSize: v.patchSize, imageSize: v.imageSize, layerNormEps: v.layerNormEps,
-        hiddenAct: v.hiddenAct),
-      imageSize: imgSize, imageTokensPerTile: imageTokens, maxTilesPerImage: 1,
-      bosTokenId: bosTokenId, eosTokenId: eosTokenId, padTokenId: padTokenId)
+    ModelConfig.Summary(
+      decoder: fields.dimensions, vision: vision.fields.dimensions, imageSize: imgSize,
+      imageTokensPerTile: imageTokens, maxTilesPerImage: 1, bosTokenId: fields.bosTokenId,
+      eosTokenId: fields.eosTokenId, padTokenId: fields.padTokenId)
   }
 
   /// Stretched to `img_size` (490 released).
@@ -48,10 +38,10 @@ extension InternLM2Config: FamilyConfig {
   /// Decoder layers, final norm, embeddings (one extra `<image>` row) and head, the CLIP tower,
   /// and `vision_proj` (F16, as released).
   var tensors: [CheckpointTensor] {
-    let D = hiddenSize
-    let F = intermediateSize
+    let D = fields.hiddenSize
+    let F = fields.intermediateSize
     let R = Self.ploraRank
-    let qkv = (numAttentionHeads + 2 * numKeyValueHeads) * headDim
+    let qkv = (fields.numAttentionHeads + 2 * fields.numKeyValueHeads) * fields.headDim
     var list = TensorList(dtype: .f16, part: .decoder)
     func plora(_ p: String, _ out: Int, _ inFeatures: Int) {
       list.linear(p + ".ffn.weight", out, inFeatures)
@@ -61,11 +51,11 @@ extension InternLM2Config: FamilyConfig {
         p + ".lora_B.weight", [out, R], .random(std: 0.1 / Float(R).squareRoot()),
         part: .ploraAdapters)
     }
-    for i in 0..<numHiddenLayers {
+    for i in 0..<fields.numHiddenLayers {
       let p = "model.layers.\(i)."
       list.ones(p + "attention_norm.weight", D)
       plora(p + "attention.wqkv", qkv, D)
-      plora(p + "attention.wo", D, numAttentionHeads * headDim)
+      plora(p + "attention.wo", D, fields.numAttentionHeads * fields.headDim)
       list.ones(p + "ffn_norm.weight", D)
       plora(p + "feed_forward.w1", F, D)
       plora(p + "feed_forward.w3", F, D)
@@ -73,10 +63,10 @@ extension InternLM2Config: FamilyConfig {
     }
     list.ones("model.norm.weight", D)
     list.add(
-      "model.tok_embeddings.weight", [vocabSize + 1, D], .random(std: 0.3),
+      "model.tok_embeddings.weight", [fields.vocabSize + 1, D], .random(std: 0.3),
       part: .embeddingsAndHead)
     list.add(
-      "output.weight", [vocabSize, D], .random(std: 2.5 / Float(D).squareRoot()),
+      "output.weight", [fields.vocabSize, D], .random(std: 2.5 / Float(D).squareRoot()),
       part: .embeddingsAndHead)
     var projector = TensorList(dtype: .f16, part: .projector)
     projector.linearWithBias("vision_proj.0", D, vision.hiddenSize)
@@ -88,10 +78,10 @@ extension InternLM2Config: FamilyConfig {
     let decoder = try InternLM2(config: self, loader: loader, gate: gate)
     let tower = try CLIPVision(config: vision, loader: loader)
     let projector = try MLPProjector(
-      loader: loader, visionWidth: tower.width, hidden: hiddenSize)
+      loader: loader, visionWidth: tower.width, hidden: fields.hiddenSize)
     return FamilyModules(
       decoder: decoder, encoder: CLIPEncoder(tower: tower, projector: projector),
-      eosTokenID: eosTokenId ?? 2, imageTokenID: imageTokenID ?? vocabSize)
+      eosTokenID: fields.eosTokenId ?? 2, imageTokenID: imageTokenID ?? fields.vocabSize)
   }
 }
 

@@ -31,23 +31,12 @@ extension TroLPhi3Config: FamilyConfig {
   }
 
   var summary: ModelConfig.Summary {
-    let l = llm
-    let v = vision
-    return ModelConfig.Summary(
-      decoder: ModelConfig.Decoder(
-        hiddenSize: l.hiddenSize, intermediateSize: l.intermediateSize, layers: l.numHiddenLayers,
-        heads: l.numAttentionHeads, kvHeads: l.numKeyValueHeads, headDim: l.headDim,
-        vocabSize: l.vocabSize, rmsNormEps: l.rmsNormEps, ropeTheta: l.ropeTheta,
-        maxPositionEmbeddings: l.maxPositionEmbeddings),
-      vision: ModelConfig.Vision(
-        hiddenSize: v.hiddenSize, intermediateSize: v.intermediateSize,
-        layers: v.numHiddenLayers, heads: v.numAttentionHeads, headDim: v.headDim,
-        patchSize: v.patchSize, imageSize: tileSize, layerNormEps: v.layerNormEps,
-        hiddenAct: v.hiddenAct),
-      imageSize: tileSize, imageTokensPerTile: tokensPerTile,
+    ModelConfig.Summary(
+      decoder: llm.fields.dimensions, vision: tower.fields.dimensions, imageSize: tileSize,
+      imageTokensPerTile: tokensPerTile,
       maxTilesPerImage: dynamicImageSize
         ? maxDynamicPatch + (useThumbnail && maxDynamicPatch > 1 ? 1 : 0) : 1,
-      bosTokenId: l.bosTokenId, eosTokenId: l.eosTokenId, padTokenId: l.padTokenId)
+      bosTokenId: llm.bosTokenId, eosTokenId: llm.eosTokenId, padTokenId: llm.padTokenId)
   }
 
   /// Tiles of `tileSize` (448 released) with at most 6 grid tiles plus a thumbnail: the official

@@ -17,12 +17,9 @@ struct CLIPVision: Sendable {
   var imageSize: Int { config.imageSize }
   /// LayerNorm epsilon, as the kernels take it.
   let eps: Float
-  /// [C, 3·P·P] `embeddings.patch_embedding.weight` ([C, 3, P, P]).
-  let patchEmbedding: F32Weight
-  /// [C] `embeddings.class_embedding`.
-  let classEmbedding: [Float]
-  /// [G² + 1, C] `embeddings.position_embedding.weight`.
-  let positionEmbedding: [Float]
+  /// `embeddings.patch_embedding.weight` ([C, 3, P, P], no bias), `embeddings.class_embedding`
+  /// ([C]) and `embeddings.position_embedding.weight` ([G² + 1, C]).
+  let embeddings: PatchEmbedding
   /// [C] `pre_layrnorm.{weight,bias}`.
   let preNormWeight: [Float]
   let preNormBias: [Float]
@@ -44,12 +41,13 @@ struct CLIPVision: Sendable {
     self.eps = eps
     let G = config.gridSize
     let p = Self.prefix
-    patchEmbedding = try loader.f32Linear(
-      p + "embeddings.patch_embedding.weight", out: C, in: 3 * P * P, storedShape: [C, 3, P, P])
-    classEmbedding = try loader.floats(p + "embeddings.class_embedding", shape: [C])
-    let positions = try loader.raw(
-      p + "embeddings.position_embedding.weight", shape: [G * G + 1, C])
-    positionEmbedding = WeightLoader.widen(positions)
+    embeddings = PatchEmbedding(
+      weight: try loader.f32Linear(
+        p + "embeddings.patch_embedding.weight", out: C, in: 3 * P * P, storedShape: [C, 3, P, P]),
+      bias: nil, classEmbedding: try loader.floats(p + "embeddings.class_embedding", shape: [C]),
+      positions: WeightLoader.widen(
+        try loader.raw(p + "embeddings.position_embedding.weight", shape: [G * G + 1, C])),
+      imageSize: config.imageSize, patchSize: P)
     preNormWeight = try loader.floats(p + "pre_layrnorm.weight", shape: [C])
     preNormBias = try loader.floats(p + "pre_layrnorm.bias", shape: [C])
     let I = config.intermediateSize
@@ -79,12 +77,7 @@ struct CLIPVision: Sendable {
     }
   }
 
-  func makeScratch() -> VisionScratch {
-    let P = config.patchSize
-    return VisionScratch(
-      tokens: featureCount + 1, width: config.hiddenSize, intermediate: config.intermediateSize,
-      patchValues: 3 * P * P)
-  }
+  func makeScratch() -> VisionScratch { config.fields.makeScratch(tokens: featureCount + 1) }
 
   /// features[G², C] = CLIP(pixels[3, S, S]) (normalized pixels, channel-major).
   func forward(
@@ -93,17 +86,11 @@ struct CLIPVision: Sendable {
     tracer: Tracer?
   ) {
     let C = config.hiddenSize
-    let P = config.patchSize
     let patches = featureCount
     let N = patches + 1
     let h = scratch.hidden
-    // patch_embeds = conv(pixels) as one product over unfolded patches, into rows 1...G².
-    unfoldPatches(pixels, imageSize: imageSize, patch: P, into: scratch.patches)
-    patchEmbedding.multiply(
-      scratch.patches, rows: patches, into: h + C, accumulate: false, scratch: scratch.matmul)
-    // [CLS; patches] + position_embedding
-    h.update(from: classEmbedding, count: C)
-    positionEmbedding.withUnsafeBufferPointer { addInPlace(h, $0.baseAddress!, count: N * C) }
+    // [CLS; conv(pixels)] + position_embedding
+    embeddings.embed(pixels, scratch: scratch)
     // pre_layrnorm
     preNormWeight.withUnsafeBufferPointer { w in
       preNormBias.withUnsafeBufferPointer { b in

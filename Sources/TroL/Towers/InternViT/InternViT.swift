@@ -13,13 +13,10 @@ internal import Tensor
 struct InternViT: Sendable {
   /// The validated `vision_config`, with `image_size` the tile side the tower runs at.
   let config: InternViTConfig
-  /// [C, 3·P·P] + [C] `embeddings.patch_embedding.{weight,bias}`.
-  let patchEmbedding: F32Weight
-  let patchBias: [Float]
-  /// [C] `embeddings.class_embedding` ([1, 1, C]).
-  let classEmbedding: [Float]
-  /// [G² + 1, C] `embeddings.position_embedding` ([1, G² + 1, C]).
-  let positionEmbedding: [Float]
+  /// `embeddings.patch_embedding.{weight,bias}` ([C, 3, P, P] + [C]),
+  /// `embeddings.class_embedding` ([1, 1, C]) and `embeddings.position_embedding`
+  /// ([1, G² + 1, C]).
+  let embeddings: PatchEmbedding
   /// `encoder.layers.{i}.*`.
   let layers: [VisionEncoderLayer]
 
@@ -38,12 +35,13 @@ struct InternViT: Sendable {
     self.config = config
     let G = config.imageSize / P
     let p = Self.prefix
-    patchEmbedding = try loader.f32Linear(
-      p + "embeddings.patch_embedding.weight", out: C, in: 3 * P * P, storedShape: [C, 3, P, P])
-    patchBias = try loader.floats(p + "embeddings.patch_embedding.bias", shape: [C])
-    classEmbedding = try loader.floats(p + "embeddings.class_embedding", shape: [C])
-    positionEmbedding = try loader.floats(
-      p + "embeddings.position_embedding", shape: [G * G + 1, C])
+    embeddings = PatchEmbedding(
+      weight: try loader.f32Linear(
+        p + "embeddings.patch_embedding.weight", out: C, in: 3 * P * P, storedShape: [C, 3, P, P]),
+      bias: try loader.floats(p + "embeddings.patch_embedding.bias", shape: [C]),
+      classEmbedding: try loader.floats(p + "embeddings.class_embedding", shape: [C]),
+      positions: try loader.floats(p + "embeddings.position_embedding", shape: [G * G + 1, C]),
+      imageSize: config.imageSize, patchSize: P)
     let I = config.intermediateSize
     let hasQKVBias = config.qkvBias
     layers = try (0..<config.numHiddenLayers).map { i in
@@ -63,12 +61,7 @@ struct InternViT: Sendable {
     }
   }
 
-  func makeScratch() -> VisionScratch {
-    let P = config.patchSize
-    return VisionScratch(
-      tokens: grid * grid + 1, width: config.hiddenSize, intermediate: config.intermediateSize,
-      patchValues: 3 * P * P)
-  }
+  func makeScratch() -> VisionScratch { config.fields.makeScratch(tokens: grid * grid + 1) }
 
   /// features[(G/2)², 4C] = pixelShuffle(InternViT(tile[3, S, S])).
   func forward(
@@ -77,19 +70,10 @@ struct InternViT: Sendable {
     tracer: Tracer?
   ) {
     let C = config.hiddenSize
-    let P = config.patchSize
     let G = grid
-    let patches = G * G
-    let N = patches + 1
+    let N = G * G + 1
     let h = scratch.hidden
-    unfoldPatches(pixels, imageSize: config.imageSize, patch: P, into: scratch.patches)
-    patchEmbedding.multiply(
-      scratch.patches, rows: patches, into: h + C, accumulate: false, scratch: scratch.matmul)
-    patchBias.withUnsafeBufferPointer {
-      addBias(h + C, bias: $0.baseAddress!, rows: patches, dim: C)
-    }
-    h.update(from: classEmbedding, count: C)
-    positionEmbedding.withUnsafeBufferPointer { addInPlace(h, $0.baseAddress!, count: N * C) }
+    embeddings.embed(pixels, scratch: scratch)
     for layer in layers { layer.forward(h, tokens: N, scratch: scratch) }
     tracer?("vision_last_hidden", nil, UnsafeBufferPointer(start: h, count: N * C))
     // Pixel shuffle: token (r, c) of the (G/2)² grid = [x(2r,2c), x(2r,2c+1), x(2r+1,2c), x(2r+1,2c+1)].

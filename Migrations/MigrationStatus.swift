@@ -17,10 +17,4 @@ public struct MigrationStatus: Sendable, Hashable {
   public let version: Int64
   public let name: String
   public let state: State
-
-  public init(version: Int64, name: String, state: State) {
-    self.version = version
-    self.name = name
-    self.state = state
-  }
 }

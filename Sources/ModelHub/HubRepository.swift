@@ -10,13 +10,6 @@ public struct HubFile: Sendable, Hashable {
   public var sha256: String?
   /// The git blob id (SHA-1 of the git object), when listed.
   public var blobID: String?
-
-  public init(path: String, size: Int64?, sha256: String?, blobID: String?) {
-    self.path = path
-    self.size = size
-    self.sha256 = sha256
-    self.blobID = blobID
-  }
 }
 
 /// A model repository at one commit: what `GET /api/models/{repo}/revision/{revision}?blobs=true`

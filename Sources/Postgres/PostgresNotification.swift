@@ -6,10 +6,4 @@ public struct PostgresNotification: Hashable, Sendable {
   public let payload: String
   /// The server process that sent it.
   public let senderPID: Int32
-
-  public init(channel: String, payload: String, senderPID: Int32) {
-    self.channel = channel
-    self.payload = payload
-    self.senderPID = senderPID
-  }
 }

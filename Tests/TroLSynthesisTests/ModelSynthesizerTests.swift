@@ -12,6 +12,17 @@ import TroL
     return path
   }
 
+  /// Writes `files` (name and contents) into a fresh directory and loads the tokenizer there.
+  func loadTokenizer(_ name: String, files: [(String, Data)]) throws -> any TextTokenizer {
+    let directory = temporaryDirectory(name)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    for (file, contents) in files {
+      try contents.write(to: URL(fileURLWithPath: directory + "/" + file))
+    }
+    return try TokenizerLoader.load(modelDirectory: directory)
+  }
+
   @Test func tinyCheckpointLoadsAndAnswers() throws {
     let directory = temporaryDirectory("tiny")
     defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -36,18 +47,14 @@ import TroL
   }
 
   @Test func internLM2TokenizerHasTheRealIDs() throws {
-    let directory = temporaryDirectory("sp")
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    try SentencePieceSynth.model(vocabulary: 92544).write(
-      to: URL(fileURLWithPath: directory + "/tokenizer.model"))
-    try Data("{\"<image>\": 92544}".utf8).write(
-      to: URL(fileURLWithPath: directory + "/added_tokens.json"))
-    try SentencePieceSynth.tokenizerConfig(imageID: 92544).write(
-      to: URL(fileURLWithPath: directory + "/tokenizer_config.json"))
-    try SentencePieceSynth.specialTokensMap.write(
-      to: URL(fileURLWithPath: directory + "/special_tokens_map.json"))
-    let tokenizer = try TokenizerLoader.load(modelDirectory: directory)
+    let tokenizer = try loadTokenizer(
+      "sp",
+      files: [
+        ("tokenizer.model", SentencePieceSynth.model(vocabulary: 92544)),
+        ("added_tokens.json", Data("{\"<image>\": 92544}".utf8)),
+        ("tokenizer_config.json", SentencePieceSynth.tokenizerConfig(imageID: 92544)),
+        ("special_tokens_map.json", SentencePieceSynth.specialTokensMap),
+      ])
     #expect(tokenizer.tokenID("[UNUSED_TOKEN_145]") == 92542)
     #expect(tokenizer.tokenID("[UNUSED_TOKEN_146]") == 92543)
     #expect(tokenizer.tokenID("<image>") == 92544)
@@ -57,18 +64,14 @@ import TroL
   }
 
   @Test func phi3TokenizerHasTheRealIDs() throws {
-    let directory = temporaryDirectory("phi3")
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    try Phi3TokenizerSynth.tokenizerJSON(baseVocabulary: 32000).write(
-      to: URL(fileURLWithPath: directory + "/tokenizer.json"))
-    try Phi3TokenizerSynth.tokenizerConfig(baseVocabulary: 32000).write(
-      to: URL(fileURLWithPath: directory + "/tokenizer_config.json"))
-    try Phi3TokenizerSynth.addedTokens(baseVocabulary: 32000).write(
-      to: URL(fileURLWithPath: directory + "/added_tokens.json"))
-    try Phi3TokenizerSynth.specialTokensMap.write(
-      to: URL(fileURLWithPath: directory + "/special_tokens_map.json"))
-    let tokenizer = try TokenizerLoader.load(modelDirectory: directory)
+    let tokenizer = try loadTokenizer(
+      "phi3",
+      files: [
+        ("tokenizer.json", Phi3TokenizerSynth.tokenizerJSON(baseVocabulary: 32000)),
+        ("tokenizer_config.json", Phi3TokenizerSynth.tokenizerConfig(baseVocabulary: 32000)),
+        ("added_tokens.json", Phi3TokenizerSynth.addedTokens(baseVocabulary: 32000)),
+        ("special_tokens_map.json", Phi3TokenizerSynth.specialTokensMap),
+      ])
     #expect(tokenizer.tokenID("<|user|>") == 32010)
     #expect(tokenizer.tokenID("<IMG_CONTEXT>") == 32013)
     #expect(tokenizer.eosTokenID == 2)

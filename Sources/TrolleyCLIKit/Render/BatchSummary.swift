@@ -4,20 +4,12 @@ public struct BatchSummary: Sendable, Equatable {
   public struct StateCount: Sendable, Equatable {
     public var state: String
     public var count: Int64
-    public init(state: String, count: Int64) {
-      self.state = state
-      self.count = count
-    }
   }
 
   /// One distinct error message and how many jobs ended with it.
   public struct ErrorCount: Sendable, Equatable {
     public var message: String
     public var count: Int64
-    public init(message: String, count: Int64) {
-      self.message = message
-      self.count = count
-    }
   }
 
   /// States in which a job is finished for good.

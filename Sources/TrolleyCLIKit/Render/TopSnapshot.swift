@@ -1,4 +1,7 @@
 /// Everything `trolley top` shows at one moment; filled from the queue, rendered by `TopScreen`.
+///
+/// `TopSource` builds the queue, worker, failure and training-run rows with their memberwise
+/// initializers; only the dataset rows, which the `trolley top` command builds, need public ones.
 public struct TopSnapshot: Sendable, Equatable {
   /// One queue's state.
   public struct Queue: Sendable, Equatable, Encodable {
@@ -8,13 +11,6 @@ public struct TopSnapshot: Sendable, Equatable {
     public var running: Int64
     /// Scheduled, retrying and dependency-waiting jobs (not claimable yet).
     public var waiting: Int64
-    public init(name: String, paused: Bool, available: Int64, running: Int64, waiting: Int64) {
-      self.name = name
-      self.paused = paused
-      self.available = available
-      self.running = running
-      self.waiting = waiting
-    }
   }
 
   /// One registered worker process.
@@ -27,18 +23,6 @@ public struct TopSnapshot: Sendable, Equatable {
     public var stale: Bool
     /// Attempts it ended per minute over the last few minutes.
     public var jobsPerMinute: Double
-    public init(
-      host: String, pid: Int64, currentJobs: Int64, capacity: Int64, heartbeatAgeSeconds: Double,
-      stale: Bool, jobsPerMinute: Double
-    ) {
-      self.host = host
-      self.pid = pid
-      self.currentJobs = currentJobs
-      self.capacity = capacity
-      self.heartbeatAgeSeconds = heartbeatAgeSeconds
-      self.stale = stale
-      self.jobsPerMinute = jobsPerMinute
-    }
   }
 
   /// One recently failed job.
@@ -47,12 +31,6 @@ public struct TopSnapshot: Sendable, Equatable {
     public var kind: String
     public var ageSeconds: Double
     public var error: String
-    public init(jobID: Int64, kind: String, ageSeconds: Double, error: String) {
-      self.jobID = jobID
-      self.kind = kind
-      self.ageSeconds = ageSeconds
-      self.error = error
-    }
   }
 
   /// One dataset's curation progress: jobs done of planned per stage, items by status.
@@ -115,18 +93,6 @@ public struct TopSnapshot: Sendable, Equatable {
     public var lastLoss: Double?
     /// Jobs of the run that ended dead (the run stopped; `trolley train show` says why).
     public var dead: Int
-    public init(
-      name: String, round: Int, rounds: Int, shardsDone: Int, shards: Int, lastLoss: Double?,
-      dead: Int
-    ) {
-      self.name = name
-      self.round = round
-      self.rounds = rounds
-      self.shardsDone = shardsDone
-      self.shards = shards
-      self.lastLoss = lastLoss
-      self.dead = dead
-    }
   }
 
   public var time: Double

@@ -51,13 +51,7 @@ struct BenchDedupe: AsyncParsableCommand {
   @OptionGroup var database: DatabaseOptions
 
   func validate() throws {
-    let parsed = sizes.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-    guard !parsed.isEmpty,
-      parsed.allSatisfy({ ($0 ?? 0) >= 100 && ($0 ?? 0) % 100 == 0 && ($0 ?? 0) <= 100_000_000 })
-    else {
-      throw ValidationError(
-        "--sizes takes whole hundreds from 100 to 100000000 separated by commas, got \"\(sizes)\"")
-    }
+    _ = try parsedSizes()
     guard (1...16).contains(workers) else { throw ValidationError("--workers must be 1 to 16") }
     guard (0...31).contains(distance), (0...31).contains(wideDistance) else {
       throw ValidationError("--distance and --wide-distance must be 0 to 31")
@@ -73,11 +67,14 @@ struct BenchDedupe: AsyncParsableCommand {
     }
   }
 
+  /// --sizes: whole hundreds from 100 to 10^8.
+  func parsedSizes() throws -> [Int] {
+    try CommaSeparated.integers(sizes, option: "--sizes", in: 100...100_000_000, step: 100)
+  }
+
   func run() async throws {
     var configuration = DedupeBenchmark.Configuration()
-    configuration.sizes = sizes.split(separator: ",").compactMap {
-      Int($0.trimmingCharacters(in: .whitespaces))
-    }
+    configuration.sizes = try parsedSizes()
     configuration.workers = workers
     configuration.distance = distance
     configuration.checkItems = checkItems

@@ -47,14 +47,7 @@ struct BenchEngine: AsyncParsableCommand {
 
   @Option(
     help: "Comma-separated weight formats to measure: f32, f16, bf16, q8, q4 (default: all).",
-    transform: { text in
-      try text.split(separator: ",").map {
-        guard let format = KernelFormat(rawValue: String($0)) else {
-          throw ValidationError("unknown format '\($0)'; use f32, f16, bf16, q8 or q4")
-        }
-        return format
-      }
-    })
+    transform: { try CommaSeparated.values($0, option: "--formats") })
   var formats: [KernelFormat] = KernelFormat.allCases
 
   @Option(help: "Comma-separated decode batch sizes (activation rows).")

@@ -53,15 +53,7 @@ struct BenchQueue: AsyncParsableCommand {
 
   /// "1,4,8" as [1, 4, 8]; each between 1 and `maximum`.
   static func counts(_ text: String, option: String, maximum: Int) throws -> [Int] {
-    let values = text.split(separator: ",").map {
-      Int($0.trimmingCharacters(in: .whitespaces))
-    }
-    guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= maximum }) else {
-      throw ValidationError(
-        "\(option) takes whole numbers from 1 to \(maximum) separated by commas, like 1,4,8; "
-          + "got \"\(text)\"")
-    }
-    return values.compactMap { $0 }
+    try CommaSeparated.integers(text, option: option, in: 1...maximum)
   }
 
   func run() async throws {

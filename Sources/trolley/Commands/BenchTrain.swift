@@ -40,14 +40,7 @@ struct BenchTrain: AsyncParsableCommand {
   @Option(help: "LoRA rank (step2).") var loraRank: Int = 8
   @Option(
     help: ArgumentHelp("Comma-separated worker process counts.", valueName: "counts"),
-    transform: { text in
-      let counts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-      guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= 64 }) else {
-        throw ValidationError(
-          "--workers must be counts from 1 to 64 separated by commas, e.g. 1,2,4")
-      }
-      return counts.compactMap { $0 }
-    })
+    transform: { try CommaSeparated.integers($0, option: "--workers", in: 1...64) })
   var workers: [Int] = [1, 2, 4]
   @Option(help: "Engine threads per worker process (default: the cores divided by the workers).")
   var threads: Int?

@@ -59,21 +59,11 @@ struct BenchTrainSteps: ParsableCommand {
   var json = false
 
   func sets() throws -> [TrainableSet] {
-    try trainable.split(separator: ",").map {
-      guard let set = TrainableSet(rawValue: $0.trimmingCharacters(in: .whitespaces)) else {
-        throw ValidationError("--trainable: '\($0)' is not one of \(TrainableSet.spelled)")
-      }
-      return set
-    }
+    try CommaSeparated.values(trainable, option: "--trainable")
   }
 
   func formats() throws -> [WeightFormat] {
-    try weights.split(separator: ",").map {
-      guard let format = WeightFormat(rawValue: $0.trimmingCharacters(in: .whitespaces)) else {
-        throw ValidationError("--weights: '\($0)' is not one of f32, f16, q8, q4")
-      }
-      return format
-    }
+    try CommaSeparated.values(weights, option: "--weights")
   }
 
   func validate() throws {

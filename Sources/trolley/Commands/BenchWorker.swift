@@ -36,14 +36,7 @@ struct BenchWorker: AsyncParsableCommand {
 
   @Option(
     help: ArgumentHelp("Comma-separated engine batch sizes.", valueName: "sizes"),
-    transform: { text in
-      let sizes = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-      guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= 256 }) else {
-        throw ValidationError(
-          "--batch-sizes must be integers from 1 to 256 separated by commas, e.g. 1,4")
-      }
-      return sizes.compactMap { $0 }
-    })
+    transform: { try CommaSeparated.integers($0, option: "--batch-sizes", in: 1...256) })
   var batchSizes: [Int] = [1, 4]
 
   @Option(help: "Most new tokens per answer (the worker's --max-new-tokens).")

@@ -21,19 +21,8 @@ import TrolleyBasics
       let w = try makeLinearWeight(raw, format: .f16)
       #expect(w.byteCount == outF * inF * dtype.byteWidth)
       let widened = HalfConversion.floats(raw)
-      let scratch = MatmulScratch()
-      for rows in Self.rowCounts {
-        let x = WeightCheck.randomValues(rows * inF, seed: UInt64(rows))
-        let y = WeightCheck.product(w, x, rows: rows, scratch: scratch)
-        WeightCheck.expectMatches(
-          y, reference: widened, x: x, rows: rows, outFeatures: outF, inFeatures: inF)
-        let initial = WeightCheck.randomValues(rows * outF, seed: 7)
-        let summed = WeightCheck.product(
-          w, x, rows: rows, accumulateOnto: initial, scratch: scratch)
-        WeightCheck.expectMatches(
-          summed, reference: widened, x: x, rows: rows, outFeatures: outF, inFeatures: inF,
-          plus: initial)
-      }
+      WeightCheck.expectProductsMatch(
+        w, reference: widened, rowCounts: Self.rowCounts, xSeed: { UInt64($0) }, initialSeed: 7)
     }
   }
 

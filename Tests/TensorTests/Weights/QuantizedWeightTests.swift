@@ -30,19 +30,9 @@ import TrolleyBasics
         format, TestTensorBytes.tensor(values, shape: [outF, inF], dtype: .bf16))
       let reference = Self.dequantized(w)
       #expect(reference.count == outF * inF)
-      let scratch = MatmulScratch()
-      for rows in Self.rowCounts {
-        let x = WeightCheck.randomValues(rows * inF, seed: UInt64(rows) + 100)
-        let y = WeightCheck.product(w, x, rows: rows, scratch: scratch)
-        WeightCheck.expectMatches(
-          y, reference: reference, x: x, rows: rows, outFeatures: outF, inFeatures: inF)
-        let initial = WeightCheck.randomValues(rows * outF, seed: 8)
-        let summed = WeightCheck.product(
-          w, x, rows: rows, accumulateOnto: initial, scratch: scratch)
-        WeightCheck.expectMatches(
-          summed, reference: reference, x: x, rows: rows, outFeatures: outF, inFeatures: inF,
-          plus: initial)
-      }
+      WeightCheck.expectProductsMatch(
+        w, reference: reference, rowCounts: Self.rowCounts, xSeed: { UInt64($0) + 100 },
+        initialSeed: 8)
     }
   }
 

@@ -49,6 +49,29 @@ enum WeightCheck {
     return y
   }
 
+  /// For each row count m: W's product with m random rows (seeded by `xSeed(m)`), and the same
+  /// product added onto m random rows (seed `initialSeed`), each checked by `expectMatches`
+  /// against the dequantized matrix `reference`.
+  static func expectProductsMatch(
+    _ w: any LinearWeight, reference: [Float], rowCounts: [Int], xSeed: (Int) -> UInt64,
+    initialSeed: UInt64, sourceLocation: SourceLocation = #_sourceLocation
+  ) {
+    let (outF, inF) = (w.outFeatures, w.inFeatures)
+    let scratch = MatmulScratch()
+    for rows in rowCounts {
+      let x = randomValues(rows * inF, seed: xSeed(rows))
+      let y = product(w, x, rows: rows, scratch: scratch)
+      expectMatches(
+        y, reference: reference, x: x, rows: rows, outFeatures: outF, inFeatures: inF,
+        sourceLocation: sourceLocation)
+      let initial = randomValues(rows * outF, seed: initialSeed)
+      let summed = product(w, x, rows: rows, accumulateOnto: initial, scratch: scratch)
+      expectMatches(
+        summed, reference: reference, x: x, rows: rows, outFeatures: outF, inFeatures: inF,
+        plus: initial, sourceLocation: sourceLocation)
+    }
+  }
+
   /// Checks y against the naive product of the dequantized matrix `w` (f64 sums): each element
   /// within f32 summation error, 2e-6 of Σ|x||w| for the row.
   static func expectMatches(

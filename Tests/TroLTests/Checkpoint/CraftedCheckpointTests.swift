@@ -87,18 +87,20 @@ import TrolleyBasics
     func u32(_ value: Int) {
       for shift in stride(from: 0, to: 32, by: 8) { file.append(UInt8(value >> shift & 0xff)) }
     }
+    // From the flags to the extra field's length, local and central headers say the same:
+    // no flags, stored, no time, the CRC and size (twice: not compressed), the name's length.
+    func sharedFields(nameLength: Int) {
+      for _ in 0..<4 { u16(0) }
+      u32(Int(crc))
+      u32(data.count)
+      u32(data.count)
+      u16(nameLength)
+      u16(0)
+    }
     let local = Array("archive/data/0".utf8)
     u32(0x0403_4b50)
     u16(20)
-    u16(0)
-    u16(0)
-    u16(0)
-    u16(0)
-    u32(Int(crc))
-    u32(data.count)
-    u32(data.count)
-    u16(local.count)
-    u16(0)
+    sharedFields(nameLength: local.count)
     file += local + data
     let directoryOffset = file.count
     let count = 65_534  // 65,535 would announce a zip64 archive
@@ -107,15 +109,7 @@ import TrolleyBasics
       u32(0x0201_4b50)
       u16(20)
       u16(20)
-      u16(0)
-      u16(0)
-      u16(0)
-      u16(0)
-      u32(Int(crc))
-      u32(data.count)
-      u32(data.count)
-      u16(name.count)
-      u16(0)
+      sharedFields(nameLength: name.count)
       u16(0)
       u16(0)
       u16(0)

@@ -32,14 +32,7 @@ import TrolleyBasics
       let bytes = try file.bytes(name)
       #expect(floats.count * 2 == bytes.count)
       for i in 0..<floats.count {
-        let bits = UInt16(bytes[2 * i]) | UInt16(bytes[2 * i + 1]) << 8
-        let sign: Double = bits & 0x8000 != 0 ? -1 : 1
-        let exponent = Int((bits >> 10) & 0x1f)
-        let mantissa = Double(bits & 0x3ff)
-        let expected: Double =
-          exponent == 0
-          ? sign * mantissa * pow(2, -24)
-          : sign * (1 + mantissa / 1024) * pow(2, Double(exponent - 15))
+        let (expected, exponent) = ieeeValue(bytes, at: i, exponentBits: 5)
         #expect(exponent != 31)
         #expect(Double(floats[i]) == expected, "\(name)[\(i)]")
       }
@@ -52,14 +45,7 @@ import TrolleyBasics
       let floats = try file.floats(name)
       let bytes = try file.bytes(name)
       for i in 0..<floats.count {
-        let bits = UInt16(bytes[2 * i]) | UInt16(bytes[2 * i + 1]) << 8
-        let sign: Double = bits & 0x8000 != 0 ? -1 : 1
-        let exponent = Int((bits >> 7) & 0xff)
-        let mantissa = Double(bits & 0x7f)
-        let expected: Double =
-          exponent == 0
-          ? sign * mantissa * pow(2, -133)
-          : sign * (1 + mantissa / 128) * pow(2, Double(exponent - 127))
+        let (expected, _) = ieeeValue(bytes, at: i, exponentBits: 8)
         #expect(Double(floats[i]) == expected, "\(name)[\(i)]")
       }
     }
@@ -97,4 +83,23 @@ import TrolleyBasics
     #expect(shape?.code == .invalidCheckpoint)
     #expect(shape?.message.contains("model.norm.weight") == true)
   }
+}
+
+/// The value of little-endian 16-bit float `i` of `bytes` by the IEEE 754 formulas in Double
+/// (sign, `exponentBits` of biased exponent, the rest mantissa: 5 for f16, 8 for bf16), and its
+/// biased exponent field.
+private func ieeeValue(
+  _ bytes: UnsafeRawBufferPointer, at i: Int, exponentBits: Int
+) -> (Double, exponent: Int) {
+  let bits = UInt16(bytes[2 * i]) | UInt16(bytes[2 * i + 1]) << 8
+  let mantissaBits = 15 - exponentBits
+  let bias = (1 << (exponentBits - 1)) - 1
+  let sign: Double = bits & 0x8000 != 0 ? -1 : 1
+  let exponent = Int(bits >> mantissaBits) & ((1 << exponentBits) - 1)
+  let mantissa = Double(Int(bits) & ((1 << mantissaBits) - 1))
+  let value: Double =
+    exponent == 0
+    ? sign * mantissa * pow(2, Double(1 - bias - mantissaBits))
+    : sign * (1 + mantissa / Double(1 << mantissaBits)) * pow(2, Double(exponent - bias))
+  return (value, exponent)
 }

@@ -1,4 +1,5 @@
 import Foundation
+public import Tensor
 public import TroL
 import TroLSynthesis
 import TrolleyBasics
@@ -77,17 +78,25 @@ public struct WorkerBenchmark: Sendable {
   }
 
   /// Everything one run measured.
-  public struct Report: Sendable, Encodable, Hashable {
+  public struct Report: Sendable, Encodable {
     public var model: String
     public var weights: String
     public var question: String
     public var maxNewTokens: Int
+    /// The traversal the jobs ran with.
+    public var traversal: String
+    /// The engine's compute mode, when the caller records it (the engine does not keep it).
+    public var compute: String?
+    public var questionsPerImage: Int
     /// Engine threads, when the caller records them.
     public var threads: Int?
+    /// The machine's peaks measured in the same run, when the caller measures them.
+    public var peak: MachinePeak?
     public var runs: [Run]
 
     enum CodingKeys: String, SnakeCaseCodingKey {
-      case model, weights, question, runs, threads, maxNewTokens
+      case model, weights, compute, traversal, questionsPerImage, question, runs, threads, peak,
+        maxNewTokens
     }
   }
 
@@ -156,7 +165,8 @@ public struct WorkerBenchmark: Sendable {
     }
     return Report(
       model: modelName, weights: "\(engine.weightFormat)", question: configuration.question,
-      maxNewTokens: configuration.maxNewTokens, runs: runs)
+      maxNewTokens: configuration.maxNewTokens, traversal: configuration.traversal.rawValue,
+      questionsPerImage: configuration.questionsPerImage, runs: runs)
   }
 
   /// Answers every image, `batchSize` jobs per engine batch, as a worker with that batch size.

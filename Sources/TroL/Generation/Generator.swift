@@ -19,8 +19,9 @@ package final class Generator {
   var prefillRowBudget = 2048
   /// Whether prompts sharing an image and a prefix compute it once.
   package var sharePrefixes = true
-  /// Record each step's logits in the outputs (for tests; costs V floats per token).
-  var recordLogits = false
+  /// Record each step's logits in the outputs (tests and `trolley bench quality`; costs V floats
+  /// per token).
+  package var recordLogits = false
 
   package init(model: TroLModel) {
     self.model = model

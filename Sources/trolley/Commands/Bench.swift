@@ -8,7 +8,7 @@ struct Bench: AsyncParsableCommand {
       "Measure the engine's kernels and model, the queue's throughput, or a worker's images per hour.",
     subcommands: [
       BenchEngine.self, BenchQueue.self, BenchWorker.self, BenchIngest.self, BenchDedupe.self,
-      BenchTrain.self, BenchTrainSteps.self,
+      BenchTrain.self, BenchTrainSteps.self, BenchQuality.self,
     ]
   )
 }

@@ -23,7 +23,7 @@ extension BenchEngine {
     configuration.decodeTokens = decodeTokens
     configuration.imagePrefill = !noImage
     configuration.prefillEveryFormat = prefillEveryFormat
-    configuration.traversals = traversalModes ?? [.all]
+    configuration.traversals = traversal
     let json = self.json
     if !json {
       print(

@@ -73,18 +73,9 @@ struct BenchEngine: AsyncParsableCommand {
 
   @Option(
     help:
-      "With --model: comma-separated traversal modes to time the image prefill with, one row each: all (the official code's, default), question, off."
-  )
-  var traversal: String = "all"
-
-  /// The --traversal modes, nil when one is unknown.
-  var traversalModes: [TraversalMode]? {
-    let names = traversal.split(separator: ",").map {
-      $0.trimmingCharacters(in: .whitespaces)
-    }
-    let modes = names.compactMap(TraversalMode.init(rawValue:))
-    return modes.count == names.count && !modes.isEmpty ? modes : nil
-  }
+      "With --model: comma-separated traversal modes to time the image prefill with, one row each: all (the official code's, default), question, off.",
+    transform: { try CommaSeparated.values($0, option: "--traversal") })
+  var traversal: [TraversalMode] = [.all]
 
   func validate() throws {
     guard kernels || computeModes || model != nil else {
@@ -100,11 +91,6 @@ struct BenchEngine: AsyncParsableCommand {
       throw ValidationError("--shared-questions must be 0 or more")
     }
     guard decodeTokens >= 1 else { throw ValidationError("--decode-tokens must be at least 1") }
-    guard traversalModes != nil else {
-      throw ValidationError(
-        "--traversal must be all, question or off, or several separated by commas (e.g. all,question,off), got '\(traversal)'"
-      )
-    }
   }
 
   func parsedDecodeRows() -> [Int]? {

@@ -91,6 +91,9 @@ struct BenchWorker: AsyncParsableCommand {
     let name = URL(fileURLWithPath: model).standardizedFileURL.lastPathComponent
     let benchmark = WorkerBenchmark(engine: engine, modelName: name, configuration: configuration)
     let json = self.json
+    // The machine's peaks, measured in the same run: on a shared machine the figures below
+    // mean little without them.
+    let peak = MachinePeak.measure(minimumSeconds: 0.3)
     if !json {
       let (weights, compute, traversal) =
         (engineOptions.weights, engineOptions.compute, configuration.traversal.rawValue)
@@ -98,6 +101,10 @@ struct BenchWorker: AsyncParsableCommand {
         "model \(name) (\(weights) weights, \(compute) compute, traversal \(traversal)), "
           + "\(images) images x \(questionsPerImage) questions, up to \(maxNewTokens) new tokens, "
           + "threads \(TensorThreads.count)")
+      print(
+        String(
+          format: "f32 FMA peak %.1f GFLOPS (wall), %.1f per CPU-second; read %.1f GB/s",
+          peak.fmaGFLOPS, peak.fmaGFLOPSCPU, peak.readGBPerSecond))
       print(WorkerBenchmark.tableHeader)
     }
     // Engine batches of a large model take minutes: a terminal sees them go by on stderr.
@@ -116,6 +123,8 @@ struct BenchWorker: AsyncParsableCommand {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
       report.threads = TensorThreads.count
+      report.compute = engineOptions.compute
+      report.peak = peak
       print(String(decoding: try encoder.encode(report), as: UTF8.self))
     }
   }

@@ -7,22 +7,24 @@ public import TrolleyJobContracts
 /// computes the same rows:
 ///
 /// 1. `reset`: undo the last run's verdicts, empty the dataset's band index and edges.
-/// 2. `exact` (16 parts, by the first hex digit of sha256): same bytes → one keeper, the most
-///    pixels then the lowest id; the others become `duplicate` (`exact`).
-/// 3. `pairs` (k = d + 1 bands × 4 value ranges): write the kept items' band rows of the range
-///    into the band index, read them back in (value, id) order one page at a time, and in each
-///    bucket check every pair on all 64 bits; a pair is kept only in the first band where it is
-///    equal, so no two jobs write the same edge.
+/// 2. `exact` (4 parts, by the first hex digit of sha256): same bytes → one keeper, the most
+///    pixels then the lowest id; the others become `duplicate` (`exact`). Each part reads every
+///    item once (sha256 is random against the table's order), so four parts, not sixteen.
+/// 3. `pairs` (k = d + 1 bands × 4 value ranges): rewrite the range's buckets of the band index
+///    (one row per band key with the ids and hashes of the kept items that have it), read them
+///    back a page of buckets at a time, and in each bucket check every pair on all 64 bits; a
+///    pair is kept only in the first band where it is equal, so no two jobs write the same edge.
 /// 4. `groups`: union-find over the edges, 100,000 at a time, with the labels in PostgreSQL;
 ///    then one representative per group and the verdicts, in SQL.
 ///
-/// Memory is one page of band rows plus one edge chunk, whatever the dataset's size.
+/// Memory is one page of buckets plus one edge chunk, whatever the dataset's size.
 public struct DatasetDeduper: Sendable {
   public let store: DatasetStore
   public var edgeChunk = 100_000
-  public var bandPage = 50_000
-  /// Parts of the exact step (one per first hex digit) and value ranges per band.
-  public static let exactParts = 16
+  /// Buckets per page of the pairs step (about 120 items each at 1M items and d = 4).
+  public var bucketPage = 256
+  /// Parts of the exact step (by the first hex digit of sha256) and value ranges per band.
+  public static let exactParts = 4
   public static let rangesPerBand = 4
 
   public init(store: DatasetStore) {
@@ -48,7 +50,8 @@ public struct DatasetDeduper: Sendable {
       case "groups": self = .groups
       case "exact":
         guard let part = payload.part, (0..<DatasetDeduper.exactParts).contains(part) else {
-          throw DatasetError(.invalidRequest, "curate.dedupe exact needs part 0...15")
+          throw DatasetError(
+            .invalidRequest, "curate.dedupe exact needs part 0...\(DatasetDeduper.exactParts - 1)")
         }
         self = .exact(part: part)
       case "pairs":
@@ -126,24 +129,25 @@ public struct DatasetDeduper: Sendable {
   ) async throws -> Summary {
     let store = self.store
     let edgeChunk = self.edgeChunk
-    let bandPage = self.bandPage
+    let bucketPage = self.bucketPage
     return try await store.client.withTransaction { connection in
       var summary = Summary(exact: 0, bands: 0, edges: 0, groups: 0, near: 0)
       switch step {
       case .reset:
         try store.dedupeReset(datasetID: datasetID, on: connection)
       case .exact(let part):
-        summary.exact = try store.dedupeExact(datasetID: datasetID, part: part, on: connection)
+        summary.exact = try store.dedupeExact(
+          datasetID: datasetID, part: part, parts: Self.exactParts, on: connection)
       case .pairs(let band, let part):
         let layout = BandLayout(distance: distance)
         let values = BucketPairs.valueRange(
           layout: layout, band: band, part: part, parts: Self.rangesPerBand)
-        summary.bands = try store.dedupeBandFill(
+        _ = try store.dedupeBucketFill(
           datasetID: datasetID, hash: hash, layout: layout, band: band, values: values,
           on: connection)
-        summary.edges = try Self.pairs(
+        (summary.bands, summary.edges) = try Self.pairs(
           store: store, datasetID: datasetID, layout: layout, band: band, values: values,
-          page: bandPage, edgeChunk: edgeChunk, checkStop: checkStop, on: connection)
+          page: bucketPage, edgeChunk: edgeChunk, checkStop: checkStop, on: connection)
       case .groups:
         try Self.groups(
           store: store, datasetID: datasetID, edgeChunk: edgeChunk, checkStop: checkStop,
@@ -156,54 +160,43 @@ public struct DatasetDeduper: Sendable {
     }
   }
 
-  /// The pairs step's scan: buckets of equal band value, page by page.
+  /// The pairs step's scan: the range's buckets, page by page.
+  /// - Returns: band entries read (one per kept item in the range) and edges written.
   static func pairs(
     store: DatasetStore, datasetID: Int64, layout: BandLayout, band: Int,
     values: ClosedRange<Int>, page: Int, edgeChunk: Int,
     checkStop: @Sendable () throws -> Void, on connection: PostgresConnection
-  ) throws -> Int {
+  ) throws -> (entries: Int, edges: Int) {
     let scanner = BucketPairs(layout: layout, band: band)
     var edges: [NearEdge] = []
     var written = 0
-    var ids: [Int64] = []
-    var hashes: [UInt64] = []
-    var bucketValue: Int32 = -1
-    func flushBucket() throws {
-      ids.withUnsafeBufferPointer { idBuffer in
-        hashes.withUnsafeBufferPointer { hashBuffer in
-          scanner.scan(ids: idBuffer, hashes: hashBuffer) { a, b, distance in
-            edges.append(NearEdge(a: a, b: b, distance: distance))
-          }
-        }
-      }
-      ids.removeAll(keepingCapacity: true)
-      hashes.removeAll(keepingCapacity: true)
-      if edges.count >= edgeChunk {
-        try store.dedupeEdgesInsert(datasetID: datasetID, edges: edges, on: connection)
-        written += edges.count
-        edges.removeAll(keepingCapacity: true)
-      }
-    }
-    var after: (Int32, Int64) = (Int32(values.lowerBound) - 1, Int64.max)
+    var entries = 0
+    var after = Int32(values.lowerBound) - 1
     while true {
       try checkStop()
-      let rows = try store.dedupeBandPage(
+      let buckets = try store.dedupeBucketPage(
         datasetID: datasetID, band: band, after: after, last: values.upperBound, limit: page,
         on: connection)
-      for row in rows {
-        if row.value != bucketValue {
-          try flushBucket()
-          bucketValue = row.value
+      for bucket in buckets {
+        entries += bucket.ids.count
+        bucket.ids.withUnsafeBufferPointer { idBuffer in
+          bucket.hashes.withUnsafeBufferPointer { hashBuffer in
+            scanner.scan(ids: idBuffer, hashes: hashBuffer) { a, b, distance in
+              edges.append(NearEdge(a: a, b: b, distance: distance))
+            }
+          }
         }
-        ids.append(row.id)
-        hashes.append(row.hash)
+        if edges.count >= edgeChunk {
+          try store.dedupeEdgesInsert(datasetID: datasetID, edges: edges, on: connection)
+          written += edges.count
+          edges.removeAll(keepingCapacity: true)
+        }
       }
-      guard let last = rows.last, rows.count == page else { break }
-      after = (last.value, last.id)
+      guard let last = buckets.last, buckets.count == page else { break }
+      after = last.value
     }
-    try flushBucket()
     try store.dedupeEdgesInsert(datasetID: datasetID, edges: edges, on: connection)
-    return written + edges.count
+    return (entries, written + edges.count)
   }
 
   /// The groups step's union-find: edges in chunks; each chunk's labels joined in memory and

@@ -82,7 +82,7 @@ public struct DatasetPlanner: Sendable {
     public var distance: Int
     /// The last job of the chain (groups): the dedupe is done when it succeeds.
     public var jobID: Int64
-    /// Jobs in the chain: 1 reset, 16 exact, (distance + 1) × 4 pairs (none when exact only),
+    /// Jobs in the chain: 1 reset, 4 exact, (distance + 1) × 4 pairs (none when exact only),
     /// 1 groups.
     public var jobs: Int
     /// Unfinished ingest and dedupe jobs the chain waits for.

@@ -1,11 +1,11 @@
 public import Curation
 public import Postgres
 
-/// One row of the band index as the pairs step reads it.
-public struct BandRow: Sendable, Hashable {
+/// One bucket of the band index: every kept item whose hash has key `value` on the band.
+public struct BandBucket: Sendable, Hashable {
   public var value: Int32
-  public var id: Int64
-  public var hash: UInt64
+  public var ids: [Int64]
+  public var hashes: [UInt64]
 }
 
 /// A verified near pair (a < b).
@@ -30,55 +30,71 @@ extension DatasetStore {
     WHERE dataset_id = $1 AND (status = 'duplicate' OR group_id IS NOT NULL)
     """
 
-  static let dedupeClearBandsSQL = "DELETE FROM dataset_band WHERE dataset_id = $1"
+  static let dedupeClearBandsSQL = "DELETE FROM dataset_bucket WHERE dataset_id = $1"
   static let dedupeClearEdgesSQL = "DELETE FROM dataset_edge WHERE dataset_id = $1"
 
-  // Exact groups of one sha256 range (a first hex digit): same bytes; the keeper has the most
-  // pixels, then the lowest id, and every member's group is the keeper. Ranges are disjoint, so
-  // the 16 jobs run side by side.
-  static let dedupeExactSQL = """
-    WITH ranked AS (
-      SELECT id,
-        first_value(id) OVER (PARTITION BY sha256 ORDER BY width::bigint * height DESC, id) AS keep,
-        count(*) OVER (PARTITION BY sha256) AS members
-      FROM dataset_item
-      WHERE dataset_id = $1 AND status = 'ok' AND sha256 >= $2 AND sha256 < $3)
+  // The exact step's aggregate over a quarter of the kept items (about 230 bytes per item in
+  // its hash table: 57 MiB at 1M items) stays in memory instead of spilling.
+  static let dedupeExactWorkMemSQL = "SET LOCAL work_mem = '96MB'"
+
+  // The sha256 values of one range shared by more than one kept item: one pass over the items
+  // with a hash table of the range's values. Ranges are disjoint, so the jobs run side by side.
+  static let dedupeExactSharedSQL = """
+    SELECT sha256 FROM dataset_item
+    WHERE dataset_id = $1 AND status = 'ok' AND sha256 >= $2 AND sha256 < $3
+    GROUP BY sha256 HAVING count(*) > 1
+    """
+
+  // The members of those groups, through the sha256 index.
+  static let dedupeExactMembersSQL = """
+    SELECT id, sha256, width::bigint * height FROM dataset_item
+    WHERE dataset_id = $1 AND status = 'ok' AND sha256 = ANY($2::text[])
+    """
+
+  // Every member's group is its keeper; the keeper stays `ok`, the others become exact copies.
+  // By primary key, one row per member.
+  static let dedupeExactApplySQL = """
     UPDATE dataset_item d SET
-      status = CASE WHEN r.id = r.keep THEN 'ok'::dataset_item_status
+      status = CASE WHEN u.id = u.keep THEN 'ok'::dataset_item_status
                     ELSE 'duplicate'::dataset_item_status END,
-      reason = CASE WHEN r.id = r.keep THEN NULL ELSE 'exact' END,
-      duplicate_of = CASE WHEN r.id = r.keep THEN NULL ELSE r.keep END,
-      distance = CASE WHEN r.id = r.keep THEN NULL ELSE 0 END,
-      group_id = r.keep
-    FROM ranked r WHERE d.id = r.id AND r.members > 1
+      reason = CASE WHEN u.id = u.keep THEN NULL ELSE 'exact' END,
+      duplicate_of = CASE WHEN u.id = u.keep THEN NULL ELSE u.keep END,
+      distance = CASE WHEN u.id = u.keep THEN NULL ELSE 0 END,
+      group_id = u.keep
+    FROM unnest($2::bigint[], $3::bigint[]) AS u(id, keep)
+    WHERE d.id = u.id AND d.dataset_id = $1
     """
 
-  static let dedupeExactCountSQL = """
-    SELECT count(*)::bigint FROM dataset_item
-    WHERE dataset_id = $1 AND sha256 >= $2 AND sha256 < $3 AND reason = 'exact'
+  // A pairs job's sort of its quarter of a band (about 64 bytes per kept item: 16 MiB at 1M
+  // items) stays in memory instead of spilling to temporary files.
+  static let dedupeWorkMemSQL = "SET LOCAL work_mem = '64MB'"
+
+  // One band's value range of the band index is rewritten whole: a retried job finds its own
+  // buckets of the first try (or of an earlier run) gone and writes the same ones again.
+  static let dedupeBucketClearSQL = """
+    DELETE FROM dataset_bucket WHERE dataset_id = $1 AND band = $2 AND value BETWEEN $3 AND $4
     """
 
-  // One band's quarter of the band index, written in index order (appends, not random inserts).
-  // The mask drops the sign-extended bits of the int8 shift; the fold is `BandLayout.key(raw:)`
-  // (the identity for bands up to 31 bits).
-  static let dedupeBandFillSQL = """
-    INSERT INTO dataset_band (dataset_id, band, value, item_id, hash)
-    SELECT $1, $3, v, id, h FROM (
+  // One row per bucket: the kept items whose band key is in the range, grouped by key, ids and
+  // hashes in id order. The mask drops the sign-extended bits of the int8 shift; the fold is
+  // `BandLayout.key(raw:)` (the identity for bands up to 31 bits).
+  static let dedupeBucketFillSQL = """
+    INSERT INTO dataset_bucket (dataset_id, band, value, item_ids, hashes)
+    SELECT $1, $3, v, array_agg(id ORDER BY id), array_agg(h ORDER BY id) FROM (
       SELECT id, h, ((b # (b >> 31) # (b >> 62)) & 2147483647)::int AS v FROM (
         SELECT id, h, (h >> $4) & $5 AS b FROM (
           SELECT id, \(hashColumn) AS h FROM dataset_item
           WHERE dataset_id = $1 AND status = 'ok') AS kept
         WHERE h IS NOT NULL) AS banded) AS keyed
     WHERE v BETWEEN $6 AND $7
-    ORDER BY v, id
-    ON CONFLICT DO NOTHING
+    GROUP BY v
     """
 
-  // Keyset pages of one band's value range, in (value, id) order: one bucket at a time.
-  static let dedupeBandPageSQL = """
-    SELECT value, item_id, hash FROM dataset_band
-    WHERE dataset_id = $1 AND band = $2 AND (value, item_id) > ($3, $4) AND value <= $5
-    ORDER BY value, item_id LIMIT $6
+  // Keyset pages of one band's value range, in key order.
+  static let dedupeBucketPageSQL = """
+    SELECT value, item_ids, hashes FROM dataset_bucket
+    WHERE dataset_id = $1 AND band = $2 AND value > $3 AND value <= $4
+    ORDER BY value LIMIT $5
     """
 
   static let dedupeEdgesInsertSQL = """
@@ -160,50 +176,84 @@ extension DatasetStore {
     try connection.query(Self.dedupeClearEdgesSQL, [datasetID], name: "dedupeClearEdges")
   }
 
-  /// Marks the exact copies among items whose sha256 starts with hex digit `part`.
+  /// Marks the exact copies among kept items whose sha256 falls in range `part` of `parts` (by
+  /// its first hex digit): in each group of equal sha256 the item with the most pixels, then the
+  /// lowest id, stays; the others become duplicates (`exact`) of it.
   /// - Returns: how many became duplicates.
-  public func dedupeExact(datasetID: Int64, part: Int, on connection: PostgresConnection) throws
-    -> Int
-  {
-    let digits = Array("0123456789abcdefg")
-    let lower = String(digits[part])
+  public func dedupeExact(
+    datasetID: Int64, part: Int, parts: Int, on connection: PostgresConnection
+  ) throws -> Int {
+    let digits = Array("0123456789abcdef")
+    let lower = String(digits[part * 16 / parts])
     // "g" sorts after every hex digit in any collation, so it bounds the last range.
-    let upper = String(digits[part + 1])
-    try connection.query(Self.dedupeExactSQL, [datasetID, lower, upper], name: "dedupeExact")
-    return Int(
-      try connection.query(
-        Self.dedupeExactCountSQL, [datasetID, lower, upper], name: "dedupeExactCount"
-      )
-      .single().decode(0, as: Int64.self))
+    let upper = part + 1 == parts ? "g" : String(digits[(part + 1) * 16 / parts])
+    try connection.query(Self.dedupeExactWorkMemSQL, name: "dedupeExactWorkMem")
+    let shared = try connection.query(
+      Self.dedupeExactSharedSQL, [datasetID, lower, upper], name: "dedupeExactShared"
+    ).map { try $0.decode(0, as: String.self) }
+    guard !shared.isEmpty else { return 0 }
+    var best: [String: (id: Int64, pixels: Int64)] = [:]
+    var members: [(id: Int64, sha256: String)] = []
+    for row in try connection.query(
+      Self.dedupeExactMembersSQL, [datasetID, shared], name: "dedupeExactMembers")
+    {
+      let (id, sha256, pixels) = try row.decode((Int64, String, Int64?).self)
+      let size = pixels ?? 0
+      members.append((id, sha256))
+      if let current = best[sha256],
+        current.pixels > size || (current.pixels == size && current.id < id)
+      {
+        continue
+      }
+      best[sha256] = (id, size)
+    }
+    let keepers = members.map { best[$0.sha256]?.id ?? $0.id }
+    try connection.query(
+      Self.dedupeExactApplySQL, [datasetID, members.map(\.id), keepers], name: "dedupeExactApply")
+    return zip(members, keepers).filter { $0.0.id != $0.1 }.count
   }
 
-  /// Writes band `band`'s rows with values in `values` for the kept items.
-  /// - Returns: rows written.
-  public func dedupeBandFill(
+  /// Rewrites band `band`'s buckets with keys in `values` from the kept items.
+  /// - Returns: buckets written.
+  public func dedupeBucketFill(
     datasetID: Int64, hash: HashKind, layout: BandLayout, band: Int, values: ClosedRange<Int>,
     on connection: PostgresConnection
   ) throws -> Int {
+    try connection.query(Self.dedupeWorkMemSQL, name: "dedupeWorkMem")
     try connection.query(
-      Self.dedupeBandFillSQL,
+      Self.dedupeBucketClearSQL,
+      [datasetID, Int16(band), Int32(values.lowerBound), Int32(values.upperBound)],
+      name: "dedupeBucketClear")
+    return try connection.query(
+      Self.dedupeBucketFillSQL,
       [
         datasetID, hash.rawValue, Int16(band), Int32(layout.offsets[band]), layout.mask(band: band),
         Int32(values.lowerBound), Int32(values.upperBound),
-      ], name: "dedupeBandFill"
+      ], name: "dedupeBucketFill"
     ).affectedRowCount
   }
 
-  /// Up to `limit` band rows after (value, id), up to value `last`, in order.
-  public func dedupeBandPage(
-    datasetID: Int64, band: Int, after: (Int32, Int64), last: Int, limit: Int,
+  /// Up to `limit` buckets of band `band` with keys after `after`, up to `last`, in key order.
+  /// - Throws: `DatasetError.invalidRequest` when a bucket's arrays differ in length (a row not
+  ///   written by `dedupeBucketFill`).
+  public func dedupeBucketPage(
+    datasetID: Int64, band: Int, after: Int32, last: Int, limit: Int,
     on connection: PostgresConnection
-  ) throws -> [BandRow] {
+  ) throws -> [BandBucket] {
     try connection.query(
-      Self.dedupeBandPageSQL,
-      [datasetID, Int16(band), after.0, after.1, Int32(last), Int64(limit)],
-      name: "dedupeBandPage"
+      Self.dedupeBucketPageSQL,
+      [datasetID, Int16(band), after, Int32(last), Int64(limit)],
+      name: "dedupeBucketPage"
     ).map {
-      let (value, id, hash) = try $0.decode((Int32, Int64, Int64).self)
-      return BandRow(value: value, id: id, hash: UInt64(bitPattern: hash))
+      let (value, ids, hashes) = try $0.decode((Int32, [Int64], [Int64]).self)
+      guard ids.count == hashes.count else {
+        throw DatasetError(
+          .invalidRequest,
+          "band \(band) bucket \(value) of dataset \(datasetID) has \(ids.count) ids but "
+            + "\(hashes.count) hashes; run the dedupe again to rebuild its band index")
+      }
+      return BandBucket(
+        value: value, ids: ids, hashes: hashes.map { UInt64(bitPattern: $0) })
     }
   }
 

@@ -8,14 +8,15 @@ public struct LookupMatch: Sendable, Hashable {
 }
 
 extension DatasetStore {
-  // The probes of `BandLayout.probes` joined to the band index (one index range per probe),
-  // each candidate verified on all 64 bits; an item found through several bands counts once.
+  // The probes of `BandLayout.probes` joined to the band index (one bucket per probe), each
+  // bucket's items verified on all 64 bits; an item found through several bands counts once.
   static let lookupSQL = """
-    SELECT b.item_id, min(bit_count((b.hash # $4)::bit(64)))::int
+    SELECT u.id, min(bit_count((u.h # $4)::bit(64)))::int
     FROM unnest($2::smallint[], $3::int[]) AS p(band, value)
-    JOIN dataset_band b ON b.dataset_id = $1 AND b.band = p.band AND b.value = p.value
-    WHERE bit_count((b.hash # $4)::bit(64)) <= $5
-    GROUP BY b.item_id ORDER BY 2, 1
+    JOIN dataset_bucket b ON b.dataset_id = $1 AND b.band = p.band AND b.value = p.value
+    CROSS JOIN LATERAL unnest(b.item_ids, b.hashes) AS u(id, h)
+    WHERE bit_count((u.h # $4)::bit(64)) <= $5
+    GROUP BY u.id ORDER BY 2, 1
     """
 
   /// Every item in the dataset's band index (built with `layout`) within `distance` of `hash`:

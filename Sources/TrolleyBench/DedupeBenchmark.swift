@@ -17,7 +17,7 @@ import TrolleyWorkers
 ///   in-process `WorkerLoop`s. Timed from the plan to the groups job's success; the planted groups
 ///   must come back exactly.
 /// - Check: a smaller set deduped the same way and compared with a brute-force all-pairs answer.
-/// - Lookup: the band index of many uniform hashes COPied in in index order, then `lookup` at
+/// - Lookup: the band index of many uniform hashes COPied in, one row per bucket, then `lookup` at
 ///   the index's own distance and at a wider one (probing every value within ⌊d/k⌋ bits).
 public struct DedupeBenchmark: Sendable {
   public struct Configuration: Sendable {
@@ -268,7 +268,7 @@ public struct DedupeBenchmark: Sendable {
       "SELECT count(*) FILTER (WHERE reason = 'exact')::bigint, count(*) FILTER (WHERE reason = 'near')::bigint FROM dataset_item WHERE dataset_id = $1",
       [datasetID], name: "benchVerdicts"
     ).single().decode((Int64, Int64).self)
-    try setup.execute("DELETE FROM dataset_band", name: "benchClearBands")
+    try setup.execute("DELETE FROM dataset_bucket", name: "benchClearBuckets")
     return DedupeRun(
       items: size, jobs: plan.jobs, seconds: seconds, groups: planted.count, exact: Int(exact),
       near: Int(near), plantedExactly: exactly, peakRSSBytes: peak,
@@ -315,8 +315,6 @@ public struct DedupeBenchmark: Sendable {
     progress("building the band index of \(count) hashes (\(layout.count) bands) ...")
     let clock = ContinuousClock()
     let start = clock.now
-    // The foreign-key check per COPied row roughly doubles the build; a superuser may skip it.
-    _ = try? setup.execute("SET session_replication_role = replica", name: "benchSkipTriggers")
     var keys = [UInt64](repeating: 0, count: count)
     for band in 0..<layout.count {
       for i in 0..<count {
@@ -325,20 +323,34 @@ public struct DedupeBenchmark: Sendable {
       keys.sort()
       let prefix = "\(datasetID)\t\(band)\t"
       try setup.copyFrom(
-        "COPY dataset_band (dataset_id, band, value, item_id, hash) FROM STDIN",
-        name: "benchFillBands"
+        "COPY dataset_bucket (dataset_id, band, value, item_ids, hashes) FROM STDIN",
+        name: "benchFillBuckets"
       ) { writer in
-        for key in keys {
-          let id = Int(key & ((1 << 40) - 1))
-          let line = prefix + "\(key >> 40)\t\(id)\t\(Int64(bitPattern: stored(id - 1)))\n"
-          try writer.write(line.utf8)
+        // One row per run of equal keys: the bucket's ids and hashes as array literals.
+        var start = 0
+        while start < count {
+          let value = keys[start] >> 40
+          var end = start
+          var ids = "{"
+          var hashes = "{"
+          while end < count && keys[end] >> 40 == value {
+            let id = Int(keys[end] & ((1 << 40) - 1))
+            if end > start {
+              ids += ","
+              hashes += ","
+            }
+            ids += String(id)
+            hashes += String(Int64(bitPattern: stored(id - 1)))
+            end += 1
+          }
+          try writer.write((prefix + "\(value)\t\(ids)}\t\(hashes)}\n").utf8)
+          start = end
         }
       }
       progress("  band \(band) written")
     }
-    _ = try? setup.execute("RESET session_replication_role", name: "benchRestoreTriggers")
     keys = []
-    try setup.execute("ANALYZE dataset_band", name: "benchAnalyzeBands")
+    try setup.execute("ANALYZE dataset_bucket", name: "benchAnalyzeBuckets")
     let build = start.duration(to: clock.now).seconds
     progress("band index built in \(Self.format(build, 1)) s")
 

@@ -138,8 +138,8 @@ import TrolleyBasics
         chains += 1
         let plan = try TrolleyBinary.run(["dataset", "dedupe", "e2e", "--json"], environment: env)
         #expect(plan.status == 0)
-        // 1 reset + 16 exact + 5 bands x 4 pairs + 1 groups at the default distance 4.
-        #expect(plan.stdout.contains("\"jobs\":38"), "\(plan.stdout)")
+        // 1 reset + 4 exact + 5 bands x 4 pairs + 1 groups at the default distance 4.
+        #expect(plan.stdout.contains("\"jobs\":26"), "\(plan.stdout)")
         let victim = try WorkerProcess(databaseURL: url, arguments: kinds + ["--no-maintenance"])
         try await eventually("a dedupe job is claimed") {
           if try await Self.dedupeRunning(client) { return true }
@@ -153,7 +153,7 @@ import TrolleyBasics
       let midway = try TrolleyBinary.run(["dataset", "show", "e2e", "--json"], environment: env)
       #expect(midway.status == 0)
       #expect(
-        midway.stdout.contains("\"stage\":\"dedupe\",\"total\":\(38 * chains)"), "\(midway.stdout)")
+        midway.stdout.contains("\"stage\":\"dedupe\",\"total\":\(26 * chains)"), "\(midway.stdout)")
       let finisher = try WorkerProcess(databaseURL: url, arguments: kinds)
       try await eventually("the dedupe job succeeds after the kill") {
         try await Self.dedupeJobState(client) == "succeeded"
@@ -183,7 +183,7 @@ import TrolleyBasics
       #expect(statuses.reduce(0) { $0 + $1.1 } == Int64(truth.count))
 
       // Progress by stage: every dedupe chain and every ingest job done, items by status.
-      let dedupeJobs = 38 * (chains + 1)
+      let dedupeJobs = 26 * (chains + 1)
       let show = try TrolleyBinary.run(["dataset", "show", "e2e", "--json"], environment: env)
       #expect(show.status == 0)
       #expect(

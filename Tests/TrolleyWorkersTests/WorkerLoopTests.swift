@@ -37,6 +37,36 @@ struct BatchProbeJob: JobKind {
   }
 }
 
+/// Sleeps `ms` and records how many probe jobs ran at once (the most seen), to show what the
+/// worker ran side by side.
+struct ConcurrencyProbeJob: JobKind {
+  struct Payload: Decodable, Sendable { var ms: Int }
+  struct Result: Encodable, Sendable {}
+  static let name = "test.concurrency-probe"
+  let gauge: Gauge
+
+  final class Gauge: @unchecked Sendable {
+    private let lock = NSLock()
+    private var now = 0
+    private var most = 0
+    func enter() {
+      lock.withLock {
+        now += 1
+        most = max(most, now)
+      }
+    }
+    func leave() { lock.withLock { now -= 1 } }
+    var peak: Int { lock.withLock { most } }
+  }
+
+  func run(_ payload: Payload, context: JobContext) async throws -> Result {
+    gauge.enter()
+    defer { gauge.leave() }
+    try await context.sleep(for: .milliseconds(payload.ms))
+    return Result()
+  }
+}
+
 /// Runs a worker loop in the background of a test and exposes its events.
 final class WorkerHarness: Sendable {
   let loop: WorkerLoop
@@ -252,6 +282,38 @@ struct WorkerLoopTests {
       try await harness.running { harness in
         let id = try #require(try await store.jobInsert(.init(kind: "noop")).id)
         try await harness.wait(for: "the polled claim", Self.acknowledged([id]))
+      }
+    }
+  }
+
+  /// Memory-aware capacity: a worker with two slots but a memory budget for one declared job
+  /// claims one, and the next only when the first has finished (what it holds counts against
+  /// the budget); with a budget for both it runs them side by side.
+  @Test func aWorkerClaimsOnlyWhatFitsItsMemoryBudgetBesideWhatItHolds() async throws {
+    for (budget, together) in [(1000 as Int64, 1), (1200, 2)] {
+      try await withTestDatabase { database in
+        let store = JobStore(client: database.client)
+        var inserted: Set<Int64> = []
+        for _ in 0..<2 {
+          inserted.insert(
+            try #require(
+              try await store.jobInsert(
+                .init(
+                  kind: ConcurrencyProbeJob.name,
+                  payload: PostgresJSONB(text: #"{"ms": 300, "memory_bytes": 600}"#))
+              ).id))
+        }
+        let ids = inserted
+        let gauge = ConcurrencyProbeJob.Gauge()
+        let harness = WorkerHarness(
+          store: store, kinds: [KindRunner(ConcurrencyProbeJob(gauge: gauge))],
+          configuration: .init(
+            concurrency: 2, pollInterval: .milliseconds(50), memoryLimit: budget))
+        try await harness.running { harness in
+          try await harness.wait(for: "both outcomes", Self.acknowledged(ids))
+        }
+        #expect(gauge.peak == together, "budget \(budget)")
+        for id in ids { #expect(try await store.jobGet(id: id)?.state == .succeeded) }
       }
     }
   }

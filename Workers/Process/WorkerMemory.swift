@@ -1,7 +1,8 @@
 import Foundation
 
-/// How much memory a worker offers one job (`trolley worker --memory-limit`): jobs that declare
-/// more (`memory_bytes`, as training shards do) are not claimed (docs/training-runs.md).
+/// How much memory a worker offers the jobs it holds together (`trolley worker --memory-limit`):
+/// it claims a job that declares `memory_bytes` (as training shards do) only while that fits
+/// beside what it holds (docs/training-runs.md).
 public enum WorkerMemory {
   /// `--memory-limit`: a byte count with an optional K, M, G or T suffix (powers of 1024), or
   /// `none` for no limit.

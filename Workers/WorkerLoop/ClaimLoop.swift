@@ -54,18 +54,21 @@ struct ClaimLoop: Sendable {
   {
     let queues = core.configuration.queues
     let kinds = runners.keys.sorted()
-    let holding = core.runningCount
+    let (holding, memoryHeld) = core.state.withLock { ($0.running.count, $0.memoryHeld) }
     var claimed = 0
+    var claimedMemory: Int64 = 0
     for offset in 0..<queues.count where claimed < free {
       let queue = queues[(turn + offset) % queues.count]
-      // `holding` lets the queue give a suspect (a job with crashes) only to an idle worker, alone.
+      // `holding` lets the queue give a suspect (a job with crashes) only to an idle worker, alone;
+      // `memoryHeld` keeps what the worker holds plus what it claims within its memory budget.
       let jobs = try await core.driver.claim(
         .init(
           queue: queue, kinds: kinds, limit: free - claimed, workerID: workerID,
           lease: core.configuration.lease, holding: holding + claimed,
-          memoryLimit: core.configuration.memoryLimit))
+          memoryLimit: core.configuration.memoryLimit, memoryHeld: memoryHeld + claimedMemory))
       if jobs.isEmpty { continue }
       claimed += jobs.count
+      claimedMemory += jobs.reduce(0) { $0 + $1.memoryBytes }
       start(jobs, group: &group)
       // A suspect runs alone: claim nothing more beside it.
       if jobs.contains(where: { $0.crashCount > 0 }) { break }

@@ -47,8 +47,9 @@ public struct WorkerConfiguration: Sendable {
   public var queues: [String]
   /// Recorded in the workers registry.
   public var version: String
-  /// Bytes of memory one job may use here (`--memory-limit`, else the cgroup limit or
-  /// MemAvailable); jobs declaring more (`memory_bytes` in their payload) are not claimed.
+  /// Bytes of memory the jobs this worker holds may use together (`--memory-limit`, else the
+  /// cgroup limit or MemAvailable): the declared `memory_bytes` of the jobs it holds plus those it
+  /// claims stay within it, so a job that does not fit beside the running ones waits.
   public var memoryLimit: Int64?
 
   public init(

@@ -31,6 +31,12 @@ struct WorkerState: Sendable {
     running.values.contains { $0.job.crashCount > 0 } ? 0 : concurrency - running.count
   }
 
+  /// The memory the running jobs declare (`memory_bytes`), which a claim must leave room for
+  /// within the worker's memory budget.
+  var memoryHeld: Int64 {
+    running.values.reduce(0) { $0 + $1.job.memoryBytes }
+  }
+
   /// Jobs that started.
   mutating func start(_ jobs: [RunningJob]) {
     for entry in jobs { running[entry.job.id] = entry }

@@ -20,15 +20,23 @@ public struct JobClaimParams: Sendable {
   public var holding: Int
   /// The clock; nil: the server's `now()`.
   public var now: Date?
-  /// The bytes of memory the worker can give one job; nil: no limit. Jobs whose payload declares
-  /// more in `memory_bytes` (training shards: docs/training-runs.md) are left to other workers.
+  /// The bytes of memory the worker offers all the jobs it holds together; nil: no limit. Jobs
+  /// declare what they need in their payload's `memory_bytes` (training shards:
+  /// docs/training-runs.md; nothing declared counts as 0). A claim takes jobs, in claim order,
+  /// only while `memoryHeld` plus their declared bytes stays within this budget; jobs that do not
+  /// fit are left to other workers (or to this one when it has finished something).
   public var memoryLimit: Int64?
+  /// The declared `memory_bytes` of the jobs the worker holds now (see `ClaimedJob.memoryBytes`).
+  /// Default 0.
+  public var memoryHeld: Int64
 
   public init(
     queue: String = "default", kinds: [String]? = nil, limit: Int, workerID: Int64,
-    lease: Duration = .seconds(30), holding: Int = 0, now: Date? = nil, memoryLimit: Int64? = nil
+    lease: Duration = .seconds(30), holding: Int = 0, now: Date? = nil, memoryLimit: Int64? = nil,
+    memoryHeld: Int64 = 0
   ) {
     self.memoryLimit = memoryLimit
+    self.memoryHeld = memoryHeld
     self.holding = holding
     self.queue = queue
     self.kinds = kinds
@@ -58,12 +66,16 @@ public struct ClaimedJob: Sendable, Hashable {
   public var leaseToken: Int64
   public var leaseExpiresAt: Date
   public var batchID: Int64?
+  /// The memory the payload declares in `memory_bytes` (0 when it declares none): what the job
+  /// counts against its worker's memory budget while held (`JobClaimParams.memoryHeld`).
+  public var memoryBytes: Int64
 
   public init(
     id: Int64, queue: String, kind: String, payload: PostgresJSONB, priority: Int16,
     attempt: Int32, maxAttempts: Int32, errorCount: Int32, maxCrashes: Int32, crashCount: Int32,
-    leaseToken: Int64, leaseExpiresAt: Date, batchID: Int64?
+    leaseToken: Int64, leaseExpiresAt: Date, batchID: Int64?, memoryBytes: Int64 = 0
   ) {
+    self.memoryBytes = memoryBytes
     self.id = id
     self.queue = queue
     self.kind = kind
@@ -90,17 +102,32 @@ extension JobStore {
     WITH clock AS (SELECT coalesce($6::timestamptz, now()) AS now),
     picked AS (
       SELECT ARRAY(
-        SELECT id FROM jobs
-        WHERE state = 'available' AND queue = $1
-          AND ($2::text[] IS NULL OR kind = ANY($2::text[]))
-          -- Suspects (crash_count > 0) only for a worker that holds nothing.
-          AND (crash_count = 0 OR $7::boolean)
-          -- Jobs that declare more memory than this worker has are left to a bigger one.
-          AND ($8::bigint IS NULL OR coalesce((payload->>'memory_bytes')::bigint, 0) <= $8::bigint)
-          AND NOT EXISTS (SELECT 1 FROM queues WHERE name = $1 AND paused_at IS NOT NULL)
-        ORDER BY priority, run_at, id
-        LIMIT $3
-        FOR UPDATE SKIP LOCKED) AS ids),
+        SELECT id FROM (
+          -- Memory-aware claims: the candidates' declared bytes, summed in claim order, must fit
+          -- what the worker's budget ($8) leaves beside the jobs it holds ($9). The window runs
+          -- over the locked candidates (a level above FOR UPDATE, where windows are not allowed).
+          SELECT id, priority, run_at, memory,
+            sum(memory) OVER (ORDER BY priority, run_at, id
+              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS claimed_memory
+          FROM (
+            SELECT id, priority, run_at,
+              coalesce((payload->>'memory_bytes')::bigint, 0) AS memory
+            FROM jobs
+            WHERE state = 'available' AND queue = $1
+              AND ($2::text[] IS NULL OR kind = ANY($2::text[]))
+              -- Suspects (crash_count > 0) only for a worker that holds nothing.
+              AND (crash_count = 0 OR $7::boolean)
+              -- Jobs that declare more memory than this worker has left are left to others.
+              AND ($8::bigint IS NULL
+                OR coalesce((payload->>'memory_bytes')::bigint, 0) <= $8::bigint - $9::bigint)
+              AND NOT EXISTS (SELECT 1 FROM queues WHERE name = $1 AND paused_at IS NOT NULL)
+            ORDER BY priority, run_at, id
+            LIMIT $3
+            FOR UPDATE SKIP LOCKED) AS candidates) AS fitting
+        -- The sum is monotonic, so the kept jobs that declare memory are a prefix of those
+        -- candidates and their total fits; jobs declaring nothing always fit.
+        WHERE $8::bigint IS NULL OR memory = 0 OR claimed_memory <= $8::bigint - $9::bigint
+        ORDER BY priority, run_at, id) AS ids),
     -- A suspect at the head of the line is taken alone; otherwise suspects among the candidates
     -- stay available (their locks end with this statement) for a worker that holds nothing.
     lead AS (
@@ -118,7 +145,8 @@ extension JobStore {
       AND CASE WHEN (SELECT suspect FROM lead) THEN id = (SELECT id FROM lead)
                ELSE crash_count = 0 END
     RETURNING id, queue, kind, payload, priority, attempt, max_attempts, error_count, max_crashes,
-      crash_count, lease_token, lease_expires_at, batch_id
+      crash_count, lease_token, lease_expires_at, batch_id,
+      coalesce((payload->>'memory_bytes')::bigint, 0)
     """
 
   /// Claims up to `limit` available jobs of one queue in one statement, ordered by priority,
@@ -135,6 +163,7 @@ extension JobStore {
       [
         params.queue, params.kinds, Int64(params.limit), params.workerID,
         params.lease.seconds, params.now, params.holding == 0, params.memoryLimit,
+        params.memoryHeld,
       ], name: "jobClaim")
     return try rows.map { row in
       ClaimedJob(
@@ -143,7 +172,7 @@ extension JobStore {
         maxAttempts: try row.decode(6), errorCount: try row.decode(7),
         maxCrashes: try row.decode(8), crashCount: try row.decode(9),
         leaseToken: try row.decode(10), leaseExpiresAt: try row.decode(11),
-        batchID: try row.decode(12))
+        batchID: try row.decode(12), memoryBytes: try row.decode(13))
     }
   }
 

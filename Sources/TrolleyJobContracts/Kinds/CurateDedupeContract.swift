@@ -1,6 +1,6 @@
 /// `curate.dedupe`: exact groups by sha256 and near groups within `distance` bits of `hash`.
 /// `trolley dataset dedupe` plans one chain of these per run, after the dataset's unfinished
-/// ingest jobs: `reset` (1) → `exact` (16, one per first hex digit of sha256) → `pairs` (k × 4,
+/// ingest jobs: `reset` (1) → `exact` (4, by the first hex digit of sha256) → `pairs` (k × 4,
 /// one per band and quarter of its values) → `groups` (1). Without `step` one job does it all.
 public enum CurateDedupeContract: JobContract {
   public static let kind = JobKindName.curateDedupe
@@ -12,7 +12,8 @@ public enum CurateDedupeContract: JobContract {
     public var distance: Int
     /// reset, exact, pairs or groups; nil: every step in one job.
     public var step: String?
-    /// exact: the sha256 prefix digit 0...15; pairs: the quarter of the band's values 0...3.
+    /// exact: the quarter of sha256 values (by first hex digit) 0...3; pairs: the quarter of the
+    /// band's values 0...3.
     public var part: Int?
     /// pairs: the band, 0...distance.
     public var band: Int?

@@ -18,6 +18,11 @@ struct BenchTrain: AsyncParsableCommand {
       (model, trainer and resume state), transferring (artifacts in and out) and the rest \
       (queue, result, process); utilisation is shard compute over workers × wall time.
 
+      With --worker-prefix (repeated), the workers start under those commands in turn, e.g. \
+      `ip netns exec HOST` for workers on simulated hosts (Ops/bench-train-hosts builds two \
+      network namespaces and a PostgreSQL listening on TCP for them). The workers get this \
+      command's database URL, so it must be one they can reach.
+
       Example:
         trolley bench train --model /tmp/tiny --data /tmp/data.json --workers 1,2,4 \\
           --rounds 3 --shards 4 --inner-steps 50 --batch-size 1
@@ -39,6 +44,11 @@ struct BenchTrain: AsyncParsableCommand {
   var workers: [Int] = [1, 2, 4]
   @Option(help: "Engine threads per worker process (default: the cores divided by the workers).")
   var threads: Int?
+  @Option(
+    help: ArgumentHelp(
+      "A command to start each worker under (words split at spaces), e.g. 'ip netns exec host-a'; repeat it for several hosts: the workers take them in turn.",
+      valueName: "command"))
+  var workerPrefix: [String] = []
   @OptionGroup var options: OperatorOptions
 
   func validate() throws {
@@ -46,6 +56,15 @@ struct BenchTrain: AsyncParsableCommand {
       throw ValidationError("--rounds, --shards, --inner-steps and --batch-size must be at least 1")
     }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    if launchPrefixes.contains(where: \.isEmpty) {
+      throw ValidationError(
+        "--worker-prefix must name a command, e.g. 'ip netns exec host-a'; got an empty one")
+    }
+  }
+
+  /// `--worker-prefix` as argument lists.
+  var launchPrefixes: [[String]] {
+    workerPrefix.map { $0.split(separator: " ").map(String.init) }
   }
 
   func run() async throws {

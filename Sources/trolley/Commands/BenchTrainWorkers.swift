@@ -45,7 +45,14 @@ extension BenchTrain {
 
   struct Report: Encodable {
     var peak: MachinePeak
+    /// The commands the workers started under (`--worker-prefix`), in turn; empty: directly.
+    var workerPrefixes: [String]
     var runs: [WorkerRun]
+
+    enum CodingKeys: String, CodingKey {
+      case peak, runs
+      case workerPrefixes = "worker_prefixes"
+    }
   }
 
   func runWorkers() async throws {
@@ -67,6 +74,9 @@ extension BenchTrain {
         String(
           format: "peak (%d threads): FMA loop %.1f GFLOPS (cpu %.1f), streaming read %.2f GB/s",
           peak.threads, peak.fmaGFLOPS, peak.fmaGFLOPSCPU, peak.readGBPerSecond))
+      if !workerPrefix.isEmpty {
+        print("workers start under, in turn: " + workerPrefix.joined(separator: " | "))
+      }
       print("workers  round_s  shard_s  compute  load  transfer  other  merge_s  util  loss")
     }
     var results: [WorkerRun] = []
@@ -82,8 +92,11 @@ extension BenchTrain {
       let base = try DiLoCoRound.baseCheckpoint(settings, model: loaded)
       let run = try await runs.run(try await start(runs, settings, base: base))
       let perWorker = threads ?? max(1, cores / count)
-      let processes = try (0..<count).map { _ in
-        try spawnWorker(binary: binary, url: url, threads: perWorker)
+      let prefixes = launchPrefixes
+      let processes = try (0..<count).map { index in
+        try spawnWorker(
+          binary: binary, url: url, threads: perWorker,
+          prefix: prefixes.isEmpty ? [] : prefixes[index % prefixes.count])
       }
       defer {
         for p in processes where p.isRunning {
@@ -122,7 +135,10 @@ extension BenchTrain {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
       print(
-        String(decoding: try encoder.encode(Report(peak: peak, runs: results)), as: UTF8.self))
+        String(
+          decoding: try encoder.encode(
+            Report(peak: peak, workerPrefixes: workerPrefix, runs: results)),
+          as: UTF8.self))
     }
   }
 
@@ -133,13 +149,23 @@ extension BenchTrain {
     return settings.run
   }
 
-  private func spawnWorker(binary: String, url: String, threads: Int) throws -> Process {
+  /// Starts one worker, under `prefix` when given (through env, which finds the prefix's command
+  /// on the PATH and execs it, so the process stays the one signalled at the end).
+  private func spawnWorker(binary: String, url: String, threads: Int, prefix: [String]) throws
+    -> Process
+  {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: binary)
-    process.arguments = [
+    let arguments = [
       "worker", "--kinds", "train.shard,train.merge", "--poll-interval", "0.05",
       "--memory-limit", "none", "--no-maintenance", "--log-level", "warning",
     ]
+    if prefix.isEmpty {
+      process.executableURL = URL(fileURLWithPath: binary)
+      process.arguments = arguments
+    } else {
+      process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+      process.arguments = prefix + [binary] + arguments
+    }
     var environment = ProcessInfo.processInfo.environment
     environment["TROLLEY_DATABASE_URL"] = url
     environment["TROLLEY_THREADS"] = String(threads)

@@ -10,7 +10,7 @@ struct DatasetDedupe: AsyncParsableCommand {
     discussion: """
       Exact copies (same sha256) and near copies (Hamming distance <= D on the hash) are grouped;
       each group keeps the item with the most pixels, then the lowest id. The work is a chain of
-      jobs that several workers share: 1 reset, 16 exact (by sha256 prefix), (D + 1) x 4 pairs
+      jobs that several workers share: 1 reset, 4 exact (by sha256 prefix), (D + 1) x 4 pairs
       (one per band of the hash and quarter of its values) and 1 groups job.
 
       --exact groups byte-identical copies only (no pairs jobs): for sets whose distinct images

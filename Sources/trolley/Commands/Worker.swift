@@ -90,7 +90,7 @@ struct Worker: AsyncParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "Memory one job may use here (512M, 8G, or none); jobs declaring more, such as training shards of a model too big for this host, are left to other workers. Default: the cgroup limit or MemAvailable at start, whichever is smaller.",
+      "Memory the jobs this worker runs at once may use together (512M, 8G, or none): it claims a job that declares its memory, such as a training shard, only if it fits beside the jobs it holds, and leaves jobs too big for this host to other workers. Default: the cgroup limit or MemAvailable at start, whichever is smaller.",
       valueName: "size"))
   var memoryLimit: String?
 

@@ -125,6 +125,35 @@ struct JobStoreClaimTests {
     }
   }
 
+  /// Memory-aware claims: the declared `memory_bytes` of the jobs claimed, summed in claim order,
+  /// plus what the worker holds must fit its budget; jobs declaring nothing count 0.
+  @Test func claimsOnlyWhatFitsTheMemoryBudget() async throws {
+    try await withTestDatabase { database in
+      let factory = try await QueueFactory.make(database)
+      let store = factory.store
+      let first = try await factory.insert(payload: #"{"memory_bytes": 600}"#)
+      let second = try await factory.insert(payload: #"{"memory_bytes": 600}"#)
+      let plain = try await factory.insert()
+      // Room for one: the first and the undeclared job, not the second.
+      let claimed = try await store.jobClaim(
+        .init(limit: 3, workerID: factory.workerID, memoryLimit: 1000))
+      #expect(Set(claimed.map(\.id)) == [first, plain])
+      #expect(claimed.first { $0.id == first }?.memoryBytes == 600)
+      #expect(claimed.first { $0.id == plain }?.memoryBytes == 0)
+      // Holding the first, the worker has no room for the second.
+      #expect(
+        try await store.jobClaim(
+          .init(
+            limit: 3, workerID: factory.workerID, holding: 2, memoryLimit: 1000,
+            memoryHeld: 600)
+        ).isEmpty)
+      // Once the first is done, it has.
+      let next = try await store.jobClaim(
+        .init(limit: 3, workerID: factory.workerID, holding: 1, memoryLimit: 1000))
+      #expect(next.map(\.id) == [second])
+    }
+  }
+
   @Test func claimKeepsTheIndexPlanUnderAGenericPlan() async throws {
     try await withTestDatabase { database in
       let factory = try await QueueFactory.make(database)
@@ -138,7 +167,7 @@ struct JobStoreClaimTests {
         var plans: [String] = []
         for limit in ["NULL", "1000000"] {
           let rows = try connection.query(
-            "EXPLAIN EXECUTE claim_generic('default', NULL, 10, 1, 30, NULL, true, \(limit))")
+            "EXPLAIN EXECUTE claim_generic('default', NULL, 10, 1, 30, NULL, true, \(limit), 0)")
           plans.append(try rows.map { try $0.decode(0, as: String.self) }.joined(separator: "\n"))
         }
         return plans.joined(separator: "\n")

@@ -122,12 +122,21 @@ final class InMemoryQueue: JobQueueDriver {
     try check(.claim)
     return state.withLock { state in
       state.claims.append(params)
-      let ready = state.jobs.values.filter { job in
+      // What the worker's memory budget leaves beside the jobs it holds, as the claim SQL has it.
+      let room = params.memoryLimit.map { $0 - params.memoryHeld }
+      let candidates = state.jobs.values.filter { job in
         // Retrying jobs wait for their backoff, which this queue never ends.
         job.state == .available && job.queue == params.queue
           && (params.kinds.map(Set.init)?.contains(job.kind) ?? true)
-          && (params.memoryLimit.map { Self.memoryBytes(job.payload) <= $0 } ?? true)
+          && (room.map { Self.memoryBytes(job.payload) <= $0 } ?? true)
       }.sorted { $0.id < $1.id }.prefix(params.limit)
+      // Declared memory summed in claim order must fit the room; undeclared jobs always fit.
+      var total: Int64 = 0
+      let ready = candidates.filter { job in
+        let memory = Self.memoryBytes(job.payload)
+        total += memory
+        return memory == 0 || (room.map { total <= $0 } ?? true)
+      }
       return ready.map { job in
         var job = job
         job.state = .running
@@ -139,7 +148,8 @@ final class InMemoryQueue: JobQueueDriver {
           id: job.id, queue: job.queue, kind: job.kind, payload: PostgresJSONB(text: job.payload),
           priority: 0, attempt: job.attempt, maxAttempts: job.maxAttempts,
           errorCount: job.errorCount, maxCrashes: 3, crashCount: 0, leaseToken: job.leaseToken!,
-          leaseExpiresAt: Date() + params.lease.seconds, batchID: nil)
+          leaseExpiresAt: Date() + params.lease.seconds, batchID: nil,
+          memoryBytes: Self.memoryBytes(job.payload))
       }
     }
   }

@@ -107,7 +107,7 @@ extension DecoderLayer {
   /// backward needs in `acts`; the output is `acts.y`.
   func forward(
     _ x: UnsafePointer<T>, acts: PassActivations<T>, imageRows: [Int], rope: UnsafePointer<T>,
-    workspace ws: Workspace<T>
+    mask: AttentionMask? = nil, workspace ws: Workspace<T>
   ) {
     let g = acts.g
     let N = acts.N
@@ -131,7 +131,7 @@ extension DecoderLayer {
     ropeApply(acts.k, rows: N, rowStride: Hkv * Dh, heads: Hkv, headDim: Dh, table: rope)
     attentionForward(
       q: acts.q, k: acts.k, v: acts.v, rows: N, heads: H, kvHeads: Hkv, headDim: Dh, causal: true,
-      probabilities: acts.P, output: acts.att)
+      mask: mask, probabilities: acts.P, output: acts.att)
     output.forward(acts.att, rows: N, imageRows: imageRows, into: acts.h, workspace: ws)
     for i in 0..<(N * D) { acts.h[i] += x[i] }
     rmsNormForward(

@@ -221,17 +221,19 @@ func swiGLUBackward<T: Real>(
 
 /// cos (first half) and sin (second half) tables [positions, Dh], from f32 inverse frequencies as
 /// the reference computes them: angle = p·invFreq in the run's precision, cos and sin times
-/// `magnitude` (Phi-3 LongRoPE).
+/// `magnitude` (Phi-3 LongRoPE). Row r is position `rowPositions[r]` when given, else r.
 func ropeTable<T: Real>(
-  inverseFrequencies: [Float], magnitude: Float, positions: Int, into table: UnsafeMutablePointer<T>
+  inverseFrequencies: [Float], magnitude: Float, positions: Int, rowPositions: [Int]? = nil,
+  into table: UnsafeMutablePointer<T>
 ) {
   let half = inverseFrequencies.count
   let Dh = 2 * half
-  for p in 0..<positions {
+  for r in 0..<positions {
+    let p = rowPositions?[r] ?? r
     for i in 0..<half {
       let angle = T(p) * T(inverseFrequencies[i])
-      table[p * Dh + i] = T.cosine(angle) * T(magnitude)
-      table[p * Dh + half + i] = T.sine(angle) * T(magnitude)
+      table[r * Dh + i] = T.cosine(angle) * T(magnitude)
+      table[r * Dh + half + i] = T.sine(angle) * T(magnitude)
     }
   }
 }
@@ -264,11 +266,12 @@ func ropeApply<T: Real>(
 /// Causal multi-head attention with grouped key/value heads over one sequence.
 ///
 /// q [N, H·Dh], k and v [N, Hkv·Dh] (rotated), output o [N, H·Dh]; probabilities P [H, N, N] are
-/// kept for the backward.
+/// kept for the backward. With a `mask` (a packed sample), a causal row also skips the columns
+/// the mask hides from it (they get probability 0, which is all the backward needs).
 func attentionForward<T: Real>(
   q: UnsafePointer<T>, k: UnsafePointer<T>, v: UnsafePointer<T>, rows N: Int, heads H: Int,
-  kvHeads Hkv: Int, headDim Dh: Int, causal: Bool, probabilities P: UnsafeMutablePointer<T>,
-  output o: UnsafeMutablePointer<T>
+  kvHeads Hkv: Int, headDim Dh: Int, causal: Bool, mask: AttentionMask? = nil,
+  probabilities P: UnsafeMutablePointer<T>, output o: UnsafeMutablePointer<T>
 ) {
   let G = H / Hkv
   let scale = 1 / T(Dh).squareRoot()
@@ -281,10 +284,16 @@ func attentionForward<T: Real>(
     for r in 0..<N {
       let row = s + r * N
       let last = causal ? r : N - 1
-      var m = row[0]
-      for c in 0...last where row[c] > m { m = row[c] }
+      // Hidden columns [hiddenFrom, hiddenTo): another question's rows in a packed sample.
+      let hidden = mask?.hidden(row: r) ?? 0..<0
+      var m = row[last]
+      for c in 0...last where row[c] > m && !hidden.contains(c) { m = row[c] }
       var sum: T = 0
       for c in 0...last {
+        if hidden.contains(c) {
+          row[c] = 0
+          continue
+        }
         let e = T.expo(row[c] - m)
         row[c] = e
         sum += e

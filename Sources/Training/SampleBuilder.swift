@@ -82,6 +82,16 @@ public struct SampleBuilder: Sendable {
   public func sample(imagePath: String?, question: String, answer: String, featureWidth: Int)
     throws -> TrainingSample
   {
+    try packedSample(
+      imagePath: imagePath, turns: [(question, answer)], featureWidth: featureWidth)
+  }
+
+  /// One packed sample of several questions about one image (`TrainingSample.packed`): the image
+  /// is read and encoded once.
+  public func packedSample(
+    imagePath: String?, turns: [(question: String, answer: String)], featureWidth: Int
+  ) throws -> TrainingSample {
+    guard !turns.isEmpty else { throw TrainingError("no question to train on") }
     var features: [Float] = []
     var pixels: [Float] = []
     var rows: Int? = nil
@@ -95,8 +105,12 @@ public struct SampleBuilder: Sendable {
         rows = features.count / featureWidth
       }
     }
-    return try sample(
-      question: question, answer: answer, imageTokens: rows, features: features, pixels: pixels)
+    return try TrainingSample.packed(
+      turns.map {
+        try sample(
+          question: $0.question, answer: $0.answer, imageTokens: rows, features: features,
+          pixels: pixels)
+      })
   }
 
   /// One sample from an image already encoded (`features`, or `pixels` for the `all` set) with

@@ -8,12 +8,18 @@ public struct TrainingSample: Sendable {
   /// The preprocessed image, [tiles, 3, S, S], for runs that train the vision tower (`all`),
   /// which computes the features itself; empty otherwise.
   public var pixels: [Float]
+  /// Several questions on one image in one sequence (nil: one plain causal sequence).
+  public var packing: SamplePacking?
 
-  public init(ids: [Int], labels: [Int], visionFeatures: [Float], pixels: [Float] = []) {
+  public init(
+    ids: [Int], labels: [Int], visionFeatures: [Float], pixels: [Float] = [],
+    packing: SamplePacking? = nil
+  ) {
     self.ids = ids
     self.labels = labels
     self.visionFeatures = visionFeatures
     self.pixels = pixels
+    self.packing = packing
   }
 
   /// Positions t whose logits are scored: labels[t + 1] ≠ −100 (the official shift).
@@ -131,18 +137,23 @@ public final class TrainingRunner<T: Real>: @unchecked Sendable {
         m.embedding.decode(rows: sample.ids[t]..<(sample.ids[t] + 1), into: x0 + t * D)
       }
     }
-    // Rotary table for positions 0..<N; LongRoPE picks its factors from the whole length.
+    // Rotary table, a row per token at its position (0..<N unless packed); LongRoPE picks its
+    // factors from the length of the sequence each question sees.
     let Dh = g.headDim
     let rope = ws.get("rope", N * Dh)
+    let positions = sample.packing?.positions(rows: N)
+    let length = sample.packing?.longestQuestionSequence(rows: N) ?? N
     ropeTable(
-      inverseFrequencies: N > m.originalMaxPositions ? m.longFrequencies : m.shortFrequencies,
-      magnitude: m.ropeMagnitude, positions: N, into: rope)
+      inverseFrequencies: length > m.originalMaxPositions ? m.longFrequencies : m.shortFrequencies,
+      magnitude: m.ropeMagnitude, positions: N, rowPositions: positions, into: rope)
+    let mask = sample.packing.map { AttentionMask(packing: $0, rows: N) }
     let gates = ws.get("gates", N)
     let first = PassActivations(tag: "p0", rows: N, geometry: g, workspace: ws)
     let second = PassActivations(tag: "p1", rows: N, geometry: g, workspace: ws)
     for l in 0..<L {
       layerPasses(
-        l, rows: N, first: first, second: second, imageRows: imageRows, rope: rope, gates: gates)
+        l, rows: N, first: first, second: second, imageRows: imageRows, rope: rope, mask: mask,
+        gates: gates)
       mix(rows: N, first: first, second: second, gates: gates, into: layerInputs[l + 1].p)
     }
     // Final norm and LM head on the scored rows only.
@@ -189,7 +200,8 @@ public final class TrainingRunner<T: Real>: @unchecked Sendable {
     for l in stride(from: L - 1, through: 0, by: -1) {
       // Recompute this layer's two passes from its stored input.
       layerPasses(
-        l, rows: N, first: first, second: second, imageRows: imageRows, rope: rope, gates: gates)
+        l, rows: N, first: first, second: second, imageRows: imageRows, rope: rope, mask: mask,
+        gates: gates)
       let layer = m.layers[l]
       if m.traversal {
         let a = first.y
@@ -253,14 +265,16 @@ public final class TrainingRunner<T: Real>: @unchecked Sendable {
   /// a = L(x_l) into `first`, b = L(a) into `second`, and the gate w per row.
   private func layerPasses(
     _ l: Int, rows N: Int, first: PassActivations<T>, second: PassActivations<T>, imageRows: [Int],
-    rope: UnsafePointer<T>, gates: UnsafeMutablePointer<T>
+    rope: UnsafePointer<T>, mask: AttentionMask?, gates: UnsafeMutablePointer<T>
   ) {
     let m = model
     let D = m.geometry.hidden
     let layer = m.layers[l]
-    layer.forward(layerInputs[l].p, acts: first, imageRows: imageRows, rope: rope, workspace: ws)
+    layer.forward(
+      layerInputs[l].p, acts: first, imageRows: imageRows, rope: rope, mask: mask, workspace: ws)
     guard m.traversal else { return }
-    layer.forward(first.y, acts: second, imageRows: imageRows, rope: rope, workspace: ws)
+    layer.forward(
+      first.y, acts: second, imageRows: imageRows, rope: rope, mask: mask, workspace: ws)
     let gw = m.gateWeight.value.p
     let c = m.gateBias.value.p[0]
     for r in 0..<N {

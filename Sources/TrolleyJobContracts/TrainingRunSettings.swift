@@ -38,6 +38,9 @@ public struct TrainingRunSettings: Codable, Sendable, Equatable {
   public var keepRounds: Int?
   /// False: train (and evaluate) without TroL's layer traversal, the ablation (nil: traversal on).
   public var traversal: Bool?
+  /// Which questions of a multi-turn LLaVA entry train: "first" (nil) or "each" (every
+  /// question, each on its own, packed into one sample per entry).
+  public var turns: String?
 
   /// Whether the run has `train.eval` jobs.
   public var evaluates: Bool { eval != nil || (evalFraction ?? 0) > 0 }
@@ -47,9 +50,10 @@ public struct TrainingRunSettings: Codable, Sendable, Equatable {
     innerSteps: Int, batchSize: Int, lr: Double, minLR: Double, weightDecay: Double,
     maxGradNorm: Double, loraRank: Int, loraAlpha: Double, seed: UInt64, outerLR: Double,
     outerMomentum: Double, artifacts: String?, eval: String? = nil, evalFraction: Double? = nil,
-    warmupSteps: Int? = nil, keepRounds: Int? = nil, traversal: Bool? = nil
+    warmupSteps: Int? = nil, keepRounds: Int? = nil, traversal: Bool? = nil, turns: String? = nil
   ) {
     self.traversal = traversal
+    self.turns = turns
     self.run = run
     self.model = model
     self.data = data

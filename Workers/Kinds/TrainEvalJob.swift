@@ -50,9 +50,14 @@ public struct TrainEvalJob: JobKind {
         sum += try runner.loss(sample).lossSum
         tokens += sample.scoredRows.count
       }
-      let short = held.examples.filter {
-        model.tokenizer.encode($0.answer).count <= Self.shortAnswerTokens
-      }
+      // Each question the run trains on is answered on its own (the first, or each of them).
+      let short = held.examples.flatMap { example in
+        example.turns(run.trainingTurns).map {
+          LLaVAData.Example(
+            id: example.id, image: example.image, question: $0.question, answer: $0.answer,
+            turns: [$0])
+        }
+      }.filter { model.tokenizer.encode($0.answer).count <= Self.shortAnswerTokens }
       var correct = 0
       if !short.isEmpty {
         correct = try Self.exactMatches(short, model: model, context: context)

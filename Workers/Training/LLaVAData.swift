@@ -3,9 +3,11 @@ public import Training
 import TrolleyBasics
 
 /// Reads a LLaVA JSON export (`[{"id", "image", "conversations": [{"from": "human", "value":
-/// "<image>\n…"}, {"from": "gpt", "value": "…"}]}]`) into training samples: the first human turn
-/// is the question (the `<image>` marker removed), the next gpt turn the answer; images are
-/// relative to the JSON's folder or absolute.
+/// "<image>\n…"}, {"from": "gpt", "value": "…"}]}]`) into training samples: each human turn
+/// followed by a gpt turn is a question (the `<image>` marker removed) and its answer; images are
+/// relative to the JSON's folder or absolute. Which of an entry's questions train is the run's
+/// `--turns`: the first only, or each as its own question on the image, packed into one sample
+/// (`TrainingSample.packed`).
 public enum LLaVAData {
   struct Turn: Decodable {
     var from: String
@@ -36,8 +38,21 @@ public enum LLaVAData {
     /// The entry's id (its index in the file when it has none).
     public var id: String
     public var image: String?
+    /// The first question and its answer.
     public var question: String
     public var answer: String
+    /// Every question and answer of the entry, the first included, in order.
+    public var turns: [Turn]
+
+    public struct Turn: Sendable, Equatable {
+      public var question: String
+      public var answer: String
+    }
+
+    /// The questions `mode` trains on.
+    public func turns(_ mode: TrainingTurns) -> [Turn] {
+      mode == .each ? turns : Array(turns.prefix(1))
+    }
   }
 
   /// The examples of `path`, in file order.
@@ -55,20 +70,31 @@ public enum LLaVAData {
     }
     let folder = (path as NSString).deletingLastPathComponent
     return try entries.enumerated().map { index, entry in
-      guard let human = entry.conversations.firstIndex(where: { $0.from == "human" }),
-        human + 1 < entry.conversations.count, entry.conversations[human + 1].from == "gpt"
-      else {
+      var turns: [Example.Turn] = []
+      var i = 0
+      let conversation = entry.conversations
+      while i < conversation.count {
+        if conversation[i].from == "human", i + 1 < conversation.count,
+          conversation[i + 1].from == "gpt"
+        {
+          var question = conversation[i].value
+          for marker in ["<image>\n", "\n<image>", "<image>"] {
+            question = question.replacingOccurrences(of: marker, with: "")
+          }
+          turns.append(Example.Turn(question: question, answer: conversation[i + 1].value))
+          i += 2
+        } else {
+          i += 1
+        }
+      }
+      guard let first = turns.first else {
         throw TrainingError(
           "\(path): entry \(index) has no human turn followed by a gpt turn")
       }
-      var question = entry.conversations[human].value
-      for marker in ["<image>\n", "\n<image>", "<image>"] {
-        question = question.replacingOccurrences(of: marker, with: "")
-      }
       let image = entry.image.map { $0.hasPrefix("/") ? $0 : folder + "/" + $0 }
       return Example(
-        id: entry.id ?? String(index), image: image, question: question,
-        answer: entry.conversations[human + 1].value)
+        id: entry.id ?? String(index), image: image, question: first.question,
+        answer: first.answer, turns: turns)
     }
   }
 
@@ -88,28 +114,40 @@ public enum LLaVAData {
   /// Training samples for `path` under `model` (the vision tower runs once per example), of the
   /// examples `include` keeps.
   public static func samples(
-    path: String, builder: SampleBuilder, featureWidth: Int,
+    path: String, builder: SampleBuilder, featureWidth: Int, turns: TrainingTurns = .first,
     include: (Example) -> Bool = { _ in true }
   ) throws -> [TrainingSample] {
     try samples(
       of: try examples(path: path).filter(include), path: path, builder: builder,
-      featureWidth: featureWidth)
+      featureWidth: featureWidth, turns: turns)
   }
 
-  /// Training samples of `examples` (read from `path`, named in errors).
+  /// Training samples of `examples` (read from `path`, named in errors): one per example, of
+  /// its first question or (`.each`) of all of them packed.
   public static func samples(
-    of examples: [Example], path: String, builder: SampleBuilder, featureWidth: Int
+    of examples: [Example], path: String, builder: SampleBuilder, featureWidth: Int,
+    turns: TrainingTurns = .first
   ) throws -> [TrainingSample] {
     guard !examples.isEmpty else { throw TrainingError("\(path) holds no examples") }
     return try examples.map { example in
       do {
-        return try builder.sample(
-          imagePath: example.image, question: example.question, answer: example.answer,
-          featureWidth: featureWidth)
+        return try builder.packedSample(
+          imagePath: example.image,
+          turns: example.turns(turns).map { ($0.question, $0.answer) }, featureWidth: featureWidth)
       } catch {
         throw TrainingError(
           "\(path): entry \(example.id) (\(example.image ?? "no image")): \(error)")
       }
     }
   }
+}
+
+/// Which questions of a multi-turn LLaVA entry a run trains on (`train start --turns`).
+public enum TrainingTurns: String, Sendable, CaseIterable {
+  /// The first human/gpt pair only.
+  case first
+  /// Every pair, each as its own question on the entry's image: the pairs do not see each other
+  /// (a visual question set's questions are independent, unlike a dialogue's), packed into one
+  /// sample that shares the image, exactly as if each were its own example in the batch.
+  case each
 }

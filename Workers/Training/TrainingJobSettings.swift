@@ -78,7 +78,8 @@ public final class TrainingJobSettings: Sendable {
       entry = (
         examples,
         try LLaVAData.samples(
-          of: examples, path: path, builder: builder, featureWidth: model.visionFeatureWidth)
+          of: examples, path: path, builder: builder, featureWidth: model.visionFeatureWidth,
+          turns: settings.trainingTurns)
       )
     } catch {
       throw JobFailure(.permanent, "training data: \(error)")
@@ -125,6 +126,11 @@ public final class TrainingJobSettings: Sendable {
     round == 0
       ? settings.run + "/base" : TrainingArtifactName.checkpoint(settings.run, round: round - 1)
   }
+}
+
+extension TrainingRunSettings {
+  /// The run's `--turns` (runs recorded before it existed: the first question only).
+  var trainingTurns: TrainingTurns { turns.flatMap(TrainingTurns.init(rawValue:)) ?? .first }
 }
 
 extension JobContext {

@@ -65,9 +65,19 @@ struct TrainStart: AsyncParsableCommand {
     help:
       "Train without TroL's layer traversal (the ablation); the export records trol_traversal: false."
   ) var noTraversal = false
+  @Option(
+    help: ArgumentHelp(
+      "Which questions of a multi-turn LLaVA entry train: first (the first human/gpt pair) or each.",
+      discussion:
+        "each: every pair is its own question on the entry's image, packed into one sample that computes the image and the shared prompt once (exactly the loss of one example per pair; a visual question set's questions are independent, so the pairs do not see each other). --batch-size then counts entries."
+    )) var turns: String = "first"
   @OptionGroup var options: OperatorOptions
 
   func validate() throws {
+    guard TrainingTurns(rawValue: turns) != nil else {
+      throw ValidationError(
+        "--turns must be first or each, got '\(turns)'")
+    }
     guard rounds >= 1, shards >= 1, innerSteps >= 1, batchSize >= 1 else {
       throw ValidationError("--rounds, --shards, --inner-steps and --batch-size must be at least 1")
     }
@@ -105,7 +115,7 @@ struct TrainStart: AsyncParsableCommand {
       artifacts: artifacts.map(absolute), eval: evalData.map(absolute),
       evalFraction: evalFraction > 0 ? evalFraction : nil,
       warmupSteps: warmupSteps > 0 ? warmupSteps : nil, keepRounds: keepRounds,
-      traversal: noTraversal ? false : nil)
+      traversal: noTraversal ? false : nil, turns: turns == "first" ? nil : turns)
     var examples = try LLaVAData.examples(path: settings.data).filter {
       !LLaVAData.isHeldOut(id: $0.id, fraction: evalFraction)
     }.count

@@ -24,7 +24,7 @@ extension BenchEngine {
     configuration.imagePrefill = !noImage
     configuration.prefillEveryFormat = prefillEveryFormat
     configuration.traversals = traversal
-    let json = self.json
+    let json = runOptions.json
     if !json {
       print(
         "model \(directory), threads \(TensorThreads.count); measuring sgemm peak and bandwidth...")
@@ -34,9 +34,7 @@ extension BenchEngine {
       if !json { print(result.line) }
     }
     if json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      print(String(decoding: try encoder.encode(report), as: UTF8.self))
+      try printReport(report)
     } else {
       print(report.machine.line)
     }

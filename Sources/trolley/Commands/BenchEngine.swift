@@ -36,14 +36,7 @@ struct BenchEngine: AsyncParsableCommand {
   )
   var model: String?
 
-  @Flag(help: "Print one JSON object instead of a table.")
-  var json = false
-
-  @Option(
-    help:
-      "Threads for OpenBLAS and the SIMD kernels (default: TROLLEY_THREADS, else the physical core count)."
-  )
-  var threads: Int?
+  @OptionGroup var runOptions: BenchRunOptions
 
   @Option(
     help: "Comma-separated weight formats to measure: f32, f16, bf16, q8, q4 (default: all).",
@@ -81,7 +74,6 @@ struct BenchEngine: AsyncParsableCommand {
     guard kernels || computeModes || model != nil else {
       throw ValidationError("nothing to run: pass --kernels, --compute-modes and/or --model DIR")
     }
-    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     guard parsedDecodeRows() != nil else {
       throw ValidationError("--decode-rows must be positive integers separated by commas, e.g. 1,8")
     }
@@ -100,7 +92,7 @@ struct BenchEngine: AsyncParsableCommand {
   }
 
   func run() async throws {
-    if let threads { TensorThreads.configure(count: threads) }
+    runOptions.configureThreads()
     if let model { try runModel(model) }
     if computeModes { try ComputeModeTable.run(rows: max(prefillRows, 16), seconds: seconds) }
     guard kernels else { return }
@@ -109,7 +101,7 @@ struct BenchEngine: AsyncParsableCommand {
     configuration.decodeRows = parsedDecodeRows() ?? [1]
     configuration.prefillRows = prefillRows
     configuration.minimumSeconds = seconds
-    let json = self.json
+    let json = runOptions.json
     if !json {
       print(
         "threads \(TensorThreads.count) (OpenBLAS \(TensorThreads.blasCount)); measuring peaks...")
@@ -119,9 +111,7 @@ struct BenchEngine: AsyncParsableCommand {
       if !json { print(KernelTable.line(measurement)) }
     }
     if json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      print(String(decoding: try encoder.encode(report), as: UTF8.self))
+      try printReport(report)
     } else {
       print(KernelTable.summary(report))
     }

@@ -69,11 +69,7 @@ struct BenchQuality: ParsableCommand {
   @Option(help: "With --easy-vqa-questions: most new tokens per answer.")
   var easyVQAMaxNewTokens: Int = 24
 
-  @Option(help: "Engine threads (default: $TROLLEY_THREADS, else the physical cores).")
-  var threads: Int?
-
-  @Flag(help: "Print one JSON object instead of a table.")
-  var json = false
+  @OptionGroup var runOptions: BenchRunOptions
 
   func validate() throws {
     guard (1...4096).contains(newTokens) else {
@@ -85,14 +81,13 @@ struct BenchQuality: ParsableCommand {
     if let easyVQALimit, easyVQALimit < 1 {
       throw ValidationError("--easy-vqa-limit must be at least 1")
     }
-    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     guard !question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
       throw ValidationError("--question must not be empty")
     }
   }
 
   func run() throws {
-    if let threads { TensorThreads.configure(count: threads) }
+    runOptions.configureThreads()
     var configuration = QualityBenchmark.Configuration()
     configuration.modes = traversal.flatMap { t in
       compute.map { QualityBenchmark.Mode(traversal: t, compute: $0) }
@@ -103,7 +98,7 @@ struct BenchQuality: ParsableCommand {
     configuration.easyVQAQuestions = easyVQAQuestions
     configuration.easyVQALimit = easyVQALimit
     configuration.easyVQAMaxNewTokens = easyVQAMaxNewTokens
-    let json = self.json
+    let json = runOptions.json
     let peak = MachinePeak.measure(minimumSeconds: 0.3)
     if !json {
       print(
@@ -130,9 +125,7 @@ struct BenchQuality: ParsableCommand {
               .utf8))
       })
     if json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      print(String(decoding: try encoder.encode(report), as: UTF8.self))
+      try printReport(report)
     } else {
       print(
         String(

@@ -52,11 +52,7 @@ struct BenchTrainSteps: ParsableCommand {
   @Flag(help: "Train without TroL's traversal (each layer once, no gate).")
   var noTraversal = false
 
-  @Option(help: "Threads (default: $TROLLEY_THREADS, else the physical cores).")
-  var threads: Int?
-
-  @Flag(help: "Print one JSON object instead of a table.")
-  var json = false
+  @OptionGroup var runOptions: BenchRunOptions
 
   func sets() throws -> [TrainableSet] {
     try CommaSeparated.values(trainable, option: "--trainable")
@@ -75,15 +71,14 @@ struct BenchTrainSteps: ParsableCommand {
     guard (1...2000).contains(answerWords) else {
       throw ValidationError("--answer-words must be 1...2000")
     }
-    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
   }
 
   func run() throws {
-    if let threads { TensorThreads.configure(count: threads) }
+    runOptions.configureThreads()
     let configuration = TrainingBenchmark.Configuration(
       model: model, sets: try sets(), formats: try formats(), steps: steps, loraRank: loraRank,
       loraAlpha: loraAlpha, answerWords: answerWords, traversal: !noTraversal)
-    let json = self.json
+    let json = runOptions.json
     if !json {
       print("model \(model), OpenBLAS threads \(TensorThreads.blasCount); measuring sgemm...")
     }
@@ -98,9 +93,7 @@ struct BenchTrainSteps: ParsableCommand {
           Double(r.peakRSSBytes) / Double(1 << 30)))
     }
     if json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      print(String(decoding: try encoder.encode(report), as: UTF8.self))
+      try printReport(report)
     } else {
       print(
         String(format: "sgemm (OpenBLAS, 1024×2048·2048×2048): %.1f GFLOPS", report.sgemmGFLOPS))

@@ -132,13 +132,7 @@ extension BenchTrain {
       }
     }
     if options.json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      print(
-        String(
-          decoding: try encoder.encode(
-            Report(peak: peak, workerPrefixes: workerPrefix, runs: results)),
-          as: UTF8.self))
+      try printReport(Report(peak: peak, workerPrefixes: workerPrefix, runs: results))
     }
   }
 

@@ -53,11 +53,7 @@ struct BenchWorker: AsyncParsableCommand {
   )
   var questionsPerImage: Int = 1
 
-  @Option(help: "Engine threads (default: $TROLLEY_THREADS, else the physical cores).")
-  var threads: Int?
-
-  @Flag(help: "Print one JSON object instead of a table.")
-  var json = false
+  @OptionGroup var runOptions: BenchRunOptions
 
   func validate() throws {
     guard (1...100_000).contains(images) else {
@@ -70,14 +66,13 @@ struct BenchWorker: AsyncParsableCommand {
     guard (1...16).contains(questionsPerImage) else {
       throw ValidationError("--questions-per-image must be 1...16, got \(questionsPerImage)")
     }
-    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     guard !question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
       throw ValidationError("--question must not be empty")
     }
   }
 
   func run() async throws {
-    if let threads { TensorThreads.configure(count: threads) }
+    runOptions.configureThreads()
     let engine = try TroLEngine.load(
       modelDirectory: model, weights: engineOptions.weightFormat, compute: engineOptions.computeMode
     )
@@ -90,7 +85,7 @@ struct BenchWorker: AsyncParsableCommand {
     configuration.questionsPerImage = questionsPerImage
     let name = URL(fileURLWithPath: model).standardizedFileURL.lastPathComponent
     let benchmark = WorkerBenchmark(engine: engine, modelName: name, configuration: configuration)
-    let json = self.json
+    let json = runOptions.json
     // The machine's peaks, measured in the same run: on a shared machine the figures below
     // mean little without them.
     let peak = MachinePeak.measure(minimumSeconds: 0.3)
@@ -120,12 +115,10 @@ struct BenchWorker: AsyncParsableCommand {
           Data("\r\u{1B}[Kbatch size \(batchSize): \(done)/\(total) images".utf8))
       })
     if json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
       report.threads = TensorThreads.count
       report.compute = engineOptions.compute
       report.peak = peak
-      print(String(decoding: try encoder.encode(report), as: UTF8.self))
+      try printReport(report)
     }
   }
 }

@@ -27,16 +27,11 @@ public final class FrozenMatrix: @unchecked Sendable {
       weight.multiply(xf, rows: rows, into: yf, accumulate: accumulate, scratch: matmul)
       return
     }
-    let panel = workspace.get("frozen.panel", FrozenMatrix.panelRows * inFeatures)
-    var start = 0
-    while start < out {
-      let count = min(FrozenMatrix.panelRows, out - start)
-      decode(rows: start..<(start + count), into: panel)
+    forEachPanel(workspace) { panel, start, count in
       // y[:, start..<start+count] = x·Wpanelᵀ
       T.gemm(
         transA: false, transB: true, m: rows, n: count, k: inFeatures, alpha: 1, x,
         lda: inFeatures, panel, ldb: inFeatures, beta: accumulate ? 1 : 0, y + start, ldc: out)
-      start += count
     }
   }
 
@@ -54,15 +49,26 @@ public final class FrozenMatrix: @unchecked Sendable {
         alpha: Float(alpha))
       return
     }
+    forEachPanel(workspace) { panel, start, count in
+      // dx += dy[:, panel]·Wpanel
+      T.gemm(
+        transA: false, transB: false, m: rows, n: inFeatures, k: count, alpha: alpha, dy + start,
+        lda: out, panel, ldb: inFeatures, beta: 1, dx, ldc: inFeatures)
+    }
+  }
+
+  /// Calls `body` with W decoded to T a panel of `panelRows` rows at a time (the panel, its first
+  /// row and its row count), top to bottom, in one workspace buffer.
+  private func forEachPanel<T: Real>(
+    _ workspace: Workspace<T>,
+    _ body: (_ panel: UnsafeMutablePointer<T>, _ start: Int, _ count: Int) -> Void
+  ) {
     let panel = workspace.get("frozen.panel", FrozenMatrix.panelRows * inFeatures)
     var start = 0
     while start < out {
       let count = min(FrozenMatrix.panelRows, out - start)
       decode(rows: start..<(start + count), into: panel)
-      // dx += dy[:, panel]·Wpanel
-      T.gemm(
-        transA: false, transB: false, m: rows, n: inFeatures, k: count, alpha: alpha, dy + start,
-        lda: out, panel, ldb: inFeatures, beta: 1, dx, ldc: inFeatures)
+      body(panel, start, count)
       start += count
     }
   }

@@ -83,13 +83,6 @@ extension ModelSynthesizer {
       ), patchSize: d.patchSize ?? 14)
     let config = try ModelConfig(
       json: Array(configText.utf8), source: "model synth --like tiny with custom dimensions")
-    do {
-      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    } catch {
-      throw TroLError(.io, "cannot create \(directory): \(error.localizedDescription)")
-    }
-    let path = { (name: String) in (directory as NSString).appendingPathComponent(name) }
-    try writeFile(path("config.json"), Data(configText.utf8))
     var tensors = config.tensors
     if initialization == .scratch {
       tensors = tensors.map { tensor in
@@ -102,10 +95,9 @@ extension ModelSynthesizer {
         return tensor
       }
     }
-    try writeWeights(tensors, to: path("model.safetensors"), seed: seed, progress: progress)
-    try gate(hidden: config.decoder.hiddenSize, layers: config.decoder.layers, seed: seed).write(
-      to: path("trol_gating.pt"))
-    for (name, data) in tokenizer { try writeFile(path(name), data) }
+    try writeFolder(
+      directory, configText: configText, config: config, tensors: tensors, tokenizer: tokenizer,
+      seed: seed, progress: progress)
   }
 
   /// The four tokenizer files of an InternLM2-family folder, and its vocabulary size: the id of

@@ -46,6 +46,19 @@ public enum ModelSynthesizer {
     let configText = configJSON(shape, layers: layers)
     let config = try ModelConfig(
       json: Array(configText.utf8), source: "model synth --like \(shape.rawValue)")
+    try writeFolder(
+      directory, configText: configText, config: config, tensors: config.tensors,
+      tokenizer: tokenizerFiles(shape, vocabulary: config.decoder.vocabSize), seed: seed,
+      progress: progress)
+  }
+
+  /// Writes a checkpoint folder: `configText` (already validated as `config`) as config.json,
+  /// `tensors` as model.safetensors, a gate for `config`'s decoder, and the tokenizer files.
+  static func writeFolder(
+    _ directory: String, configText: String, config: ModelConfig, tensors: [CheckpointTensor],
+    tokenizer: [(String, Data)], seed: UInt64,
+    progress: (_ written: Int64, _ total: Int64) -> Void
+  ) throws {
     do {
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     } catch {
@@ -53,12 +66,10 @@ public enum ModelSynthesizer {
     }
     let path = { (name: String) in (directory as NSString).appendingPathComponent(name) }
     try writeFile(path("config.json"), Data(configText.utf8))
-    try writeWeights(config.tensors, to: path("model.safetensors"), seed: seed, progress: progress)
+    try writeWeights(tensors, to: path("model.safetensors"), seed: seed, progress: progress)
     try gate(hidden: config.decoder.hiddenSize, layers: config.decoder.layers, seed: seed).write(
       to: path("trol_gating.pt"))
-    for (name, data) in tokenizerFiles(shape, vocabulary: config.decoder.vocabSize) {
-      try writeFile(path(name), data)
-    }
+    for (name, data) in tokenizer { try writeFile(path(name), data) }
   }
 
   /// The tokenizer files of a shape's family.

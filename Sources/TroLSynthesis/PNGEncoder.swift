@@ -34,8 +34,9 @@ public enum PNGEncoder {
     file.appendBigEndian(crc)
   }
 
-  /// A zlib stream of stored deflate blocks (at most 65,535 bytes each) with its Adler-32.
-  private static func zlibStored(_ data: [UInt8]) -> [UInt8] {
+  /// A zlib stream of stored deflate blocks (at most 65,535 bytes each) with its Adler-32 (also
+  /// the image data of the tests' hand-built PNGs).
+  public static func zlibStored(_ data: [UInt8]) -> [UInt8] {
     var out: [UInt8] = [0x78, 0x01]
     var offset = 0
     repeat {

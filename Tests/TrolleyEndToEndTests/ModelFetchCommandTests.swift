@@ -59,86 +59,93 @@ import Testing
     return path
   }
 
-  @Test func fetchesIntoAFolderWithTokenAndRecordsTheSource() throws {
-    let server = try Self.hub()
+  /// Runs `body` with a hub (`weightsResponse` answering the CDN path) and a scratch folder, and
+  /// stops and removes them after.
+  static func withHub(
+    weightsResponse: LoopbackHTTPServer.Response? = nil,
+    _ body: (_ server: LoopbackHTTPServer, _ root: String) throws -> Void
+  ) throws {
+    let server = try hub(weightsResponse: weightsResponse)
     defer { server.stop() }
-    let root = try Self.scratch()
+    let root = try scratch()
     defer { try? FileManager.default.removeItem(atPath: root) }
-    let run = try TrolleyBinary.run(
-      ["model", "fetch", "org/tiny", "--out", root + "/m"],
-      environment: Self.environment(server, home: root + "/hf"))
-    #expect(run.status == 0, "\(run.stderr)")
-    #expect(run.stdout.contains("Fetched org/tiny at 0123456789ab"), "\(run.stdout)")
-    #expect(
-      try Data(contentsOf: URL(fileURLWithPath: root + "/m/model.safetensors"))
-        == Data(Self.weights))
-    #expect(
-      try Data(contentsOf: URL(fileURLWithPath: root + "/m/config.json")) == Data(Self.config))
-    let source = try String(contentsOfFile: root + "/m/.trolley-source.json", encoding: .utf8)
-    #expect(source.contains(#""repo": "org/tiny""#) && source.contains(Self.commit))
-    let api = server.requests("/api/models/org/tiny/revision/main?blobs=true")
-    #expect(api.first?.contains("Authorization: Bearer hf_secret") == true, "\(api)")
-    #expect(!FileManager.default.fileExists(atPath: root + "/m/.gitattributes"))
+    try body(server, root)
+  }
+
+  @Test func fetchesIntoAFolderWithTokenAndRecordsTheSource() throws {
+    try Self.withHub { server, root in
+      let run = try TrolleyBinary.run(
+        ["model", "fetch", "org/tiny", "--out", root + "/m"],
+        environment: Self.environment(server, home: root + "/hf"))
+      #expect(run.status == 0, "\(run.stderr)")
+      #expect(run.stdout.contains("Fetched org/tiny at 0123456789ab"), "\(run.stdout)")
+      #expect(
+        try Data(contentsOf: URL(fileURLWithPath: root + "/m/model.safetensors"))
+          == Data(Self.weights))
+      #expect(
+        try Data(contentsOf: URL(fileURLWithPath: root + "/m/config.json")) == Data(Self.config))
+      let source = try String(contentsOfFile: root + "/m/.trolley-source.json", encoding: .utf8)
+      #expect(source.contains(#""repo": "org/tiny""#) && source.contains(Self.commit))
+      let api = server.requests("/api/models/org/tiny/revision/main?blobs=true")
+      #expect(api.first?.contains("Authorization: Bearer hf_secret") == true, "\(api)")
+      #expect(!FileManager.default.fileExists(atPath: root + "/m/.gitattributes"))
+    }
   }
 
   @Test func aDroppedDownloadResumesWithARangeRequest() throws {
-    let server = try Self.hub(
-      weightsResponse: .init(body: Self.weights, acceptsRanges: true, truncateAfter: 100_000))
-    defer { server.stop() }
-    let root = try Self.scratch()
-    defer { try? FileManager.default.removeItem(atPath: root) }
-    let arguments = ["model", "fetch", "org/tiny", "--out", root + "/m"]
-    let environment = Self.environment(server, home: root + "/hf")
-    let dropped = try TrolleyBinary.run(arguments, environment: environment)
-    #expect(dropped.status == 1)
-    let partial = root + "/m/model.safetensors.incomplete"
-    let kept = try FileManager.default.attributesOfItem(atPath: partial)[.size] as? NSNumber
-    #expect(kept?.intValue == 100_000, "the partial file is kept for the next run")
+    try Self.withHub(
+      weightsResponse: .init(body: Self.weights, acceptsRanges: true, truncateAfter: 100_000)
+    ) { server, root in
+      let arguments = ["model", "fetch", "org/tiny", "--out", root + "/m"]
+      let environment = Self.environment(server, home: root + "/hf")
+      let dropped = try TrolleyBinary.run(arguments, environment: environment)
+      #expect(dropped.status == 1)
+      let partial = root + "/m/model.safetensors.incomplete"
+      let kept = try FileManager.default.attributesOfItem(atPath: partial)[.size] as? NSNumber
+      #expect(kept?.intValue == 100_000, "the partial file is kept for the next run")
 
-    server.serve("/cdn/weights", .init(body: Self.weights, acceptsRanges: true))
-    let resumed = try TrolleyBinary.run(arguments, environment: environment)
-    #expect(resumed.status == 0, "\(resumed.stderr)")
-    let last = server.requests("/cdn/weights").last ?? ""
-    #expect(last.contains("Range: bytes=100000-"), "\(last)")
-    #expect(
-      try Data(contentsOf: URL(fileURLWithPath: root + "/m/model.safetensors"))
-        == Data(Self.weights))
-    #expect(!FileManager.default.fileExists(atPath: partial))
+      server.serve("/cdn/weights", .init(body: Self.weights, acceptsRanges: true))
+      let resumed = try TrolleyBinary.run(arguments, environment: environment)
+      #expect(resumed.status == 0, "\(resumed.stderr)")
+      let last = server.requests("/cdn/weights").last ?? ""
+      #expect(last.contains("Range: bytes=100000-"), "\(last)")
+      #expect(
+        try Data(contentsOf: URL(fileURLWithPath: root + "/m/model.safetensors"))
+          == Data(Self.weights))
+      #expect(!FileManager.default.fileExists(atPath: partial))
+    }
   }
 
   @Test func aChecksumMismatchIsRefusedAndRemoved() throws {
     var corrupt = Self.weights
     corrupt[1234] ^= 0xFF
-    let server = try Self.hub(weightsResponse: .init(body: corrupt))
-    defer { server.stop() }
-    let root = try Self.scratch()
-    defer { try? FileManager.default.removeItem(atPath: root) }
-    let run = try TrolleyBinary.run(
-      ["model", "fetch", "org/tiny", "--out", root + "/m"],
-      environment: Self.environment(server, home: root + "/hf"))
-    #expect(run.status == 1)
-    #expect(run.stderr.contains("does not match the hub's"), "\(run.stderr)")
-    #expect(!FileManager.default.fileExists(atPath: root + "/m/model.safetensors"))
-    #expect(!FileManager.default.fileExists(atPath: root + "/m/model.safetensors.incomplete"))
+    try Self.withHub(weightsResponse: .init(body: corrupt)) { server, root in
+      let run = try TrolleyBinary.run(
+        ["model", "fetch", "org/tiny", "--out", root + "/m"],
+        environment: Self.environment(server, home: root + "/hf"))
+      #expect(run.status == 1)
+      #expect(run.stderr.contains("does not match the hub's"), "\(run.stderr)")
+      #expect(!FileManager.default.fileExists(atPath: root + "/m/model.safetensors"))
+      #expect(!FileManager.default.fileExists(atPath: root + "/m/model.safetensors.incomplete"))
+    }
   }
 
   /// Without --out the files land in the hub cache layout the hub's own tools use.
   @Test func fetchesIntoTheHubCache() throws {
-    let server = try Self.hub()
-    defer { server.stop() }
-    let root = try Self.scratch()
-    defer { try? FileManager.default.removeItem(atPath: root) }
-    let run = try TrolleyBinary.run(
-      ["model", "fetch", "org/tiny"], environment: Self.environment(server, home: root + "/hf"))
-    #expect(run.status == 0, "\(run.stderr)")
-    let repo = root + "/hf/hub/models--org--tiny"
-    let snapshot = repo + "/snapshots/" + Self.commit
-    #expect(
-      try Data(contentsOf: URL(fileURLWithPath: snapshot + "/model.safetensors"))
-        == Data(Self.weights))
-    let link = try FileManager.default.destinationOfSymbolicLink(atPath: snapshot + "/config.json")
-    #expect(link == "../../blobs/bb22")
-    #expect(try String(contentsOfFile: repo + "/refs/main", encoding: .utf8) == Self.commit)
+    try Self.withHub { server, root in
+      let run = try TrolleyBinary.run(
+        ["model", "fetch", "org/tiny"], environment: Self.environment(server, home: root + "/hf"))
+      #expect(run.status == 0, "\(run.stderr)")
+      let repo = root + "/hf/hub/models--org--tiny"
+      let snapshot = repo + "/snapshots/" + Self.commit
+      #expect(
+        try Data(contentsOf: URL(fileURLWithPath: snapshot + "/model.safetensors"))
+          == Data(Self.weights))
+      let link = try FileManager.default.destinationOfSymbolicLink(
+        atPath: snapshot + "/config.json")
+      #expect(link == "../../blobs/bb22")
+      #expect(try String(contentsOfFile: repo + "/refs/main", encoding: .utf8) == Self.commit)
+    }
   }
 
   @Test func anUnreachableHubSaysWhichFilesToPlaceWhere() throws {

@@ -10,79 +10,38 @@
 enum HaarWavelet {
   static let h = 0.7071067811865476
 
-  /// One analysis level along rows (axis 0) of a `rows`×`cols` block stored with row stride
-  /// `stride`: writes the lows to rows 0..<rows/2 and the highs to rows/2..<rows of `out`.
-  static func analyseAxis0(
-    _ x: UnsafeMutablePointer<Double>, rows: Int, cols: Int, stride: Int,
-    out: UnsafeMutablePointer<Double>
-  ) {
-    let half = rows / 2
-    for k in 0..<half {
-      let r0 = x + (2 * k) * stride
-      let r1 = x + (2 * k + 1) * stride
-      let lo = out + k * stride
-      let hi = out + (half + k) * stride
-      for j in 0..<cols {
-        let x0 = r0[j]
-        let x1 = r1[j]
-        lo[j] = h * x1 + h * x0
-        hi[j] = h * x0 - h * x1
-      }
-    }
+  /// One axis of an n×n block stored with row stride `stride`: along axis 0 (pairs of rows) an
+  /// element's neighbour is `stride` away and the lines are the columns, one apart; along axis 1
+  /// (pairs of columns) the reverse.
+  struct Axis {
+    var step: Int
+    var lineStep: Int
+
+    static func rows(stride: Int) -> Axis { Axis(step: stride, lineStep: 1) }
+    static func columns(stride: Int) -> Axis { Axis(step: 1, lineStep: stride) }
   }
 
-  /// One analysis level along columns (axis 1): lows to columns 0..<cols/2, highs after.
-  static func analyseAxis1(
-    _ x: UnsafeMutablePointer<Double>, rows: Int, cols: Int, stride: Int,
+  /// One level along `axis` of an `n`×`n` block: each line's pairs (p, q) become
+  /// (h·p + h·q, h·p − h·q). Analysis reads the pairs from neighbours (2k, 2k+1) and writes the
+  /// lows to k and the highs to n/2 + k; synthesis reads (k, n/2 + k) and writes (2k, 2k+1).
+  /// (PyWavelets writes the analysis low as h·x₁ + h·x₀: floating-point addition commutes, so the
+  /// bits are the same.)
+  static func level(
+    _ x: UnsafeMutablePointer<Double>, n: Int, along axis: Axis, synthesis: Bool,
     out: UnsafeMutablePointer<Double>
   ) {
-    let half = cols / 2
-    for r in 0..<rows {
-      let row = x + r * stride
-      let o = out + r * stride
+    let half = n / 2
+    for line in 0..<n {
+      let source = x + line * axis.lineStep
+      let target = out + line * axis.lineStep
       for k in 0..<half {
-        let x0 = row[2 * k]
-        let x1 = row[2 * k + 1]
-        o[k] = h * x1 + h * x0
-        o[half + k] = h * x0 - h * x1
-      }
-    }
-  }
-
-  /// One synthesis level along columns (axis 1): inverse of `analyseAxis1`.
-  static func synthesiseAxis1(
-    _ x: UnsafeMutablePointer<Double>, rows: Int, cols: Int, stride: Int,
-    out: UnsafeMutablePointer<Double>
-  ) {
-    let half = cols / 2
-    for r in 0..<rows {
-      let row = x + r * stride
-      let o = out + r * stride
-      for k in 0..<half {
-        let a = row[k]
-        let d = row[half + k]
-        o[2 * k] = h * a + h * d
-        o[2 * k + 1] = h * a - h * d
-      }
-    }
-  }
-
-  /// One synthesis level along rows (axis 0): inverse of `analyseAxis0`.
-  static func synthesiseAxis0(
-    _ x: UnsafeMutablePointer<Double>, rows: Int, cols: Int, stride: Int,
-    out: UnsafeMutablePointer<Double>
-  ) {
-    let half = rows / 2
-    for k in 0..<half {
-      let lo = x + k * stride
-      let hi = x + (half + k) * stride
-      let r0 = out + (2 * k) * stride
-      let r1 = out + (2 * k + 1) * stride
-      for j in 0..<cols {
-        let a = lo[j]
-        let d = hi[j]
-        r0[j] = h * a + h * d
-        r1[j] = h * a - h * d
+        let interleaved = ((2 * k) * axis.step, (2 * k + 1) * axis.step)
+        let split = (k * axis.step, (half + k) * axis.step)
+        let (from, to) = synthesis ? (split, interleaved) : (interleaved, split)
+        let p = source[from.0]
+        let q = source[from.1]
+        target[to.0] = h * p + h * q
+        target[to.1] = h * p - h * q
       }
     }
   }
@@ -91,32 +50,39 @@ enum HaarWavelet {
   /// top-left (size >> level)² block holds the approximation, and each level's three detail
   /// blocks sit beside it (their positions do not matter to the hash, only the values).
   static func decompose(_ data: inout [Double], size: Int, levels: Int) {
-    var scratch = [Double](repeating: 0, count: data.count)
-    data.withUnsafeMutableBufferPointer { d in
-      scratch.withUnsafeMutableBufferPointer { s in
-        guard let d = d.baseAddress, let s = s.baseAddress else { return }
-        var n = size
-        for _ in 0..<levels {
-          analyseAxis0(d, rows: n, cols: n, stride: size, out: s)
-          analyseAxis1(s, rows: n, cols: n, stride: size, out: d)
-          n /= 2
-        }
+    withScratch(&data) { d, s in
+      var n = size
+      for _ in 0..<levels {
+        level(d, n: n, along: .rows(stride: size), synthesis: false, out: s)
+        level(s, n: n, along: .columns(stride: size), synthesis: false, out: d)
+        n /= 2
       }
     }
   }
 
   /// `waverec2` of a packed decomposition of `levels` levels, in place.
   static func reconstruct(_ data: inout [Double], size: Int, levels: Int) {
+    withScratch(&data) { d, s in
+      var n = size >> (levels - 1)
+      for _ in 0..<levels {
+        level(d, n: n, along: .columns(stride: size), synthesis: true, out: s)
+        level(s, n: n, along: .rows(stride: size), synthesis: true, out: d)
+        n *= 2
+      }
+    }
+  }
+
+  /// Calls `body` with `data` and a scratch array of the same size (each level writes one into
+  /// the other and back).
+  private static func withScratch(
+    _ data: inout [Double],
+    _ body: (_ data: UnsafeMutablePointer<Double>, _ scratch: UnsafeMutablePointer<Double>) -> Void
+  ) {
     var scratch = [Double](repeating: 0, count: data.count)
     data.withUnsafeMutableBufferPointer { d in
       scratch.withUnsafeMutableBufferPointer { s in
         guard let d = d.baseAddress, let s = s.baseAddress else { return }
-        var n = size >> (levels - 1)
-        for _ in 0..<levels {
-          synthesiseAxis1(d, rows: n, cols: n, stride: size, out: s)
-          synthesiseAxis0(s, rows: n, cols: n, stride: size, out: d)
-          n *= 2
-        }
+        body(d, s)
       }
     }
   }

@@ -1,24 +1,19 @@
 /// Reads a JSON Lines manifest: one object per line with an image path or URL and optional
 /// question, prompt, id and metadata; any other keys are kept as metadata too.
 public final class JSONLManifestReader: ManifestReader {
-  private let lines: LineReader
-  private let baseDirectory: String
+  private let lines: ManifestLines
   private let columns: ManifestColumnChoice
 
   /// Opens `path`.
   /// - Parameter columns: Key names chosen on the command line, else the usual ones.
   /// - Throws: `CLIError.notFound` or `.io`.
   public init(path: String, columns: ManifestColumnChoice = .standard) throws(CLIError) {
-    lines = try LineReader(path: path)
+    lines = try ManifestLines(path: path)
     self.columns = columns
-    baseDirectory = ImagePath.directory(
-      of: ImagePath.resolve(path, relativeTo: ImagePath.currentDirectory()))
   }
 
   public func next() throws(CLIError) -> ManifestEntry? {
-    while var bytes = try lines.nextLine() {
-      let line = lines.lineNumber
-      if line == 1, bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+    while case (let line, var bytes)? = try lines.next() {
       if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
       let value: JSONValue
       do {
@@ -112,7 +107,7 @@ public final class JSONLManifestReader: ManifestReader {
           line: line,
           message: "no \"\(columns.image ?? "image")\" key; each line needs the image path or URL"))
     }
-    row.image = ImagePath.resolve(image, relativeTo: baseDirectory)
+    row.image = ImagePath.resolve(image, relativeTo: lines.baseDirectory)
     return .success(row)
   }
 }

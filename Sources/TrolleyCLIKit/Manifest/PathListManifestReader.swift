@@ -2,21 +2,16 @@
 /// img2dataset's URL lists write them). Blank lines and lines starting with `#` are skipped;
 /// relative paths are resolved against the list's folder.
 public final class PathListManifestReader: ManifestReader {
-  private let lines: LineReader
-  private let baseDirectory: String
+  private let lines: ManifestLines
 
   /// Opens `path`.
   /// - Throws: `CLIError.notFound` or `.io`.
   public init(path: String) throws(CLIError) {
-    lines = try LineReader(path: path)
-    baseDirectory = ImagePath.directory(
-      of: ImagePath.resolve(path, relativeTo: ImagePath.currentDirectory()))
+    lines = try ManifestLines(path: path)
   }
 
   public func next() throws(CLIError) -> ManifestEntry? {
-    while var bytes = try lines.nextLine() {
-      let line = lines.lineNumber
-      if line == 1, bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+    while case (let line, var bytes)? = try lines.next() {
       if bytes.last == 0x0D { bytes.removeLast() }
       guard let text = String(validating: bytes, as: UTF8.self) else {
         return .issue(ManifestIssue(line: line, message: "the line is not valid UTF-8 text"))
@@ -24,7 +19,8 @@ public final class PathListManifestReader: ManifestReader {
       let reference = text.trimmingSpaces()
       if reference.isEmpty || reference.hasPrefix("#") { continue }
       return .row(
-        ManifestRow(line: line, image: ImagePath.resolve(reference, relativeTo: baseDirectory)))
+        ManifestRow(
+          line: line, image: ImagePath.resolve(reference, relativeTo: lines.baseDirectory)))
     }
     return nil
   }

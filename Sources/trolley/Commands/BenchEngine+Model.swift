@@ -24,19 +24,13 @@ extension BenchEngine {
     configuration.imagePrefill = !noImage
     configuration.prefillEveryFormat = prefillEveryFormat
     configuration.traversals = traversal
-    let json = runOptions.json
-    if !json {
-      print(
-        "model \(directory), threads \(TensorThreads.count); measuring sgemm peak and bandwidth...")
-    }
-    let report = try EngineBenchmark.run(modelDirectory: directory, configuration: configuration) {
-      result in
-      if !json { print(result.line) }
-    }
-    if json {
-      try printReport(report)
-    } else {
-      print(report.machine.line)
-    }
+    try runOptions.report(
+      header:
+        "model \(directory), threads \(TensorThreads.count); measuring sgemm peak and bandwidth...",
+      { line in
+        try EngineBenchmark.run(modelDirectory: directory, configuration: configuration) {
+          line($0.line)
+        }
+      }, summary: \.machine.line)
   }
 }

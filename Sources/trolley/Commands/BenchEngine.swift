@@ -101,19 +101,11 @@ struct BenchEngine: AsyncParsableCommand {
     configuration.decodeRows = parsedDecodeRows() ?? [1]
     configuration.prefillRows = prefillRows
     configuration.minimumSeconds = seconds
-    let json = runOptions.json
-    if !json {
-      print(
-        "threads \(TensorThreads.count) (OpenBLAS \(TensorThreads.blasCount)); measuring peaks...")
-      print(KernelTable.measurementHeader)
-    }
-    let report = KernelBenchmark.run(configuration) { measurement in
-      if !json { print(KernelTable.line(measurement)) }
-    }
-    if json {
-      try printReport(report)
-    } else {
-      print(KernelTable.summary(report))
-    }
+    try runOptions.report(
+      header:
+        "threads \(TensorThreads.count) (OpenBLAS \(TensorThreads.blasCount)); measuring peaks...\n"
+        + KernelTable.measurementHeader,
+      { line in KernelBenchmark.run(configuration) { line(KernelTable.line($0)) } },
+      summary: KernelTable.summary)
   }
 }

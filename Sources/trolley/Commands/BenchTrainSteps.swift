@@ -78,25 +78,21 @@ struct BenchTrainSteps: ParsableCommand {
     let configuration = TrainingBenchmark.Configuration(
       model: model, sets: try sets(), formats: try formats(), steps: steps, loraRank: loraRank,
       loraAlpha: loraAlpha, answerWords: answerWords, traversal: !noTraversal)
-    let json = runOptions.json
-    if !json {
-      print("model \(model), OpenBLAS threads \(TensorThreads.blasCount); measuring sgemm...")
-    }
-    let report = try TrainingBenchmark.run(configuration) { r in
-      guard !json else { return }
-      print(
-        String(
-          format:
-            "%@ %@ | %d tokens (%d answer) | load %.1f s | %.3f s/step | %.2f GFLOP/step | %.1f GFLOPS = %.0f%% of sgemm | peak RSS %.2f GiB",
-          r.trainable, r.weights, r.tokens, r.answerTokens, r.loadSeconds, r.secondsPerStep,
-          r.productGFLOP, r.gflops, 100 * r.fractionOfSgemm,
-          Double(r.peakRSSBytes) / Double(1 << 30)))
-    }
-    if json {
-      try printReport(report)
-    } else {
-      print(
-        String(format: "sgemm (OpenBLAS, 1024×2048·2048×2048): %.1f GFLOPS", report.sgemmGFLOPS))
-    }
+    try runOptions.report(
+      header: "model \(model), OpenBLAS threads \(TensorThreads.blasCount); measuring sgemm...",
+      { line in
+        try TrainingBenchmark.run(configuration) { r in
+          line(
+            String(
+              format:
+                "%@ %@ | %d tokens (%d answer) | load %.1f s | %.3f s/step | %.2f GFLOP/step | %.1f GFLOPS = %.0f%% of sgemm | peak RSS %.2f GiB",
+              r.trainable, r.weights, r.tokens, r.answerTokens, r.loadSeconds, r.secondsPerStep,
+              r.productGFLOP, r.gflops, 100 * r.fractionOfSgemm,
+              Double(r.peakRSSBytes) / Double(1 << 30)))
+        }
+      },
+      summary: {
+        String(format: "sgemm (OpenBLAS, 1024×2048·2048×2048): %.1f GFLOPS", $0.sgemmGFLOPS)
+      })
   }
 }

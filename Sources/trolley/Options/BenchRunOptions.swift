@@ -22,6 +22,23 @@ struct BenchRunOptions: ParsableArguments {
   func configureThreads() {
     if let threads { TensorThreads.configure(count: threads) }
   }
+
+  /// Runs a benchmark and reports it as they all do: on a table `header` first, a line per
+  /// measurement as `run` hands them to `line`, and `summary` of the report last; with --json only
+  /// the report, as JSON, at the end.
+  func report<Report: Encodable>(
+    header: String, _ run: (_ line: (String) -> Void) throws -> Report,
+    summary: (Report) -> String
+  ) throws {
+    let json = self.json
+    if !json { print(header) }
+    let report = try run { line in if !json { print(line) } }
+    if json {
+      try printReport(report)
+    } else {
+      print(summary(report))
+    }
+  }
 }
 
 /// Prints a benchmark's report as indented JSON with sorted keys (`--json`).

@@ -1,3 +1,5 @@
+import TroLSynthesis
+
 /// Writes PNG files byte by byte (stored deflate blocks, real CRCs), so tests can build every
 /// color type, bit depth and malformation without committing binaries.
 enum TestPNG {
@@ -55,27 +57,7 @@ enum TestPNG {
     return bigEndian(UInt32(data.count)) + body + bigEndian(crc32(body))
   }
 
-  static func zlibStored(_ data: [UInt8]) -> [UInt8] {
-    var out: [UInt8] = [0x78, 0x01]
-    var offset = 0
-    repeat {
-      let length = min(65535, data.count - offset)
-      let final: UInt8 = offset + length == data.count ? 1 : 0
-      out += [
-        final, UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF),
-        UInt8((~length >> 8) & 0xFF),
-      ]
-      out += data[offset..<offset + length]
-      offset += length
-    } while offset < data.count
-    var a: UInt32 = 1
-    var b: UInt32 = 0
-    for byte in data {
-      a = (a + UInt32(byte)) % 65521
-      b = (b + a) % 65521
-    }
-    return out + bigEndian(b << 16 | a)
-  }
+  static func zlibStored(_ data: [UInt8]) -> [UInt8] { PNGEncoder.zlibStored(data) }
 
   static func crc32(_ bytes: [UInt8]) -> UInt32 {
     var crc: UInt32 = 0xFFFF_FFFF

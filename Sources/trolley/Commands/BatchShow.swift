@@ -25,12 +25,8 @@ struct BatchShow: AsyncParsableCommand {
     let store = try context.store()
     let record = try await BatchOverview.resolve(batch, store: store)
     let summary = try await BatchOverview.summary(of: record, store: store)
-    if options.json {
-      printJSON(summary.json)
-    } else {
-      print(
-        BatchReport.detail(summary, width: context.width, terminal: context.richOutput),
-        terminator: "")
-    }
+    options.show(
+      summary.json,
+      text: BatchReport.detail(summary, width: context.width, terminal: context.richOutput))
   }
 }

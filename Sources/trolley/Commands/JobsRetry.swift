@@ -44,16 +44,13 @@ struct JobsRetry: AsyncParsableCommand {
     let store = try context.store()
     var report = try await JobOperations.retry(filter, ids: ids, store: store)
     if !ids.isEmpty { report.matched = max(report.matched, report.changed) }
-    if options.json {
-      printJSON(
-        .object([
-          .init("matched", .number(String(report.matched))),
-          .init("retried", .number(String(report.changed))),
-        ]))
-    } else {
-      print(
-        "Retried \(Formatting.count(Int64(report.changed))) dead job\(report.changed == 1 ? "" : "s")."
-      )
-    }
+    options.show(
+      .object([
+        .init("matched", .number(String(report.matched))),
+        .init("retried", .number(String(report.changed))),
+      ]),
+      text:
+        "Retried \(Formatting.count(Int64(report.changed))) dead job\(report.changed == 1 ? "" : "s").\n"
+    )
   }
 }

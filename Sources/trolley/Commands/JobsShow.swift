@@ -28,10 +28,7 @@ struct JobsShow: AsyncParsableCommand {
         "no job has the id \(id) (it may have been pruned). Find jobs with: trolley jobs list")
     }
     let crashes = try await store.jobCrashes(jobID: id)
-    if options.json {
-      printJSON(JobRendering.json(job, crashes: crashes))
-    } else {
-      print(JobRendering.detail(job, crashes: crashes), terminator: "")
-    }
+    options.show(
+      JobRendering.json(job, crashes: crashes), text: JobRendering.detail(job, crashes: crashes))
   }
 }

@@ -55,10 +55,7 @@ struct Prune: AsyncParsableCommand {
     }
     let report = try await PruneOperation.run(
       olderThan: seconds, states: states, store: try context.store())
-    if options.json {
-      printJSON(PruneOperation.json(report))
-    } else {
-      print(PruneOperation.text(report, olderThan: olderThan), terminator: "")
-    }
+    options.show(
+      PruneOperation.json(report), text: PruneOperation.text(report, olderThan: olderThan))
   }
 }

@@ -19,10 +19,8 @@ struct QueuesPause: AsyncParsableCommand {
   func run() async throws {
     let context = try options.context()
     try await QueueOperations.pause(name, store: try context.store())
-    if options.json {
-      printJSON(.object([.init("queue", .string(name)), .init("paused", .bool(true))]))
-    } else {
-      print("Paused queue \(name). Resume it with: trolley queues resume \(name)")
-    }
+    options.show(
+      .object([.init("queue", .string(name)), .init("paused", .bool(true))]),
+      text: "Paused queue \(name). Resume it with: trolley queues resume \(name)\n")
   }
 }

@@ -19,14 +19,12 @@ struct QueuesResume: AsyncParsableCommand {
   func run() async throws {
     let context = try options.context()
     let wasPaused = try await QueueOperations.resume(name, store: try context.store())
-    if options.json {
-      printJSON(
-        .object([
-          .init("queue", .string(name)), .init("paused", .bool(false)),
-          .init("was_paused", .bool(wasPaused)),
-        ]))
-    } else {
-      print(wasPaused ? "Resumed queue \(name)." : "Queue \(name) was not paused; nothing to do.")
-    }
+    options.show(
+      .object([
+        .init("queue", .string(name)), .init("paused", .bool(false)),
+        .init("was_paused", .bool(wasPaused)),
+      ]),
+      text: (wasPaused ? "Resumed queue \(name)." : "Queue \(name) was not paused; nothing to do.")
+        + "\n")
   }
 }

@@ -20,10 +20,7 @@ struct Workers: AsyncParsableCommand {
   func run() async throws {
     let context = try options.context()
     let workers = try await WorkerOperations.list(store: try context.store())
-    if options.json {
-      printJSON(.array(workers.map(WorkerOperations.json)))
-    } else {
-      print(WorkerOperations.table(workers), terminator: "")
-    }
+    options.show(
+      .array(workers.map(WorkerOperations.json)), text: WorkerOperations.table(workers))
   }
 }

@@ -18,10 +18,16 @@ struct OperatorOptions: ParsableArguments {
 
   /// Prints a dry run's preview: JSON with `--json`, else the text saying what `verb` would do.
   func show(_ preview: DryRunPreview, verb: String) {
+    show(preview.json(), text: preview.text(verb: verb))
+  }
+
+  /// Prints what a command found or did: `value` as one line of JSON with `--json`, else `text`
+  /// as it is (it ends its own lines). Only the one printed is built.
+  func show(_ value: @autoclosure () -> JSONValue, text: @autoclosure () -> String) {
     if json {
-      printJSON(preview.json())
+      printJSON(value())
     } else {
-      print(preview.text(verb: verb), terminator: "")
+      print(text(), terminator: "")
     }
   }
 }

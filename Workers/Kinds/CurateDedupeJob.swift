@@ -1,5 +1,5 @@
 import Curation
-public import Datasets
+import Datasets
 import TrolleyBasics
 public import TrolleyJobContracts
 
@@ -7,18 +7,16 @@ public import TrolleyJobContracts
 /// pairs, or the groups), or every step when the payload names none. Each step is one
 /// transaction, so a killed worker leaves nothing half-written and the retry computes the same
 /// rows (see `DatasetDeduper`).
-public struct CurateDedupeJob: JobKind {
-  public typealias Payload = DedupePayload
-  public typealias Result = DatasetDeduper.Summary
-
-  public static let name = CurationKindNames.dedupe
+public struct CurateDedupeJob: ContractJobKind {
+  public typealias Contract = CurateDedupeContract
   public let settings: CurationJobSettings
 
   public init(settings: CurationJobSettings) {
     self.settings = settings
   }
 
-  public func run(_ payload: Payload, context: JobContext) async throws -> Result {
+  public func run(_ payload: Contract.Payload, context: JobContext) async throws -> Contract.Result
+  {
     guard let hash = HashKind(rawValue: payload.hash) else {
       throw JobFailure(
         .invalidPayload,

@@ -21,19 +21,16 @@ public struct CurationJobSettings: Sendable {
 /// Items that cannot be read or decoded become `bad` with the reason; a source that failed for a
 /// retryable network reason fails the job instead, so the queue retries it. Only pending rows are
 /// written, so a retried or duplicated job changes nothing already recorded.
-public struct CurateIngestJob: JobKind {
-  public typealias Payload = IngestPayload
-
-  public typealias Result = CurateIngestContract.Result
-
-  public static let name = CurationKindNames.ingest
+public struct CurateIngestJob: ContractJobKind {
+  public typealias Contract = CurateIngestContract
   public let settings: CurationJobSettings
 
   public init(settings: CurationJobSettings) {
     self.settings = settings
   }
 
-  public func run(_ payload: Payload, context: JobContext) async throws -> Result {
+  public func run(_ payload: Contract.Payload, context: JobContext) async throws -> Contract.Result
+  {
     guard payload.firstID <= payload.lastID else {
       throw JobFailure(.invalidPayload, "curate.ingest: first_id must not exceed last_id")
     }
@@ -87,7 +84,7 @@ public struct CurateIngestJob: JobKind {
       context.reportProgress(Double(index + 1) / Double(max(pending.count, 1)))
     }
     let recorded = try await store.itemsRecord(datasetID: payload.datasetID, outcomes: outcomes)
-    return Result(
+    return Contract.Result(
       items: pending.count, ok: counts.ok, bad: counts.bad, filtered: counts.filtered,
       recorded: recorded)
   }

@@ -1,5 +1,5 @@
 import Curation
-public import Datasets
+import Datasets
 import Foundation
 import TrolleyBasics
 public import TrolleyJobContracts
@@ -8,18 +8,16 @@ public import TrolleyJobContracts
 /// shard, the export's `sizes.json`) through `DatasetShardWriter`. Sources are read under the
 /// worker's fetch policy, like curate.ingest. The tar is written under `.partial` and renamed, so
 /// a killed worker leaves no half shard, and the retry writes the same bytes.
-public struct CurateShardJob: JobKind {
-  public typealias Payload = CurateShardContract.Payload
-  public typealias Result = CurateShardContract.Result
-
-  public static let name = CurateShardContract.name
+public struct CurateShardJob: ContractJobKind {
+  public typealias Contract = CurateShardContract
   public let settings: CurationJobSettings
 
   public init(settings: CurationJobSettings) {
     self.settings = settings
   }
 
-  public func run(_ payload: Payload, context: JobContext) async throws -> Result {
+  public func run(_ payload: Contract.Payload, context: JobContext) async throws -> Contract.Result
+  {
     guard payload.shard >= 0, payload.shard < payload.shards, payload.firstID <= payload.lastID,
       payload.out.hasPrefix("/"), !payload.prefix.contains("/")
     else {

@@ -4,11 +4,8 @@ public import TrolleyJobContracts
 
 /// `fail`: fails with a retryable or a permanent error; with `succeedOnAttempt`, succeeds from
 /// that attempt on (to exercise retries).
-public struct FailJob: JobKind {
-  public typealias Payload = FailContract.Payload
-  public typealias Result = FailContract.Result
-
-  public static let name = FailContract.name
+public struct FailJob: ContractJobKind {
+  public typealias Contract = FailContract
 
   /// Short waits, so tests and demos see retries quickly.
   public var retryPolicy: RetryPolicy {
@@ -17,9 +14,10 @@ public struct FailJob: JobKind {
 
   public init() {}
 
-  public func run(_ payload: Payload, context: JobContext) async throws -> Result {
+  public func run(_ payload: Contract.Payload, context: JobContext) async throws -> Contract.Result
+  {
     if let from = payload.succeedOnAttempt, context.attempt >= from {
-      return Result(attempt: context.attempt)
+      return Contract.Result(attempt: context.attempt)
     }
     let message = payload.message ?? "fail job: requested failure"
     throw JobFailure(payload.permanent == true ? .permanent : .transient, message)

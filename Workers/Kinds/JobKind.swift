@@ -1,6 +1,7 @@
 public import Foundation
 public import JobQueue
 public import Postgres
+public import TrolleyJobContracts
 
 /// A kind of job: how to decode its payload, run it and encode its result.
 ///
@@ -74,4 +75,16 @@ extension JobKind {
     }
     return results
   }
+}
+
+/// A kind whose payload, result and name are those of its contract in `TrolleyJobContracts`, the
+/// types enqueue encodes with: naming the contract once is the whole wire declaration.
+public protocol ContractJobKind: JobKind
+where Payload == Contract.Payload, Result == Contract.Result {
+  /// The kind's wire contract.
+  associatedtype Contract: JobContract
+}
+
+extension ContractJobKind {
+  public static var name: String { Contract.name }
 }

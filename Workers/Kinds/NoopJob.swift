@@ -6,25 +6,25 @@ public import TrolleyJobContracts
 /// neither parses its payload (PostgreSQL already checked it is a JSON object) nor runs a JSON
 /// encoder for its constant result: the figures are the queue's and the worker loop's, not
 /// Foundation's JSON coders'.
-public struct NoopJob: JobKind {
-  public typealias Payload = NoopContract.Payload
-  public typealias Result = NoopContract.Result
-
-  public static let name = NoopContract.name
+public struct NoopJob: ContractJobKind {
+  public typealias Contract = NoopContract
   /// Many at once: nothing to run, so the worker skips per-job task overhead.
   public var maxBatchSize: Int { 1000 }
 
   public init() {}
 
-  public func decodePayload(_ json: PostgresJSONB, decoder: JSONDecoder) throws -> Payload {
-    Payload()
+  public func decodePayload(_ json: PostgresJSONB, decoder: JSONDecoder) throws -> Contract.Payload
+  {
+    Contract.Payload()
   }
 
-  public func encodeResult(_ result: Result, encoder: JSONEncoder) throws -> PostgresJSONB {
+  public func encodeResult(_ result: Contract.Result, encoder: JSONEncoder) throws -> PostgresJSONB
+  {
     Self.emptyObject
   }
 
   private static let emptyObject = PostgresJSONB(bytes: Array("{}".utf8))
 
-  public func run(_ payload: Payload, context: JobContext) async throws -> Result { Result() }
+  public func run(_ payload: Contract.Payload, context: JobContext) async throws -> Contract.Result
+  { Contract.Result() }
 }

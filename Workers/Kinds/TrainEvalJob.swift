@@ -9,11 +9,8 @@ public import TrolleyJobContracts
 /// the mean loss per answer token, computed as training computes it, and exact-match accuracy of
 /// greedy answers through the inference engine on the examples whose answers are short. It depends
 /// on merge r; nothing depends on it but the run's completion.
-public struct TrainEvalJob: JobKind {
-  public typealias Payload = TrainEval.Payload
-  public typealias Result = TrainEval.Result
-
-  public static let name = TrainEval.name
+public struct TrainEvalJob: ContractJobKind {
+  public typealias Contract = TrainEval
   /// Answers of at most this many tokens are answered greedily and compared.
   public static let shortAnswerTokens = 16
   let settings: TrainingJobSettings
@@ -27,7 +24,8 @@ public struct TrainEvalJob: JobKind {
     return text.trimmingCharacters(in: .whitespacesAndNewlines)
   }
 
-  public func run(_ payload: Payload, context: JobContext) async throws -> Result {
+  public func run(_ payload: Contract.Payload, context: JobContext) async throws -> Contract.Result
+  {
     let run = payload.settings
     guard (0..<run.rounds).contains(payload.round), run.evaluates else {
       throw JobFailure(
@@ -63,7 +61,7 @@ public struct TrainEvalJob: JobKind {
         correct = try Self.exactMatches(short, model: model, context: context)
       }
       try await settings.prune(run, merged: payload.round, exceptJob: context.jobID)
-      return Result(
+      return Contract.Result(
         loss: sum / Double(max(tokens, 1)), examples: held.samples.count, answered: short.count,
         exactMatch: short.isEmpty ? nil : Double(correct) / Double(short.count),
         seconds: (clock.now - begin).seconds)

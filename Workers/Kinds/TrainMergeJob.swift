@@ -6,16 +6,14 @@ public import TrolleyJobContracts
 /// `train.merge`: round r's outer step (training.md): runs once its K shards succeeded, stores the
 /// round's checkpoint (and Nesterov buffer) under the attempt's fence, and drops round r−1's
 /// deltas, which no retry can need any more.
-public struct TrainMergeJob: JobKind {
-  public typealias Payload = TrainMerge.Payload
-  public typealias Result = TrainMerge.Result
-
-  public static let name = TrainMerge.name
+public struct TrainMergeJob: ContractJobKind {
+  public typealias Contract = TrainMerge
   let settings: TrainingJobSettings
 
   public init(settings: TrainingJobSettings) { self.settings = settings }
 
-  public func run(_ payload: Payload, context: JobContext) async throws -> Result {
+  public func run(_ payload: Contract.Payload, context: JobContext) async throws -> Contract.Result
+  {
     let run = payload.settings
     guard (0..<run.rounds).contains(payload.round) else {
       throw JobFailure(.invalidPayload, "train.merge: round \(payload.round) is out of range")
@@ -35,7 +33,7 @@ public struct TrainMergeJob: JobKind {
       }
       if let sha = committed, momentumCommitted {
         let stored = try DiLoCoRound.readTensors(try await artifacts.get(checkpointName))
-        return Result(
+        return Contract.Result(
           checkpointSHA256: sha, deltaNorm: Double(stored.metadata["delta_norm"] ?? "") ?? 0,
           seconds: (clock.now - begin).seconds)
       }
@@ -69,7 +67,7 @@ public struct TrainMergeJob: JobKind {
           })
       }
       try await settings.prune(run, merged: payload.round, exceptJob: context.jobID)
-      return Result(
+      return Contract.Result(
         checkpointSHA256: sha, deltaNorm: output.deltaNorm, seconds: (clock.now - begin).seconds)
     } catch {
       throw trainingFailure(error)

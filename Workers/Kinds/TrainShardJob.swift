@@ -6,16 +6,14 @@ public import TrolleyJobContracts
 /// `train.shard`: one DiLoCo shard (training.md, "Rounds as queue jobs"). Fetches the round's
 /// weights and the shard's AdamW state, runs H inner steps, stores the delta and state under the
 /// attempt's fence. A retry restarts from the round's start and writes the same bytes.
-public struct TrainShardJob: JobKind {
-  public typealias Payload = TrainShard.Payload
-  public typealias Result = TrainShard.Result
-
-  public static let name = TrainShard.name
+public struct TrainShardJob: ContractJobKind {
+  public typealias Contract = TrainShard
   let settings: TrainingJobSettings
 
   public init(settings: TrainingJobSettings) { self.settings = settings }
 
-  public func run(_ payload: Payload, context: JobContext) async throws -> Result {
+  public func run(_ payload: Contract.Payload, context: JobContext) async throws -> Contract.Result
+  {
     let run = payload.settings
     guard (0..<run.rounds).contains(payload.round), (0..<run.shards).contains(payload.shard)
     else {
@@ -61,7 +59,7 @@ public struct TrainShardJob: JobKind {
         TrainingArtifactName.state(run.run, round: payload.round, shard: payload.shard),
         output.state, fence: fence)
       transfer += clock.now - storeStart
-      return Result(
+      return Contract.Result(
         loss: output.losses.reduce(0, +) / Double(max(output.losses.count, 1)),
         losses: output.losses, deltaSHA256: sha,
         computeSeconds: max(0, compute.seconds - output.loadSeconds),

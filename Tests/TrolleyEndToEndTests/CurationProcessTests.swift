@@ -123,10 +123,16 @@ import TrolleyBasics
       doomed.process.waitUntilExit()
       let heir = try WorkerProcess(databaseURL: url, arguments: kinds)
       defer { heir.stop() }
-      try await eventually("every item leaves pending") {
-        try await client.query(
-          "SELECT 1 FROM dataset_item WHERE status = 'pending' LIMIT 1"
-        ).isEmpty
+      // Every ingest job finished, not only every item: the killed worker may have written its
+      // items and died before acknowledging its job, which stays `running` until a rescuer (a
+      // maintenance service) returns it, and the dedupe chain below depends on it; the victim
+      // runs without maintenance, so that job must be done before the heir stops.
+      try await eventually("every item leaves pending and every ingest job succeeds") {
+        let pending = try await client.query(
+          "SELECT 1 FROM dataset_item WHERE status = 'pending' LIMIT 1")
+        let unfinished = try await client.query(
+          "SELECT 1 FROM jobs WHERE kind = 'curate.ingest' AND state <> 'succeeded' LIMIT 1")
+        return pending.isEmpty && unfinished.isEmpty
       }
       heir.stop()
 

@@ -30,22 +30,7 @@ public struct SamplePacking: Sendable, Equatable {
 
   /// Each row's position: its index in the prefix, prefix + its offset in its segment after it.
   public func positions(rows N: Int) -> [Int] {
-    var positions = [Int](repeating: 0, count: N)
-    var start = 0
-    var next = segmentStarts.makeIterator()
-    var upcoming = next.next()
-    for r in 0..<N {
-      if r < prefix {
-        positions[r] = r
-        continue
-      }
-      while let s = upcoming, s <= r {
-        start = s
-        upcoming = next.next()
-      }
-      positions[r] = prefix + (r - start)
-    }
-    return positions
+    (0..<N).map { r in r < prefix ? r : prefix + r - segmentStart(row: r) }
   }
 
   /// The longest sequence one question sees (prefix + its segment): the length a single sample

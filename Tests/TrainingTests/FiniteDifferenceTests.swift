@@ -79,10 +79,7 @@ import TrolleyBasics
   @Test(arguments: ["internlm2", "phi3"], [true, false])
   func analyticMatchesFiniteDifferences(family: String, traversal: Bool) throws {
     let goldens = try TrainingGoldens(family)
-    let model = try TrainingModel<Double>(path: goldens.modelPath, format: .f32)
-    model.traversal = traversal
-    try model.unfreezeAll()
-    let builder = try SampleBuilder(modelDirectory: goldens.modelPath, trainable: .all)
+    let (model, builder) = try goldens.allSetModel(traversal: traversal)
     #expect(builder.engine == nil)
     let image = try builder.preprocessed(imagePath: goldens.directory + "/image.png")
     var sample = goldens.sample

@@ -19,10 +19,7 @@ import TroL
   @Test(arguments: ["internlm2", "phi3"], [true, false])
   func packedEqualsOneSamplePerQuestion(family: String, traversal: Bool) throws {
     let goldens = try TrainingGoldens(family)
-    let model = try TrainingModel<Double>(path: goldens.modelPath, format: .f32)
-    model.traversal = traversal
-    try model.unfreezeAll()
-    let builder = try SampleBuilder(modelDirectory: goldens.modelPath, trainable: .all)
+    let (model, builder) = try goldens.allSetModel(traversal: traversal)
     let image = goldens.directory + "/image.png"
     let width = model.visionFeatureWidth
     let singles = try Self.turns.map {

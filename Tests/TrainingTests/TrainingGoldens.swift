@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 import TestFixtures
 import TroL
 
@@ -27,6 +28,15 @@ struct TrainingGoldens {
   }
 
   var modelPath: String { directory + "/model" }
+
+  /// The family's model in f64 with every tensor trainable (the `all` set), traversal as asked,
+  /// and the sample builder that carries pixels for it.
+  func allSetModel(traversal: Bool) throws -> (TrainingModel<Double>, SampleBuilder) {
+    let model = try TrainingModel<Double>(path: modelPath, format: .f32)
+    model.traversal = traversal
+    try model.unfreezeAll()
+    return (model, try SampleBuilder(modelDirectory: modelPath, trainable: .all))
+  }
 
   func loss(_ step: String, _ key: String) -> Double {
     let loss = json["loss"] as! [String: Any]

@@ -1,5 +1,6 @@
 public import Curation
 import Postgres
+import TrolleyBasics
 public import TrolleyJobContracts
 
 /// The steps of a batch dedupe (design/curation.md, "Dedupe of 1M items"), each one

@@ -1,6 +1,7 @@
 public import Foundation
 import JobQueue
 import Postgres
+import TrolleyBasics
 import TrolleyJobContracts
 
 extension DatasetPlanner {

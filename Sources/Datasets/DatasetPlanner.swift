@@ -2,6 +2,7 @@ public import Curation
 public import Foundation
 public import JobQueue
 public import Postgres
+import TrolleyBasics
 public import TrolleyJobContracts
 
 /// Turns `trolley dataset ingest|dedupe` into rows and jobs, each in one transaction: either the

@@ -1,6 +1,7 @@
 public import Curation
 import Digest
 public import Foundation
+import TrolleyBasics
 public import TrolleyJobContracts
 
 /// Writes one WebDataset shard of a dataset (design/curation.md, "Outputs"): for each kept item

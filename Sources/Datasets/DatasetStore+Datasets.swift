@@ -1,6 +1,7 @@
 public import Curation
 public import Foundation
 public import Postgres
+import TrolleyBasics
 
 /// One dataset's row.
 public struct DatasetRecord: Sendable, Hashable, Codable {

@@ -1,5 +1,6 @@
 public import Curation
 public import Postgres
+import TrolleyBasics
 
 /// One bucket of the band index: every kept item whose hash has key `value` on the band.
 public struct BandBucket: Sendable, Hashable {

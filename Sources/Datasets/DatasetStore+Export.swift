@@ -1,6 +1,7 @@
 public import Curation
 public import Foundation
 public import Postgres
+import TrolleyBasics
 public import TrolleyJobContracts
 
 /// A kept item as exports and shards see it.

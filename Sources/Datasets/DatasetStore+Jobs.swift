@@ -1,4 +1,5 @@
 public import Postgres
+import TrolleyBasics
 
 extension DatasetStore {
   static let jobRecordSQL = """

@@ -1,4 +1,5 @@
 public import Postgres
+public import TrolleyBasics
 
 /// Every statement curation runs against PostgreSQL, one file per concern (`+Datasets`,
 /// `+Items`, `+Filter`, `+Dedupe`, `+Progress`), each SQL text in a `static let` above the method
@@ -18,15 +19,9 @@ public struct DatasetStore: Sendable {
 }
 
 /// A curation failure with a message that says what to do.
-public struct DatasetError: Error, Sendable, CustomStringConvertible {
-  public enum Code: String, Sendable {
-    case notFound, alreadyExists, invalidRequest
-  }
-  public var code: Code
-  public var message: String
-  public init(_ code: Code, _ message: String) {
-    self.code = code
-    self.message = message
-  }
-  public var description: String { message }
+public typealias DatasetError = CodedError<DatasetErrorCode>
+
+/// What went wrong in curation (`DatasetError.Code`).
+public enum DatasetErrorCode: String, ErrorCode {
+  case notFound, alreadyExists, invalidRequest
 }

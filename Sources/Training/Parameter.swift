@@ -76,6 +76,28 @@ final class AdaptedLinear<T: Real>: @unchecked Sendable {
   var out: Int { base.out }
   var inFeatures: Int { base.inFeatures }
 
+  /// Copies `rows` of `matrix` (each `width` wide), in order, into `gathered`: PLoRA runs only
+  /// on the image rows, packed together.
+  private static func gather(
+    _ rows: [Int], of matrix: UnsafePointer<T>, width: Int, into gathered: UnsafeMutablePointer<T>
+  ) {
+    for (i, row) in rows.enumerated() {
+      (gathered + i * width).update(from: matrix + row * width, count: width)
+    }
+  }
+
+  /// Adds packed row i of `packed` onto row `rows[i]` of `matrix`: the inverse of `gather`,
+  /// accumulating.
+  private static func scatterAdd(
+    _ packed: UnsafePointer<T>, to rows: [Int], of matrix: UnsafeMutablePointer<T>, width: Int
+  ) {
+    for (i, row) in rows.enumerated() {
+      let target = matrix + row * width
+      let source = packed + i * width
+      for c in 0..<width { target[c] += source[c] }
+    }
+  }
+
   /// y[N, out] = W x + (α/r)·B(A x) + [image rows] B'(A' x).
   func forward(
     _ x: UnsafePointer<T>, rows N: Int, imageRows: [Int], into y: UnsafeMutablePointer<T>,
@@ -98,18 +120,12 @@ final class AdaptedLinear<T: Real>: @unchecked Sendable {
       let n = imageRows.count
       let R = plora.a.out
       let gathered = ws.get("plora.x", n * inFeatures)
-      for (i, row) in imageRows.enumerated() {
-        (gathered + i * inFeatures).update(from: x + row * inFeatures, count: inFeatures)
-      }
+      Self.gather(imageRows, of: x, width: inFeatures, into: gathered)
       let low = ws.get("plora.low", n * R)
       plora.a.forward(gathered, rows: n, into: low, accumulate: false, workspace: ws)
       let high = ws.get("plora.y", n * out)
       plora.b.forward(low, rows: n, into: high, accumulate: false, workspace: ws)
-      for (i, row) in imageRows.enumerated() {
-        let target = y + row * out
-        let source = high + i * out
-        for c in 0..<out { target[c] += source[c] }
-      }
+      Self.scatterAdd(high, to: imageRows, of: y, width: out)
     }
   }
 
@@ -143,18 +159,12 @@ final class AdaptedLinear<T: Real>: @unchecked Sendable {
       let n = imageRows.count
       let R = plora.a.out
       let gathered = ws.get("plora.dy", n * out)
-      for (i, row) in imageRows.enumerated() {
-        (gathered + i * out).update(from: dy + row * out, count: out)
-      }
+      Self.gather(imageRows, of: dy, width: out, into: gathered)
       let low = ws.get("plora.dlow", n * R, zeroed: true)
       plora.b.backwardInput(gathered, rows: n, into: low, workspace: ws)
       let back = ws.get("plora.dx", n * inFeatures, zeroed: true)
       plora.a.backwardInput(low, rows: n, into: back, workspace: ws)
-      for (i, row) in imageRows.enumerated() {
-        let target = dx + row * inFeatures
-        let source = back + i * inFeatures
-        for c in 0..<inFeatures { target[c] += source[c] }
-      }
+      Self.scatterAdd(back, to: imageRows, of: dx, width: inFeatures)
     }
   }
 }

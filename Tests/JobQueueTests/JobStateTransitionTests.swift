@@ -8,9 +8,7 @@ import Testing
 struct JobStateTransitionTests {
   @Test(arguments: JobTransition.allCases)
   func edgeHoldsInTheDatabase(_ event: JobTransition) async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
-      let store = factory.store
+    try await withQueueFactory { factory, store in
       let edges = JobTransition.edges.filter { $0.event == event }
       try #require(!edges.isEmpty)
       for edge in edges {

@@ -4,6 +4,15 @@ import Postgres
 import PostgresTesting
 import Testing
 
+/// Runs `body` against a fresh migrated database with one registered worker, handing it the
+/// factory and its store: the setup most store tests open with.
+func withQueueFactory(_ body: (QueueFactory, JobStore) async throws -> Void) async throws {
+  try await withTestDatabase { database in
+    let factory = try await QueueFactory.make(database)
+    try await body(factory, factory.store)
+  }
+}
+
 /// Builds jobs in a given state through the public store API (river's testfactory, but through
 /// the real statements so the counters and invariants hold).
 struct QueueFactory {
@@ -43,6 +52,29 @@ struct QueueFactory {
     let job = try #require(jobs.first)
     try #require(job.id == id, "claimed job \(job.id), expected \(id)")
     return job
+  }
+
+  /// Claims exactly the job `id` from `queue` and reports a permanent failure: a dependency
+  /// that ends dead.
+  func failForGood(_ id: Int64, queue: String, error: String) async throws
+    -> JobCompleteManyResult
+  {
+    let job = try await claim(id, queue: queue)
+    return try await store.jobCompleteMany(
+      .init(completions: [JobCompletion(job, .failedPermanently(error: error))]))
+  }
+
+  /// Expects job `id` cancelled because its dependency ended `ended` ("dead" or "cancelled"),
+  /// with the last error naming that dependency.
+  func expectCancelled(
+    _ id: Int64, by dependency: Int64, ended: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+  ) async throws {
+    let record = try await self.record(id)
+    #expect(record.state == .cancelled, sourceLocation: sourceLocation)
+    #expect(
+      record.lastError == "cancelled: dependency \(dependency) ended \(ended)",
+      sourceLocation: sourceLocation)
   }
 
   /// A job in `state`, made by walking the edges.

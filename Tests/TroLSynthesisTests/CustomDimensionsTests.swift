@@ -54,11 +54,7 @@ import TroL
 
     // It loads and answers: 16 image tokens (32 px / patch 8 = 4 x 4).
     let engine = try TroLEngine.load(modelDirectory: directory, weights: .f16)
-    let image = AnswerRequest.Image.file(
-      path: TestFixtures.trolTinyURL.appendingPathComponent("internlm2/image.png").path)
-    let result = try engine.answer(
-      AnswerRequest(
-        image: image, question: "What is this?", options: GenerationOptions(maxNewTokens: 2)))
+    let result = try answerFixtureImage(engine, maxNewTokens: 2)
     #expect(result.promptTokenIDs.filter { $0 == 520 }.count == 16)
   }
 

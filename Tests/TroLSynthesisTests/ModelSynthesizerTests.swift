@@ -30,11 +30,7 @@ import TroL
     let engine = try TroLEngine.load(modelDirectory: directory, weights: .f16)
     #expect(engine.model.family == .internLM2)
     #expect(engine.model.shape.vocabulary == 520)
-    let image = AnswerRequest.Image.file(
-      path: TestFixtures.trolTinyURL.appendingPathComponent("internlm2/image.png").path)
-    let result = try engine.answer(
-      AnswerRequest(
-        image: image, question: "What is this?", options: GenerationOptions(maxNewTokens: 6)))
+    let result = try answerFixtureImage(engine, maxNewTokens: 6)
     #expect(result.promptTokenIDs.filter { $0 == 520 }.count == 16)
     #expect(!result.tokenIDs.isEmpty)
     // The same seed writes the same weights.

@@ -2,6 +2,7 @@ import Foundation
 import TestFixtures
 import Testing
 import TrolleyBasics
+import TrolleyJobContracts
 
 @testable import TrolleyCLIKit
 
@@ -21,13 +22,21 @@ struct ExportFormatTests {
     return ExportRecord(values: values)
   }
 
-  @Test func csvRoundTripsThroughTheManifestParser() throws {
-    let folder = try TemporaryFolder()
-    let path = folder.path + "/out.csv"
+  /// Writes every nasty record as `format` to `file` in `folder` and returns the file's path.
+  private func writeNasty(_ format: ExportFormat, to file: String, in folder: TemporaryFolder)
+    throws -> String
+  {
+    let path = folder.path + "/" + file
     let output = try OutputFile(path: path)
-    var writer = RecordWriter(format: .csv, output: output)
+    var writer = RecordWriter(format: format, output: output)
     for (index, text) in nasty.enumerated() { try writer.write(record(index, text: text)) }
     try output.commit()
+    return path
+  }
+
+  @Test func csvRoundTripsThroughTheManifestParser() throws {
+    let folder = try TemporaryFolder()
+    let path = try writeNasty(.csv, to: "out.csv", in: folder)
     let reader = try CSVRecordReader(path: path)
     guard case .fields(_, let header) = try #require(try reader.next()) else {
       Issue.record("no header")
@@ -50,11 +59,7 @@ struct ExportFormatTests {
 
   @Test func jsonlRoundTrips() throws {
     let folder = try TemporaryFolder()
-    let path = folder.path + "/out.jsonl"
-    let output = try OutputFile(path: path)
-    var writer = RecordWriter(format: .jsonl, output: output)
-    for (index, text) in nasty.enumerated() { try writer.write(record(index, text: text)) }
-    try output.commit()
+    let path = try writeNasty(.jsonl, to: "out.jsonl", in: folder)
     let lines = try LineReader(path: path)
     for (index, text) in nasty.enumerated() {
       let line = try #require(try lines.nextLine())

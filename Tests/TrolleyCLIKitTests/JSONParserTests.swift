@@ -1,4 +1,5 @@
 import Testing
+import TrolleyJobContracts
 
 @testable import TrolleyCLIKit
 
@@ -7,7 +8,7 @@ struct JSONParserTests {
     let text = #"{"b":1,"a":[true,false,null,-0.5e3],"s":"x\"y\\z\n\u00e9\ud83d\ude00"}"#
     let value = try JSONParser.parse(text)
     #expect(value["s"]?.stringValue == "x\"y\\z\né😀")
-    #expect(value.jsonText == #"{"b":1,"a":[true,false,null,-0.5e3],"s":"x\"y\\z\né😀"}"#)
+    #expect(value.text == #"{"b":1,"a":[true,false,null,-0.5e3],"s":"x\"y\\z\né😀"}"#)
   }
 
   @Test(arguments: [

@@ -1,4 +1,5 @@
 import Testing
+import TrolleyJobContracts
 
 @testable import TrolleyCLIKit
 

@@ -1,6 +1,7 @@
 import TestFixtures
 import Testing
 import TrolleyBasics
+import TrolleyJobContracts
 
 @testable import TrolleyCLIKit
 

@@ -4,6 +4,7 @@ import Postgres
 import TestFixtures
 import Testing
 import TrolleyCLIKit
+import TrolleyJobContracts
 
 /// `trolley export`: every job once, fields intact, in JSONL and CSV.
 struct ExportCommandTests {

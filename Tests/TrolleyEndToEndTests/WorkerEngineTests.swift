@@ -10,24 +10,6 @@ import Testing
 /// `trolley worker --model` end to end: real processes, the real database, a tiny random-weight
 /// TroL checkpoint made by `trolley model synth`.
 @Suite(.serialized) struct WorkerEngineTests {
-  /// A scratch folder with a synthesized model and sample images.
-  struct Workspace {
-    let root: String
-    var model: String { root + "/model" }
-    var images: String { root + "/images" }
-
-    init() async throws {
-      root = NSTemporaryDirectory() + "trolley-worker-e2e-\(UUID().uuidString)"
-      try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-      let synth = try await TrolleyCommand.run([
-        "model", "synth", "--like", "tiny", "--out", model, "--seed", "5",
-      ])
-      try #require(synth.exitCode == 0, "model synth failed: \(synth.standardError)")
-    }
-
-    func remove() { try? FileManager.default.removeItem(atPath: root) }
-  }
-
   private static func jsonLines(_ text: String) throws -> [[String: Any]] {
     try text.split(separator: "\n").map {
       try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
@@ -51,12 +33,8 @@ import Testing
   }
 
   @Test func goodImagesAreAnsweredLikeAskAndBadOnesEndDeadWithTheirReason() async throws {
-    let workspace = try await Workspace()
+    let workspace = try await ModelWorkspace("worker-e2e", seed: 5, images: 54)
     defer { workspace.remove() }
-    let synth = try await TrolleyCommand.run([
-      "images", "synth", "--out", workspace.images, "--count", "54",
-    ])
-    try #require(synth.exitCode == 0)
     // Six bad inputs, each a different way to fail.
     let bad = workspace.root + "/bad"
     try FileManager.default.createDirectory(atPath: bad, withIntermediateDirectories: true)
@@ -181,12 +159,8 @@ import Testing
   }
 
   @Test func aKilledWorkerLosesNothingAndTheOthersDrainOnSIGTERM() async throws {
-    let workspace = try await Workspace()
+    let workspace = try await ModelWorkspace("worker-e2e", seed: 5, images: 40)
     defer { workspace.remove() }
-    let synth = try await TrolleyCommand.run([
-      "images", "synth", "--out", workspace.images, "--count", "40",
-    ])
-    try #require(synth.exitCode == 0)
     try await withTestDatabase { database in
       let url = try database.configuration.resolvedConnectionString()
       let enqueue = try await TrolleyCommand.run(

@@ -10,22 +10,14 @@ import Testing
 
   /// A synthesized model, one sample image and a loopback server.
   struct Workspace {
-    let root: String
+    let files: ModelWorkspace
     let server: LoopbackHTTPServer
-    var model: String { root + "/model" }
-    var image: String { root + "/images/sample-0000.png" }
+    var root: String { files.root }
+    var model: String { files.model }
+    var image: String { files.images + "/sample-0000.png" }
 
     init() async throws {
-      root = NSTemporaryDirectory() + "trolley-worker-http-\(UUID().uuidString)"
-      try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-      let synth = try await TrolleyCommand.run([
-        "model", "synth", "--like", "tiny", "--out", root + "/model", "--seed", "11",
-      ])
-      try #require(synth.exitCode == 0, "model synth failed: \(synth.standardError)")
-      let images = try await TrolleyCommand.run([
-        "images", "synth", "--out", root + "/images", "--count", "1",
-      ])
-      try #require(images.exitCode == 0, "images synth failed: \(images.standardError)")
+      files = try await ModelWorkspace("worker-http", seed: 11, images: 1)
       server = try LoopbackHTTPServer()
     }
 
@@ -35,7 +27,7 @@ import Testing
 
     func remove() {
       server.stop()
-      try? FileManager.default.removeItem(atPath: root)
+      files.remove()
     }
 
     /// Enqueues one answer job for `url` in batch `batch`.

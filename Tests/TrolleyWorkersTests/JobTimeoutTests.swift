@@ -24,6 +24,15 @@ struct JobTimeoutTests {
     JobInsertParams(kind: "sleep", payload: PostgresJSONB(text: payload), maxAttempts: maxAttempts)
   }
 
+  /// Enqueues a noop and waits until the worker has acknowledged it: proof that a slot is free.
+  private static func runNextJob(_ store: JobStore, on harness: WorkerHarness) async throws
+    -> Int64
+  {
+    let next = try #require(try await store.jobInsert(.init(kind: "noop")).id)
+    try await harness.wait(for: "the next job", WorkerLoopTests.acknowledged([next]))
+    return next
+  }
+
   @Test func aJobPastItsTimeoutFailsRetryablyAndTheWorkerKeepsServing() async throws {
     try await withTestDatabase { database in
       let store = JobStore(client: database.client)
@@ -41,8 +50,7 @@ struct JobTimeoutTests {
         try await harness.wait(
           for: "both timeouts", WorkerLoopTests.acknowledged([slow, overridden]))
         // One slot: the next job runs only because the timed-out ones gave theirs back.
-        let next = try #require(try await store.jobInsert(.init(kind: "noop")).id)
-        try await harness.wait(for: "the next job", WorkerLoopTests.acknowledged([next]))
+        let next = try await Self.runNextJob(store, on: harness)
         #expect(try await store.jobGet(id: next)?.state == .succeeded)
       }
       let retrying = try #require(try await store.jobGet(id: slow))
@@ -72,8 +80,7 @@ struct JobTimeoutTests {
           for: "the recorded timeout", WorkerLoopTests.acknowledged([stubborn]))
         #expect(harness.loop.runningCount == 0)
         // The stubborn job still sleeps; the single slot serves the next job anyway.
-        let next = try #require(try await store.jobInsert(.init(kind: "noop")).id)
-        try await harness.wait(for: "the next job", WorkerLoopTests.acknowledged([next]))
+        _ = try await Self.runNextJob(store, on: harness)
       }
       let record = try #require(try await store.jobGet(id: stubborn))
       #expect(record.state == .retrying)

@@ -133,6 +133,17 @@ struct WorkerLoopTests {
       try await store.jobInsert(.init(kind: kind, payload: PostgresJSONB(text: payload))).id)
   }
 
+  /// One ten-minute sleep job and a worker that runs only sleeps: a job that is still running
+  /// whenever the test acts on it (cancel, shutdown).
+  static func sleeperHarness(_ store: JobStore, configuration: WorkerConfiguration) async throws
+    -> (id: Int64, harness: WorkerHarness)
+  {
+    let id = try await insert(store, "sleep", #"{"ms": 600000}"#)
+    return (
+      id, WorkerHarness(store: store, kinds: [KindRunner(SleepJob())], configuration: configuration)
+    )
+  }
+
   static func acknowledged(_ ids: Set<Int64>) -> @Sendable (WorkerEvent) -> Bool {
     let seen = Seen()
     return { event in
@@ -218,9 +229,8 @@ struct WorkerLoopTests {
   @Test func cancellingARunningJobStopsItAtTheNextHeartbeat() async throws {
     try await withTestDatabase { database in
       let store = JobStore(client: database.client)
-      let id = try await Self.insert(store, "sleep", #"{"ms": 600000}"#)
-      let harness = WorkerHarness(
-        store: store, kinds: [KindRunner(SleepJob())],
+      let (id, harness) = try await Self.sleeperHarness(
+        store,
         configuration: .init(
           heartbeatInterval: .milliseconds(100), lease: .seconds(5),
           pollInterval: .milliseconds(100)))
@@ -237,9 +247,8 @@ struct WorkerLoopTests {
   @Test func gracefulShutdownHandsBackUnfinishedJobs() async throws {
     try await withTestDatabase { database in
       let store = JobStore(client: database.client)
-      let id = try await Self.insert(store, "sleep", #"{"ms": 600000}"#)
-      let harness = WorkerHarness(
-        store: store, kinds: [KindRunner(SleepJob())],
+      let (id, harness) = try await Self.sleeperHarness(
+        store,
         configuration: .init(gracePeriod: .milliseconds(50), pollInterval: .milliseconds(100)))
       try await harness.running { harness in
         try await harness.waitForClaim()

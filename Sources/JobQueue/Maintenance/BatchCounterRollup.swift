@@ -32,11 +32,9 @@ public struct BatchCounterRollup: MaintenanceDuty {
 
   /// One pass.
   public func runOnce() async throws -> RunOnceResult {
-    var total = 0
-    while true {
-      let folded = try await store.batchCountsRollup(limit: configuration.limit)
-      total += folded
-      if folded < configuration.limit { return RunOnceResult(folded: total) }
+    let folded = try await repeatWhileFull(limit: configuration.limit) {
+      try await store.batchCountsRollup(limit: configuration.limit)
     }
+    return RunOnceResult(folded: folded)
   }
 }

@@ -33,3 +33,18 @@ public protocol MaintenanceConfiguration: Sendable {
 extension MaintenanceDuty where Configuration: MaintenanceConfiguration {
   public var interval: Duration { configuration.interval }
 }
+
+/// Runs `statement` (which handles at most `limit` rows) again while it comes back full, sleeping
+/// `pause` (when given) in between, and returns the rows of all the runs: a pass catches up on a
+/// backlog in short statements that each hold their locks briefly.
+func repeatWhileFull(
+  limit: Int, pausing pause: Duration? = nil, _ statement: () async throws -> Int
+) async throws -> Int {
+  var total = 0
+  while true {
+    let rows = try await statement()
+    total += rows
+    if rows < limit { return total }
+    if let pause { try await Task.sleep(for: pause) }
+  }
+}

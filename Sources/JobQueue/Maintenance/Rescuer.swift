@@ -41,10 +41,11 @@ public struct Rescuer: MaintenanceDuty {
   /// One pass at time `now` (nil: the server's clock).
   public func runOnce(now: Date? = nil) async throws -> RunOnceResult {
     var rescued: [RescuedJob] = []
-    while true {
+    _ = try await repeatWhileFull(limit: configuration.limit) {
       let batch = try await store.jobRescueExpired(.init(limit: configuration.limit, now: now))
       rescued += batch
-      if batch.count < configuration.limit { return RunOnceResult(rescued: rescued) }
+      return batch.count
     }
+    return RunOnceResult(rescued: rescued)
   }
 }

@@ -74,15 +74,12 @@ public struct RetentionCleaner: MaintenanceDuty {
       ages.insert((.succeeded, succeededAge), at: 0)
     }
     for (state, age) in ages {
-      var deleted = 0
-      while true {
-        let chunk = try await store.jobDeleteFinished(
+      result.deleted[state] = try await repeatWhileFull(
+        limit: configuration.limit, pausing: configuration.pause
+      ) {
+        try await store.jobDeleteFinished(
           .init(state: state, olderThan: age, limit: configuration.limit, now: now))
-        deleted += chunk
-        if chunk < configuration.limit { break }
-        try await Task.sleep(for: configuration.pause)
       }
-      result.deleted[state] = deleted
     }
     let workerAge = configuration.workerAge
     result.workersDeleted = try await store.withConnection {

@@ -33,11 +33,9 @@ public struct Scheduler: MaintenanceDuty {
 
   /// One pass at time `now` (nil: the server's clock).
   public func runOnce(now: Date? = nil) async throws -> RunOnceResult {
-    var total = 0
-    while true {
-      let promoted = try await store.jobPromoteDue(.init(limit: configuration.limit, now: now))
-      total += promoted
-      if promoted < configuration.limit { return RunOnceResult(promoted: total) }
+    let promoted = try await repeatWhileFull(limit: configuration.limit) {
+      try await store.jobPromoteDue(.init(limit: configuration.limit, now: now))
     }
+    return RunOnceResult(promoted: promoted)
   }
 }

@@ -83,12 +83,10 @@ extension JobStore {
       throw JobQueueError(
         .invalidRequest, "Only finished jobs can be pruned, not \(params.state.rawValue) ones")
     }
-    return Int(
-      try connection.query(
-        Self.jobDeleteFinishedSQL,
-        [params.state.rawValue, params.olderThan.seconds, params.now, Int64(max(1, params.limit))],
-        name: "jobDeleteFinished"
-      ).single().decode(0, as: Int64.self))
+    return try Self.count(
+      Self.jobDeleteFinishedSQL,
+      [params.state.rawValue, params.olderThan.seconds, params.now, Int64(max(1, params.limit))],
+      name: "jobDeleteFinished", on: connection)
   }
 
   /// Deletes on a pooled connection. See `jobDeleteFinished(_:on:)`.
@@ -104,10 +102,9 @@ extension JobStore {
   public func workerDeleteStopped(
     olderThan: Duration, now: Date? = nil, on connection: PostgresConnection
   ) throws -> Int {
-    Int(
-      try connection.query(
-        Self.workerDeleteStoppedSQL, [olderThan.seconds, now], name: "workerDeleteStopped"
-      ).single().decode(0, as: Int64.self))
+    try Self.count(
+      Self.workerDeleteStoppedSQL, [olderThan.seconds, now], name: "workerDeleteStopped",
+      on: connection)
   }
 }
 
@@ -146,9 +143,17 @@ extension JobStore {
   public func workerCountStopped(
     olderThan: Duration, now: Date? = nil, on connection: PostgresConnection
   ) throws -> Int {
-    Int(
-      try connection.query(
-        Self.workerCountStoppedSQL, [olderThan.seconds, now], name: "workerCountStopped"
-      ).single().decode(0, as: Int64.self))
+    try Self.count(
+      Self.workerCountStoppedSQL, [olderThan.seconds, now], name: "workerCountStopped",
+      on: connection)
+  }
+}
+
+extension JobStore {
+  /// Runs a statement whose one row is a bigint count (rows deleted or found) and returns it.
+  static func count(
+    _ sql: String, _ bindings: PostgresBindings, name: String, on connection: PostgresConnection
+  ) throws -> Int {
+    Int(try connection.query(sql, bindings, name: name).single().decode(0, as: Int64.self))
   }
 }

@@ -26,40 +26,36 @@ extension PostgresValue {
   }
 }
 
+/// Every integer column decodes alike: read at int8 width, then narrowed to `Self`, failing when
+/// the value does not fit.
+extension PostgresDecodable where Self: FixedWidthInteger {
+  public static func decode(from value: PostgresValue) throws -> Self {
+    try value.integer(narrowedTo: Self.self)
+  }
+}
+
 extension Int64: PostgresArrayElement {
   public static var postgresDataType: PostgresDataType { .int8 }
   public static var postgresArrayDataType: PostgresDataType { .int8Array }
   public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(self) }
-  public static func decode(from value: PostgresValue) throws -> Int64 {
-    try value.integer(as: Int64.self)
-  }
 }
 
 extension Int: PostgresArrayElement {
   public static var postgresDataType: PostgresDataType { .int8 }
   public static var postgresArrayDataType: PostgresDataType { .int8Array }
   public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(Int64(self)) }
-  public static func decode(from value: PostgresValue) throws -> Int {
-    try value.integer(narrowedTo: Int.self)
-  }
 }
 
 extension Int32: PostgresArrayElement {
   public static var postgresDataType: PostgresDataType { .int4 }
   public static var postgresArrayDataType: PostgresDataType { .int4Array }
   public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(self) }
-  public static func decode(from value: PostgresValue) throws -> Int32 {
-    try value.integer(narrowedTo: Int32.self)
-  }
 }
 
 extension Int16: PostgresArrayElement {
   public static var postgresDataType: PostgresDataType { .int2 }
   public static var postgresArrayDataType: PostgresDataType { .int2Array }
   public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(self) }
-  public static func decode(from value: PostgresValue) throws -> Int16 {
-    try value.integer(narrowedTo: Int16.self)
-  }
 }
 
 /// A lone `UInt8` is a small integer (int2); an array of them is bytea.
@@ -67,9 +63,6 @@ extension UInt8: PostgresArrayElement {
   public static var postgresDataType: PostgresDataType { .int2 }
   public static var postgresArrayDataType: PostgresDataType { .bytea }
   public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(Int16(self)) }
-  public static func decode(from value: PostgresValue) throws -> UInt8 {
-    try value.integer(narrowedTo: UInt8.self)
-  }
 
   public static func encodeArray(_ elements: [UInt8], into buffer: inout [UInt8]) {
     buffer.append(contentsOf: elements)

@@ -1,3 +1,5 @@
+import TrolleyJobContracts
+
 /// What `trolley config` prints: every setting, its effective value (secrets masked) and source.
 public enum ConfigurationReport {
   /// Where the database comes from when `database_url` is unset.
@@ -61,6 +63,6 @@ public enum ConfigurationReport {
       .init("home", .string(configuration.home)),
       .init("settings", .array(settings)),
     ])
-    return object.jsonText + "\n"
+    return object.text + "\n"
   }
 }

@@ -61,7 +61,7 @@ public struct JobPlanner: Sendable {
           message: "\(reason): \(row.image) (pass --no-check-files if workers see other files)"))
     }
 
-    let metadata = row.metadata.isEmpty ? nil : JSONValue.object(row.metadata).jobJSON
+    let metadata = row.metadata.isEmpty ? nil : JSONValue.object(row.metadata)
     let payload: String
     do {
       switch kind {

@@ -1,4 +1,5 @@
 public import TrolleyBasics
+public import TrolleyJobContracts
 
 /// One exported job, decoded from the JSON object the export query produces per job.
 public struct ExportRecord: Sendable, Equatable {

@@ -1,3 +1,5 @@
+import TrolleyJobContracts
+
 /// Formats export records as JSONL or CSV onto an `OutputFile`.
 public struct RecordWriter {
   public let format: ExportFormat

@@ -1,3 +1,5 @@
+public import TrolleyJobContracts
+
 /// A strict RFC 8259 parser for one JSON text (one manifest line), reporting the column of an error.
 public struct JSONParser {
   /// Why a text is not valid JSON, and where (1-based byte column).

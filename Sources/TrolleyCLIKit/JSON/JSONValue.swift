@@ -1,27 +1,13 @@
 public import TrolleyJobContracts
 
 /// A JSON value that keeps object keys in their original order and numbers as their original text,
-/// so that metadata read from a manifest is written back exactly as the operator wrote it.
-public enum JSONValue: Sendable, Equatable {
-  case null
-  case bool(Bool)
-  /// The number's text as it appeared in the input (already validated as a JSON number).
-  case number(String)
-  case string(String)
-  case array([JSONValue])
-  /// Members in input order. Duplicate keys are kept as they came; writers emit them all.
-  case object([Member])
+/// so that metadata read from a manifest is written back exactly as the operator wrote it. The
+/// same type a job payload carries (`JobJSON`), so manifest values go into payloads and results
+/// come back out without conversion.
+public typealias JSONValue = JobJSON
 
-  /// One member of a JSON object.
-  public struct Member: Sendable, Equatable {
-    public var key: String
-    public var value: JSONValue
-    public init(_ key: String, _ value: JSONValue) {
-      self.key = key
-      self.value = value
-    }
-  }
-
+/// What the CLI reads from and prints about a JSON value.
+extension JobJSON {
   /// The string payload, if this is a string.
   public var stringValue: String? {
     if case .string(let text) = self { return text }
@@ -46,33 +32,12 @@ public enum JSONValue: Sendable, Equatable {
     }
   }
 
-  /// The value as compact JSON text.
-  public var jsonText: String {
-    var out = ""
-    JSONWriter.append(self, to: &out)
-    return out
-  }
-
   /// The value as text for a CSV cell or a table: strings unquoted, everything else as JSON.
   public var plainText: String {
     switch self {
-    case .string(let text): text
+    case .string(let string): string
     case .null: ""
-    default: jsonText
-    }
-  }
-}
-
-extension JSONValue {
-  /// The same value as a job payload carries it (numbers keep their text, members their order).
-  public var jobJSON: JobJSON {
-    switch self {
-    case .null: .null
-    case .bool(let flag): .bool(flag)
-    case .number(let text): .number(text)
-    case .string(let text): .string(text)
-    case .array(let items): .array(items.map(\.jobJSON))
-    case .object(let members): .object(members.map { JobJSON.Member($0.key, $0.value.jobJSON) })
+    default: text
     }
   }
 }

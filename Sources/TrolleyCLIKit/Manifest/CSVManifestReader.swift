@@ -1,4 +1,5 @@
 public import TrolleyBasics
+import TrolleyJobContracts
 
 /// Reads a CSV or TSV manifest with a header row: an image column (path or URL), optional
 /// question, prompt and id columns, and any other columns kept as string metadata.

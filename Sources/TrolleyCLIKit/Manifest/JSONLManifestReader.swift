@@ -1,3 +1,5 @@
+import TrolleyJobContracts
+
 /// Reads a JSON Lines manifest: one object per line with an image path or URL and optional
 /// question, prompt, id and metadata; any other keys are kept as metadata too.
 public final class JSONLManifestReader: ManifestReader {

@@ -1,4 +1,5 @@
 public import TrolleyBasics
+public import TrolleyJobContracts
 
 /// A manifest's rows grouped by image, for `trolley dataset ingest`: a VQA manifest has one row
 /// per question (`image,question,answer`), several per image, and a dataset has one item per

@@ -1,3 +1,5 @@
+public import TrolleyJobContracts
+
 /// One job's inputs as read from a folder, a glob or a manifest, before validation.
 public struct ManifestRow: Sendable, Equatable {
   /// Where the row starts: the manifest's 1-based line, or the file's ordinal in a folder walk.

@@ -2,6 +2,7 @@ import Foundation
 public import JobQueue
 import Postgres
 import TrolleyBasics
+public import TrolleyJobContracts
 
 /// Reads batches from the queue and turns them into `BatchSummary` values for rendering.
 public enum BatchOverview {

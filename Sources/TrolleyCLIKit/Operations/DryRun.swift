@@ -1,4 +1,5 @@
 public import JobQueue
+public import TrolleyJobContracts
 
 /// What an action would touch, shown by `--dry-run` instead of doing it: how many jobs, by state,
 /// and the first few, so an operator can check a filter before acting on a million jobs.

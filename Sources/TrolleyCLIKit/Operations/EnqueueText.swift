@@ -1,3 +1,5 @@
+public import TrolleyJobContracts
+
 /// How enqueue results read, for people and as JSON.
 public enum EnqueueText {
   /// "Batch 3 (...): added 1,200 jobs, skipped 0 ..." plus the bad rows and the next command.

@@ -1,6 +1,7 @@
 public import JobQueue
 import Postgres
 import TrolleyBasics
+public import TrolleyJobContracts
 
 /// What `trolley export` was asked to write.
 public struct ExportRequest: Sendable {

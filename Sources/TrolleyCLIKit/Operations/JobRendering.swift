@@ -1,6 +1,7 @@
 import Foundation
 public import JobQueue
 import Postgres
+public import TrolleyJobContracts
 
 /// Job listings and details for people (tables) and for programs (JSON).
 public enum JobRendering {
@@ -94,7 +95,7 @@ public enum JobRendering {
       case .null: continue
       case .array(let items) where items.isEmpty: continue
       case .string(let text): lines.append("\(member.key): \(text)")
-      default: lines.append("\(member.key): \(member.value.jsonText)")
+      default: lines.append("\(member.key): \(member.value.text)")
       }
     }
     return lines.joined(separator: "\n") + "\n"

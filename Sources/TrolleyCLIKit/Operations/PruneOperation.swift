@@ -2,6 +2,7 @@ import Foundation
 public import JobQueue
 import Postgres
 public import TrolleyBasics
+public import TrolleyJobContracts
 
 /// What `trolley prune` deleted.
 public struct PruneReport: Sendable, Equatable {

@@ -1,6 +1,7 @@
 public import JobQueue
 import Postgres
 import TrolleyBasics
+public import TrolleyJobContracts
 
 /// Listing, pausing and resuming queues.
 public enum QueueOperations {

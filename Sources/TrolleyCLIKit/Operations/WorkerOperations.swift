@@ -1,6 +1,7 @@
 import Foundation
 public import JobQueue
 import Postgres
+public import TrolleyJobContracts
 
 /// Listing registered worker processes with their recent throughput.
 public enum WorkerOperations {

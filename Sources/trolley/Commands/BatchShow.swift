@@ -1,5 +1,6 @@
 import ArgumentParser
 import TrolleyCLIKit
+import TrolleyJobContracts
 
 /// `trolley batch show`: one batch's exact counts, throughput, ETA and most common errors.
 struct BatchShow: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TrolleyCLIKit
+import TrolleyJobContracts
 
 /// `trolley batches`: every recent batch with its progress.
 struct Batches: AsyncParsableCommand {

@@ -3,6 +3,7 @@ import Foundation
 import JobQueue
 import Postgres
 import TrolleyCLIKit
+import TrolleyJobContracts
 
 /// `trolley db start|stop|status|url`: the embedded PostgreSQL cluster under `$TROLLEY_HOME`.
 struct DB: ParsableCommand {

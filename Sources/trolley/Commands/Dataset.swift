@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import JobQueue
 import Postgres
+import TrolleyBasics
 
 /// `trolley dataset`: curation of image collections as queue jobs (docs/curation.md).
 struct Dataset: ParsableCommand {

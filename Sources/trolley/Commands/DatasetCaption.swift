@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import TrolleyJobContracts
 
 /// `trolley dataset caption NAME [--prompt TEXT] [--questions FILE] [--question Q]...`.
 struct DatasetCaption: AsyncParsableCommand {

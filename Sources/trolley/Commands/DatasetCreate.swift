@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import TrolleyBasics
 
 /// `trolley dataset create NAME`.
 struct DatasetCreate: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Curation
 import Datasets
+import TrolleyJobContracts
 
 /// `trolley dataset dedupe NAME [--distance D] [--hash KIND]`.
 struct DatasetDedupe: AsyncParsableCommand {

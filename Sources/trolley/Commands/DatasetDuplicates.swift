@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import TrolleyBasics
 
 /// `trolley dataset duplicates NAME`: the groups the last dedupe found.
 struct DatasetDuplicates: AsyncParsableCommand {

@@ -64,7 +64,7 @@ struct DatasetFileExport {
                 .object([.init("from", .string("gpt")), .init("value", .string(turn.gpt))]),
               ])),
           ])
-          try output.write((counts.records == 0 ? "\n" : ",\n") + record.jsonText)
+          try output.write((counts.records == 0 ? "\n" : ",\n") + record.text)
           counts.records += 1
         }
       }
@@ -129,7 +129,7 @@ struct DatasetFileExport {
       .number(String(item.bytes)), .string(ExportedItem.hex(item.ahash)),
       .string(ExportedItem.hex(item.phash)), .string(ExportedItem.hex(item.dhash)),
       .string(ExportedItem.hex(item.whash)), item.groupID.map { .number(String($0)) } ?? .null,
-      item.caption.map { .string($0) } ?? .null, answers, JSONValue(item.metadata),
+      item.caption.map { .string($0) } ?? .null, answers, item.metadata,
     ]
   }
 
@@ -175,19 +175,5 @@ struct DatasetFileExport {
     return Report(
       dataset: dataset.name, format: csv ? "csv" : "jsonl", path: file, items: items,
       records: items)
-  }
-}
-
-extension JSONValue {
-  /// A payload's JSON as the CLI's writers take it.
-  init(_ json: JobJSON) {
-    switch json {
-    case .null: self = .null
-    case .bool(let flag): self = .bool(flag)
-    case .number(let text): self = .number(text)
-    case .string(let text): self = .string(text)
-    case .array(let items): self = .array(items.map(JSONValue.init))
-    case .object(let members): self = .object(members.map { .init($0.key, JSONValue($0.value)) })
-    }
   }
 }

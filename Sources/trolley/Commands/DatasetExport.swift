@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import TrolleyBasics
 import TrolleyCLIKit
+import TrolleyJobContracts
 
 /// `trolley dataset export NAME --format webdataset|llava|jsonl|csv --out DIR|FILE`.
 struct DatasetExport: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Curation
 import Datasets
 import Foundation
+import TrolleyBasics
 
 /// `trolley dataset filter NAME [...]`: new filter settings, re-applied in SQL.
 struct DatasetFilter: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import TrolleyBasics
 import TrolleyCLIKit
+import TrolleyJobContracts
 
 /// `trolley dataset ingest NAME --images DIR|GLOB|MANIFEST [--chunk N]`.
 struct DatasetIngest: AsyncParsableCommand {
@@ -55,7 +56,7 @@ struct DatasetIngest: AsyncParsableCommand {
       return try ManifestImage.read(ManifestSource.detect(images)).map { image in
         IngestSource(
           source: image.image,
-          metadata: image.metadata.isEmpty ? nil : JSONValue.object(image.metadata).jobJSON,
+          metadata: image.metadata.isEmpty ? nil : JSONValue.object(image.metadata),
           answers: image.questions.map { ItemAnswer(question: $0.question, answer: $0.answer) },
           caption: image.caption)
       }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import TrolleyBasics
 
 /// `trolley dataset show NAME`: items by status and reason, jobs by stage and state.
 struct DatasetShow: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TrolleyCLIKit
+import TrolleyJobContracts
 
 /// `trolley jobs cancel`: unfinished jobs to cancelled, by id or by filter.
 struct JobsCancel: AsyncParsableCommand {

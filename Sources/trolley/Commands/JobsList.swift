@@ -1,6 +1,7 @@
 import ArgumentParser
 import JobQueue
 import TrolleyCLIKit
+import TrolleyJobContracts
 
 /// `trolley jobs list`: jobs matching filters, oldest first.
 struct JobsList: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import JobQueue
 import TrolleyCLIKit
+import TrolleyJobContracts
 
 /// `trolley jobs retry`: dead jobs back to available, by id or by filter.
 struct JobsRetry: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import JobQueue
 import TrolleyBasics
 import TrolleyCLIKit
+import TrolleyJobContracts
 
 /// `trolley jobs show`: everything about one job.
 struct JobsShow: AsyncParsableCommand {

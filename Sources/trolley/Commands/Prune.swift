@@ -1,5 +1,6 @@
 import ArgumentParser
 import TrolleyCLIKit
+import TrolleyJobContracts
 
 /// `trolley prune`: delete finished jobs older than an age, in small batches.
 struct Prune: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TrolleyCLIKit
+import TrolleyJobContracts
 
 /// `trolley queues list`: each queue's unfinished jobs and whether it is paused.
 struct QueuesList: AsyncParsableCommand {

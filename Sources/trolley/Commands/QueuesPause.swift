@@ -1,5 +1,6 @@
 import ArgumentParser
 import TrolleyCLIKit
+import TrolleyJobContracts
 
 /// `trolley queues pause`: workers stop claiming from a queue.
 struct QueuesPause: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TrolleyCLIKit
+import TrolleyJobContracts
 
 /// `trolley queues resume`: workers claim from a paused queue again.
 struct QueuesResume: AsyncParsableCommand {

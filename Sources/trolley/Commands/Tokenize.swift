@@ -3,6 +3,7 @@ import Foundation
 import TroL
 import TrolleyBasics
 import TrolleyCLIKit
+import TrolleyJobContracts
 
 /// `trolley tokenize`: a model's tokenizer from the terminal, for checking prompts and ids.
 struct Tokenize: ParsableCommand {

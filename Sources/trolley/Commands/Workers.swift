@@ -1,5 +1,6 @@
 import ArgumentParser
 import TrolleyCLIKit
+import TrolleyJobContracts
 
 /// `trolley workers`: registered worker processes, their jobs and their recent throughput.
 struct Workers: AsyncParsableCommand {

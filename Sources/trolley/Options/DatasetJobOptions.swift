@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import TrolleyBasics
 
 /// The options of the dataset commands that plan curation jobs (ingest, dedupe, caption, export):
 /// the queue the jobs go to, `--json`, the configuration file and the database.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import TrolleyBasics
 import TrolleyCLIKit
+import TrolleyJobContracts
 
 /// Options shared by `enqueue answer` and `enqueue caption`.
 struct ImageEnqueueOptions: ParsableArguments {

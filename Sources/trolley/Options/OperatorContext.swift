@@ -2,6 +2,7 @@ import Foundation
 import JobQueue
 import Postgres
 import TrolleyCLIKit
+import TrolleyJobContracts
 
 /// What every operator command needs: the effective configuration and a way to reach the queue.
 struct OperatorContext {
@@ -41,7 +42,7 @@ struct OperatorContext {
 
 /// Prints a JSON value as one line on standard output.
 func printJSON(_ value: JSONValue) {
-  print(value.jsonText)
+  print(value.text)
 }
 
 /// Prints a line on standard error.

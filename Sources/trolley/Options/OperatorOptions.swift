@@ -1,5 +1,6 @@
 import ArgumentParser
 import TrolleyCLIKit
+import TrolleyJobContracts
 
 /// The options of the operator commands that read or change the queue and can print JSON:
 /// `--json`, the configuration file and the database.

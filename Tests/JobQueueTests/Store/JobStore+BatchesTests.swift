@@ -7,9 +7,7 @@ import TrolleyBasics
 
 struct JobStoreBatchesTests {
   @Test func countsStayExactThroughEveryMoveAndRollup() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
-      let store = factory.store
+    try await withQueueFactory { factory, store in
       let batch = try await store.batchCreate(.init(name: "exact"))
       #expect(try await store.batchCreate(.init(name: "exact")).id == batch.id)
       var expected: [JobState: Int64] = [:]
@@ -47,9 +45,7 @@ struct JobStoreBatchesTests {
   }
 
   @Test func throughputAndETAFromRecentMinutes() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
-      let store = factory.store
+    try await withQueueFactory { factory, store in
       let batch = try await store.batchCreate(.init(name: "eta"))
       _ = try await store.jobInsertMany(
         .init(batchID: batch.id), rows: (0..<30).map { _ in JobInsertRow(kind: "noop") })

@@ -6,8 +6,7 @@ import Testing
 
 struct JobStoreCancelTests {
   @Test func queuedJobsCancelAtOnce() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
+    try await withQueueFactory { factory, _ in
       let ids = [
         try await factory.job(in: .available), try await factory.job(in: .scheduled),
         try await factory.job(in: .waiting), try await factory.job(in: .retrying),
@@ -26,9 +25,7 @@ struct JobStoreCancelTests {
   }
 
   @Test func aRunningJobLearnsAtItsHeartbeatAndAcknowledges() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
-      let store = factory.store
+    try await withQueueFactory { factory, store in
       let id = try await factory.insert()
       let job = try await factory.claim(id)
       let result = try await store.jobCancel(.init(ids: [id]))
@@ -44,8 +41,7 @@ struct JobStoreCancelTests {
   }
 
   @Test func theRescuerFinishesTheCancelOfADeadWorkersJob() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
+    try await withQueueFactory { factory, _ in
       let id = try await factory.insert()
       _ = try await factory.claim(id, lease: .seconds(30))
       _ = try await factory.store.jobCancel(.init(ids: [id]))
@@ -56,8 +52,7 @@ struct JobStoreCancelTests {
   }
 
   @Test func cancelsABatch() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
+    try await withQueueFactory { factory, _ in
       let batch = try await factory.store.batchCreate(.init(name: "to-cancel"))
       for _ in 0..<5 { _ = try await factory.insert(batchID: batch.id) }
       let outside = try await factory.insert()

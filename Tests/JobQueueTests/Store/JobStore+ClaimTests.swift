@@ -7,8 +7,7 @@ import Testing
 
 struct JobStoreClaimTests {
   @Test func claimsByPriorityThenRunAtThenID() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
+    try await withQueueFactory { factory, _ in
       let past = Date().addingTimeInterval(-60)
       let late = try await factory.insert(priority: 5)
       let early = try await factory.insert(priority: 5, runAt: past)
@@ -33,8 +32,7 @@ struct JobStoreClaimTests {
   }
 
   @Test func claimSetsTheLeaseAndCountsTheAttempt() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
+    try await withQueueFactory { factory, _ in
       let id = try await factory.insert()
       let now = Date(timeIntervalSince1970: 1_900_000_000)
       let job = try await factory.claim(id, lease: .seconds(45), now: now)
@@ -68,9 +66,7 @@ struct JobStoreClaimTests {
   }
 
   @Test func pausedQueueClaimsNothingUntilResumed() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
-      let store = factory.store
+    try await withQueueFactory { factory, store in
       let id = try await factory.insert()
       try await store.queuePause(.init(name: "default"))
       #expect(try await store.jobClaim(.init(limit: 10, workerID: factory.workerID)).isEmpty)
@@ -128,9 +124,7 @@ struct JobStoreClaimTests {
   /// Memory-aware claims: the declared `memory_bytes` of the jobs claimed, summed in claim order,
   /// plus what the worker holds must fit its budget; jobs declaring nothing count 0.
   @Test func claimsOnlyWhatFitsTheMemoryBudget() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
-      let store = factory.store
+    try await withQueueFactory { factory, store in
       let first = try await factory.insert(payload: #"{"memory_bytes": 600}"#)
       let second = try await factory.insert(payload: #"{"memory_bytes": 600}"#)
       let plain = try await factory.insert()

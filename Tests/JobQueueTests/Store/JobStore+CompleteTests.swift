@@ -7,8 +7,7 @@ import TrolleyBasics
 
 struct JobStoreCompleteTests {
   @Test func successStoresTheResult() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
+    try await withQueueFactory { factory, _ in
       let id = try await factory.insert()
       let job = try await factory.claim(id)
       let state = try await factory.store.jobComplete(
@@ -22,9 +21,7 @@ struct JobStoreCompleteTests {
   }
 
   @Test func retryableErrorsBackOffUntilTheBudgetIsSpent() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
-      let store = factory.store
+    try await withQueueFactory { factory, store in
       let id = try await factory.insert(maxAttempts: 3)
       var now = Date(timeIntervalSince1970: 2_000_000_000)
       let policy = RetryPolicy(base: .seconds(10), maximum: .seconds(100), jitter: 0)
@@ -61,8 +58,7 @@ struct JobStoreCompleteTests {
   }
 
   @Test func permanentErrorGoesDeadAtOnce() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
+    try await withQueueFactory { factory, _ in
       let id = try await factory.insert(maxAttempts: 10)
       let job = try await factory.claim(id)
       let state = try await factory.store.jobComplete(
@@ -75,9 +71,7 @@ struct JobStoreCompleteTests {
   }
 
   @Test func zombieCompletionIsRejectedAndChangesNothing() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
-      let store = factory.store
+    try await withQueueFactory { factory, store in
       let id = try await factory.insert()
       let zombie = try await factory.claim(id, lease: .seconds(30))
       // The zombie's lease expires; the rescuer hands the job to someone else.
@@ -108,8 +102,7 @@ struct JobStoreCompleteTests {
   }
 
   @Test func handBackChargesNoBudget() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
+    try await withQueueFactory { factory, _ in
       let id = try await factory.insert()
       let job = try await factory.claim(id)
       #expect(try await factory.store.jobComplete(JobCompletion(job, .handedBack)) == .available)
@@ -120,8 +113,7 @@ struct JobStoreCompleteTests {
   }
 
   @Test func heartbeatExtendsLeasesAndCarriesProgress() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
+    try await withQueueFactory { factory, _ in
       let id = try await factory.insert()
       let start = Date(timeIntervalSince1970: 2_000_000_000)
       let job = try await factory.claim(id, lease: .seconds(30), now: start)

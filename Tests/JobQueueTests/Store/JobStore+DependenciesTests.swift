@@ -7,9 +7,7 @@ import TrolleyBasics
 
 struct JobStoreDependenciesTests {
   @Test func waitsUntilEveryDependencySucceeds() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
-      let store = factory.store
+    try await withQueueFactory { factory, store in
       let shardA = try await factory.insert(queue: "shards")
       let shardB = try await factory.insert(queue: "shards")
       let merge = try await store.jobInsert(.init(kind: "noop", dependsOn: [shardA, shardB]))
@@ -41,23 +39,12 @@ struct JobStoreDependenciesTests {
       let store = factory.store
       let shard = try await factory.insert(queue: "shards")
       let other = try await factory.insert(queue: "shards")
-      let merge = try #require(
-        try await store.jobInsert(.init(kind: "noop", dependsOn: [shard, other])).id)
-      let report = try #require(
-        try await store.jobInsert(.init(kind: "noop", dependsOn: [merge])).id)
-      let job = try await store.jobClaim(
-        .init(queue: "shards", limit: 1, workerID: factory.workerID))
-      let failed = try #require(job.first)
-      try #require(failed.id == shard)
-      let result = try await store.jobCompleteMany(
-        .init(completions: [JobCompletion(failed, .failedPermanently(error: "corrupt shard"))]))
+      let merge = try await factory.insert(dependsOn: [shard, other])
+      let report = try await factory.insert(dependsOn: [merge])
+      let result = try await factory.failForGood(shard, queue: "shards", error: "corrupt shard")
       #expect(result.cancelledDependents == 2)
-      let mergeRecord = try await factory.record(merge)
-      #expect(mergeRecord.state == .cancelled)
-      #expect(mergeRecord.lastError == "cancelled: dependency \(shard) ended dead")
-      let reportRecord = try await factory.record(report)
-      #expect(reportRecord.state == .cancelled)
-      #expect(reportRecord.lastError == "cancelled: dependency \(merge) ended cancelled")
+      try await factory.expectCancelled(merge, by: shard, ended: "dead")
+      try await factory.expectCancelled(report, by: merge, ended: "cancelled")
       // Enqueueing against a dead dependency is cancelled at once.
       let doomed = try await store.jobInsert(.init(kind: "noop", dependsOn: [shard]))
       #expect(doomed.state == .cancelled)
@@ -150,31 +137,18 @@ struct JobStoreBulkDependenciesTests {
       let merge = try await Self.id(database, key: "merge")
       let doomed = try await Self.id(database, key: "doomed")
       let afterDoomed = try await Self.id(database, key: "after-doomed")
-      let doomedRecord = try await factory.record(doomed)
-      #expect(doomedRecord.state == .cancelled)
-      #expect(doomedRecord.lastError == "cancelled: dependency \(dead) ended dead")
-      let afterRecord = try await factory.record(afterDoomed)
-      #expect(afterRecord.state == .cancelled)
-      #expect(afterRecord.lastError == "cancelled: dependency \(doomed) ended cancelled")
+      try await factory.expectCancelled(doomed, by: dead, ended: "dead")
+      try await factory.expectCancelled(afterDoomed, by: doomed, ended: "cancelled")
 
       // The shard fails for good: the merge waiting on it is cancelled with its id.
-      let job = try #require(
-        try await store.jobClaim(.init(queue: "shards", limit: 1, workerID: factory.workerID))
-          .first)
-      #expect(job.id == shard)
-      let result = try await store.jobCompleteMany(
-        .init(completions: [JobCompletion(job, .failedPermanently(error: "corrupt shard"))]))
+      let result = try await factory.failForGood(shard, queue: "shards", error: "corrupt shard")
       #expect(result.cancelledDependents == 1)
-      let mergeRecord = try await factory.record(merge)
-      #expect(mergeRecord.state == .cancelled)
-      #expect(mergeRecord.lastError == "cancelled: dependency \(shard) ended dead")
+      try await factory.expectCancelled(merge, by: shard, ended: "dead")
     }
   }
 
   @Test func unknownDependenciesAddNothing() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
-      let store = factory.store
+    try await withQueueFactory { factory, store in
       // A key may only name an earlier row (or an existing job): naming a later one is refused.
       let forward = [
         JobInsertRow(kind: "noop", uniqueKey: "a", dependsOnKeys: ["b"]),

@@ -7,9 +7,7 @@ import TrolleyBasics
 
 struct JobStoreInsertTests {
   @Test func uniqueKeysMakeEnqueueIdempotent() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
-      let store = factory.store
+    try await withQueueFactory { factory, store in
       let first = try await store.jobInsert(.init(kind: "noop", uniqueKey: "image-1"))
       let again = try await store.jobInsert(.init(kind: "noop", uniqueKey: "image-1"))
       #expect(first.id != nil && first.state == .available)
@@ -25,9 +23,7 @@ struct JobStoreInsertTests {
   }
 
   @Test func bulkEnqueueStreamsManyRowsIntoABatch() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
-      let store = factory.store
+    try await withQueueFactory { factory, store in
       let batch = try await store.batchCreate(.init(name: "bulk"))
       let count = 50_000
       let rows = (0..<count).lazy.map {
@@ -83,20 +79,20 @@ struct JobStoreInsertTests {
   }
 
   @Test func bulkRowsMustAgreeOnKeysAndAddNothingOtherwise() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
+    try await withQueueFactory { _, store in
       let rows = [JobInsertRow(kind: "noop"), JobInsertRow(kind: "noop", uniqueKey: "k")]
       await #expect(throws: JobQueueError(.invalidRequest, "")) {
-        try await factory.store.jobInsertMany(.init(), rows: rows)
+        try await store.jobInsertMany(.init(), rows: rows)
       }
-      #expect(try await factory.store.jobClaim(.init(limit: 10, workerID: 1)).isEmpty)
+      // A `try` outside the macro: the closure's throwing is inferred from the statements it
+      // spells out, and one inside `#expect` alone is not seen.
+      let claimed = try await store.jobClaim(.init(limit: 10, workerID: 1))
+      #expect(claimed.isEmpty)
     }
   }
 
   @Test func futureJobsAreScheduledThenPromoted() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
-      let store = factory.store
+    try await withQueueFactory { factory, store in
       let runAt = Date().addingTimeInterval(600)
       let single = try await store.jobInsert(.init(kind: "noop", runAt: runAt))
       #expect(single.state == .scheduled)

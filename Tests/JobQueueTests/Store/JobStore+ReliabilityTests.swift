@@ -90,12 +90,9 @@ struct JobStoreReliabilityTests {
       let store = factory.store
       let first = try await factory.insert(queue: "shards")
       let second = try await factory.insert(queue: "shards")
-      let stuck = try #require(
-        try await store.jobInsert(.init(kind: "noop", dependsOn: [first, second])).id)
-      let doomed = try #require(
-        try await store.jobInsert(.init(kind: "noop", dependsOn: [first])).id)
-      let chained = try #require(
-        try await store.jobInsert(.init(kind: "noop", dependsOn: [doomed])).id)
+      let stuck = try await factory.insert(dependsOn: [first, second])
+      let doomed = try await factory.insert(dependsOn: [first])
+      let chained = try await factory.insert(dependsOn: [doomed])
       // What a process that died between a completion and its settling leaves: the
       // dependencies ended, their dependents were never settled.
       try await database.client.withConnection { connection in
@@ -112,30 +109,24 @@ struct JobStoreReliabilityTests {
       #expect(try await factory.state(chained) == .waiting)
       // A waiting job under a dead dependency nobody settled is cancelled, with its chain.
       let dead = try await factory.job(in: .dead)
-      let orphan = try #require(
-        try await store.jobInsert(.init(kind: "noop", dependsOn: [dead])).id)
+      let orphan = try await factory.insert(dependsOn: [dead])
       #expect(try await factory.state(orphan) == .cancelled)
       let blocker = try await factory.insert(queue: "blockers-2")
-      let late = try #require(
-        try await store.jobInsert(.init(kind: "noop", dependsOn: [blocker])).id)
+      let late = try await factory.insert(dependsOn: [blocker])
       try await database.client.withConnection { connection in
         try connection.query(
           "UPDATE jobs SET state = 'dead', finished_at = now() WHERE id = $1", [blocker])
       }
       let second2 = try await reconciler.runOnce()
       #expect(second2.cancelled == 1)
-      let record = try await factory.record(late)
-      #expect(record.state == .cancelled)
-      #expect(record.lastError == "cancelled: dependency \(blocker) ended dead")
+      try await factory.expectCancelled(late, by: blocker, ended: "dead")
     }
   }
 
   // MARK: - 2. Unstorable results
 
   @Test func anUnstorableResultFailsOnlyItsOwnJob() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
-      let store = factory.store
+    try await withQueueFactory { factory, store in
       for _ in 0..<4 { _ = try await factory.insert(queue: "answers") }
       let jobs = try await store.jobClaim(
         .init(queue: "answers", limit: 4, workerID: factory.workerID))
@@ -226,9 +217,7 @@ struct JobStoreReliabilityTests {
   // MARK: - 3. Retention keeps results unless asked, and idempotence survives pruning
 
   @Test func retentionNeverDeletesResultsUnlessAskedAndKeysStayUsed() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
-      let store = factory.store
+    try await withQueueFactory { factory, store in
       let finished = try await store.batchCreate(.init(name: "finished"))
       let open = try await store.batchCreate(.init(name: "open"))
       let rows = (0..<3).map { JobInsertRow(queue: "r", kind: "noop", uniqueKey: "finished-\($0)") }
@@ -288,9 +277,7 @@ struct JobStoreReliabilityTests {
   // MARK: - 5. Only the culprit is charged
 
   @Test func aSuspectRunsAloneAndOnlyForAnIdleWorker() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
-      let store = factory.store
+    try await withQueueFactory { factory, store in
       let suspect = try await factory.insert(queue: "q")
       let bystander = try await factory.insert(queue: "q")
       let claimed = try await store.jobClaim(
@@ -342,18 +329,13 @@ struct JobStoreReliabilityTests {
   }
 
   @Test func retryingADeadDependencyRevivesTheDependentsItCancelled() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
-      let store = factory.store
+    try await withQueueFactory { factory, store in
       let shard = try await factory.insert(queue: "shards")
       let healthy = try await factory.insert(queue: "other")
       let broken = try await factory.job(in: .dead)
-      let merge = try #require(
-        try await store.jobInsert(.init(kind: "noop", dependsOn: [shard, healthy])).id)
-      let report = try #require(
-        try await store.jobInsert(.init(kind: "noop", dependsOn: [merge])).id)
-      let unrelated = try #require(
-        try await store.jobInsert(.init(kind: "noop", dependsOn: [shard, broken])).id)
+      let merge = try await factory.insert(dependsOn: [shard, healthy])
+      let report = try await factory.insert(dependsOn: [merge])
+      let unrelated = try await factory.insert(dependsOn: [shard, broken])
       #expect(try await factory.state(unrelated) == .cancelled)
       let job = try await factory.claim(shard, queue: "shards")
       try await store.jobComplete(JobCompletion(job, .failedPermanently(error: "disk full")))
@@ -380,9 +362,7 @@ struct JobStoreReliabilityTests {
   }
 
   @Test func aDependentWaitsForItsRunAtAfterItsDependenciesSucceed() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
-      let store = factory.store
+    try await withQueueFactory { factory, store in
       let shard = try await factory.insert(queue: "shards")
       let runAt = Date().addingTimeInterval(3600)
       let later = try #require(

@@ -6,9 +6,7 @@ import Testing
 
 struct JobStoreRescueTests {
   @Test func crashBudgetQuarantinesWithEvidence() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
-      let store = factory.store
+    try await withQueueFactory { factory, store in
       let id = try await factory.insert(maxAttempts: 10, maxCrashes: 2)
       var now = Date(timeIntervalSince1970: 2_000_000_000)
       // First crash: back to available, the error budget untouched.
@@ -35,9 +33,7 @@ struct JobStoreRescueTests {
   }
 
   @Test func rescueNeverOverwritesACompletedJob() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
-      let store = factory.store
+    try await withQueueFactory { factory, store in
       let id = try await factory.insert()
       let job = try await factory.claim(id, lease: .seconds(1))
       try await store.jobComplete(JobCompletion(job, .succeeded(result: PostgresJSONB(text: "{}"))))
@@ -48,8 +44,7 @@ struct JobStoreRescueTests {
   }
 
   @Test func rescueLeavesLiveLeasesAlone() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
+    try await withQueueFactory { factory, _ in
       let id = try await factory.insert()
       _ = try await factory.claim(id, lease: .seconds(300))
       #expect(
@@ -59,9 +54,7 @@ struct JobStoreRescueTests {
   }
 
   @Test func staleWorkersLoseTheirLeasesToTheRescuer() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
-      let store = factory.store
+    try await withQueueFactory { factory, store in
       let id = try await factory.insert()
       _ = try await factory.claim(id, lease: .seconds(3600))
       let now = Date().addingTimeInterval(120)

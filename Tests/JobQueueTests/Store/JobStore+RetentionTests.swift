@@ -7,9 +7,7 @@ import TrolleyBasics
 
 struct JobStoreRetentionTests {
   @Test func prunesOnlyOldFinishedJobsInSmallChunks() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
-      let store = factory.store
+    try await withQueueFactory { factory, store in
       var old: [Int64] = []
       for _ in 0..<5 { old.append(try await factory.job(in: .succeeded)) }
       let dead = try await factory.job(in: .dead)

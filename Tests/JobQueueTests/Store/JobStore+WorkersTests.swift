@@ -13,9 +13,7 @@ struct JobStoreWorkersTests {
   }
 
   @Test func acknowledgementsRecordTheFinishingWorkerAndItsThroughput() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
-      let store = factory.store
+    try await withQueueFactory { factory, store in
       let other = try await Self.register(store, host: "other-host")
       for _ in 0..<5 { _ = try await factory.insert(queue: "tp") }
       let mine = try await store.jobClaim(.init(queue: "tp", limit: 4, workerID: factory.workerID))

@@ -4,23 +4,42 @@ import TroL
 import TrolleyBasics
 
 @Suite struct ModelConfigTests {
+  /// What a fixture's config.json says in the fields every family has.
+  struct FixtureFacts: Sendable, CustomTestStringConvertible {
+    var folder: String
+    var family: Family
+    var decoderSizes: [Int]
+    var imageTokensPerTile: Int
+    var maxTilesPerImage: Int
+    var testDescription: String { folder }
+  }
+
+  @Test(arguments: [
+    FixtureFacts(
+      folder: "internlm2", family: .internLM2, decoderSizes: [64, 4, 2, 16, 3, 160, 520],
+      imageTokensPerTile: 16, maxTilesPerImage: 1),
+    FixtureFacts(
+      folder: "phi3", family: .phi3, decoderSizes: [96, 4, 4, 24, 3, 160, 512],
+      imageTokensPerTile: 4, maxTilesPerImage: 7),
+  ])
+  func fixtureSharedFields(_ facts: FixtureFacts) throws {
+    let config = try ModelConfig.load(path: CheckpointFixtures.model(facts.folder) + "/config.json")
+    #expect(config.family == facts.family)
+    #expect(config.decoder.sizes == facts.decoderSizes)
+    #expect(config.vision.sizes == [32, 2, 2, 64, 14, 56])
+    #expect(config.imageSize == 56)
+    #expect(config.imageTokensPerTile == facts.imageTokensPerTile)
+    #expect(config.maxTilesPerImage == facts.maxTilesPerImage)
+    #expect(config.eosTokenId == 2)
+  }
+
   @Test func internLM2Fixture() throws {
     let config = try ModelConfig.load(path: CheckpointFixtures.model("internlm2") + "/config.json")
-    #expect(config.family == .internLM2)
     let d = config.decoder
-    #expect(
-      d.sizes == [64, 4, 2, 16, 3, 160, 520])
     #expect(d.ropeTheta == 1_000_000)
     #expect(d.rmsNormEps == 1e-5)
-    let v = config.vision
-    #expect(
-      v.sizes == [32, 2, 2, 64, 14, 56])
-    #expect(v.hiddenAct == "quick_gelu")
-    #expect(config.imageSize == 56)
-    #expect(config.imageTokensPerTile == 16)
-    #expect(config.maxTilesPerImage == 1)
+    #expect(config.vision.hiddenAct == "quick_gelu")
     #expect(config.bosTokenId == 1)
-    #expect(config.eosTokenId == 2)
     #expect(config.padTokenId == 2)
     let full = try #require(config.internLM2)
     #expect(full.ropeScaling?.type == "dynamic")
@@ -32,20 +51,18 @@ import TrolleyBasics
   /// without traversal unless told otherwise. The released checkpoints have no such key.
   @Test(arguments: [(false as Bool?, TraversalMode.off), (true, .all), (nil, .all)])
   func trolTraversalSetsTheDefaultTraversal(flag: Bool?, expected: TraversalMode) throws {
-    var json = try CheckpointFixtures.json(CheckpointFixtures.model("internlm2") + "/config.json")
-    json["trol_traversal"] = flag
     let config = try ModelConfig(
-      json: [UInt8](try JSONSerialization.data(withJSONObject: json)), source: "test")
+      json: try mutated("internlm2") { $0["trol_traversal"] = flag }, source: "test")
     #expect(config.trainedWithTraversal == (flag ?? true))
     #expect(config.defaultTraversal == expected)
   }
 
   @Test func internLM2WithoutVisionConfigUsesCLIPLarge() throws {
-    var json = try CheckpointFixtures.json(CheckpointFixtures.model("internlm2") + "/config.json")
-    json["vision_config"] = nil
-    json["img_size"] = 490
-    let config = try ModelConfig(
-      json: [UInt8](try JSONSerialization.data(withJSONObject: json)), source: "test")
+    let json = try mutated("internlm2") {
+      $0["vision_config"] = nil
+      $0["img_size"] = 490
+    }
+    let config = try ModelConfig(json: json, source: "test")
     let v = config.vision
     #expect(
       v.sizes == [1024, 24, 16, 4096, 14, 490])
@@ -55,18 +72,7 @@ import TrolleyBasics
 
   @Test func phi3Fixture() throws {
     let config = try ModelConfig.load(path: CheckpointFixtures.model("phi3") + "/config.json")
-    #expect(config.family == .phi3)
-    let d = config.decoder
-    #expect(
-      d.sizes == [96, 4, 4, 24, 3, 160, 512])
-    let v = config.vision
-    #expect(
-      v.sizes == [32, 2, 2, 64, 14, 56])
-    #expect(v.layerNormEps == 1e-6)
-    #expect(config.imageSize == 56)
-    #expect(config.imageTokensPerTile == 4)
-    #expect(config.maxTilesPerImage == 7)
-    #expect(config.eosTokenId == 2)
+    #expect(config.vision.layerNormEps == 1e-6)
     let full = try #require(config.phi3)
     #expect(full.template == "phi3-chat")
     #expect(full.shuffledWidth == 128)

@@ -1,4 +1,5 @@
 import Foundation
+import TestFixtures
 import Testing
 import TroL
 import TrolleyBasics
@@ -21,37 +22,33 @@ import TrolleyBasics
     #expect(error.message.contains("/nonexistent/model"))
   }
 
-  @Test func corruptTokenizerModelIsAClearError() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "trol-tok-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
+  /// A scratch folder holding only the first half of `family`'s tokenizer `file`: cut in the
+  /// middle of a piece.
+  private func folderWithTruncated(_ file: String, of family: String) throws -> TemporaryFolder {
+    let folder = try TemporaryFolder(prefix: "trol-tok")
     let original = try Data(
-      contentsOf: URL(
-        fileURLWithPath: TokenizerFixtures.modelDirectory("internlm2") + "/tokenizer.model"))
-    // Truncated in the middle of a piece.
-    try original.prefix(original.count / 2).write(to: dir.appendingPathComponent("tokenizer.model"))
+      contentsOf: URL(fileURLWithPath: TokenizerFixtures.modelDirectory(family) + "/" + file))
+    try original.prefix(original.count / 2).write(
+      to: URL(fileURLWithPath: folder.path + "/" + file))
+    return folder
+  }
+
+  @Test func corruptTokenizerModelIsAClearError() throws {
+    let folder = try folderWithTruncated("tokenizer.model", of: "internlm2")
     let error = try #require(throws: TroLError.self) {
-      _ = try TokenizerLoader.load(modelDirectory: dir.path)
+      _ = try TokenizerLoader.load(modelDirectory: folder.path)
     }
     #expect(error.code == .invalidTokenizer)
     // Random bytes.
     try Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) })
-      .write(to: dir.appendingPathComponent("tokenizer.model"))
-    #expect(throws: TroLError.self) { _ = try TokenizerLoader.load(modelDirectory: dir.path) }
+      .write(to: URL(fileURLWithPath: folder.path + "/tokenizer.model"))
+    #expect(throws: TroLError.self) { _ = try TokenizerLoader.load(modelDirectory: folder.path) }
   }
 
   @Test func corruptTokenizerJSONIsAClearError() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "trol-tok-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let original = try Data(
-      contentsOf: URL(fileURLWithPath: TokenizerFixtures.modelDirectory("phi3") + "/tokenizer.json")
-    )
-    try original.prefix(original.count / 2).write(to: dir.appendingPathComponent("tokenizer.json"))
+    let folder = try folderWithTruncated("tokenizer.json", of: "phi3")
     let error = try #require(throws: TroLError.self) {
-      _ = try TokenizerLoader.load(modelDirectory: dir.path)
+      _ = try TokenizerLoader.load(modelDirectory: folder.path)
     }
     #expect(error.code == .invalidTokenizer)
   }

@@ -1,18 +1,6 @@
 #include "sha256_blocks.h"
 
-#if defined(__x86_64__)
-#include <cpuid.h>
-#include <immintrin.h>
-
-int trolley_cpu_has_sha_extensions(void) {
-  unsigned int eax, ebx, ecx, edx;
-  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return 0;
-  if (!(ecx & bit_SSSE3) || !(ecx & bit_SSE4_1)) return 0;
-  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return 0;
-  return (ebx & (1u << 29)) ? 1 : 0; /* CPUID.(7,0):EBX[29] SHA */
-}
-
-static const uint32_t round_constants[64] = {
+const uint32_t trolley_sha256_round_constants[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
     0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
     0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
@@ -24,6 +12,18 @@ static const uint32_t round_constants[64] = {
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
     0xc67178f2,
 };
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+int trolley_cpu_has_sha_extensions(void) {
+  unsigned int eax, ebx, ecx, edx;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return 0;
+  if (!(ecx & bit_SSSE3) || !(ecx & bit_SSE4_1)) return 0;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return 0;
+  return (ebx & (1u << 29)) ? 1 : 0; /* CPUID.(7,0):EBX[29] SHA */
+}
 
 /* sha256rnds2 keeps the working variables as two registers, {a, b, e, f} and {c, d, g, h}
    (highest lane first), and does two rounds per call with the message-plus-constant words in the
@@ -52,7 +52,7 @@ __attribute__((target("sha,ssse3,sse4.1"))) void trolley_sha256_blocks_shani(
 #pragma clang loop unroll(full)
     for (int group = 0; group < 16; group++) {
       __m128i words = _mm_add_epi32(
-          w[group & 3], _mm_loadu_si128((const __m128i *)&round_constants[4 * group]));
+          w[group & 3], _mm_loadu_si128((const __m128i *)&trolley_sha256_round_constants[4 * group]));
       cdgh = _mm_sha256rnds2_epu32(cdgh, abef, words);
       if (group < 12) {
         /* W[4(group+4) ...]: from W[4group ...] (w[group]) onward, replacing w[group]. */

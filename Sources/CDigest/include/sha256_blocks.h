@@ -9,6 +9,9 @@
    `trolley_cpu_has_sha_extensions` says the CPU has them, and keeps its portable Swift rounds for
    every other CPU (and for the test that checks both agree). */
 
+/* FIPS 180-4's 64 round constants K, shared with Digest's portable rounds. */
+extern const uint32_t trolley_sha256_round_constants[64];
+
 /* 1 when the CPU has the SHA extensions and the SSSE3/SSE4.1 shuffles the rounds need. */
 int trolley_cpu_has_sha_extensions(void);
 

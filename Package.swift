@@ -48,7 +48,10 @@ let package = Package(
       plugins: ["BuildCommit"]),
     // SHA-256: unique keys, weight content hashes, hub checksums. Optimized even in debug
     // builds: hashing a 4 GB checkpoint unoptimized would take minutes.
-    .target(name: "Digest", path: "Sources/Digest", swiftSettings: engine),
+    .target(
+      name: "Digest", dependencies: ["CDigest"], path: "Sources/Digest", swiftSettings: engine),
+    // SHA-256 rounds on the x86 SHA extensions, which Swift cannot express; chosen at run time.
+    .target(name: "CDigest", path: "Sources/CDigest", cSettings: [.unsafeFlags(["-O3"])]),
     // Downloads checkpoints from the Hugging Face hub (`trolley model fetch`).
     .target(
       name: "ModelHub", dependencies: ["CCurl", "Digest"], path: "Sources/ModelHub",
@@ -236,6 +239,8 @@ let package = Package(
       name: "TrolleyCLIKitTests",
       dependencies: ["TrolleyCLIKit", "Digest", "TrolleyBasics", "TestFixtures"],
       swiftSettings: strict),
+    .testTarget(
+      name: "DigestTests", dependencies: ["Digest", "TrolleyBasics"], swiftSettings: strict),
     .testTarget(
       name: "TrolleyJobContractsTests", dependencies: ["TrolleyJobContracts"],
       swiftSettings: strict),

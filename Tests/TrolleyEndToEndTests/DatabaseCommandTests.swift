@@ -48,6 +48,10 @@ import Testing
     func trolley(_ arguments: String...) async throws -> TrolleyCommand.Result {
       try await TrolleyCommand.run(arguments, environment: environment)
     }
+    /// The text in the first column of `sql`'s single row.
+    func text(_ sql: String, on connection: PostgresConnection) throws -> String {
+      try connection.query(sql).single().decode(0, as: String.self)
+    }
     defer {
       if let layout = FileManager.default.contents(atPath: home + "/postgres.json"),
         let object = try? JSONSerialization.jsonObject(with: layout) as? [String: Any],
@@ -69,9 +73,7 @@ import Testing
     let uri = url.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
     #expect(uri.hasPrefix("postgresql:///trolley?host="))
     let connection = try PostgresConnection(configuration: PostgresConfiguration(uri))
-    #expect(
-      try connection.query("SELECT current_database()").single().decode(0, as: String.self)
-        == "trolley")
+    #expect(try text("SELECT current_database()", on: connection) == "trolley")
     connection.close()
 
     let status = try await trolley("db", "status")
@@ -102,9 +104,7 @@ import Testing
     let workerURI = workerURL.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
     #expect(workerURI.hasSuffix("user=trolley_worker"))
     let worker = try PostgresConnection(configuration: PostgresConfiguration(workerURI))
-    #expect(
-      try worker.query("SELECT current_user").single().decode(0, as: String.self)
-        == "trolley_worker")
+    #expect(try text("SELECT current_user", on: worker) == "trolley_worker")
     #expect(try worker.query("SELECT count(*) FROM jobs").single().decode(0, as: Int64.self) == 0)
     do {
       try worker.execute("ALTER TABLE jobs ADD COLUMN stolen text")

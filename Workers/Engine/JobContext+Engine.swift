@@ -19,3 +19,18 @@ extension JobContext {
     return progress
   }
 }
+
+extension EngineBatch.Item {
+  /// The engine request of the job behind `context`: `settings`' generation options for the
+  /// payload's limits, stopped with the job, its tokens counted in the job's progress.
+  init(
+    image: String, question: String, maxNewTokens: Int?, beams: Int?, context: JobContext,
+    settings: EngineJobSettings
+  ) throws {
+    let options = try settings.options(maxNewTokens: maxNewTokens, beams: beams)
+    self.init(
+      image: image, question: question, options: options,
+      cancellation: context.engineCancellation(),
+      progress: context.engineProgress(maxNewTokens: options.maxNewTokens))
+  }
+}

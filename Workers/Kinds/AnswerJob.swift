@@ -20,11 +20,9 @@ public enum AnswerTask: EngineTask {
     if payload.question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
       throw JobFailure(.invalidPayload, "trol.answer: the question is empty")
     }
-    let options = try settings.options(maxNewTokens: payload.maxNewTokens, beams: payload.beams)
-    return EngineBatch.Item(
-      image: payload.image, question: payload.question, options: options,
-      cancellation: context.engineCancellation(),
-      progress: context.engineProgress(maxNewTokens: options.maxNewTokens))
+    return try EngineBatch.Item(
+      image: payload.image, question: payload.question, maxNewTokens: payload.maxNewTokens,
+      beams: payload.beams, context: context, settings: settings)
   }
 
   public static func result(

@@ -17,11 +17,9 @@ public enum CaptionTask: EngineTask {
     _ payload: TrolCaption.Payload, context: JobContext, settings: EngineJobSettings
   ) throws -> EngineBatch.Item {
     let prompt = payload.prompt?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-    let options = try settings.options(maxNewTokens: payload.maxNewTokens, beams: nil)
-    return EngineBatch.Item(
+    return try EngineBatch.Item(
       image: payload.image, question: prompt.isEmpty ? settings.captionPrompt : prompt,
-      options: options, cancellation: context.engineCancellation(),
-      progress: context.engineProgress(maxNewTokens: options.maxNewTokens))
+      maxNewTokens: payload.maxNewTokens, beams: nil, context: context, settings: settings)
   }
 
   public static func result(

@@ -12,47 +12,26 @@ import TrolleyBasics
 import TrolleyJobContracts
 import TrolleyWorkers
 
-/// Ingest and dedupe on real PostgreSQL over generated files with known ground truth:
-/// originals plus an exact copy, a resize (0.5x-2x), a JPEG re-encode (q70-95) and a brightness
-/// shift of each. `TROLLEY_DEDUPE_ORIGINALS` scales the set (default 300 in CI; the 5,000 run of
-/// the issue is the same test with the variable set).
+/// Ingest and dedupe on real PostgreSQL over generated files with known ground truth
+/// (`DuplicateSet`): originals plus an exact copy, a resize (0.5x-2x), a JPEG re-encode (q70-95)
+/// and a brightness shift of each. `TROLLEY_DEDUPE_ORIGINALS` scales the set (default 300 in CI;
+/// the 5,000 run of the issue is the same test with the variable set). `CurationProcessTests`
+/// runs the same set through worker processes, one SIGKILLed mid-dedupe.
 @Suite(.serialized) struct CurationPipelineTests {
   static var originals: Int {
     Int(ProcessInfo.processInfo.environment["TROLLEY_DEDUPE_ORIGINALS"] ?? "") ?? 300
   }
 
-  /// Writes the set; returns each file's path and the original it derives from, and how many
-  /// files repeat an earlier file byte for byte (the copies, and a resize whose scale rounds to
-  /// the original size).
+  /// Writes the set (`DuplicateSet`); returns each file's path and the original it derives
+  /// from, and how many files repeat an earlier file byte for byte (the copies, and a resize whose
+  /// scale rounds to the original size).
   static func writeSet(count: Int, into folder: URL) throws -> (truth: [String: Int], exact: Int) {
     var truth: [String: Int] = [:]
     var seen: Set<String> = []
     var exact = 0
-    var random = TestImages.Random(seed: 77)
-    func write(_ bytes: [UInt8], _ name: String, _ group: Int) throws {
-      let url = folder.appendingPathComponent(name)
-      try Data(bytes).write(to: url)
-      if !seen.insert(SHA256.hex(bytes)).inserted { exact += 1 }
-      truth[url.standardizedFileURL.path] = group
-    }
-    for g in 0..<count {
-      let original = TestImages.original(seed: UInt64(g + 1))
-      let png = PNGEncoder.encode(original)
-      try write(png, String(format: "%05d-original.png", g), g)
-      try write(png, String(format: "%05d-copy.png", g), g)
-      let scale = 0.5 + 1.5 * random.unit()
-      try write(
-        PNGEncoder.encode(TestImages.resized(original, scale: scale)),
-        String(format: "%05d-resized.png", g), g)
-      let quality = Int32(random.int(70...95))
-      try write(
-        JPEGEncoder.encode(original, quality: Int(quality)),
-        String(format: "%05d-q%d.jpg", g, quality), g)
-      // Never 0: a zero shift would be an exact copy, not a brightness variant.
-      let delta = random.int(2...12) * (random.int(0...1) == 0 ? -1 : 1)
-      try write(
-        PNGEncoder.encode(TestImages.brightened(original, by: delta)),
-        String(format: "%05d-bright.png", g), g)
+    for member in try DuplicateSet.write(originals: count, into: folder) {
+      if !seen.insert(SHA256.hex(member.bytes)).inserted { exact += 1 }
+      truth[member.path] = member.group
     }
     return (truth, exact)
   }
@@ -116,7 +95,7 @@ import TrolleyWorkers
       #expect(exactCopies >= Self.originals)
 
       let groups = try await Self.groups(database.client, datasetID: dataset.id)
-      let (precision, recall) = Self.pairScores(truth: truth, predicted: groups)
+      let (precision, recall) = DuplicateSet.pairScores(truth: truth, predicted: groups)
       print("dedupe: \(truth.count) items, precision \(precision), recall \(recall), \(summary)")
       #expect(precision >= 0.99)
       #expect(recall >= 0.99)
@@ -184,25 +163,5 @@ import TrolleyWorkers
       result[source] = group
     }
     return result
-  }
-
-  /// Pairwise precision and recall of the predicted groups against the truth.
-  static func pairScores(truth: [String: Int], predicted: [String: Int64]) -> (Double, Double) {
-    var truthGroups: [Int: [String]] = [:]
-    for (path, group) in truth { truthGroups[group, default: []].append(path) }
-    var predictedGroups: [Int64: [String]] = [:]
-    for (path, group) in predicted { predictedGroups[group, default: []].append(path) }
-    func pairs(_ n: Int) -> Int { n * (n - 1) / 2 }
-    let truePairs = truthGroups.values.reduce(0) { $0 + pairs($1.count) }
-    let predictedPairs = predictedGroups.values.reduce(0) { $0 + pairs($1.count) }
-    var both = 0
-    for members in predictedGroups.values {
-      var byTruth: [Int: Int] = [:]
-      for path in members { byTruth[truth[path] ?? -1, default: 0] += 1 }
-      both += byTruth.values.reduce(0) { $0 + pairs($1) }
-    }
-    let precision = predictedPairs == 0 ? 1 : Double(both) / Double(predictedPairs)
-    let recall = truePairs == 0 ? 1 : Double(both) / Double(truePairs)
-    return (precision, recall)
   }
 }

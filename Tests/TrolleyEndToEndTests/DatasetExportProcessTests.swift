@@ -23,7 +23,8 @@ import TrolleyWorkers
       "dataset-export-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     for index in 0..<count {
-      let png = PNGEncoder.encode(CurationProcessTests.image(seed: UInt64(100 + index)))
+      let png = PNGEncoder.encode(
+        DuplicateSet.original(seed: UInt64(100 + index), width: 240, height: 240))
       try Data(png).write(to: folder.appendingPathComponent("img\(index).png"))
     }
     return folder

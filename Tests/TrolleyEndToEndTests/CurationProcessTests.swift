@@ -6,6 +6,7 @@ import Testing
 import TroL
 import TroLSynthesis
 import TrolleyBasics
+import TrolleyCLIKit
 
 #if canImport(Glibc)
   import Glibc
@@ -178,7 +179,7 @@ import TrolleyBasics
       let screen = try TrolleyBinary.run(["top", "--once"], environment: env)
       #expect(
         screen.stdout.contains(
-          "e2e  \(items) items  ingest \(ingestJobs)/\(ingestJobs)  dedupe \(dedupeJobs)/\(dedupeJobs)  caption -"
+          "e2e  \(Formatting.count(Int64(items))) items  ingest \(ingestJobs)/\(ingestJobs)  dedupe \(dedupeJobs)/\(dedupeJobs)  caption -"
         ))
     }
   }

@@ -49,7 +49,7 @@ let package = Package(
     // SHA-256: unique keys, weight content hashes, hub checksums. Optimized even in debug
     // builds: hashing a 4 GB checkpoint unoptimized would take minutes.
     .target(
-      name: "Digest", dependencies: ["CDigest"], path: "Sources/Digest", swiftSettings: engine),
+      name: "Digest", dependencies: ["CDigest", "CProcessor"], path: "Sources/Digest", swiftSettings: engine),
     // SHA-256 rounds on the x86 SHA extensions, which Swift cannot express; chosen at run time.
     .target(name: "CDigest", path: "Sources/CDigest", cSettings: [.unsafeFlags(["-O3"])]),
     // Downloads checkpoints from the Hugging Face hub (`trolley model fetch`).

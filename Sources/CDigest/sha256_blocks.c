@@ -14,16 +14,7 @@ const uint32_t trolley_sha256_round_constants[64] = {
 };
 
 #if defined(__x86_64__)
-#include <cpuid.h>
 #include <immintrin.h>
-
-int trolley_cpu_has_sha_extensions(void) {
-  unsigned int eax, ebx, ecx, edx;
-  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return 0;
-  if (!(ecx & bit_SSSE3) || !(ecx & bit_SSE4_1)) return 0;
-  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return 0;
-  return (ebx & (1u << 29)) ? 1 : 0; /* CPUID.(7,0):EBX[29] SHA */
-}
 
 /* sha256rnds2 keeps the working variables as two registers, {a, b, e, f} and {c, d, g, h}
    (highest lane first), and does two rounds per call with the message-plus-constant words in the
@@ -75,7 +66,6 @@ __attribute__((target("sha,ssse3,sse4.1"))) void trolley_sha256_blocks_shani(
   _mm_storeu_si128((__m128i *)&state[4], efgh);
 }
 #else
-int trolley_cpu_has_sha_extensions(void) { return 0; }
 void trolley_sha256_blocks_shani(uint32_t state[8], const uint8_t *data, size_t blocks) {
   (void)state;
   (void)data;

@@ -34,8 +34,17 @@ int trolley_cpu_has_avx512_bf16(void) {
   if (!__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) return 0;
   return (eax & (1u << 5)) ? 1 : 0; /* CPUID.(7,1):EAX[5] AVX512_BF16 */
 }
+
+int trolley_cpu_has_sha_extensions(void) {
+  unsigned int eax, ebx, ecx, edx;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return 0;
+  if (!(ecx & bit_SSSE3) || !(ecx & bit_SSE4_1)) return 0;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return 0;
+  return (ebx & (1u << 29)) ? 1 : 0; /* CPUID.(7,0):EBX[29] SHA */
+}
 #else
 int trolley_cpu_has_avx512f(void) { return 0; }
+int trolley_cpu_has_sha_extensions(void) { return 0; }
 int trolley_cpu_has_avx512_vnni(void) { return 0; }
 int trolley_cpu_has_avx512_bf16(void) { return 0; }
 #endif

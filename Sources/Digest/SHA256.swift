@@ -1,4 +1,5 @@
 import CDigest
+import CProcessor
 import Foundation
 
 /// SHA-256 (FIPS 180-4): unique keys derived from job inputs, content hashes of model weights

@@ -5,15 +5,12 @@
 #include <stdint.h>
 
 /* SHA-256's compression function through the x86 SHA extensions (sha256rnds2, sha256msg1,
-   sha256msg2), which Swift cannot express. Digest calls it only when
+   sha256msg2), which Swift cannot express. Digest calls it only when CProcessor's
    `trolley_cpu_has_sha_extensions` says the CPU has them, and keeps its portable Swift rounds for
    every other CPU (and for the test that checks both agree). */
 
 /* FIPS 180-4's 64 round constants K, shared with Digest's portable rounds. */
 extern const uint32_t trolley_sha256_round_constants[64];
-
-/* 1 when the CPU has the SHA extensions and the SSSE3/SSE4.1 shuffles the rounds need. */
-int trolley_cpu_has_sha_extensions(void);
 
 /* Compresses `blocks` consecutive 64-byte blocks at `data` into `state` (a, b, ..., h in order,
    as FIPS 180-4 names them). Must only be called when `trolley_cpu_has_sha_extensions()` is 1. */

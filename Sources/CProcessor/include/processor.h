@@ -14,6 +14,10 @@ int trolley_cpu_has_avx512_vnni(void);
 /* 1 when AVX-512F is usable (above) and the CPU has AVX512-BF16 (vdpbf16ps). */
 int trolley_cpu_has_avx512_bf16(void);
 
+/* 1 when the CPU has the SHA extensions (sha256rnds2...) and the SSSE3/SSE4.1 shuffles SHA-256's
+   rounds need with them (Digest's fast path). */
+int trolley_cpu_has_sha_extensions(void);
+
 /* From DRAM into L2 with locality 2 (prefetcht1): bursts of prefetcht0 from DRAM stalled on the
    L1's miss buffers and measured ~10% slower in the tiled decode-batch kernel. */
 static inline __attribute__((always_inline)) void trolley_prefetch(const void *address) {

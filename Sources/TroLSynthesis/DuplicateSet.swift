@@ -14,8 +14,6 @@ public enum DuplicateSet {
     public var path: String
     /// The original's index: files with the same group are duplicates of each other.
     public var group: Int
-    /// The file's bytes, so that callers can tell byte copies apart without reading it back.
-    public var bytes: [UInt8]
   }
 
   /// Writes `originals` groups of five files into `folder` (which must exist).
@@ -29,7 +27,7 @@ public enum DuplicateSet {
     func write(_ bytes: [UInt8], _ name: String, _ group: Int) throws {
       let url = folder.appendingPathComponent(name)
       try Data(bytes).write(to: url)
-      members.append(Member(path: url.standardizedFileURL.path, group: group, bytes: bytes))
+      members.append(Member(path: url.standardizedFileURL.path, group: group))
     }
     for g in 0..<originals {
       let original = Self.original(seed: UInt64(g + 1))

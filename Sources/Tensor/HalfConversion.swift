@@ -88,7 +88,9 @@ public enum HalfConversion {
       let nan = (bits & 0x7FFF_FFFF) .> 0x7F80_0000
       rounded.replace(with: (bits &>> 16) | 0x40, where: nan)
       return SIMD8<UInt16>(truncatingIfNeeded: rounded)
-    } scalar: { floatToBF16Reference($0) }
+    } scalar: {
+      floatToBF16Reference($0)
+    }
   }
 
   /// Narrows `count` floats to 16-bit patterns: eight at a time through `vector`, the remainder

@@ -80,6 +80,7 @@ struct QuantizedBlocks<Quant> {
     let raw = UnsafeMutableRawPointer.allocate(
       byteCount: bytes, alignment: max(alignment, MemoryLayout<T>.alignment))
     raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
-    return UnsafeMutableBufferPointer(start: raw.bindMemory(to: T.self, capacity: count), count: count)
+    return UnsafeMutableBufferPointer(
+      start: raw.bindMemory(to: T.self, capacity: count), count: count)
   }
 }

@@ -129,7 +129,8 @@ public final class Q8Weight: LinearWeight, TiledWeight, @unchecked Sendable {
     let count = (columns.count + 31) / 32
     for o in rows {
       Prefetch.bytes(
-        blocks.quants.baseAddress! + o * blocks.perRow * 32 + columns.lowerBound, count: columns.count,
+        blocks.quants.baseAddress! + o * blocks.perRow * 32 + columns.lowerBound,
+        count: columns.count,
         into: level)
       Prefetch.bytes(
         blocks.scales.baseAddress! + o * blocks.perRow + columns.lowerBound / 32, count: 2 * count,

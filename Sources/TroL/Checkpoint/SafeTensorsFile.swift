@@ -213,9 +213,8 @@ public final class SafeTensorsFile: @unchecked Sendable {
     let shape: [Int]
     let dataOffsets: [Int]
 
-    enum CodingKeys: String, CodingKey {
-      case dtype, shape
-      case dataOffsets = "data_offsets"
+    enum CodingKeys: String, SnakeCaseCodingKey {
+      case dtype, shape, dataOffsets
     }
   }
 

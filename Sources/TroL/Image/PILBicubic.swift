@@ -10,7 +10,7 @@
 /// * weights scaled by 2^22 and rounded half away from zero; sums rounded by adding 2^21;
 /// * horizontal pass first (only on the rows the vertical pass reads), rounded to uint8, then
 ///   vertical; an axis whose size does not change is not resampled.
-/// (`resize(_:width:height:)`, from `RGBResampler`: `PIL.Image.resize((width, height))`.)
+/// `resize(_:width:height:)` (from `RGBResampler`) is `PIL.Image.resize((width, height))`.
 public enum PILBicubic: RGBResampler {
   /// Pillow's `bicubic_filter` (a = −0.5), in its operation order.
   static func cubic(_ distance: Double) -> Double {

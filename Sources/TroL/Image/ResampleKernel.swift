@@ -128,28 +128,26 @@ package struct ResampleKernel: Sendable {
     let half = Int32(1) << Int32(precision - 1)
     let shift = Int32(precision)
     var output = [UInt8](repeating: 0, count: rowBytes * outHeight)
-    var accumulator = [Int32](repeating: 0, count: rowBytes)
-    image.pixels.withUnsafeBufferPointer { source in
-      weights.withUnsafeBufferPointer { weights in
+    // One output row's sums; a tap's weight is read once per row, so `weights` is indexed as is.
+    withUnsafeTemporaryAllocation(of: Int32.self, capacity: rowBytes) { accumulator in
+      image.pixels.withUnsafeBufferPointer { source in
         output.withUnsafeMutableBufferPointer { out in
-          accumulator.withUnsafeMutableBufferPointer { acc in
-            guard let source = source.baseAddress, let out = out.baseAddress,
-              let acc = acc.baseAddress
-            else { return }
-            for y in 0..<outHeight {
-              acc.update(repeating: half, count: rowBytes)
-              let first = starts[y] - rowOffset
-              for t in 0..<counts[y] {
-                let w = weights[y * stride + t]
-                let line = source + (first + t) * rowBytes
-                for i in 0..<rowBytes {
-                  acc[i] = acc[i] &+ w &* Int32(line[i])
-                }
-              }
-              let outLine = out + y * rowBytes
+          guard let acc = accumulator.baseAddress, let source = source.baseAddress,
+            let out = out.baseAddress
+          else { return }
+          for y in 0..<outHeight {
+            acc.initialize(repeating: half, count: rowBytes)
+            let first = starts[y] - rowOffset
+            for t in 0..<counts[y] {
+              let w = weights[y * stride + t]
+              let line = source + (first + t) * rowBytes
               for i in 0..<rowBytes {
-                outLine[i] = UInt8(truncatingIfNeeded: min(max(acc[i] &>> shift, 0), 255))
+                acc[i] = acc[i] &+ w &* Int32(line[i])
               }
+            }
+            let outLine = out + y * rowBytes
+            for i in 0..<rowBytes {
+              outLine[i] = UInt8(truncatingIfNeeded: min(max(acc[i] &>> shift, 0), 255))
             }
           }
         }
@@ -248,7 +246,8 @@ extension RGBResampler {
   package static func resize(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
     precondition(width > 0 && height > 0, "resize target must be positive, got \(width)x\(height)")
     return ResampleKernel.resample(
-      image, horizontal: width == image.width ? nil : kernel(inputSize: image.width, outputSize: width),
+      image,
+      horizontal: width == image.width ? nil : kernel(inputSize: image.width, outputSize: width),
       vertical: height == image.height ? nil : kernel(inputSize: image.height, outputSize: height))
   }
 }

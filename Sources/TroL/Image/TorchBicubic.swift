@@ -15,13 +15,15 @@
 /// The result is therefore not the float bicubic rounded: it can differ from it by ±1 where the
 /// intermediate uint8 rounding or the int16 weights tip a value across .5. The fixture goldens
 /// (torch 2.13, x86 CPU) are matched exactly.
-/// (`resize(_:width:height:)`, from `RGBResampler`: the stretch to `width`×`height`, aspect ratio
-/// not preserved.)
+/// `resize(_:width:height:)` (from `RGBResampler`) stretches to `width`×`height`: the aspect ratio
+/// is not preserved.
 public enum TorchBicubic: RGBResampler {
   /// The Keys cubic convolution kernel with a = −0.75, in torch's operation order.
   static func cubic(_ distance: Double) -> Double {
     let a = -0.75
-    return ResampleKernel.keysCubic(distance, a: a) { x in ((a * x - 5 * a) * x + 8 * a) * x - 4 * a }
+    return ResampleKernel.keysCubic(distance, a: a) { x in
+      ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    }
   }
 
   package static func kernel(inputSize: Int, outputSize: Int) -> ResampleKernel {

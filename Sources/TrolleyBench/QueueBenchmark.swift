@@ -234,30 +234,25 @@ public struct QueueBenchmark: Sendable {
     let (finished, finish) = AsyncStream.makeStream(of: Void.self)
     let clock = ContinuousClock()
     let start = clock.now
-    var elapsed = Duration.zero
-    await withTaskGroup(of: Void.self) { group in
-      for _ in 0..<workers {
-        group.addTask {
-          let client = PostgresClient(configuration: database, maximumConnections: 3)
-          defer { client.shutdown() }
-          let loop = WorkerLoop(
-            store: JobStore(client: client), kinds: [KindRunner(NoopJob())],
-            configuration: WorkerConfiguration(
-              ackBatchSize: max(100, claimSize), concurrency: claimSize,
-              pollInterval: .milliseconds(200), queues: ["bench"], version: "bench"),
-            logger: Logger(label: "trolley.bench", factory: { _ in SwiftLogNoOpLogHandler() }),
-            observe: { event in
-              guard case .acknowledged(let result) = event else { return }
-              let total = acknowledged.add(result.applied.count)
-              if total >= jobs { finish.yield() }
-            })
-          try? await loop.run()
-        }
-      }
-      for await _ in finished { break }
-      elapsed = start.duration(to: clock.now)
-      group.cancelAll()
-    }
+    let elapsed = await BenchWorkers.run(
+      count: workers, database: database,
+      loop: { client in
+        WorkerLoop(
+          store: JobStore(client: client), kinds: [KindRunner(NoopJob())],
+          configuration: WorkerConfiguration(
+            ackBatchSize: max(100, claimSize), concurrency: claimSize,
+            pollInterval: .milliseconds(200), queues: ["bench"], version: "bench"),
+          logger: BenchWorkers.logger,
+          observe: { event in
+            guard case .acknowledged(let result) = event else { return }
+            let total = acknowledged.add(result.applied.count)
+            if total >= jobs { finish.yield() }
+          })
+      },
+      until: {
+        for await _ in finished { break }
+        return start.duration(to: clock.now)
+      })
     return Double(jobs) / elapsed.seconds
   }
 
@@ -273,7 +268,7 @@ public struct QueueBenchmark: Sendable {
       store: JobStore(client: client), kinds: [KindRunner(NoopJob())],
       configuration: WorkerConfiguration(
         concurrency: 1, pollInterval: .seconds(1), queues: ["bench-pickup"], version: "bench"),
-      logger: Logger(label: "trolley.bench", factory: { _ in SwiftLogNoOpLogHandler() }),
+      logger: BenchWorkers.logger,
       observe: { event in
         switch event {
         case .claimed(let jobs): for job in jobs { claimed.yield((job.id, .now)) }

@@ -56,9 +56,7 @@ extension BenchTrain {
   }
 
   func runWorkers() async throws {
-    let context = try options.context()
-    let store = try context.store()
-    let runs = TrainingRuns(store: store)
+    let runs = TrainingRuns(store: try options.store())
     let url = try options.database.resolve(configFile: options.config.file)
       .resolvedConnectionString()
     let binary = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")

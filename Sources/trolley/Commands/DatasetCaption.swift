@@ -61,7 +61,7 @@ struct DatasetCaption: AsyncParsableCommand {
       let plan = try await planner.caption(
         dataset: name, captions: asked.isEmpty || captions || prompt != nil, prompt: prompt,
         questions: asked)
-      try jobs.show(plan) {
+      try jobs.options.show(plan) {
         "\(plan.dataset): \(plan.captions) trol.caption and \(plan.answers) trol.answer jobs"
           + (plan.skipped > 0 ? " (\(plan.skipped) already queued)" : "")
       }

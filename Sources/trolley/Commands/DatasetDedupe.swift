@@ -52,7 +52,7 @@ struct DatasetDedupe: AsyncParsableCommand {
       let plan = try await planner.dedupe(
         dataset: name, hash: HashKind(rawValue: hash) ?? .phash, distance: distance,
         exactOnly: exact)
-      try jobs.show(plan) {
+      try jobs.options.show(plan) {
         "\(plan.dataset): \(plan.jobs) curate.dedupe jobs ending with job \(plan.jobID) (\(plan.exactOnly ? "exact copies only" : "\(plan.hash) <= \(plan.distance)")), after \(plan.waitsFor) unfinished ingest and dedupe jobs"
       }
     }

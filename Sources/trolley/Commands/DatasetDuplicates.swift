@@ -22,9 +22,7 @@ struct DatasetDuplicates: AsyncParsableCommand {
   @OptionGroup var options: OperatorOptions
 
   func run() async throws {
-    let context = try options.context()
-    let (store, _) = try context.datasets()
-    do {
+    try await options.withDatasets { store, _ in
       let record = try await store.datasetGet(name: name)
       let rows = try await store.duplicates(datasetID: record.id, limit: max(limit, 0))
       if options.json {
@@ -44,8 +42,6 @@ struct DatasetDuplicates: AsyncParsableCommand {
         print("  \(row.id)\t\(verdict)\t\(row.source)")
       }
       if rows.isEmpty { print("no duplicate groups (has `trolley dataset dedupe \(name)` run?)") }
-    } catch let error as DatasetError {
-      throw datasetFailure(error)
     }
   }
 }

@@ -68,7 +68,7 @@ struct DatasetExport: AsyncParsableCommand {
       try FileManager.default.createDirectory(
         atPath: target, withIntermediateDirectories: true)
       let plan = try await planner.shards(dataset: name, out: target, shardSize: shardSize)
-      try jobs.show(plan) {
+      try jobs.options.show(plan) {
         "\(plan.dataset): \(plan.samples) samples in \(plan.shards) curate.shard jobs "
           + "writing \(plan.out)"
           + (plan.waitsFor > 0 ? ", after \(plan.waitsFor) open caption/answer jobs" : "")
@@ -86,7 +86,7 @@ struct DatasetExport: AsyncParsableCommand {
         format == .llava
         ? try await writer.llava(out: target)
         : try await writer.table(out: target, csv: format == .csv)
-      try jobs.show(report) {
+      try jobs.options.show(report) {
         "\(name): \(report.items) items, \(report.records) records written to \(report.path)"
           + (report.images.map { ", \($0) images in \(report.imageFolder ?? "")" } ?? "")
       }

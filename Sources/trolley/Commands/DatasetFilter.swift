@@ -52,9 +52,7 @@ struct DatasetFilter: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let context = try options.context()
-    let (store, _) = try context.datasets()
-    do {
+    try await options.withDatasets { store, _ in
       var filters = try await store.datasetGet(name: name).filters
       if let minSide { filters.minSide = minSide }
       if let maxAspect { filters.maxAspect = maxAspect }
@@ -67,13 +65,9 @@ struct DatasetFilter: AsyncParsableCommand {
       if let captionWords { filters.captionWords = captionWords }
       if let captionChars { filters.captionChars = captionChars }
       let changed = try await store.filterApply(dataset: name, filters: filters)
-      if options.json {
-        try printEncodedJSON(Report(dataset: name, filters: filters, changed: changed))
-      } else {
-        print("\(name): filters saved, \(changed) items changed verdict")
+      try options.show(Report(dataset: name, filters: filters, changed: changed)) {
+        "\(name): filters saved, \(changed) items changed verdict"
       }
-    } catch let error as DatasetError {
-      throw datasetFailure(error)
     }
   }
 }

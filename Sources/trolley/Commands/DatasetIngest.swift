@@ -44,7 +44,7 @@ struct DatasetIngest: AsyncParsableCommand {
         throw ValidationError("--images \(images) holds no images (.jpg, .jpeg, .png, .webp)")
       }
       let plan = try await planner.ingest(dataset: name, sources: sources, chunk: chunk)
-      try jobs.show(plan) {
+      try jobs.options.show(plan) {
         "\(plan.dataset): \(plan.sources) sources, \(plan.added) new items, \(plan.jobs) curate.ingest jobs"
       }
     }

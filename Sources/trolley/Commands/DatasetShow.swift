@@ -29,9 +29,7 @@ struct DatasetShow: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let context = try options.context()
-    let (store, _) = try context.datasets()
-    do {
+    try await options.withDatasets { store, _ in
       let record = try await store.datasetGet(name: name)
       let progress = try await store.progress(datasetID: record.id)
       if options.json {
@@ -56,8 +54,6 @@ struct DatasetShow: AsyncParsableCommand {
       for row in progress.byStatus {
         print("  \(row.status)\(row.reason.map { " (\($0))" } ?? "")\t\(row.count)")
       }
-    } catch let error as DatasetError {
-      throw datasetFailure(error)
     }
   }
 }

@@ -20,35 +20,30 @@ struct Tokenize: ParsableCommand {
         trolley tokenize --model ~/models/TroL-3.8B --decode '[1, 32010, 15043]'
       """)
 
-  @Option(
-    name: .long, help: "The model folder (tokenizer.model or tokenizer.json and their configs).")
+  @Option(help: "The model folder (tokenizer.model or tokenizer.json and their configs).")
   var model: String
 
-  @Flag(name: .long, help: "Decode ids to text instead of encoding text.")
+  @Flag(help: "Decode ids to text instead of encoding text.")
   var decode = false
 
   @Flag(
-    name: .long,
     help: "Add the special tokens the reference adds with add_special_tokens=True (<s>).")
   var addSpecialTokens = false
 
-  @Flag(name: .long, help: "With --decode, drop special tokens (skip_special_tokens=True).")
+  @Flag(help: "With --decode, drop special tokens (skip_special_tokens=True).")
   var skipSpecialTokens = false
 
   @Flag(
-    name: .long,
     help: "Print the token strings next to the ids ({\"ids\": [...], \"tokens\": [...]}).")
   var tokens = false
 
   @Option(
-    name: .long,
     help: ArgumentHelp(
       "Read one JSON value per line from FILE ('-' for standard input): a string is encoded, an array of ids is decoded; prints one JSON line per input line.",
       valueName: "FILE"))
   var jsonl: String?
 
   @Option(
-    name: .long,
     help: "Encode (or decode) TEXT this many times and report the time per call on standard error.")
   var repeatCount: Int?
 

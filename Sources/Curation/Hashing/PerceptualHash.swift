@@ -100,18 +100,12 @@ public struct ImageHashes: Sendable, Hashable, Codable {
   public var dhash: UInt64
   public var whash: UInt64
 
-  public init(ahash: UInt64, phash: UInt64, dhash: UInt64, whash: UInt64) {
-    self.ahash = ahash
-    self.phash = phash
-    self.dhash = dhash
-    self.whash = whash
-  }
-
   /// Computes all four from one grey image.
   public init(grey: GreyImage) {
-    self.init(
-      ahash: PerceptualHash.average(grey), phash: PerceptualHash.perceptual(grey),
-      dhash: PerceptualHash.difference(grey), whash: PerceptualHash.wavelet(grey))
+    ahash = PerceptualHash.average(grey)
+    phash = PerceptualHash.perceptual(grey)
+    dhash = PerceptualHash.difference(grey)
+    whash = PerceptualHash.wavelet(grey)
   }
 
   public subscript(kind: HashKind) -> UInt64 {

@@ -190,19 +190,21 @@ public struct QueueBenchmark: Sendable {
       ceilingClientMicrosecondsPerJob: rawClient * 1e6 / Double(count))
   }
 
-  private func fill(_ store: JobStore, setup: PostgresConnection, jobs: Int) throws {
+  /// Fills the queue with `jobs` bench jobs; returns the start of the timed part, just after.
+  private func fill(_ store: JobStore, setup: PostgresConnection, jobs: Int) throws
+    -> ContinuousClock.Instant
+  {
     try store.baselineReset(on: setup)
     try store.baselineCopy(queue: "bench", count: jobs, on: setup)
     try store.baselineAnalyze(on: setup)
+    return .now
   }
 
   private func measureBaseline(
     database: PostgresConfiguration, store: JobStore, setup: PostgresConnection, workers: Int,
     claimSize: Int, jobs: Int
   ) async throws -> Double {
-    try fill(store, setup: setup, jobs: jobs)
-    let clock = ContinuousClock()
-    let start = clock.now
+    let start = try fill(store, setup: setup, jobs: jobs)
     let done = try await withThrowingTaskGroup(of: Int.self) { group in
       for _ in 0..<workers {
         group.addTask {
@@ -222,18 +224,16 @@ public struct QueueBenchmark: Sendable {
       return try await group.reduce(0, +)
     }
     precondition(done == jobs, "the raw ceiling worked \(done) of \(jobs) jobs")
-    return Double(jobs) / start.duration(to: clock.now).seconds
+    return Double(jobs) / start.duration(to: .now).seconds
   }
 
   private func measureWorkers(
     database: PostgresConfiguration, store: JobStore, setup: PostgresConnection, workers: Int,
     claimSize: Int, jobs: Int
   ) async throws -> Double {
-    try fill(store, setup: setup, jobs: jobs)
+    let start = try fill(store, setup: setup, jobs: jobs)
     let acknowledged = Tally()
     let (finished, finish) = AsyncStream.makeStream(of: Void.self)
-    let clock = ContinuousClock()
-    let start = clock.now
     let elapsed = await BenchWorkers.run(
       count: workers, database: database,
       loop: { client in
@@ -251,7 +251,7 @@ public struct QueueBenchmark: Sendable {
       },
       until: {
         for await _ in finished { break }
-        return start.duration(to: clock.now)
+        return start.duration(to: .now)
       })
     return Double(jobs) / elapsed.seconds
   }

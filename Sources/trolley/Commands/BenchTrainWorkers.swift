@@ -4,6 +4,7 @@ import JobQueue
 import Postgres
 import Tensor
 import Training
+import TrolleyBasics
 import TrolleyJobContracts
 import TrolleyWorkers
 
@@ -49,9 +50,8 @@ extension BenchTrain {
     var workerPrefixes: [String]
     var runs: [WorkerRun]
 
-    enum CodingKeys: String, CodingKey {
-      case peak, runs
-      case workerPrefixes = "worker_prefixes"
+    enum CodingKeys: String, SnakeCaseCodingKey {
+      case peak, workerPrefixes, runs
     }
   }
 

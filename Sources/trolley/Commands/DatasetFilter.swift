@@ -17,8 +17,7 @@ struct DatasetFilter: AsyncParsableCommand {
         trolley dataset filter photos --formats jpeg,png --max-bytes 0 --json
       """)
 
-  @Argument(help: "The dataset's name.")
-  var name: String
+  @OptionGroup var dataset: DatasetName
   @Option(help: "Smallest shorter side in pixels (DataComp: 200).")
   var minSide: Int?
   @Option(help: "Largest long/short side ratio (DataComp: 3).")
@@ -53,7 +52,7 @@ struct DatasetFilter: AsyncParsableCommand {
 
   func run() async throws {
     try await options.withDatasets { store, _ in
-      var filters = try await store.datasetGet(name: name).filters
+      var filters = try await store.datasetGet(name: dataset.name).filters
       if let minSide { filters.minSide = minSide }
       if let maxAspect { filters.maxAspect = maxAspect }
       if let formats {
@@ -64,9 +63,9 @@ struct DatasetFilter: AsyncParsableCommand {
       if let maxBytes { filters.maxBytes = maxBytes }
       if let captionWords { filters.captionWords = captionWords }
       if let captionChars { filters.captionChars = captionChars }
-      let changed = try await store.filterApply(dataset: name, filters: filters)
-      try options.show(Report(dataset: name, filters: filters, changed: changed)) {
-        "\(name): filters saved, \(changed) items changed verdict"
+      let changed = try await store.filterApply(dataset: dataset.name, filters: filters)
+      try options.show(Report(dataset: dataset.name, filters: filters, changed: changed)) {
+        "\(dataset.name): filters saved, \(changed) items changed verdict"
       }
     }
   }

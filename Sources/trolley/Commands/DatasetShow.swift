@@ -18,8 +18,7 @@ struct DatasetShow: AsyncParsableCommand {
         trolley dataset show photos --json
       """)
 
-  @Argument(help: "The dataset's name.")
-  var name: String
+  @OptionGroup var dataset: DatasetName
 
   @OptionGroup var options: OperatorOptions
 
@@ -30,7 +29,7 @@ struct DatasetShow: AsyncParsableCommand {
 
   func run() async throws {
     try await options.withDatasets { store, _ in
-      let record = try await store.datasetGet(name: name)
+      let record = try await store.datasetGet(name: dataset.name)
       let progress = try await store.progress(datasetID: record.id)
       if options.json {
         try printEncodedJSON(Report(dataset: record, progress: progress))

@@ -93,13 +93,8 @@ struct Tokenize: ParsableCommand {
   private func runLines(_ path: String, _ tokenizer: any TextTokenizer) throws {
     let lines = try TokenizeInput.lines(path)
     for (number, line) in lines.enumerated() where !line.isEmpty {
-      let value: JSONValue
-      do {
-        value = try JSONParser.parse(line)
-      } catch {
-        throw CLIError(
-          .invalidArgument,
-          "\(path):\(number + 1): not JSON (column \(error.column): \(error.reason))")
+      let value = try Self.parseJSON(line) {
+        "\(path):\(number + 1): not JSON (column \($0.column): \($0.reason))"
       }
       switch value {
       case .string(let s):
@@ -137,17 +132,23 @@ struct Tokenize: ParsableCommand {
     return String(scaled)
   }
 
+  /// `text` as JSON, or the invalid-argument error `message` writes from where and why it is not.
+  private static func parseJSON(_ text: String, _ message: (JSONParser.Failure) -> String) throws
+    -> JSONValue
+  {
+    do {
+      return try JSONParser.parse(text)
+    } catch {
+      throw CLIError(.invalidArgument, message(error))
+    }
+  }
+
   /// "[1, 2, 3]" or "1,2,3".
   static func parseIDs(_ text: String) throws -> [Int] {
     let trimmed = text.trimmingPrefix(while: \.isWhitespace)
     if trimmed.hasPrefix("[") {
-      let value: JSONValue
-      do {
-        value = try JSONParser.parse(text)
-      } catch {
-        throw CLIError(
-          .invalidArgument,
-          "--decode expects a JSON array of ids; column \(error.column): \(error.reason)")
+      let value = try parseJSON(text) {
+        "--decode expects a JSON array of ids; column \($0.column): \($0.reason)"
       }
       guard case .array(let items) = value else {
         throw CLIError(.invalidArgument, "--decode expects a JSON array of ids")

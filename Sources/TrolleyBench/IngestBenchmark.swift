@@ -1,3 +1,4 @@
+internal import Curation
 internal import Foundation
 public import TroL
 internal import TrolleyBasics

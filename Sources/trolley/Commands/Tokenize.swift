@@ -124,7 +124,7 @@ struct Tokenize: ParsableCommand {
         .init("calls", .number(String(repeatCount))),
         .init("cpu_microseconds_per_call", .number(format3(perCall))),
       ]), to: &line)
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    printError(line)
   }
 
   private func format3(_ x: Double) -> String {

@@ -26,6 +26,26 @@ let engine: [SwiftSetting] = strict + [.unsafeFlags(["-O", "-enforce-exclusivity
   let wideKernels: [SwiftSetting] = engine
 #endif
 
+// The products several targets use, named once.
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let serviceLifecycle: Target.Dependency = .product(
+  name: "ServiceLifecycle", package: "swift-service-lifecycle")
+
+/// A Swift library target (in Sources/`name` unless `path` says otherwise), strict by default.
+func module(
+  _ name: String, _ dependencies: [Target.Dependency] = [], path: String? = nil,
+  resources: [Resource]? = nil, settings: [SwiftSetting] = strict
+) -> Target {
+  .target(
+    name: name, dependencies: dependencies, path: path, resources: resources,
+    swiftSettings: settings)
+}
+
+/// A test target in Tests/`name`, strict like every target.
+func tests(_ name: String, _ dependencies: [Target.Dependency], exclude: [String] = []) -> Target {
+  .testTarget(name: name, dependencies: dependencies, exclude: exclude, swiftSettings: strict)
+}
+
 let package = Package(
   name: "Trolley",
   platforms: [.macOS(.v15)],
@@ -48,14 +68,11 @@ let package = Package(
       plugins: ["BuildCommit"]),
     // SHA-256: unique keys, weight content hashes, hub checksums. Optimized even in debug
     // builds: hashing a 4 GB checkpoint unoptimized would take minutes.
-    .target(
-      name: "Digest", dependencies: ["CDigest", "CProcessor"], path: "Sources/Digest", swiftSettings: engine),
+    module("Digest", ["CDigest", "CProcessor"], settings: engine),
     // SHA-256 rounds on the x86 SHA extensions, which Swift cannot express; chosen at run time.
     .target(name: "CDigest", path: "Sources/CDigest", cSettings: [.unsafeFlags(["-O3"])]),
     // Downloads checkpoints from the Hugging Face hub (`trolley model fetch`).
-    .target(
-      name: "ModelHub", dependencies: ["CCurl", "Digest"], path: "Sources/ModelHub",
-      swiftSettings: strict),
+    module("ModelHub", ["CCurl", "Digest"]),
     // System-library shims. Only Postgres imports CLibPQ; only Tensor imports COpenBLAS.
     .systemLibrary(
       name: "CLibPQ", path: "Sources/CLibPQ", providers: [.apt(["libpq-dev"])]),
@@ -75,39 +92,23 @@ let package = Package(
       ]),
 
     // Small helpers every layer shares (durations in seconds, CPU clocks, JSON string escaping).
-    .target(name: "TrolleyBasics", swiftSettings: strict),
+    module("TrolleyBasics"),
     // Job kind names and each kind's payload and result types: what enqueue writes and the worker
     // reads. Foundation only, so the CLI and the worker share it without sharing anything else.
-    .target(name: "TrolleyJobContracts", dependencies: ["TrolleyBasics"], swiftSettings: strict),
+    module("TrolleyJobContracts", ["TrolleyBasics"]),
 
     // Database access: connections, typed parameters and rows, COPY, LISTEN/NOTIFY, local clusters.
-    .target(
-      name: "Postgres",
-      dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")],
-      // COPY encoding and row decoding are per-byte loops: -O makes them 3-5x faster in the debug
-      // builds the tests and `trolley bench` use (see docs/benchmarks.md, "Postgres layer").
-      swiftSettings: strict + [.unsafeFlags(["-O"])]),
+    // COPY encoding and row decoding are per-byte loops: -O makes them 3-5x faster in the debug
+    // builds the tests and `trolley bench` use (see docs/benchmarks.md, "Postgres layer").
+    module("Postgres", ["CLibPQ", logging], settings: strict + [.unsafeFlags(["-O"])]),
     // Numbered SQL files and the code that applies them in order.
-    .target(
-      name: "Migrations",
-      dependencies: ["Postgres"],
-      path: "Migrations",
-      resources: [.copy("SQL")],
-      swiftSettings: strict),
+    module("Migrations", ["Postgres"], path: "Migrations", resources: [.copy("SQL")]),
     // The job queue: enqueue, claim, leases, batches, dependencies, workers registry, retention.
-    .target(
-      name: "JobQueue",
-      dependencies: [
-        "Postgres", "TrolleyBasics",
-        .product(name: "Logging", package: "swift-log"),
-        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-      ],
-      swiftSettings: strict),
+    module("JobQueue", ["Postgres", "TrolleyBasics", logging, serviceLifecycle]),
     // f32 tensors, BLAS-backed products, element-wise kernels, 16-bit and quantized weights.
-    .target(
-      name: "Tensor",
-      dependencies: ["COpenBLAS", "CProcessor", "CKernels", "TensorAVX512", "TrolleyBasics"],
-      swiftSettings: tensorKernels),
+    module(
+      "Tensor", ["COpenBLAS", "CProcessor", "CKernels", "TensorAVX512", "TrolleyBasics"],
+      settings: tensorKernels),
     // The reduced-precision prefill kernels (`--compute int8|bf16`), in C for instructions Swift
     // cannot express; each instruction set's function is compiled for it by a target attribute
     // and chosen at run time (`CProcessor`).
@@ -116,142 +117,97 @@ let package = Package(
     .target(name: "CProcessor", path: "Sources/CProcessor"),
     // Tensor's AVX-512 kernels, in a module of their own because Swift enables instruction sets
     // per module: Tensor calls them only when `CProcessor` finds AVX-512 at run time.
-    .target(name: "TensorAVX512", dependencies: ["CProcessor"], swiftSettings: wideKernels),
+    module("TensorAVX512", ["CProcessor"], settings: wideKernels),
     // The TroL model: checkpoints, tokenizers, images, vision, decoders with traversal, generation.
-    .target(
-      name: "TroL", dependencies: ["Tensor", "CJPEG", "CPNG", "CImageCodecs", "TrolleyBasics"],
-      swiftSettings: engine
-    ),
+    module("TroL", ["Tensor", "CJPEG", "CPNG", "CImageCodecs", "TrolleyBasics"], settings: engine),
     // Dataset curation without the queue: Pillow-exact grey and LANCZOS, the four imagehash
     // hashes, filters, multi-index bands, union-find. Optimised like the engine because ingest
     // hashes every image (and the tests hash thousands).
     // AVX2 (no FMA: the hashes' floating point must round exactly as imagehash's) lets the
     // LANCZOS passes widen and multiply eight pixels at a time.
-    .target(
-      name: "Curation", dependencies: ["TroL", "CJPEG", "Digest", "TrolleyBasics"],
-      swiftSettings: curationKernels),
+    module("Curation", ["TroL", "CJPEG", "Digest", "TrolleyBasics"], settings: curationKernels),
     // Curation's PostgreSQL side: datasets, items, band and edge tables, and the planner that
     // enqueues curate.* jobs. Every curation statement lives here. Optimized: the dedupe's pairs
     // step streams millions of band rows through it.
-    .target(
-      name: "Datasets",
-      dependencies: [
-        "Curation", "Postgres", "JobQueue", "TrolleyJobContracts", "Digest", "TrolleyBasics",
-      ],
-      swiftSettings: engine),
+    module(
+      "Datasets",
+      ["Curation", "Postgres", "JobQueue", "TrolleyJobContracts", "Digest", "TrolleyBasics"],
+      settings: engine),
     // Tooling, not product: random-weight checkpoints in the released layout (written through
     // TroL's SafeTensorsWriter), generated tokenizers, sample images and their PNG and JPEG encoders.
     // Optimized like the engine: it generates billions of random weights for the big shapes.
-    .target(
-      name: "TroLSynthesis", dependencies: ["TroL", "CJPEG", "TrolleyBasics"], swiftSettings: engine
-    ),
+    module("TroLSynthesis", ["TroL", "CJPEG", "TrolleyBasics"], settings: engine),
     // TroL training: hand-written backward passes per block, AdamW, checkpoints and export.
     // Imports COpenBLAS for its products (sgemm/dgemm over f32/f64 activations and gradients).
-    .target(
-      name: "Training", dependencies: ["TroL", "Tensor", "COpenBLAS", "TrolleyBasics"],
-      swiftSettings: engine),
+    module("Training", ["TroL", "Tensor", "COpenBLAS", "TrolleyBasics"], settings: engine),
     // The worker process, its loop (one file per part) and one file per job kind: where the queue
     // meets the engine.
-    .target(
-      name: "TrolleyWorkers",
-      dependencies: [
+    module(
+      "TrolleyWorkers",
+      [
         "JobQueue", "TroL", "CCurl", "TrolleyBasics", "TrolleyJobContracts", "Postgres", "Tensor",
-        "BuildInfo", "Digest", "Curation", "Datasets", "Training",
-        .product(name: "Logging", package: "swift-log"),
+        "BuildInfo", "Digest", "Curation", "Datasets", "Training", logging, serviceLifecycle,
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),
-        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ],
-      path: "Workers",
-      swiftSettings: strict),
+      path: "Workers"),
     // Tooling, not product: `trolley bench engine|queue|worker` (the queue's baseline SQL is
     // private here), like river's riverbench.
-    .target(
-      name: "TrolleyBench",
-      dependencies: [
+    module(
+      "TrolleyBench",
+      [
         "TrolleyWorkers", "JobQueue", "Postgres", "Migrations", "TroL", "TroLSynthesis", "Tensor",
-        "Training", "TrolleyBasics", "TrolleyJobContracts", "Curation", "Datasets",
-        .product(name: "Logging", package: "swift-log"),
-      ],
-      swiftSettings: strict),
+        "Training", "TrolleyBasics", "TrolleyJobContracts", "Curation", "Datasets", logging,
+      ]),
     // The operator CLI's library: configuration, manifests, terminal rendering, export formats.
-    .target(
-      name: "TrolleyCLIKit",
-      dependencies: ["JobQueue", "Postgres", "TrolleyBasics", "TrolleyJobContracts", "Digest"],
-      swiftSettings: strict),
+    module(
+      "TrolleyCLIKit", ["JobQueue", "Postgres", "TrolleyBasics", "TrolleyJobContracts", "Digest"]),
     // The operator CLI: one file per subcommand, no SQL and no model code.
     .executableTarget(
       name: "trolley",
       dependencies: [
         "Postgres", "Migrations", "JobQueue", "Tensor", "TroL", "TroLSynthesis", "TrolleyWorkers",
         "TrolleyBench", "TrolleyCLIKit", "TrolleyBasics", "TrolleyJobContracts", "BuildInfo",
-        "Digest", "ModelHub", "Curation", "Datasets", "Training",
+        "Digest", "ModelHub", "Curation", "Datasets", "Training", logging,
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: strict),
 
     // Where tests find the golden fixtures (the repository's copy in Tests/Fixtures).
-    .target(name: "TestFixtures", path: "Sources/TestFixtures", swiftSettings: strict),
+    module("TestFixtures"),
     // Test support shared by several test targets: a fresh migrated database per test.
-    .target(
-      name: "PostgresTesting", dependencies: ["Postgres", "Migrations", "TrolleyBasics"],
-      swiftSettings: strict),
+    module("PostgresTesting", ["Postgres", "Migrations", "TrolleyBasics"]),
 
-    .testTarget(
-      name: "PostgresTests",
-      dependencies: ["Postgres", "Migrations", "PostgresTesting", "TrolleyBasics"],
-      swiftSettings: strict),
-    .testTarget(
-      name: "JobQueueTests",
-      dependencies: ["JobQueue", "Postgres", "PostgresTesting", "TrolleyBasics"],
-      swiftSettings: strict),
-    .testTarget(
-      name: "TensorTests", dependencies: ["Tensor", "TrolleyBasics"], swiftSettings: strict),
-    .testTarget(
-      name: "TroLTests",
-      dependencies: ["TroL", "Tensor", "TroLSynthesis", "TestFixtures", "TrolleyBasics"],
-      swiftSettings: strict),
-    .testTarget(
-      name: "TrainingTests",
-      dependencies: ["Training", "TroL", "Tensor", "TestFixtures", "TrolleyBasics"],
-      swiftSettings: strict),
-    .testTarget(
-      name: "TroLSynthesisTests",
-      dependencies: ["TroLSynthesis", "TroL", "Tensor", "TestFixtures", "TrolleyBasics"],
-      swiftSettings: strict),
-    .testTarget(
-      name: "TrolleyWorkersTests",
-      dependencies: [
+    tests("PostgresTests", ["Postgres", "Migrations", "PostgresTesting", "TrolleyBasics"]),
+    tests("JobQueueTests", ["JobQueue", "Postgres", "PostgresTesting", "TrolleyBasics"]),
+    tests("TensorTests", ["Tensor", "TrolleyBasics"]),
+    tests("TroLTests", ["TroL", "Tensor", "TroLSynthesis", "TestFixtures", "TrolleyBasics"]),
+    tests("TrainingTests", ["Training", "TroL", "Tensor", "TestFixtures", "TrolleyBasics"]),
+    tests(
+      "TroLSynthesisTests", ["TroLSynthesis", "TroL", "Tensor", "TestFixtures", "TrolleyBasics"]),
+    tests(
+      "TrolleyWorkersTests",
+      [
         "TrolleyWorkers", "JobQueue", "TroL", "PostgresTesting", "TestFixtures",
         "TrolleyJobContracts", "TrolleyBasics",
-      ],
-      swiftSettings: strict),
-    .testTarget(
-      name: "CurationTests",
-      dependencies: [
+      ]),
+    tests(
+      "CurationTests",
+      [
         "Curation", "Datasets", "TroL", "TestFixtures", "PostgresTesting", "JobQueue", "Postgres",
         "TrolleyWorkers", "Digest", "TrolleyJobContracts", "TroLSynthesis", "TrolleyBasics",
-      ],
-      exclude: ["Oracle"], swiftSettings: strict),
-    .testTarget(
-      name: "TrolleyCLIKitTests",
-      dependencies: ["TrolleyCLIKit", "Digest", "TrolleyBasics", "TestFixtures"],
-      swiftSettings: strict),
-    .testTarget(
-      name: "DigestTests", dependencies: ["Digest", "TrolleyBasics"], swiftSettings: strict),
-    .testTarget(
-      name: "TrolleyJobContractsTests", dependencies: ["TrolleyJobContracts"],
-      swiftSettings: strict),
+      ], exclude: ["Oracle"]),
+    tests("TrolleyCLIKitTests", ["TrolleyCLIKit", "Digest", "TrolleyBasics", "TestFixtures"]),
+    tests("DigestTests", ["Digest", "TrolleyBasics"]),
+    tests("TrolleyJobContractsTests", ["TrolleyJobContracts"]),
     // End-to-end tests drive the real `trolley` binary against the real database.
-    .testTarget(
-      name: "TrolleyEndToEndTests",
-      dependencies: [
+    tests(
+      "TrolleyEndToEndTests",
+      [
         "trolley", "Postgres", "Migrations", "PostgresTesting", "JobQueue", "TrolleyCLIKit",
         "TestFixtures", "TroL", "TroLSynthesis", "TrolleyBasics",
-      ],
-      swiftSettings: strict),
+      ]),
   ]
 )
 

@@ -25,11 +25,7 @@ extension DatasetPlanner {
   public func caption(
     dataset name: String, captions: Bool, prompt: String?, questions: [String]
   ) async throws -> CaptionPlan {
-    let store = self.store
-    let jobs = self.jobs
-    let queue = self.queue
-    return try await store.client.withTransaction { connection in
-      let dataset = try store.datasetGet(name: name, on: connection)
+    return try await withDataset(named: name) { dataset, connection in
       try store.requireSettled(dataset, then: "caption", on: connection)
       var rows: [JobInsertRow] = []
       var keys: [String] = []

@@ -35,11 +35,7 @@ extension DatasetPlanner {
     guard out.hasPrefix("/") else {
       throw DatasetError(.invalidRequest, "the shard folder must be an absolute path, got \(out)")
     }
-    let store = self.store
-    let jobs = self.jobs
-    let queue = self.queue
-    return try await store.client.withTransaction { connection in
-      let dataset = try store.datasetGet(name: name, on: connection)
+    return try await withDataset(named: name) { dataset, connection in
       try store.requireSettled(dataset, then: "export again", on: connection)
       let ranges = try store.exportRanges(datasetID: dataset.id, size: shardSize, on: connection)
       guard !ranges.isEmpty else {

@@ -47,11 +47,7 @@ public struct DatasetPlanner: Sendable {
     guard chunk >= 1 && chunk <= 1_000_000 else {
       throw DatasetError(.invalidRequest, "--chunk must be 1 to 1000000, got \(chunk)")
     }
-    let store = self.store
-    let jobs = self.jobs
-    let queue = self.queue
-    return try await store.client.withTransaction { connection in
-      let dataset = try store.datasetGet(name: name, on: connection)
+    return try await withDataset(named: name) { dataset, connection in
       let added = try store.itemsAdd(datasetID: dataset.id, sources: sources, on: connection)
       var ids: [Int64] = []
       if let first = added.firstID, let last = added.lastID {
@@ -108,11 +104,7 @@ public struct DatasetPlanner: Sendable {
     guard (0...31).contains(distance) else {
       throw DatasetError(.invalidRequest, "--distance must be 0 to 31, got \(distance)")
     }
-    let store = self.store
-    let jobs = self.jobs
-    let queue = self.queue
-    return try await store.client.withTransaction { connection in
-      let dataset = try store.datasetGet(name: name, on: connection)
+    return try await withDataset(named: name) { dataset, connection in
       try store.datasetSetDedupe(
         id: dataset.id, hash: hash.rawValue, distance: distance, on: connection)
       let open =
@@ -141,6 +133,18 @@ public struct DatasetPlanner: Sendable {
       return DedupePlan(
         dataset: name, hash: hash.rawValue, distance: distance, jobID: all.last ?? 0,
         jobs: all.count, waitsFor: open.count, exactOnly: exactOnly)
+    }
+  }
+
+  /// Runs `plan` in one transaction with the dataset named `name`: each plan adds its rows and
+  /// jobs there, so either all of them exist or none does.
+  /// - Throws: `DatasetError.notFound` for an unknown dataset, and what `plan` throws.
+  func withDataset<T: Sendable>(
+    named name: String, _ plan: @escaping @Sendable (DatasetRecord, PostgresConnection) throws -> T
+  ) async throws -> T {
+    let store = self.store
+    return try await store.client.withTransaction { connection in
+      try plan(try store.datasetGet(name: name, on: connection), connection)
     }
   }
 }

@@ -122,45 +122,31 @@ public struct DatasetShardWriter: Sendable {
 
 /// A sample's `.json`: img2dataset's fields (url, key, status, width, height, original size,
 /// sha256, caption), plus format, size, the four hashes, the answers and the manifest metadata.
-/// Encoded with sorted keys.
+/// Encoded with sorted keys; an absent caption or group is left out.
 struct SampleJSON: Encodable {
-  var key: String
-  var url: String
-  var status = "success"
-  var width: Int
-  var height: Int
-  var originalWidth: Int
-  var originalHeight: Int
-  var sha256: String
-  var caption: String?
-  var format: String
-  var bytes: Int
-  var ahash: String
-  var phash: String
-  var dhash: String
-  var whash: String
-  var groupID: Int64?
-  var answers: [ItemAnswer]
-  var metadata: JobJSON
+  let item: ExportedItem
 
-  init(_ item: ExportedItem) {
-    key = item.key
-    url = item.source
-    width = item.width
-    height = item.height
-    originalWidth = item.width
-    originalHeight = item.height
-    sha256 = item.sha256
-    caption = item.caption
-    format = item.format
-    bytes = item.bytes
-    ahash = ExportedItem.hex(item.ahash)
-    phash = ExportedItem.hex(item.phash)
-    dhash = ExportedItem.hex(item.dhash)
-    whash = ExportedItem.hex(item.whash)
-    groupID = item.groupID
-    answers = item.answers
-    metadata = item.metadata
+  init(_ item: ExportedItem) { self.item = item }
+
+  /// Every field with its value, read from the item as it is encoded. The stored image is the
+  /// original, so its size is also the original size.
+  var fields: [(CodingKeys, (any Encodable)?)] {
+    [
+      (.key, item.key), (.url, item.source), (.status, "success"), (.width, item.width),
+      (.height, item.height), (.originalWidth, item.width), (.originalHeight, item.height),
+      (.sha256, item.sha256), (.caption, item.caption), (.format, item.format),
+      (.bytes, item.bytes), (.ahash, ExportedItem.hex(item.ahash)),
+      (.phash, ExportedItem.hex(item.phash)), (.dhash, ExportedItem.hex(item.dhash)),
+      (.whash, ExportedItem.hex(item.whash)), (.groupID, item.groupID),
+      (.answers, item.answers), (.metadata, item.metadata),
+    ]
+  }
+
+  func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    for case (let key, let value?) in fields {
+      try container.encode(value, forKey: key)
+    }
   }
 
   enum CodingKeys: String, CodingKey {

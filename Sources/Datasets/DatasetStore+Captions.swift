@@ -1,11 +1,5 @@
 public import Postgres
 
-/// A kept item a caption or answer job is planned for.
-public struct CaptionTarget: Sendable, Hashable {
-  public var id: Int64
-  public var source: String
-}
-
 extension DatasetStore {
   static let captionTargetsSQL = """
     SELECT id, source FROM dataset_item
@@ -52,25 +46,20 @@ extension DatasetStore {
 
   /// Kept items without a caption.
   public func captionTargets(datasetID: Int64, on connection: PostgresConnection) throws
-    -> [CaptionTarget]
+    -> [ItemSource]
   {
-    try connection.query(Self.captionTargetsSQL, [datasetID], name: "captionTargets").map {
-      let (id, source) = try $0.decode((Int64, String).self)
-      return CaptionTarget(id: id, source: source)
-    }
+    try ItemSource.decode(
+      try connection.query(Self.captionTargetsSQL, [datasetID], name: "captionTargets"))
   }
 
   /// Gives every kept item an entry for `question` and returns those whose entry has no answer.
   public func questionTargets(
     datasetID: Int64, question: String, on connection: PostgresConnection
-  ) throws -> [CaptionTarget] {
+  ) throws -> [ItemSource] {
     try connection.query(Self.questionAddSQL, [datasetID, question], name: "questionAdd")
-    return try connection.query(
-      Self.questionTargetsSQL, [datasetID, question], name: "questionTargets"
-    ).map {
-      let (id, source) = try $0.decode((Int64, String).self)
-      return CaptionTarget(id: id, source: source)
-    }
+    return try ItemSource.decode(
+      try connection.query(
+        Self.questionTargetsSQL, [datasetID, question], name: "questionTargets"))
   }
 
   /// Stores a trol.caption job's caption and the prompt it answers in its item.

@@ -44,10 +44,19 @@ public struct IngestSource: Sendable, Equatable {
   }
 }
 
-/// One pending item a curate.ingest job reads.
-public struct PendingItem: Sendable, Hashable {
+/// An item's id and where its bytes are read from: a pending item a curate.ingest job reads, or a
+/// kept item a caption or answer job is planned for.
+public struct ItemSource: Sendable, Hashable {
   public var id: Int64
   public var source: String
+
+  /// The rows of a statement that selects `id, source`.
+  static func decode(_ rows: PostgresRows) throws -> [ItemSource] {
+    try rows.map {
+      let (id, source) = try $0.decode((Int64, String).self)
+      return ItemSource(id: id, source: source)
+    }
+  }
 }
 
 /// What a curate.ingest job found for one item.
@@ -139,12 +148,10 @@ extension DatasetStore {
 
   /// The still-pending items of one ingest chunk, by id.
   public func itemsPending(datasetID: Int64, firstID: Int64, lastID: Int64) async throws
-    -> [PendingItem]
+    -> [ItemSource]
   {
-    try await client.query(Self.itemsPendingSQL, [datasetID, firstID, lastID]).map {
-      let (id, source) = try $0.decode((Int64, String).self)
-      return PendingItem(id: id, source: source)
-    }
+    try ItemSource.decode(
+      try await client.query(Self.itemsPendingSQL, [datasetID, firstID, lastID]))
   }
 
   /// Records a chunk's outcomes in one statement.

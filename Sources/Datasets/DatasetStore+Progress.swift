@@ -14,18 +14,14 @@ public struct DatasetProgress: Sendable, Hashable, Codable {
     public var count: Int
   }
   /// One stage's jobs: `done` succeeded (or were deleted by retention after finishing),
-  /// `failed` are dead or cancelled, `running` hold a lease; the rest wait.
+  /// `failed` are dead or cancelled, `running` hold a lease; the rest (`waiting`) wait.
   public struct StageProgress: Sendable, Hashable, Codable {
-    public var stage: String
-    public var total: Int
-    public var done: Int
-    public var running: Int
-    public var failed: Int
-    public var waiting: Int { total - done - running - failed }
-
-    enum CodingKeys: String, CodingKey {
-      case stage, total, done, running, failed, waiting
-    }
+    public let stage: String
+    public let total: Int
+    public let done: Int
+    public let running: Int
+    public let failed: Int
+    public let waiting: Int
 
     public init(stage: String, total: Int, done: Int, running: Int, failed: Int) {
       self.stage = stage
@@ -33,26 +29,7 @@ public struct DatasetProgress: Sendable, Hashable, Codable {
       self.done = done
       self.running = running
       self.failed = failed
-    }
-
-    public init(from decoder: any Decoder) throws {
-      let c = try decoder.container(keyedBy: CodingKeys.self)
-      self.init(
-        stage: try c.decode(String.self, forKey: .stage),
-        total: try c.decode(Int.self, forKey: .total),
-        done: try c.decode(Int.self, forKey: .done),
-        running: try c.decode(Int.self, forKey: .running),
-        failed: try c.decode(Int.self, forKey: .failed))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-      var c = encoder.container(keyedBy: CodingKeys.self)
-      try c.encode(stage, forKey: .stage)
-      try c.encode(total, forKey: .total)
-      try c.encode(done, forKey: .done)
-      try c.encode(running, forKey: .running)
-      try c.encode(failed, forKey: .failed)
-      try c.encode(waiting, forKey: .waiting)
+      self.waiting = total - done - running - failed
     }
   }
 
@@ -76,17 +53,19 @@ public struct DatasetProgress: Sendable, Hashable, Codable {
     self.byStatus = byStatus
     self.stages = stages
     self.byStage = Self.stageOrder.map { name in
-      var progress = StageProgress(stage: name, total: 0, done: 0, running: 0, failed: 0)
+      var count = (total: 0, done: 0, running: 0, failed: 0)
       for row in stages where row.stage == name {
-        progress.total += row.count
+        count.total += row.count
         switch row.state {
-        case "succeeded": progress.done += row.count
-        case "running": progress.running += row.count
-        case "dead", "cancelled": progress.failed += row.count
+        case "succeeded": count.done += row.count
+        case "running": count.running += row.count
+        case "dead", "cancelled": count.failed += row.count
         default: break
         }
       }
-      return progress
+      return StageProgress(
+        stage: name, total: count.total, done: count.done, running: count.running,
+        failed: count.failed)
     }
   }
 

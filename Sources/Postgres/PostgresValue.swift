@@ -8,12 +8,6 @@ public struct PostgresValue {
   /// The column's name (or `name[i]` for an array element), for error messages.
   public let column: String
 
-  public init(bytes: UnsafeRawBufferPointer?, dataType: PostgresDataType, column: String) {
-    self.bytes = bytes
-    self.dataType = dataType
-    self.column = column
-  }
-
   /// The bytes, or an `unexpectedNull` error naming the column and the Swift type.
   public func nonNullBytes<T>(for type: T.Type) throws -> UnsafeRawBufferPointer {
     guard let bytes else {

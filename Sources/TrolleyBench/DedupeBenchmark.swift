@@ -195,37 +195,32 @@ public struct DedupeBenchmark: Sendable {
     )
     .dedupe(dataset: dataset, hash: .phash, distance: configuration.distance)
     let workers = configuration.workers
-    var failure: String?
-    await withTaskGroup(of: Void.self) { group in
-      for _ in 0..<workers {
-        group.addTask {
-          let client = PostgresClient(configuration: database, maximumConnections: 3)
-          defer { client.shutdown() }
-          let settings = CurationJobSettings(
-            store: DatasetStore(client: client), fetcher: ImageFetcher())
-          let loop = WorkerLoop(
-            store: JobStore(client: client),
-            kinds: [KindRunner(CurateDedupeJob(settings: settings))],
-            configuration: WorkerConfiguration(
-              ackBatchSize: 1, concurrency: 1, pollInterval: .milliseconds(50), queues: [queue],
-              version: "bench"),
-            logger: Logger(label: "trolley.bench", factory: { _ in SwiftLogNoOpLogHandler() }))
-          try? await loop.run()
+    // nil: the groups job succeeded.
+    let failure: String? = await BenchWorkers.run(
+      count: workers, database: database,
+      loop: { client in
+        let settings = CurationJobSettings(
+          store: DatasetStore(client: client), fetcher: ImageFetcher())
+        return WorkerLoop(
+          store: JobStore(client: client),
+          kinds: [KindRunner(CurateDedupeJob(settings: settings))],
+          configuration: WorkerConfiguration(
+            ackBatchSize: 1, concurrency: 1, pollInterval: .milliseconds(50), queues: [queue],
+            version: "bench"),
+          logger: BenchWorkers.logger)
+      },
+      until: {
+        while true {
+          let state = try? await store.client.query(
+            "SELECT state::text FROM jobs WHERE id = $1", [plan.jobID]
+          ).first?.decode(0, as: String.self)
+          if state == "succeeded" { return nil }
+          if state == "dead" || state == "cancelled" || state == nil {
+            return "the groups job \(plan.jobID) ended \(state ?? "missing")"
+          }
+          try? await Task.sleep(for: .milliseconds(50))
         }
-      }
-      while true {
-        let state = try? await store.client.query(
-          "SELECT state::text FROM jobs WHERE id = $1", [plan.jobID]
-        ).first?.decode(0, as: String.self)
-        if state == "succeeded" { break }
-        if state == "dead" || state == "cancelled" || state == nil {
-          failure = "the groups job \(plan.jobID) ended \(state ?? "missing")"
-          break
-        }
-        try? await Task.sleep(for: .milliseconds(50))
-      }
-      group.cancelAll()
-    }
+      })
     let seconds = start.duration(to: clock.now).seconds
     if let failure {
       let errors = try await store.client.query(

@@ -38,9 +38,6 @@ public struct QualityBenchmark: Sendable {
 
     /// Exact mode: 16-bit weights, f32 compute, traversal `all`.
     public static let exact = Mode(traversal: .all, compute: .f32)
-
-    /// The exact-compute mode with this mode's traversal.
-    var exactCompute: Mode { Mode(traversal: traversal, compute: .f32) }
   }
 
   public struct Configuration: Sendable {

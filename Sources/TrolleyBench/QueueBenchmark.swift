@@ -190,19 +190,21 @@ public struct QueueBenchmark: Sendable {
       ceilingClientMicrosecondsPerJob: rawClient * 1e6 / Double(count))
   }
 
-  private func fill(_ store: JobStore, setup: PostgresConnection, jobs: Int) throws {
+  /// Fills the queue with `jobs` bench jobs; returns the start of the timed part, just after.
+  private func fill(_ store: JobStore, setup: PostgresConnection, jobs: Int) throws
+    -> ContinuousClock.Instant
+  {
     try store.baselineReset(on: setup)
     try store.baselineCopy(queue: "bench", count: jobs, on: setup)
     try store.baselineAnalyze(on: setup)
+    return .now
   }
 
   private func measureBaseline(
     database: PostgresConfiguration, store: JobStore, setup: PostgresConnection, workers: Int,
     claimSize: Int, jobs: Int
   ) async throws -> Double {
-    try fill(store, setup: setup, jobs: jobs)
-    let clock = ContinuousClock()
-    let start = clock.now
+    let start = try fill(store, setup: setup, jobs: jobs)
     let done = try await withThrowingTaskGroup(of: Int.self) { group in
       for _ in 0..<workers {
         group.addTask {
@@ -222,42 +224,35 @@ public struct QueueBenchmark: Sendable {
       return try await group.reduce(0, +)
     }
     precondition(done == jobs, "the raw ceiling worked \(done) of \(jobs) jobs")
-    return Double(jobs) / start.duration(to: clock.now).seconds
+    return Double(jobs) / start.duration(to: .now).seconds
   }
 
   private func measureWorkers(
     database: PostgresConfiguration, store: JobStore, setup: PostgresConnection, workers: Int,
     claimSize: Int, jobs: Int
   ) async throws -> Double {
-    try fill(store, setup: setup, jobs: jobs)
+    let start = try fill(store, setup: setup, jobs: jobs)
     let acknowledged = Tally()
     let (finished, finish) = AsyncStream.makeStream(of: Void.self)
-    let clock = ContinuousClock()
-    let start = clock.now
-    var elapsed = Duration.zero
-    await withTaskGroup(of: Void.self) { group in
-      for _ in 0..<workers {
-        group.addTask {
-          let client = PostgresClient(configuration: database, maximumConnections: 3)
-          defer { client.shutdown() }
-          let loop = WorkerLoop(
-            store: JobStore(client: client), kinds: [KindRunner(NoopJob())],
-            configuration: WorkerConfiguration(
-              ackBatchSize: max(100, claimSize), concurrency: claimSize,
-              pollInterval: .milliseconds(200), queues: ["bench"], version: "bench"),
-            logger: Logger(label: "trolley.bench", factory: { _ in SwiftLogNoOpLogHandler() }),
-            observe: { event in
-              guard case .acknowledged(let result) = event else { return }
-              let total = acknowledged.add(result.applied.count)
-              if total >= jobs { finish.yield() }
-            })
-          try? await loop.run()
-        }
-      }
-      for await _ in finished { break }
-      elapsed = start.duration(to: clock.now)
-      group.cancelAll()
-    }
+    let elapsed = await BenchWorkers.run(
+      count: workers, database: database,
+      loop: { client in
+        WorkerLoop(
+          store: JobStore(client: client), kinds: [KindRunner(NoopJob())],
+          configuration: WorkerConfiguration(
+            ackBatchSize: max(100, claimSize), concurrency: claimSize,
+            pollInterval: .milliseconds(200), queues: ["bench"], version: "bench"),
+          logger: BenchWorkers.logger,
+          observe: { event in
+            guard case .acknowledged(let result) = event else { return }
+            let total = acknowledged.add(result.applied.count)
+            if total >= jobs { finish.yield() }
+          })
+      },
+      until: {
+        for await _ in finished { break }
+        return start.duration(to: .now)
+      })
     return Double(jobs) / elapsed.seconds
   }
 
@@ -273,7 +268,7 @@ public struct QueueBenchmark: Sendable {
       store: JobStore(client: client), kinds: [KindRunner(NoopJob())],
       configuration: WorkerConfiguration(
         concurrency: 1, pollInterval: .seconds(1), queues: ["bench-pickup"], version: "bench"),
-      logger: Logger(label: "trolley.bench", factory: { _ in SwiftLogNoOpLogHandler() }),
+      logger: BenchWorkers.logger,
       observe: { event in
         switch event {
         case .claimed(let jobs): for job in jobs { claimed.yield((job.id, .now)) }

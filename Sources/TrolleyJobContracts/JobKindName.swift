@@ -1,8 +1,8 @@
 /// Every job kind's stable name in the queue, listed once. Enqueue code, the worker's kinds and
 /// its `--kinds` validation all read this list.
 ///
-/// Adding a kind: one case here and one file in `Kinds/` with its `JobContract` (payload and
-/// result types).
+/// Adding a kind: one case here (and its line in `family`) and one file in `Kinds/` with its
+/// `JobContract` (payload and result types).
 public enum JobKindName: String, Sendable, Hashable, CaseIterable {
   /// Image + question -> answer, through TroL (`TrolAnswer`).
   case trolAnswer = "trol.answer"
@@ -29,23 +29,36 @@ public enum JobKindName: String, Sendable, Hashable, CaseIterable {
   /// Held-out loss and exact match of a round's checkpoint (`TrainEval`).
   case trainEval = "train.eval"
 
-  /// Kinds that need a loaded model (`trolley worker --model`).
-  public var needsModel: Bool {
+  /// What a kind belongs to, which decides what a worker needs to run it.
+  public enum Family: Sendable, Hashable {
+    /// Answered by the TroL engine: the worker needs `--model`.
+    case trol
+    /// Exercises the queue without a model (`trolley enqueue test`).
+    case test
+    /// Works on a dataset: the worker needs its database connection.
+    case curation
+    /// One step of a distributed training run.
+    case training
+  }
+
+  /// The kind's family; every kind is listed here once.
+  public var family: Family {
     switch self {
-    case .trolAnswer, .trolCaption: true
-    case .noop, .sleep, .fail, .crash, .curateIngest, .curateDedupe, .curateShard, .trainShard,
-      .trainMerge, .trainEval:
-      false
+    case .trolAnswer, .trolCaption: .trol
+    case .noop, .sleep, .fail, .crash: .test
+    case .curateIngest, .curateDedupe, .curateShard: .curation
+    case .trainShard, .trainMerge, .trainEval: .training
     }
   }
 
+  /// Kinds that need a loaded model (`trolley worker --model`).
+  public var needsModel: Bool { family == .trol }
+
   /// Kinds that exercise the queue without a model (`trolley enqueue test`).
-  public var isTestKind: Bool {
-    switch self {
-    case .noop, .sleep, .fail, .crash: true
-    case .trolAnswer, .trolCaption, .curateIngest, .curateDedupe, .curateShard, .trainShard,
-      .trainMerge, .trainEval:
-      false
-    }
+  public var isTestKind: Bool { family == .test }
+
+  /// The names of a family's kinds, in declaration order.
+  public static func names(_ family: Family) -> [String] {
+    allCases.filter { $0.family == family }.map(\.rawValue)
   }
 }

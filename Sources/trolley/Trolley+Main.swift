@@ -19,18 +19,17 @@ extension Trolley {
         try command.run()
       }
     } catch let error as CLIError {
-      FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+      printError("error: \(error.message)")
       Foundation.exit(error.code == .invalidArgument ? 2 : 1)
     } catch let error as PostgresError where error.sqlState == "42P01" || error.sqlState == "42704"
     {
       // undefined_table / undefined_object: the database exists but has no Trolley schema yet.
-      FileHandle.standardError.write(
-        Data(
-          ("error: the database has no Trolley tables yet (\(error.serverMessage ?? "undefined table")). "
-            + "Create them with: trolley migrate\n").utf8))
+      printError(
+        "error: the database has no Trolley tables yet (\(error.serverMessage ?? "undefined table")). "
+          + "Create them with: trolley migrate")
       Foundation.exit(1)
     } catch let error as JobQueueError where error.code == .invalidRequest {
-      FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+      printError("error: \(error.message)")
       Foundation.exit(2)
     } catch {
       let code = exitCode(for: error)
@@ -38,13 +37,13 @@ extension Trolley {
         exit(withError: error)
       }
       if code == .validationFailure {
-        FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+        printError(fullMessage(for: error))
         Foundation.exit(2)
       }
       if error is ExitCode {
         Foundation.exit(code.rawValue)
       }
-      FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+      printError("error: \(error)")
       Foundation.exit(1)
     }
   }

@@ -105,6 +105,15 @@ struct ContractRoundTripTests {
       JobKindName.allCases.filter(\.needsModel).map(\.rawValue) == ["trol.answer", "trol.caption"])
   }
 
+  /// Each family lists its kinds in declaration order: what `trolley worker --kinds` offers.
+  @Test func everyKindBelongsToOneFamily() {
+    #expect(JobKindName.names(.trol) == ["trol.answer", "trol.caption"])
+    #expect(JobKindName.names(.test) == ["noop", "sleep", "fail", "crash"])
+    #expect(JobKindName.names(.curation) == ["curate.ingest", "curate.dedupe", "curate.shard"])
+    #expect(JobKindName.names(.training) == ["train.shard", "train.merge", "train.eval"])
+    #expect(JobKindName.allCases.filter(\.isTestKind) == [.noop, .sleep, .fail, .crash])
+  }
+
   @Test func curationPayloadsUseSnakeCaseKeys() throws {
     let ingest = try CurateIngestContract.encode(.init(datasetID: 3, firstID: 10, lastID: 19))
     #expect(ingest == #"{"dataset_id":3,"first_id":10,"last_id":19}"#)

@@ -2,6 +2,7 @@ import Foundation
 import Tensor
 public import TroL
 public import TrolleyBasics
+public import TrolleyJobContracts
 
 /// Runs one engine batch for a group of claimed jobs: fetches their images concurrently, answers
 /// every question in one `TroLEngine` call on a thread of its own, and classifies each failure.
@@ -56,8 +57,8 @@ public struct EngineBatch: Sendable {
   }
 
   /// The provenance of a result produced with these options.
-  public func provenance(_ options: GenerationOptions) -> ResultProvenance {
-    ResultProvenance(model: identity, weights: engine.weightFormat.rawValue, options: options)
+  public func provenance(_ options: GenerationOptions) -> JobJSON {
+    ResultProvenance.json(model: identity, weights: engine.weightFormat.rawValue, options: options)
   }
 
   /// One result per item, in order; a bad image fails only its own item.

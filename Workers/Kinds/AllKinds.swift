@@ -24,10 +24,10 @@ public enum AllKinds {
   }
 
   /// The names of the training kinds (`--kinds train.shard,train.merge,train.eval`).
-  public static let trainingNames = [TrainShard.name, TrainMerge.name, TrainEval.name]
+  public static let trainingNames = JobKindName.names(.training)
 
   /// The names of the TroL kinds (available when the worker is given `--model`).
-  public static let trolNames = JobKindName.allCases.filter(\.needsModel).map(\.rawValue)
+  public static let trolNames = JobKindName.names(.trol)
 
   /// The curation kinds, sharing one dataset store and fetch policy.
   public static func curation(_ settings: CurationJobSettings) -> [any JobKind] {
@@ -38,9 +38,7 @@ public enum AllKinds {
   }
 
   /// The names of the curation kinds (they need the worker's database connection).
-  public static let curationNames = [
-    CurateIngestContract.name, CurateDedupeContract.name, CurateShardContract.name,
-  ]
+  public static let curationNames = JobKindName.names(.curation)
 
   /// The names of every kind.
   public static var names: [String] { all.map { type(of: $0).name } }

@@ -29,7 +29,7 @@ public enum CaptionTask: EngineTask {
       caption: answer.answer, prompt: item.question, model: settings.batch.modelName,
       tokens: answer.tokenIDs.count, finishReason: answer.finishReason,
       timings: answer.timings.resultJSON,
-      provenance: settings.batch.provenance(item.options).resultJSON)
+      provenance: settings.batch.provenance(item.options))
   }
 
   public static func write(

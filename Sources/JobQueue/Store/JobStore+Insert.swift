@@ -2,28 +2,13 @@ public import Foundation
 public import Postgres
 import TrolleyBasics
 
-/// One job to enqueue.
+/// One job to enqueue: the job as a bulk enqueue's row describes it (its dependencies by id
+/// only), with the batch it joins and the clock.
 public struct JobInsertParams: Sendable {
-  /// The queue; workers claim from named queues.
-  public var queue: String
-  /// The job kind's stable name (`noop`, `trol.answer`...).
-  public var kind: String
-  /// The payload, a JSON object the kind decodes.
-  public var payload: PostgresJSONB
-  /// Lower runs first. Default 0.
-  public var priority: Int16
-  /// Earliest start; nil or past: now. In the future: the job starts `scheduled`.
-  public var runAt: Date?
-  /// Error budget: errors before the job is dead. Default 5, at least 1.
-  public var maxAttempts: Int32
-  /// Crash budget: expired leases before the job is quarantined. Default 3, at least 1.
-  public var maxCrashes: Int32
+  /// The job; its `dependsOnKeys` are for bulk enqueue and stay empty here.
+  public var job: JobInsertRow
   /// The batch the job belongs to, if any.
   public var batchID: Int64?
-  /// A key unique among existing jobs; enqueueing it again adds nothing.
-  public var uniqueKey: String?
-  /// Jobs that must succeed before this one becomes available.
-  public var dependsOn: [Int64]
   /// The clock; nil: the server's `now()`.
   public var now: Date?
 
@@ -32,16 +17,10 @@ public struct JobInsertParams: Sendable {
     priority: Int16 = 0, runAt: Date? = nil, maxAttempts: Int32 = 5, maxCrashes: Int32 = 3,
     batchID: Int64? = nil, uniqueKey: String? = nil, dependsOn: [Int64] = [], now: Date? = nil
   ) {
-    self.queue = queue
-    self.kind = kind
-    self.payload = payload
-    self.priority = priority
-    self.runAt = runAt
-    self.maxAttempts = maxAttempts
-    self.maxCrashes = maxCrashes
+    job = JobInsertRow(
+      queue: queue, kind: kind, payload: payload, priority: priority, runAt: runAt,
+      maxAttempts: maxAttempts, maxCrashes: maxCrashes, uniqueKey: uniqueKey, dependsOn: dependsOn)
     self.batchID = batchID
-    self.uniqueKey = uniqueKey
-    self.dependsOn = dependsOn
     self.now = now
   }
 }
@@ -106,12 +85,12 @@ extension JobStore {
   public func jobInsert(_ params: JobInsertParams, on connection: PostgresConnection) throws
     -> JobInsertResult
   {
-    try Self.validate(params)
-    if params.dependsOn.isEmpty {
+    try Self.validate(params.job)
+    if params.job.dependsOn.isEmpty {
       return try Self.insertOne(params, pending: 0, failed: nil, on: connection)
     }
     return try connection.withTransaction { connection in
-      let wanted = Set(params.dependsOn)
+      let wanted = Set(params.job.dependsOn)
       let rows = try connection.query(
         Self.jobLockDependenciesSQL, [Array(wanted)], name: "jobLockDependencies")
       var found: [Int64: String] = [:]
@@ -147,26 +126,28 @@ extension JobStore {
     _ params: JobInsertParams, pending: Int, failed: (Int64, String)?,
     on connection: PostgresConnection
   ) throws -> JobInsertResult {
+    let job = params.job
     let rows = try connection.query(
       jobInsertSQL,
       [
-        params.queue, params.kind, params.payload, params.priority, params.runAt,
-        params.maxAttempts, params.maxCrashes, params.batchID, params.uniqueKey, Int32(pending),
-        failed?.0, failed?.1, params.now,
+        job.queue, job.kind, job.payload, job.priority, job.runAt, job.maxAttempts,
+        job.maxCrashes, params.batchID, job.uniqueKey, Int32(pending), failed?.0, failed?.1,
+        params.now,
       ], name: "jobInsert")
     guard let row = rows.first else { return JobInsertResult(id: nil, state: nil) }
     let (id, state) = try row.decode((Int64, String).self)
     return JobInsertResult(id: id, state: JobState(rawValue: state))
   }
 
-  static func validate(_ params: JobInsertParams) throws {
-    guard !params.queue.isEmpty, params.queue.utf8.count <= 100 else {
+  /// Checks a job before it is enqueued, alone or as a row of a bulk enqueue.
+  static func validate(_ row: JobInsertRow) throws {
+    guard !row.queue.isEmpty, row.queue.utf8.count <= 100 else {
       throw JobQueueError(.invalidRequest, "A queue name must have 1 to 100 bytes")
     }
-    guard !params.kind.isEmpty, params.kind.utf8.count <= 100 else {
+    guard !row.kind.isEmpty, row.kind.utf8.count <= 100 else {
       throw JobQueueError(.invalidRequest, "A job kind must have 1 to 100 bytes")
     }
-    guard params.maxAttempts >= 1, params.maxCrashes >= 1 else {
+    guard row.maxAttempts >= 1, row.maxCrashes >= 1 else {
       throw JobQueueError(.invalidRequest, "maxAttempts and maxCrashes must be at least 1")
     }
   }

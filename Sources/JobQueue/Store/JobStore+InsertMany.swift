@@ -2,16 +2,24 @@ public import Foundation
 public import Postgres
 import TrolleyBasics
 
-/// One row of a bulk enqueue (`jobInsertMany`).
+/// One job to enqueue: a row of a bulk enqueue (`jobInsertMany`), or the job of a
+/// `JobInsertParams`.
 public struct JobInsertRow: Sendable, Hashable {
+  /// The queue; workers claim from named queues.
   public var queue: String
+  /// The job kind's stable name (`noop`, `trol.answer`...).
   public var kind: String
-  /// The payload as JSON object text.
+  /// The payload, a JSON object the kind decodes.
   public var payload: PostgresJSONB
+  /// Lower runs first. Default 0.
   public var priority: Int16
+  /// Earliest start; nil or past: now. In the future: the job starts `scheduled`.
   public var runAt: Date?
+  /// Error budget: errors before the job is dead. Default 5, at least 1.
   public var maxAttempts: Int32
+  /// Crash budget: expired leases before the job is quarantined. Default 3, at least 1.
   public var maxCrashes: Int32
+  /// A key unique among existing jobs; enqueueing it again adds nothing.
   public var uniqueKey: String?
   /// Existing jobs, by id, that must succeed before this one becomes available.
   public var dependsOn: [Int64]
@@ -237,21 +245,6 @@ extension JobStore {
     let handover = Handover(AnySequence(rows))
     return try await withConnection {
       try self.jobInsertMany(params, rows: handover.take(), on: $0)
-    }
-  }
-
-  /// The checks of `validate(_: JobInsertParams)`, without building one per row.
-  static func validate(_ row: JobInsertRow) throws {
-    let queueBytes = row.queue.utf8.count
-    let kindBytes = row.kind.utf8.count
-    guard queueBytes >= 1, queueBytes <= 100, kindBytes >= 1, kindBytes <= 100,
-      row.maxAttempts >= 1, row.maxCrashes >= 1
-    else {
-      try validate(
-        JobInsertParams(
-          queue: row.queue, kind: row.kind, maxAttempts: row.maxAttempts,
-          maxCrashes: row.maxCrashes))
-      return
     }
   }
 }

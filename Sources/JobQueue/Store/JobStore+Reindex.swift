@@ -5,17 +5,11 @@ import TrolleyBasics
 /// One reindex pass.
 public struct IndexReindexParams: Sendable {
   /// The indexes to rebuild, in order. Each must be an index of a queue table.
-  public var indexes: [String]
+  public var indexes: [String] = JobStore.hotIndexes
   /// A pass runs only if the last one (by any worker) started longer ago than this.
   public var interval: Duration
   /// The clock for the interval check; nil: the server's `now()`.
   public var now: Date?
-
-  public init(indexes: [String] = JobStore.hotIndexes, interval: Duration, now: Date? = nil) {
-    self.indexes = indexes
-    self.interval = interval
-    self.now = now
-  }
 }
 
 /// What a reindex pass did.

@@ -102,9 +102,7 @@ extension JobStore {
   public func workerDeleteStopped(
     olderThan: Duration, now: Date? = nil, on connection: PostgresConnection
   ) throws -> Int {
-    try Self.count(
-      Self.workerDeleteStoppedSQL, [olderThan.seconds, now], name: "workerDeleteStopped",
-      on: connection)
+    try stoppedWorkers(deleting: true, olderThan: olderThan, now: now, on: connection)
   }
 }
 
@@ -143,9 +141,7 @@ extension JobStore {
   public func workerCountStopped(
     olderThan: Duration, now: Date? = nil, on connection: PostgresConnection
   ) throws -> Int {
-    try Self.count(
-      Self.workerCountStoppedSQL, [olderThan.seconds, now], name: "workerCountStopped",
-      on: connection)
+    try stoppedWorkers(deleting: false, olderThan: olderThan, now: now, on: connection)
   }
 }
 
@@ -155,5 +151,16 @@ extension JobStore {
     _ sql: String, _ bindings: PostgresBindings, name: String, on connection: PostgresConnection
   ) throws -> Int {
     Int(try connection.query(sql, bindings, name: name).single().decode(0, as: Int64.self))
+  }
+
+  /// Deletes, or only counts, the workers stopped or stale for longer than `olderThan`. Both
+  /// statements take the same bindings, so the preview counts exactly the workers the delete takes.
+  func stoppedWorkers(
+    deleting: Bool, olderThan: Duration, now: Date?, on connection: PostgresConnection
+  ) throws -> Int {
+    try Self.count(
+      deleting ? Self.workerDeleteStoppedSQL : Self.workerCountStoppedSQL,
+      [olderThan.seconds, now], name: deleting ? "workerDeleteStopped" : "workerCountStopped",
+      on: connection)
   }
 }

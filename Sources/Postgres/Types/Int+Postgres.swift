@@ -34,29 +34,26 @@ extension PostgresDecodable where Self: FixedWidthInteger {
   }
 }
 
-extension Int64: PostgresArrayElement {
-  public static var postgresDataType: PostgresDataType { .int8 }
-  public static var postgresArrayDataType: PostgresDataType { .int8Array }
+/// Int16, Int32, Int64 and Int bind as the integer column of their width (int2, int4, int8),
+/// written big-endian as they are, and arrays of them as that column's array type.
+extension PostgresArrayElement where Self: FixedWidthInteger & SignedInteger {
+  public static var postgresDataType: PostgresDataType { postgresIntegerTypes.element }
+  public static var postgresArrayDataType: PostgresDataType { postgresIntegerTypes.array }
   public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(self) }
+
+  private static var postgresIntegerTypes: (element: PostgresDataType, array: PostgresDataType) {
+    switch bitWidth {
+    case 16: (.int2, .int2Array)
+    case 32: (.int4, .int4Array)
+    default: (.int8, .int8Array)  // 64 bits: Int64 and Int
+    }
+  }
 }
 
-extension Int: PostgresArrayElement {
-  public static var postgresDataType: PostgresDataType { .int8 }
-  public static var postgresArrayDataType: PostgresDataType { .int8Array }
-  public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(Int64(self)) }
-}
-
-extension Int32: PostgresArrayElement {
-  public static var postgresDataType: PostgresDataType { .int4 }
-  public static var postgresArrayDataType: PostgresDataType { .int4Array }
-  public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(self) }
-}
-
-extension Int16: PostgresArrayElement {
-  public static var postgresDataType: PostgresDataType { .int2 }
-  public static var postgresArrayDataType: PostgresDataType { .int2Array }
-  public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(self) }
-}
+extension Int64: PostgresArrayElement {}
+extension Int: PostgresArrayElement {}
+extension Int32: PostgresArrayElement {}
+extension Int16: PostgresArrayElement {}
 
 /// A lone `UInt8` is a small integer (int2); an array of them is bytea.
 extension UInt8: PostgresArrayElement {

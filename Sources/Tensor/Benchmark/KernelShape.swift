@@ -8,18 +8,7 @@ public struct KernelShape: Codable, Sendable, Hashable {
   public var countPerToken: Int
   /// Whether prefill runs this product over all prompt tokens (the LM head runs on the last
   /// position only).
-  public var inPrefill: Bool
-
-  /// Creates a shape.
-  public init(
-    name: String, outFeatures: Int, inFeatures: Int, countPerToken: Int, inPrefill: Bool = true
-  ) {
-    self.name = name
-    self.outFeatures = outFeatures
-    self.inFeatures = inFeatures
-    self.countPerToken = countPerToken
-    self.inPrefill = inPrefill
-  }
+  public var inPrefill: Bool = true
 
   /// The language model of TroL-1.8B (InternLM2-1.8B): D = 2048, 24 layers, 16 query and 8
   /// key/value heads of 128 (wqkv out = (16 + 2·8)·128 = 4096), intermediate 8192, vocabulary

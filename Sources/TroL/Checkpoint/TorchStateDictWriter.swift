@@ -15,16 +15,6 @@ public enum TorchStateDictWriter {
     public var shape: [Int]
     /// Row-major values; narrowed to the storage type (ties to even).
     public var values: [Float]
-
-    public init(
-      name: String, storageKey: String, storageType: TorchStorageType, shape: [Int], values: [Float]
-    ) {
-      self.name = name
-      self.storageKey = storageKey
-      self.storageType = storageType
-      self.shape = shape
-      self.values = values
-    }
   }
 
   /// The archive bytes.

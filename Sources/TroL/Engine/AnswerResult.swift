@@ -13,19 +13,6 @@ public struct AnswerResult: Sendable, Codable, Hashable {
   public var beamScore: Double?
   public var timings: AnswerTimings
 
-  public init(
-    answer: String, promptTokenIDs: [Int], tokenIDs: [Int], finishReason: String,
-    beamScore: Double?,
-    timings: AnswerTimings
-  ) {
-    self.answer = answer
-    self.promptTokenIDs = promptTokenIDs
-    self.tokenIDs = tokenIDs
-    self.finishReason = finishReason
-    self.beamScore = beamScore
-    self.timings = timings
-  }
-
   enum CodingKeys: String, CodingKey {
     case answer
     case promptTokenIDs = "prompt_token_ids"

@@ -11,68 +11,73 @@ public struct ConfigurationKey: Hashable, Sendable {
   /// One line for `trolley config` and docs/cli.md.
   public let summary: String
 
+  /// A key read from the environment as `TROLLEY_` and its name in capitals (`queue`:
+  /// `TROLLEY_QUEUE`), then from the variables in `alsoReads`.
+  private init(
+    _ name: String, defaultValue: String?, summary: String, alsoReads: [String] = [],
+    isSecret: Bool = false
+  ) {
+    self.name = name
+    self.environment = ["TROLLEY_" + name.uppercased()] + alsoReads
+    self.defaultValue = defaultValue
+    self.isSecret = isSecret
+    self.summary = summary
+  }
+
   /// The database to use, as a libpq URI or key=value string. Default: the embedded database.
   public static let databaseURL = ConfigurationKey(
-    name: "database_url", environment: ["TROLLEY_DATABASE_URL", "DATABASE_URL"], defaultValue: nil,
-    isSecret: true, summary: "PostgreSQL URI; unset means PG* variables or the embedded database")
+    "database_url", defaultValue: nil,
+    summary: "PostgreSQL URI; unset means PG* variables or the embedded database",
+    alsoReads: ["DATABASE_URL"], isSecret: true)
   /// The queue `enqueue` puts jobs in. Default: `default`.
   public static let queue = ConfigurationKey(
-    name: "queue", environment: ["TROLLEY_QUEUE"], defaultValue: "default", isSecret: false,
-    summary: "queue that enqueue puts jobs in")
+    "queue", defaultValue: "default", summary: "queue that enqueue puts jobs in")
   /// The prompt of `enqueue caption` when neither the manifest nor `--prompt` gives one.
   public static let captionPrompt = ConfigurationKey(
-    name: "caption_prompt", environment: ["TROLLEY_CAPTION_PROMPT"],
-    defaultValue: "Describe this image in detail.", isSecret: false,
+    "caption_prompt", defaultValue: "Describe this image in detail.",
     summary: "default prompt of enqueue caption")
   /// Attempts per job before it goes dead (a whole number, 1 or more). Default: 3.
   public static let maxAttempts = ConfigurationKey(
-    name: "max_attempts", environment: ["TROLLEY_MAX_ATTEMPTS"], defaultValue: "3", isSecret: false,
-    summary: "attempts per enqueued job before it goes dead")
+    "max_attempts", defaultValue: "3", summary: "attempts per enqueued job before it goes dead")
   /// Priority of enqueued jobs (a whole number; lower runs first). Default: 0.
   public static let priority = ConfigurationKey(
-    name: "priority", environment: ["TROLLEY_PRIORITY"], defaultValue: "0", isSecret: false,
-    summary: "priority of enqueued jobs (lower runs first)")
+    "priority", defaultValue: "0", summary: "priority of enqueued jobs (lower runs first)")
   /// Colour and progress bars: `auto` (on a terminal), `always` or `never`. `NO_COLOR` means never.
   public static let color = ConfigurationKey(
-    name: "color", environment: ["TROLLEY_COLOR"], defaultValue: "auto", isSecret: false,
-    summary: "colour and progress bars: auto, always or never")
+    "color", defaultValue: "auto", summary: "colour and progress bars: auto, always or never")
   /// Seconds between `trolley top` refreshes (a number over 0). Default: 1.
   public static let topRefresh = ConfigurationKey(
-    name: "top_refresh", environment: ["TROLLEY_TOP_REFRESH"], defaultValue: "1", isSecret: false,
-    summary: "seconds between trolley top refreshes")
+    "top_refresh", defaultValue: "1", summary: "seconds between trolley top refreshes")
 
   /// Folders a worker may read local images from, separated by ':' (as PATH). Default: none, so
   /// jobs can name only http(s) images; `trolley worker --image-root DIR` overrides it.
   public static let imageRoots = ConfigurationKey(
-    name: "image_roots", environment: ["TROLLEY_IMAGE_ROOTS"], defaultValue: nil,
-    isSecret: false, summary: "folders workers read local images from (':'-separated)")
+    "image_roots", defaultValue: nil,
+    summary: "folders workers read local images from (':'-separated)")
 
   /// The TroL checkpoint folder `trolley worker` loads; `--model` overrides it.
   public static let model = ConfigurationKey(
-    name: "model", environment: ["TROLLEY_MODEL"], defaultValue: nil, isSecret: false,
-    summary: "checkpoint folder trolley worker loads")
+    "model", defaultValue: nil, summary: "checkpoint folder trolley worker loads")
   /// Most trol.* jobs a worker answers in one engine batch; `--batch-size` overrides it.
   public static let batchSize = ConfigurationKey(
-    name: "batch_size", environment: ["TROLLEY_BATCH_SIZE"], defaultValue: "1", isSecret: false,
-    summary: "trol.* jobs a worker answers in one engine batch")
+    "batch_size", defaultValue: "1", summary: "trol.* jobs a worker answers in one engine batch")
   /// Queues a worker claims from (comma-separated); `--queues` overrides it. Not `queue`, which
   /// is where enqueue puts jobs.
   public static let workerQueues = ConfigurationKey(
-    name: "queues", environment: ["TROLLEY_QUEUES"], defaultValue: "default", isSecret: false,
+    "queues", defaultValue: "default",
     summary: "queues trolley worker claims from (comma-separated)")
   /// Job kinds a worker runs (comma-separated); `--kinds` overrides it. Unset: the TroL kinds
   /// when a model is given.
   public static let workerKinds = ConfigurationKey(
-    name: "kinds", environment: ["TROLLEY_KINDS"], defaultValue: nil, isSecret: false,
-    summary: "job kinds trolley worker runs (comma-separated)")
+    "kinds", defaultValue: nil, summary: "job kinds trolley worker runs (comma-separated)")
   /// The IPv4 address a worker serves metrics on; `--metrics-address` overrides it.
   public static let metricsAddress = ConfigurationKey(
-    name: "metrics_address", environment: ["TROLLEY_METRICS_ADDRESS"], defaultValue: "127.0.0.1",
-    isSecret: false, summary: "address trolley worker serves metrics on")
+    "metrics_address", defaultValue: "127.0.0.1",
+    summary: "address trolley worker serves metrics on")
   /// The port a worker serves metrics on; `--metrics-port` overrides it. Unset: no metrics.
   public static let metricsPort = ConfigurationKey(
-    name: "metrics_port", environment: ["TROLLEY_METRICS_PORT"], defaultValue: nil,
-    isSecret: false, summary: "port trolley worker serves metrics on (unset: none)")
+    "metrics_port", defaultValue: nil,
+    summary: "port trolley worker serves metrics on (unset: none)")
 
   /// Every key, in the order `trolley config` prints them.
   public static let all: [ConfigurationKey] = [

@@ -28,12 +28,6 @@ public struct JobPlanner: Sendable {
   /// When true, rows whose local image file cannot be read are reported instead of enqueued.
   public let checksFiles: Bool
 
-  public init(kind: ImageJobKind, defaultText: String?, checksFiles: Bool) {
-    self.kind = kind
-    self.defaultText = defaultText
-    self.checksFiles = checksFiles
-  }
-
   /// The planned job for `row`, or the reason it cannot be enqueued.
   public func plan(_ row: ManifestRow) -> Result<PlannedJob, ManifestIssue> {
     let textKey = kind == .answer ? "question" : "prompt"

@@ -16,11 +16,6 @@ public enum CopyTextDecoder {
       let next = bytes[index + 1]
       index += 2
       switch next {
-      case UInt8(ascii: "b"): out.append(0x08)
-      case UInt8(ascii: "f"): out.append(0x0C)
-      case UInt8(ascii: "n"): out.append(0x0A)
-      case UInt8(ascii: "r"): out.append(0x0D)
-      case UInt8(ascii: "t"): out.append(0x09)
       case UInt8(ascii: "v"): out.append(0x0B)
       case UInt8(ascii: "0")...UInt8(ascii: "7"):
         var value = UInt32(next - 0x30)
@@ -34,24 +29,16 @@ public enum CopyTextDecoder {
       case UInt8(ascii: "x"):
         var value: UInt8 = 0
         var digits = 0
-        while digits < 2, index < bytes.count, let digit = hexValue(bytes[index]) {
+        while digits < 2, index < bytes.count, let digit = BackslashEscape.hexDigit(bytes[index]) {
           value = value * 16 + digit
           index += 1
           digits += 1
         }
         if digits == 0 { out.append(UInt8(ascii: "x")) } else { out.append(value) }
-      default: out.append(next)
+      default: out.append(BackslashEscape.control(next) ?? next)
       }
     }
     return out
   }
 
-  private static func hexValue(_ byte: UInt8) -> UInt8? {
-    switch byte {
-    case 0x30...0x39: byte - 0x30
-    case 0x41...0x46: byte - 0x41 + 10
-    case 0x61...0x66: byte - 0x61 + 10
-    default: nil
-    }
-  }
 }

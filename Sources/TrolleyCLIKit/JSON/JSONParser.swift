@@ -86,17 +86,9 @@ public struct JSONParser {
   }
 
   private mutating func parseObject(depth: Int) throws(Failure) -> JSONValue {
-    if depth > Self.maximumDepth {
-      throw fail("nesting is deeper than \(Self.maximumDepth) levels")
-    }
-    index += 1
     var members: [JSONValue.Member] = []
-    skipWhitespace()
-    if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-      index += 1
-      return .object(members)
-    }
-    while true {
+    guard try open(depth: depth, closedBy: UInt8(ascii: "}")) else { return .object(members) }
+    repeat {
       skipWhitespace()
       guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
         throw fail("expected a quoted key")
@@ -110,46 +102,50 @@ public struct JSONParser {
       skipWhitespace()
       let value = try parseValue(depth: depth)
       members.append(JSONValue.Member(key, value))
-      skipWhitespace()
-      guard index < bytes.count else { throw fail("the object is not closed with '}'") }
-      if bytes[index] == UInt8(ascii: ",") {
-        index += 1
-        continue
-      }
-      if bytes[index] == UInt8(ascii: "}") {
-        index += 1
-        return .object(members)
-      }
-      throw fail("expected ',' or '}' in the object")
-    }
+    } while try nextItem(closedBy: UInt8(ascii: "}"), in: "object")
+    return .object(members)
   }
 
   private mutating func parseArray(depth: Int) throws(Failure) -> JSONValue {
+    var items: [JSONValue] = []
+    guard try open(depth: depth, closedBy: UInt8(ascii: "]")) else { return .array(items) }
+    repeat {
+      skipWhitespace()
+      items.append(try parseValue(depth: depth))
+    } while try nextItem(closedBy: UInt8(ascii: "]"), in: "array")
+    return .array(items)
+  }
+
+  /// Steps over an object's or array's opening bracket at `depth`; false when `close` follows
+  /// at once (an empty one, whose closing bracket it steps over too).
+  private mutating func open(depth: Int, closedBy close: UInt8) throws(Failure) -> Bool {
     if depth > Self.maximumDepth {
       throw fail("nesting is deeper than \(Self.maximumDepth) levels")
     }
     index += 1
-    var items: [JSONValue] = []
     skipWhitespace()
-    if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+    if index < bytes.count, bytes[index] == close {
       index += 1
-      return .array(items)
+      return false
     }
-    while true {
-      skipWhitespace()
-      items.append(try parseValue(depth: depth))
-      skipWhitespace()
-      guard index < bytes.count else { throw fail("the array is not closed with ']'") }
-      if bytes[index] == UInt8(ascii: ",") {
-        index += 1
-        continue
-      }
-      if bytes[index] == UInt8(ascii: "]") {
-        index += 1
-        return .array(items)
-      }
-      throw fail("expected ',' or ']' in the array")
+    return true
+  }
+
+  /// After an item of an object or array (`what`): true on a ',' (another item follows), false
+  /// on `close` (the end); each stepped over.
+  private mutating func nextItem(closedBy close: UInt8, in what: String) throws(Failure) -> Bool {
+    skipWhitespace()
+    let closing = { Character(Unicode.Scalar(close)) }
+    guard index < bytes.count else { throw fail("the \(what) is not closed with '\(closing())'") }
+    if bytes[index] == UInt8(ascii: ",") {
+      index += 1
+      return true
     }
+    if bytes[index] == close {
+      index += 1
+      return false
+    }
+    throw fail("expected ',' or '\(closing())' in the \(what)")
   }
 
   private mutating func parseNumber() throws(Failure) -> String {
@@ -223,14 +219,7 @@ public struct JSONParser {
       let escape = bytes[index]
       index += 1
       switch escape {
-      case UInt8(ascii: "\""): scratch.append(0x22)
-      case UInt8(ascii: "\\"): scratch.append(0x5C)
-      case UInt8(ascii: "/"): scratch.append(0x2F)
-      case UInt8(ascii: "b"): scratch.append(0x08)
-      case UInt8(ascii: "f"): scratch.append(0x0C)
-      case UInt8(ascii: "n"): scratch.append(0x0A)
-      case UInt8(ascii: "r"): scratch.append(0x0D)
-      case UInt8(ascii: "t"): scratch.append(0x09)
+      case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scratch.append(escape)
       case UInt8(ascii: "u"):
         var code = try parseHex4()
         if code >= 0xD800, code < 0xDC00 {
@@ -247,7 +236,10 @@ public struct JSONParser {
         guard let scalar = Unicode.Scalar(code) else { throw fail("invalid \\u escape") }
         scratch.append(contentsOf: Array(String(Character(scalar)).utf8))
       default:
-        throw fail("unknown escape '\\\(Character(Unicode.Scalar(escape)))'")
+        guard let control = BackslashEscape.control(escape) else {
+          throw fail("unknown escape '\\\(Character(Unicode.Scalar(escape)))'")
+        }
+        scratch.append(control)
       }
     }
     throw fail("the string is not closed with '\"'")
@@ -257,15 +249,10 @@ public struct JSONParser {
     guard index + 4 <= bytes.count else { throw fail("\\u needs four hex digits") }
     var code: UInt32 = 0
     for _ in 0..<4 {
-      let byte = bytes[index]
-      let digit: UInt32
-      switch byte {
-      case 0x30...0x39: digit = UInt32(byte - 0x30)
-      case 0x41...0x46: digit = UInt32(byte - 0x41 + 10)
-      case 0x61...0x66: digit = UInt32(byte - 0x61 + 10)
-      default: throw fail("\\u needs four hex digits")
+      guard let digit = BackslashEscape.hexDigit(bytes[index]) else {
+        throw fail("\\u needs four hex digits")
       }
-      code = code << 4 | digit
+      code = code << 4 | UInt32(digit)
       index += 1
     }
     return code

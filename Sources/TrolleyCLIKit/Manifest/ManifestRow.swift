@@ -13,19 +13,7 @@ public struct ManifestRow: Sendable, Equatable {
   /// The row's own identifier, if the manifest has one; it then decides the job's unique key.
   public var id: String?
   /// Every other column or key, in manifest order.
-  public var metadata: [JSONValue.Member]
-
-  public init(
-    line: Int, image: String, question: String? = nil, prompt: String? = nil, id: String? = nil,
-    metadata: [JSONValue.Member] = []
-  ) {
-    self.line = line
-    self.image = image
-    self.question = question
-    self.prompt = prompt
-    self.id = id
-    self.metadata = metadata
-  }
+  public var metadata: [JSONValue.Member] = []
 }
 
 /// A row that was skipped, and why.

@@ -5,9 +5,9 @@ public import TrolleyJobContracts
 /// and the first few, so an operator can check a filter before acting on a million jobs.
 public struct DryRunPreview: Sendable {
   /// Jobs the action would act on.
-  public var matched: Int
+  public var matched: Int = 0
   /// Of those, how many are in each state (states in `JobState.allCases` order, zeros left out).
-  public var byState: [(state: JobState, count: Int)]
+  public var byState: [(state: JobState, count: Int)] = []
   /// One sampled job.
   public struct Job: Sendable, Equatable {
     public var id: Int64
@@ -17,15 +17,9 @@ public struct DryRunPreview: Sendable {
   }
 
   /// The first jobs, in id order (at most `sampleSize`).
-  public var sample: [Job]
+  public var sample: [Job] = []
 
   public static let sampleSize = 5
-
-  public init(matched: Int = 0, byState: [(state: JobState, count: Int)] = [], sample: [Job] = []) {
-    self.matched = matched
-    self.byState = byState
-    self.sample = sample
-  }
 
   mutating func add(_ jobs: [Job]) {
     matched += jobs.count

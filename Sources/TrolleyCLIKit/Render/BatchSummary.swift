@@ -57,5 +57,4 @@ public struct BatchSummary: Sendable, Equatable {
   }
   public func count(_ state: String) -> Int64 { counts.first { $0.state == state }?.count ?? 0 }
   public var fractionFinished: Double { total == 0 ? 0 : Double(finished) / Double(total) }
-  public var displayName: String { name.map { "\(id) (\($0))" } ?? id }
 }

@@ -86,14 +86,9 @@ struct BenchDedupe: AsyncParsableCommand {
     let report = try await DedupeBenchmark(
       server: try database.resolve(), configuration: configuration,
       progress: { line in
-        if !quiet { print(line) } else { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        if !quiet { print(line) } else { printError(line) }
       }
     ).run()
-    if json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.sortedKeys]
-      encoder.keyEncodingStrategy = .convertToSnakeCase
-      print(String(decoding: try encoder.encode(report), as: UTF8.self))
-    }
+    if json { try printEncodedJSON(report, keys: .convertToSnakeCase) }
   }
 }

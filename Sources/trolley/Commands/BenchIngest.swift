@@ -2,6 +2,7 @@ import ArgumentParser
 import Curation
 import Foundation
 import TroLSynthesis
+import TrolleyBench
 
 /// `trolley bench ingest`: curate.ingest's per-image work on one core.
 struct BenchIngest: ParsableCommand {

@@ -66,13 +66,11 @@ struct BenchQueue: AsyncParsableCommand {
     let benchmark = QueueBenchmark(
       server: try database.resolve(), configuration: configuration,
       progress: { line in
-        if !quiet { print(line) } else { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        if !quiet { print(line) } else { printError(line) }
       })
     let report = try await benchmark.run()
     if json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.sortedKeys]
-      print(String(decoding: try encoder.encode(report), as: UTF8.self))
+      try printEncodedJSON(report)
     } else {
       print(
         "database \(report.database) (dropped), PostgreSQL \(report.serverVersion / 10000)."

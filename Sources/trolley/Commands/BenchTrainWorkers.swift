@@ -4,6 +4,7 @@ import JobQueue
 import Postgres
 import Tensor
 import Training
+import TrolleyBasics
 import TrolleyJobContracts
 import TrolleyWorkers
 
@@ -49,16 +50,13 @@ extension BenchTrain {
     var workerPrefixes: [String]
     var runs: [WorkerRun]
 
-    enum CodingKeys: String, CodingKey {
-      case peak, runs
-      case workerPrefixes = "worker_prefixes"
+    enum CodingKeys: String, SnakeCaseCodingKey {
+      case peak, workerPrefixes, runs
     }
   }
 
   func runWorkers() async throws {
-    let context = try options.context()
-    let store = try context.store()
-    let runs = TrainingRuns(store: store)
+    let runs = TrainingRuns(store: try options.store())
     let url = try options.database.resolve(configFile: options.config.file)
       .resolvedConnectionString()
     let binary = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")

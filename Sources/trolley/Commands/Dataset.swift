@@ -37,11 +37,15 @@ extension OperatorContext {
   }
 }
 
-/// Prints an Encodable value as one line of JSON with sorted keys.
-func printEncodedJSON(_ value: some Encodable) throws {
+/// Prints an Encodable value as one line of JSON with sorted keys; `keys` may rename them (such as
+/// `.convertToSnakeCase` for a report whose types keep Swift's names).
+func printEncodedJSON(
+  _ value: some Encodable, keys: JSONEncoder.KeyEncodingStrategy = .useDefaultKeys
+) throws {
   let encoder = JSONEncoder()
   encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
   encoder.dateEncodingStrategy = .iso8601
+  encoder.keyEncodingStrategy = keys
   print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 

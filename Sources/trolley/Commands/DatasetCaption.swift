@@ -24,8 +24,7 @@ struct DatasetCaption: AsyncParsableCommand {
         trolley worker --model models/trol-1.8b --image-root /data/photos
       """)
 
-  @Argument(help: "The dataset's name.")
-  var name: String
+  @OptionGroup var dataset: DatasetName
 
   @Option(help: "The caption prompt (default: the worker's --caption-prompt).")
   var prompt: String?
@@ -59,9 +58,9 @@ struct DatasetCaption: AsyncParsableCommand {
     }
     try await jobs.withPlanner { _, planner in
       let plan = try await planner.caption(
-        dataset: name, captions: asked.isEmpty || captions || prompt != nil, prompt: prompt,
+        dataset: dataset.name, captions: asked.isEmpty || captions || prompt != nil, prompt: prompt,
         questions: asked)
-      try jobs.show(plan) {
+      try jobs.options.show(plan) {
         "\(plan.dataset): \(plan.captions) trol.caption and \(plan.answers) trol.answer jobs"
           + (plan.skipped > 0 ? " (\(plan.skipped) already queued)" : "")
       }

@@ -19,17 +19,9 @@ struct DatasetCreate: AsyncParsableCommand {
   @OptionGroup var options: OperatorOptions
 
   func run() async throws {
-    let context = try options.context()
-    let (store, _) = try context.datasets()
-    do {
+    try await options.withDatasets { store, _ in
       let record = try await store.datasetCreate(name: name)
-      if options.json {
-        try printEncodedJSON(record)
-      } else {
-        print("created dataset \(record.name) (id \(record.id))")
-      }
-    } catch let error as DatasetError {
-      throw datasetFailure(error)
+      try options.show(record) { "created dataset \(record.name) (id \(record.id))" }
     }
   }
 }

@@ -24,8 +24,7 @@ struct DatasetDedupe: AsyncParsableCommand {
         trolley dataset dedupe shapes --exact
       """)
 
-  @Argument(help: "The dataset's name.")
-  var name: String
+  @OptionGroup var dataset: DatasetName
 
   @Option(help: "Largest Hamming distance of a near duplicate, 0 to 31 (default 4).")
   var distance = 4
@@ -50,9 +49,9 @@ struct DatasetDedupe: AsyncParsableCommand {
   func run() async throws {
     try await jobs.withPlanner { _, planner in
       let plan = try await planner.dedupe(
-        dataset: name, hash: HashKind(rawValue: hash) ?? .phash, distance: distance,
+        dataset: dataset.name, hash: HashKind(rawValue: hash) ?? .phash, distance: distance,
         exactOnly: exact)
-      try jobs.show(plan) {
+      try jobs.options.show(plan) {
         "\(plan.dataset): \(plan.jobs) curate.dedupe jobs ending with job \(plan.jobID) (\(plan.exactOnly ? "exact copies only" : "\(plan.hash) <= \(plan.distance)")), after \(plan.waitsFor) unfinished ingest and dedupe jobs"
       }
     }

@@ -13,8 +13,7 @@ struct DatasetDuplicates: AsyncParsableCommand {
         trolley dataset duplicates photos --json --limit 100000
       """)
 
-  @Argument(help: "The dataset's name.")
-  var name: String
+  @OptionGroup var dataset: DatasetName
 
   @Option(help: "At most this many rows (default 1000).")
   var limit = 1000
@@ -22,10 +21,8 @@ struct DatasetDuplicates: AsyncParsableCommand {
   @OptionGroup var options: OperatorOptions
 
   func run() async throws {
-    let context = try options.context()
-    let (store, _) = try context.datasets()
-    do {
-      let record = try await store.datasetGet(name: name)
+    try await options.withDatasets { store, _ in
+      let record = try await store.datasetGet(name: dataset.name)
       let rows = try await store.duplicates(datasetID: record.id, limit: max(limit, 0))
       if options.json {
         try printEncodedJSON(rows)
@@ -43,9 +40,9 @@ struct DatasetDuplicates: AsyncParsableCommand {
           : "\(row.reason ?? "duplicate") of \(row.duplicateOf ?? 0), distance \(row.distance ?? 0)"
         print("  \(row.id)\t\(verdict)\t\(row.source)")
       }
-      if rows.isEmpty { print("no duplicate groups (has `trolley dataset dedupe \(name)` run?)") }
-    } catch let error as DatasetError {
-      throw datasetFailure(error)
+      if rows.isEmpty {
+        print("no duplicate groups (has `trolley dataset dedupe \(dataset.name)` run?)")
+      }
     }
   }
 }

@@ -3,6 +3,7 @@ import Curation
 import Datasets
 import Digest
 import Foundation
+import TrolleyBasics
 import TrolleyCLIKit
 import TrolleyJobContracts
 
@@ -21,9 +22,8 @@ struct DatasetFileExport {
     var images: Int?
     var imageFolder: String?
 
-    enum CodingKeys: String, CodingKey {
-      case dataset, format, path, items, records, images
-      case imageFolder = "image_folder"
+    enum CodingKeys: String, SnakeCaseCodingKey {
+      case dataset, format, path, items, records, images, imageFolder
     }
   }
 

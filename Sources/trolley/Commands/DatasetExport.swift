@@ -36,8 +36,7 @@ struct DatasetExport: AsyncParsableCommand {
     case webdataset, llava, jsonl, csv
   }
 
-  @Argument(help: "The dataset's name.")
-  var name: String
+  @OptionGroup var dataset: DatasetName
 
   @Option(help: "webdataset, llava, jsonl or csv.")
   var format: Format
@@ -61,14 +60,14 @@ struct DatasetExport: AsyncParsableCommand {
   }
 
   private func export(store: DatasetStore, planner: DatasetPlanner) async throws {
-    let record = try await store.datasetGet(name: name)
+    let record = try await store.datasetGet(name: dataset.name)
     let target = URL(fileURLWithPath: out).standardizedFileURL.path
     switch format {
     case .webdataset:
       try FileManager.default.createDirectory(
         atPath: target, withIntermediateDirectories: true)
-      let plan = try await planner.shards(dataset: name, out: target, shardSize: shardSize)
-      try jobs.show(plan) {
+      let plan = try await planner.shards(dataset: dataset.name, out: target, shardSize: shardSize)
+      try jobs.options.show(plan) {
         "\(plan.dataset): \(plan.samples) samples in \(plan.shards) curate.shard jobs "
           + "writing \(plan.out)"
           + (plan.waitsFor > 0 ? ", after \(plan.waitsFor) open caption/answer jobs" : "")
@@ -78,16 +77,16 @@ struct DatasetExport: AsyncParsableCommand {
         datasetID: record.id, stages: ["ingest", "dedupe", "caption"])
       guard open == 0 else {
         throw ValidationError(
-          "\(open) ingest, dedupe, caption or answer jobs of \(name) are still open; let the "
-            + "workers finish them (`trolley dataset show \(name)`) and export again")
+          "\(open) ingest, dedupe, caption or answer jobs of \(dataset.name) are still open; let the "
+            + "workers finish them (`trolley dataset show \(dataset.name)`) and export again")
       }
       let writer = DatasetFileExport(store: store, dataset: record)
       let report =
         format == .llava
         ? try await writer.llava(out: target)
         : try await writer.table(out: target, csv: format == .csv)
-      try jobs.show(report) {
-        "\(name): \(report.items) items, \(report.records) records written to \(report.path)"
+      try jobs.options.show(report) {
+        "\(dataset.name): \(report.items) items, \(report.records) records written to \(report.path)"
           + (report.images.map { ", \($0) images in \(report.imageFolder ?? "")" } ?? "")
       }
     }

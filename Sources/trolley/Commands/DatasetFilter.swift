@@ -17,8 +17,7 @@ struct DatasetFilter: AsyncParsableCommand {
         trolley dataset filter photos --formats jpeg,png --max-bytes 0 --json
       """)
 
-  @Argument(help: "The dataset's name.")
-  var name: String
+  @OptionGroup var dataset: DatasetName
   @Option(help: "Smallest shorter side in pixels (DataComp: 200).")
   var minSide: Int?
   @Option(help: "Largest long/short side ratio (DataComp: 3).")
@@ -52,10 +51,8 @@ struct DatasetFilter: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let context = try options.context()
-    let (store, _) = try context.datasets()
-    do {
-      var filters = try await store.datasetGet(name: name).filters
+    try await options.withDatasets { store, _ in
+      var filters = try await store.datasetGet(name: dataset.name).filters
       if let minSide { filters.minSide = minSide }
       if let maxAspect { filters.maxAspect = maxAspect }
       if let formats {
@@ -66,14 +63,10 @@ struct DatasetFilter: AsyncParsableCommand {
       if let maxBytes { filters.maxBytes = maxBytes }
       if let captionWords { filters.captionWords = captionWords }
       if let captionChars { filters.captionChars = captionChars }
-      let changed = try await store.filterApply(dataset: name, filters: filters)
-      if options.json {
-        try printEncodedJSON(Report(dataset: name, filters: filters, changed: changed))
-      } else {
-        print("\(name): filters saved, \(changed) items changed verdict")
+      let changed = try await store.filterApply(dataset: dataset.name, filters: filters)
+      try options.show(Report(dataset: dataset.name, filters: filters, changed: changed)) {
+        "\(dataset.name): filters saved, \(changed) items changed verdict"
       }
-    } catch let error as DatasetError {
-      throw datasetFailure(error)
     }
   }
 }

@@ -37,9 +37,8 @@ struct DatasetHash: ParsableCommand {
     var dhash: String
     var whash: String
 
-    enum CodingKeys: String, CodingKey {
-      case file, format, width, height, bytes, sha256, ahash, phash, dhash, whash
-      case pixelsSHA256 = "pixels_sha256"
+    enum CodingKeys: String, SnakeCaseCodingKey {
+      case file, format, width, height, bytes, sha256, pixelsSHA256, ahash, phash, dhash, whash
     }
   }
 

@@ -26,8 +26,7 @@ struct DatasetIngest: AsyncParsableCommand {
         trolley dataset ingest photos --images list.jsonl --json
       """)
 
-  @Argument(help: "The dataset's name.")
-  var name: String
+  @OptionGroup var dataset: DatasetName
 
   @Option(help: "A folder (recursive), a glob, or a manifest (.jsonl, .csv, .tsv, .txt).")
   var images: String
@@ -43,8 +42,8 @@ struct DatasetIngest: AsyncParsableCommand {
       guard !sources.isEmpty else {
         throw ValidationError("--images \(images) holds no images (.jpg, .jpeg, .png, .webp)")
       }
-      let plan = try await planner.ingest(dataset: name, sources: sources, chunk: chunk)
-      try jobs.show(plan) {
+      let plan = try await planner.ingest(dataset: dataset.name, sources: sources, chunk: chunk)
+      try jobs.options.show(plan) {
         "\(plan.dataset): \(plan.sources) sources, \(plan.added) new items, \(plan.jobs) curate.ingest jobs"
       }
     }

@@ -15,8 +15,7 @@ struct DatasetList: AsyncParsableCommand {
   @OptionGroup var options: OperatorOptions
 
   func run() async throws {
-    let context = try options.context()
-    let (store, _) = try context.datasets()
+    let (store, _) = try options.context().datasets()
     let records = try await store.datasetList()
     if options.json {
       try printEncodedJSON(records)

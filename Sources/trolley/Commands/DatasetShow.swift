@@ -18,8 +18,7 @@ struct DatasetShow: AsyncParsableCommand {
         trolley dataset show photos --json
       """)
 
-  @Argument(help: "The dataset's name.")
-  var name: String
+  @OptionGroup var dataset: DatasetName
 
   @OptionGroup var options: OperatorOptions
 
@@ -29,10 +28,8 @@ struct DatasetShow: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let context = try options.context()
-    let (store, _) = try context.datasets()
-    do {
-      let record = try await store.datasetGet(name: name)
+    try await options.withDatasets { store, _ in
+      let record = try await store.datasetGet(name: dataset.name)
       let progress = try await store.progress(datasetID: record.id)
       if options.json {
         try printEncodedJSON(Report(dataset: record, progress: progress))
@@ -56,8 +53,6 @@ struct DatasetShow: AsyncParsableCommand {
       for row in progress.byStatus {
         print("  \(row.status)\(row.reason.map { " (\($0))" } ?? "")\t\(row.count)")
       }
-    } catch let error as DatasetError {
-      throw datasetFailure(error)
     }
   }
 }

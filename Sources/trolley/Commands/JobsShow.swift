@@ -21,8 +21,7 @@ struct JobsShow: AsyncParsableCommand {
   @OptionGroup var options: OperatorOptions
 
   func run() async throws {
-    let context = try options.context()
-    let store = try context.store()
+    let store = try options.store()
     guard let job = try await store.jobGet(id: id) else {
       throw CLIError(
         .notFound,

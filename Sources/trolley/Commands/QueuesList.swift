@@ -16,12 +16,7 @@ struct QueuesList: AsyncParsableCommand {
   @OptionGroup var options: OperatorOptions
 
   func run() async throws {
-    let context = try options.context()
-    let queues = try await QueueOperations.list(store: try context.store())
-    if options.json {
-      printJSON(.array(queues.map(QueueOperations.json)))
-    } else {
-      print(QueueOperations.table(queues), terminator: "")
-    }
+    let queues = try await QueueOperations.list(store: try options.store())
+    options.show(.array(queues.map(QueueOperations.json)), text: QueueOperations.table(queues))
   }
 }

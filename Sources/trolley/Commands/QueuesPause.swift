@@ -4,23 +4,15 @@ import TrolleyJobContracts
 
 /// `trolley queues pause`: workers stop claiming from a queue.
 struct QueuesPause: AsyncParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "pause",
-    abstract: "Pause a queue: workers claim no new jobs from it; running jobs finish.",
-    discussion: """
-      Example:
-        trolley queues pause default
-      """)
+  static let configuration = QueueTarget.command(
+    "pause", abstract: "Pause a queue: workers claim no new jobs from it; running jobs finish.")
 
-  @Argument(help: ArgumentHelp("The queue's name.", valueName: "name"))
-  var name: String
-
-  @OptionGroup var options: OperatorOptions
+  @OptionGroup var queue: QueueTarget
 
   func run() async throws {
-    let context = try options.context()
-    try await QueueOperations.pause(name, store: try context.store())
-    options.show(
+    let name = queue.name
+    try await QueueOperations.pause(name, store: try queue.options.store())
+    queue.options.show(
       .object([.init("queue", .string(name)), .init("paused", .bool(true))]),
       text: "Paused queue \(name). Resume it with: trolley queues resume \(name)\n")
   }

@@ -4,23 +4,14 @@ import TrolleyJobContracts
 
 /// `trolley queues resume`: workers claim from a paused queue again.
 struct QueuesResume: AsyncParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "resume",
-    abstract: "Resume a paused queue.",
-    discussion: """
-      Example:
-        trolley queues resume default
-      """)
+  static let configuration = QueueTarget.command("resume", abstract: "Resume a paused queue.")
 
-  @Argument(help: ArgumentHelp("The queue's name.", valueName: "name"))
-  var name: String
-
-  @OptionGroup var options: OperatorOptions
+  @OptionGroup var queue: QueueTarget
 
   func run() async throws {
-    let context = try options.context()
-    let wasPaused = try await QueueOperations.resume(name, store: try context.store())
-    options.show(
+    let name = queue.name
+    let wasPaused = try await QueueOperations.resume(name, store: try queue.options.store())
+    queue.options.show(
       .object([
         .init("queue", .string(name)), .init("paused", .bool(false)),
         .init("was_paused", .bool(wasPaused)),

@@ -20,35 +20,30 @@ struct Tokenize: ParsableCommand {
         trolley tokenize --model ~/models/TroL-3.8B --decode '[1, 32010, 15043]'
       """)
 
-  @Option(
-    name: .long, help: "The model folder (tokenizer.model or tokenizer.json and their configs).")
+  @Option(help: "The model folder (tokenizer.model or tokenizer.json and their configs).")
   var model: String
 
-  @Flag(name: .long, help: "Decode ids to text instead of encoding text.")
+  @Flag(help: "Decode ids to text instead of encoding text.")
   var decode = false
 
   @Flag(
-    name: .long,
     help: "Add the special tokens the reference adds with add_special_tokens=True (<s>).")
   var addSpecialTokens = false
 
-  @Flag(name: .long, help: "With --decode, drop special tokens (skip_special_tokens=True).")
+  @Flag(help: "With --decode, drop special tokens (skip_special_tokens=True).")
   var skipSpecialTokens = false
 
   @Flag(
-    name: .long,
     help: "Print the token strings next to the ids ({\"ids\": [...], \"tokens\": [...]}).")
   var tokens = false
 
   @Option(
-    name: .long,
     help: ArgumentHelp(
       "Read one JSON value per line from FILE ('-' for standard input): a string is encoded, an array of ids is decoded; prints one JSON line per input line.",
       valueName: "FILE"))
   var jsonl: String?
 
   @Option(
-    name: .long,
     help: "Encode (or decode) TEXT this many times and report the time per call on standard error.")
   var repeatCount: Int?
 
@@ -98,13 +93,8 @@ struct Tokenize: ParsableCommand {
   private func runLines(_ path: String, _ tokenizer: any TextTokenizer) throws {
     let lines = try TokenizeInput.lines(path)
     for (number, line) in lines.enumerated() where !line.isEmpty {
-      let value: JSONValue
-      do {
-        value = try JSONParser.parse(line)
-      } catch {
-        throw CLIError(
-          .invalidArgument,
-          "\(path):\(number + 1): not JSON (column \(error.column): \(error.reason))")
+      let value = try Self.parseJSON(line) {
+        "\(path):\(number + 1): not JSON (column \($0.column): \($0.reason))"
       }
       switch value {
       case .string(let s):
@@ -134,7 +124,7 @@ struct Tokenize: ParsableCommand {
         .init("calls", .number(String(repeatCount))),
         .init("cpu_microseconds_per_call", .number(format3(perCall))),
       ]), to: &line)
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    printError(line)
   }
 
   private func format3(_ x: Double) -> String {
@@ -142,17 +132,23 @@ struct Tokenize: ParsableCommand {
     return String(scaled)
   }
 
+  /// `text` as JSON, or the invalid-argument error `message` writes from where and why it is not.
+  private static func parseJSON(_ text: String, _ message: (JSONParser.Failure) -> String) throws
+    -> JSONValue
+  {
+    do {
+      return try JSONParser.parse(text)
+    } catch {
+      throw CLIError(.invalidArgument, message(error))
+    }
+  }
+
   /// "[1, 2, 3]" or "1,2,3".
   static func parseIDs(_ text: String) throws -> [Int] {
     let trimmed = text.trimmingPrefix(while: \.isWhitespace)
     if trimmed.hasPrefix("[") {
-      let value: JSONValue
-      do {
-        value = try JSONParser.parse(text)
-      } catch {
-        throw CLIError(
-          .invalidArgument,
-          "--decode expects a JSON array of ids; column \(error.column): \(error.reason)")
+      let value = try parseJSON(text) {
+        "--decode expects a JSON array of ids; column \($0.column): \($0.reason)"
       }
       guard case .array(let items) = value else {
         throw CLIError(.invalidArgument, "--decode expects a JSON array of ids")

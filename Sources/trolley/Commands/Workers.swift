@@ -19,8 +19,7 @@ struct Workers: AsyncParsableCommand {
   @OptionGroup var options: OperatorOptions
 
   func run() async throws {
-    let context = try options.context()
-    let workers = try await WorkerOperations.list(store: try context.store())
+    let workers = try await WorkerOperations.list(store: try options.store())
     options.show(
       .array(workers.map(WorkerOperations.json)), text: WorkerOperations.table(workers))
   }

@@ -9,7 +9,6 @@ import TrolleyCLIKit
 /// embedded cluster under `$TROLLEY_HOME` (created and started on demand).
 struct DatabaseOptions: ParsableArguments {
   @Option(
-    name: .customLong("database-url"),
     help: ArgumentHelp(
       "PostgreSQL URI or key=value string. Default: $TROLLEY_DATABASE_URL, $DATABASE_URL, "
         + "database_url in the configuration file, the PG* variables, else the embedded database.",

@@ -15,20 +15,8 @@ struct DatasetJobOptions: ParsableArguments {
   func withPlanner<Value>(
     _ body: (DatasetStore, DatasetPlanner) async throws -> Value
   ) async throws -> Value {
-    let (store, jobs) = try options.context().datasets()
-    do {
-      return try await body(store, DatasetPlanner(store: store, jobs: jobs, queue: queue))
-    } catch let error as DatasetError {
-      throw datasetFailure(error)
-    }
-  }
-
-  /// Prints what a command did: `value` as one line of JSON with `--json`, else `text`.
-  func show(_ value: some Encodable, _ text: () -> String) throws {
-    if options.json {
-      try printEncodedJSON(value)
-    } else {
-      print(text())
+    try await options.withDatasets { store, jobs in
+      try await body(store, DatasetPlanner(store: store, jobs: jobs, queue: queue))
     }
   }
 }

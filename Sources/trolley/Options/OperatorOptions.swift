@@ -1,4 +1,6 @@
 import ArgumentParser
+import Datasets
+import JobQueue
 import TrolleyCLIKit
 import TrolleyJobContracts
 
@@ -17,6 +19,24 @@ struct OperatorOptions: ParsableArguments {
     try OperatorContext(config: config, database: database)
   }
 
+  /// The queue, over the configured database.
+  func store() throws -> JobStore {
+    try context().store()
+  }
+
+  /// Runs `body` with the curation store and the queue over one small pool; a `DatasetError`
+  /// becomes the usage error that names it.
+  func withDatasets<Value>(
+    _ body: (DatasetStore, JobStore) async throws -> Value
+  ) async throws -> Value {
+    let (store, jobs) = try context().datasets()
+    do {
+      return try await body(store, jobs)
+    } catch let error as DatasetError {
+      throw datasetFailure(error)
+    }
+  }
+
   /// Prints a dry run's preview: JSON with `--json`, else the text saying what `verb` would do.
   func show(_ preview: DryRunPreview, verb: String) {
     show(preview.json(), text: preview.text(verb: verb))
@@ -29,6 +49,15 @@ struct OperatorOptions: ParsableArguments {
       printJSON(value())
     } else {
       print(text(), terminator: "")
+    }
+  }
+
+  /// Prints what a command did: `value` as one line of JSON with `--json`, else the line `text`.
+  func show(_ value: some Encodable, line text: () -> String) throws {
+    if json {
+      try printEncodedJSON(value)
+    } else {
+      print(text())
     }
   }
 }

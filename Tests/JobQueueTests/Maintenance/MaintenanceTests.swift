@@ -7,8 +7,7 @@ import Testing
 
 struct SchedulerTests {
   @Test func promotesDueJobsAcrossFullStatements() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
+    try await withQueueFactory { factory, _ in
       let runAt = Date().addingTimeInterval(300)
       _ = try await factory.store.jobInsertMany(
         .init(), rows: (0..<25).map { _ in JobInsertRow(kind: "noop", runAt: runAt) })
@@ -21,8 +20,7 @@ struct SchedulerTests {
 
 struct RescuerTests {
   @Test func rescuesEveryExpiredLeaseInOnePass() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
+    try await withQueueFactory { factory, _ in
       _ = try await factory.store.jobInsertMany(
         .init(), rows: (0..<12).map { _ in JobInsertRow(kind: "noop") })
       _ = try await factory.store.jobClaim(
@@ -36,8 +34,7 @@ struct RescuerTests {
   }
 
   @Test func runsAsAServiceAndSignalsEachPass() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
+    try await withQueueFactory { factory, _ in
       let id = try await factory.insert()
       _ = try await factory.claim(id, lease: .milliseconds(1))
       let (passes, continuation) = AsyncStream.makeStream(of: Rescuer.RunOnceResult.self)
@@ -56,8 +53,7 @@ struct RescuerTests {
 
 struct BatchCounterRollupTests {
   @Test func foldsEveryDelta() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
+    try await withQueueFactory { factory, _ in
       let batch = try await factory.store.batchCreate(.init(name: "rollup"))
       for _ in 0..<7 { _ = try await factory.job(in: .succeeded, batchID: batch.id) }
       let rollup = BatchCounterRollup(store: factory.store, configuration: .init(limit: 3))
@@ -71,8 +67,7 @@ struct BatchCounterRollupTests {
 
 struct RetentionCleanerTests {
   @Test func deletesByAgePerState() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
+    try await withQueueFactory { factory, _ in
       let succeeded = try await factory.job(in: .succeeded)
       let dead = try await factory.job(in: .dead)
       let cleaner = RetentionCleaner(

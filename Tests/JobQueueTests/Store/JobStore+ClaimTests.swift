@@ -48,8 +48,7 @@ struct JobStoreClaimTests {
   }
 
   @Test func filtersByQueueAndKind() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
+    try await withQueueFactory { factory, _ in
       let sleepJob = try await factory.insert(kind: "sleep")
       let otherQueue = try await factory.insert(kind: "noop", queue: "bulk")
       let noop = try await factory.insert(kind: "noop")

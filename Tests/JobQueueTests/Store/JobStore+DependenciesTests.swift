@@ -34,9 +34,7 @@ struct JobStoreDependenciesTests {
   }
 
   @Test func aFailedDependencyCancelsTheWholeChainNamingIt() async throws {
-    try await withTestDatabase { database in
-      let factory = try await QueueFactory.make(database)
-      let store = factory.store
+    try await withQueueFactory { factory, store in
       let shard = try await factory.insert(queue: "shards")
       let other = try await factory.insert(queue: "shards")
       let merge = try await factory.insert(dependsOn: [shard, other])

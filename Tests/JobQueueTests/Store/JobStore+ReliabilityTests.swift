@@ -11,27 +11,10 @@ struct JobStoreReliabilityTests {
   static let ok = PostgresJSONB(text: "{}")
 
   /// Waits until some session of this test's database waits for a row lock (the second
-  /// connection of a race is then blocked exactly where the race happens).
+  /// connection of a race is then blocked exactly where the race happens), polling on a pooled
+  /// connection's own thread.
   static func untilBlockedOnALock(_ database: TestDatabase) async throws {
-    try await eventuallyHolds("a session waits for a lock") {
-      try await database.client.withConnection { connection in
-        try connection.query(
-          """
-          SELECT count(*) FROM pg_stat_activity
-          WHERE datname = current_database() AND wait_event_type = 'Lock'
-          """
-        ).single().decode(0, as: Int64.self) > 0
-      }
-    }
-  }
-
-  static func eventuallyHolds(_ what: String, _ condition: () async throws -> Bool) async throws {
-    for _ in 0..<1200 {
-      if try await condition() { return }
-      try await Task.sleep(for: .milliseconds(25))
-    }
-    Issue.record("gave up waiting for: \(what)")
-    throw CancellationError()
+    try await database.client.withConnection { try untilBlockedOnALock($0) }
   }
 
   // MARK: - 1. Dependents released in a statement that sees committed edges
@@ -68,7 +51,8 @@ struct JobStoreReliabilityTests {
     }
   }
 
-  /// Blocking version of `untilBlockedOnALock`, for use inside a transaction's closure.
+  /// Blocking version of `untilBlockedOnALock`, for use inside a transaction's closure (and the
+  /// one that polls).
   static func untilBlockedOnALock(_ connection: PostgresConnection) throws {
     for _ in 0..<2400 {
       let waiting = try connection.query(

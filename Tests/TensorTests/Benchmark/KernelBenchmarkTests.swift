@@ -1,5 +1,6 @@
-import Tensor
 import Testing
+
+@testable import Tensor
 
 @Suite struct KernelBenchmarkTests {
   /// A tiny run covers every format and regime and yields a complete, consistent report (no

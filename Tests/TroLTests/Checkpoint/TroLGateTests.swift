@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-import TroL
 import TrolleyBasics
+
+@testable import TroL
 
 @Suite struct TroLGateTests {
   @Test(arguments: [("internlm2", 64), ("phi3", 96)])

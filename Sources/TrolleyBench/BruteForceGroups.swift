@@ -1,23 +1,17 @@
 /// The dedupe's answer computed the slow way, to check the fast one (`trolley bench dedupe`):
 /// exact copies by sha256 (keeper: the most pixels, then the lowest id), then every pair of kept
 /// hashes within the distance, joined transitively. Quadratic: for tens of thousands of items.
-public enum BruteForceGroups {
+enum BruteForceGroups {
   /// One item: its id, sha256, pixels and hash.
-  public struct Item: Sendable, Hashable {
-    public var id: Int64
-    public var sha256: String
-    public var pixels: Int64
-    public var hash: UInt64
-    public init(id: Int64, sha256: String, pixels: Int64, hash: UInt64) {
-      self.id = id
-      self.sha256 = sha256
-      self.pixels = pixels
-      self.hash = hash
-    }
+  struct Item: Sendable, Hashable {
+    var id: Int64
+    var sha256: String
+    var pixels: Int64
+    var hash: UInt64
   }
 
   /// The groups of two or more items, each as its members' ids sorted, sorted by first id.
-  public static func groups(_ items: [Item], distance: Int) -> [[Int64]] {
+  static func groups(_ items: [Item], distance: Int) -> [[Int64]] {
     var parent = Array(0..<items.count)
     func find(_ x: Int) -> Int {
       var root = x

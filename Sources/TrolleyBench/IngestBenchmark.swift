@@ -1,3 +1,4 @@
+internal import Curation
 internal import Foundation
 public import TroL
 internal import TrolleyBasics
@@ -18,11 +19,8 @@ public enum IngestBenchmark {
     /// Images per CPU second of one core.
     public var imagesPerCPUSecond: Double
 
-    enum CodingKeys: String, CodingKey {
-      case format, images, seconds
-      case cpuSeconds = "cpu_seconds"
-      case imagesPerSecond = "images_per_second"
-      case imagesPerCPUSecond = "images_per_cpu_second"
+    enum CodingKeys: String, SnakeCaseCodingKey {
+      case format, images, seconds, cpuSeconds, imagesPerSecond, imagesPerCPUSecond
     }
   }
 

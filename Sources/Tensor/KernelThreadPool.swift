@@ -1,12 +1,8 @@
 internal import CProcessor
 internal import Dispatch
+// pthread mutexes and condition variables (Glibc or Darwin, whichever the platform has).
+internal import Foundation
 internal import Synchronization
-
-#if canImport(Glibc)
-  internal import Glibc
-#elseif canImport(Darwin)
-  internal import Darwin
-#endif
 
 /// The threads that run our kernels' parallel regions: persistent, and spinning for a short while
 /// after each region before they sleep.

@@ -1,12 +1,7 @@
 internal import COpenBLAS
-internal import Dispatch
+// getenv, sysconf and fopen (Glibc or Darwin, whichever the platform has).
+internal import Foundation
 internal import Synchronization
-
-#if canImport(Glibc)
-  internal import Glibc
-#elseif canImport(Darwin)
-  internal import Darwin
-#endif
 
 /// How many threads the engine's kernels use: OpenBLAS's own pool and our row-split SIMD kernels.
 ///

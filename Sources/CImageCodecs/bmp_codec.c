@@ -2,6 +2,7 @@
 // library. Covers what cameras, scanners and Windows tools write; RLE and embedded JPEG/PNG
 // bitmaps (rare) are reported as unsupported.
 #include "image_codecs.h"
+#include "codec_support.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,19 +38,11 @@ static uint8_t trl_bmp_scale(uint32_t pixel, struct trl_bmp_channel channel) {
   return (uint8_t)((uint64_t)value * 255 / channel.max);
 }
 
-static trl_image_status trl_bmp_fail(trl_image_result *result, trl_image_status status,
-                                     const char *message) {
-  snprintf(result->message, sizeof result->message, "%s", message);
-  free(result->pixels);
-  result->pixels = NULL;
-  return status;
-}
-
 trl_image_status trl_decode_bmp(
     const uint8_t *data, size_t size, uint64_t max_pixels, trl_image_result *result) {
   memset(result, 0, sizeof *result);
   if (size < 26 || data[0] != 'B' || data[1] != 'M') {
-    return trl_bmp_fail(result, TRL_IMAGE_INVALID, "the BMP header is truncated");
+    return trl_image_fail(result, TRL_IMAGE_INVALID, "the BMP header is truncated");
   }
   const uint32_t offset = trl_le32(data + 10);
   const uint32_t header = trl_le32(data + 14);
@@ -68,33 +61,33 @@ trl_image_status trl_decode_bmp(
     compression = trl_le32(data + 30);
     colors_used = trl_le32(data + 46);
   } else {
-    return trl_bmp_fail(result, TRL_IMAGE_INVALID, "the BMP info header is truncated or unknown");
+    return trl_image_fail(result, TRL_IMAGE_INVALID, "the BMP info header is truncated or unknown");
   }
   const int top_down = height < 0;
   if (height < 0) height = -height;
   if (width <= 0 || height <= 0) {
-    return trl_bmp_fail(result, TRL_IMAGE_INVALID, "the BMP declares an empty image");
+    return trl_image_fail(result, TRL_IMAGE_INVALID, "the BMP declares an empty image");
   }
   result->width = (uint32_t)width;
   result->height = (uint32_t)height;
   if ((uint64_t)width * (uint64_t)height > max_pixels) {
-    return trl_bmp_fail(result, TRL_IMAGE_TOO_LARGE, "too many pixels");
+    return trl_image_fail(result, TRL_IMAGE_TOO_LARGE, "too many pixels");
   }
   // 0 BI_RGB, 3 BI_BITFIELDS, 6 BI_ALPHABITFIELDS; 1/2 are RLE8/RLE4, 4/5 embed JPEG/PNG.
   if (compression != 0 && compression != 3 && compression != 6) {
-    return trl_bmp_fail(result, TRL_IMAGE_UNSUPPORTED,
+    return trl_image_fail(result, TRL_IMAGE_UNSUPPORTED,
                         compression == 1 || compression == 2
                             ? "run-length-encoded BMP; convert it to PNG"
                             : "BMP with an embedded JPEG/PNG or unknown compression");
   }
   if (bits != 1 && bits != 4 && bits != 8 && bits != 16 && bits != 24 && bits != 32) {
-    return trl_bmp_fail(result, TRL_IMAGE_UNSUPPORTED, "a BMP bit depth other than 1/4/8/16/24/32");
+    return trl_image_fail(result, TRL_IMAGE_UNSUPPORTED, "a BMP bit depth other than 1/4/8/16/24/32");
   }
 
   struct trl_bmp_channel red, green, blue;
   if (compression == 3 || compression == 6) {
     // The masks follow a 40-byte header, or sit inside a V4/V5 header: same offsets either way.
-    if (size < 14 + 40 + 12) return trl_bmp_fail(result, TRL_IMAGE_INVALID, "the BMP bit masks are truncated");
+    if (size < 14 + 40 + 12) return trl_image_fail(result, TRL_IMAGE_INVALID, "the BMP bit masks are truncated");
     red = trl_bmp_channel(trl_le32(data + 54));
     green = trl_bmp_channel(trl_le32(data + 58));
     blue = trl_bmp_channel(trl_le32(data + 62));
@@ -116,17 +109,17 @@ trl_image_status trl_decode_bmp(
     const size_t available = offset > palette_start ? (offset - palette_start) / palette_entry : 0;
     if (available < palette_count) palette_count = available;
     if (palette_start + palette_count * palette_entry > size) {
-      return trl_bmp_fail(result, TRL_IMAGE_INVALID, "the BMP palette is truncated");
+      return trl_image_fail(result, TRL_IMAGE_INVALID, "the BMP palette is truncated");
     }
     palette = data + palette_start;
   }
 
   const size_t stride = (((size_t)bits * (size_t)width + 31) / 32) * 4;
   if (offset > size || stride * (size_t)height > size - offset) {
-    return trl_bmp_fail(result, TRL_IMAGE_INVALID, "the BMP pixel data is truncated");
+    return trl_image_fail(result, TRL_IMAGE_INVALID, "the BMP pixel data is truncated");
   }
   result->pixels = malloc((size_t)width * (size_t)height * 3);
-  if (result->pixels == NULL) return trl_bmp_fail(result, TRL_IMAGE_NO_MEMORY, "out of memory");
+  if (result->pixels == NULL) return trl_image_fail(result, TRL_IMAGE_NO_MEMORY, "out of memory");
 
   for (int64_t y = 0; y < height; y++) {
     const uint8_t *row = data + offset + stride * (size_t)(top_down ? y : height - 1 - y);

@@ -1,6 +1,7 @@
 // GIF decoding (the first frame) through giflib, reading records only up to that frame so an
 // animation's later frames cost nothing.
 #include "image_codecs.h"
+#include "codec_support.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,12 +28,10 @@ static int trl_gif_read(GifFileType *gif, GifByteType *buffer, int length) {
 static trl_image_status trl_gif_fail(GifFileType *gif, trl_image_result *result,
                                      trl_image_status status, const char *what) {
   const char *reason = gif != NULL ? GifErrorString(gif->Error) : NULL;
-  snprintf(result->message, sizeof result->message, "%s%s%s", what, reason ? ": " : "",
-           reason ? reason : "");
+  char message[sizeof result->message];
+  snprintf(message, sizeof message, "%s%s%s", what, reason ? ": " : "", reason ? reason : "");
   if (gif != NULL) DGifCloseFile(gif, NULL);
-  free(result->pixels);
-  result->pixels = NULL;
-  return status;
+  return trl_image_fail(result, status, message);
 }
 
 trl_image_status trl_decode_gif(

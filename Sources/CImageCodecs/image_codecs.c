@@ -1,4 +1,5 @@
 #include "image_codecs.h"
+#include "codec_support.h"
 
 #include <setjmp.h>
 #include <stdio.h>
@@ -13,6 +14,14 @@ void trl_image_free(uint8_t *pixels) { free(pixels); }
 
 static void trl_set_message(trl_image_result *result, const char *message) {
   snprintf(result->message, sizeof result->message, "%s", message);
+}
+
+trl_image_status trl_image_fail(trl_image_result *result, trl_image_status status,
+                                const char *message) {
+  trl_set_message(result, message);
+  free(result->pixels);
+  result->pixels = NULL;
+  return status;
 }
 
 static int trl_too_many_pixels(uint64_t width, uint64_t height, uint64_t max_pixels) {

@@ -65,15 +65,10 @@ public enum HalfConversion {
   public static func narrowToF16(
     _ source: UnsafePointer<Float>, into destination: UnsafeMutableRawPointer, count: Int
   ) {
-    var i = 0
-    while i + 8 <= count {
-      let v = UnsafeRawPointer(source + i).loadUnaligned(as: SIMD8<Float>.self)
-      destination.storeBytes(of: SIMD8<Float16>(v), toByteOffset: 2 * i, as: SIMD8<Float16>.self)
-      i += 8
-    }
-    while i < count {
-      destination.storeBytes(of: Float16(source[i]), toByteOffset: 2 * i, as: Float16.self)
-      i += 1
+    narrow(source, into: destination, count: count) { v in
+      unsafeBitCast(SIMD8<Float16>(v), to: SIMD8<UInt16>.self)
+    } scalar: { value in
+      Float16(value).bitPattern
     }
   }
 
@@ -86,20 +81,33 @@ public enum HalfConversion {
   public static func narrowToBF16(
     _ source: UnsafePointer<Float>, into destination: UnsafeMutableRawPointer, count: Int
   ) {
-    var i = 0
-    while i + 8 <= count {
-      let bits = UnsafeRawPointer(source + i).loadUnaligned(as: SIMD8<UInt32>.self)
+    narrow(source, into: destination, count: count) { v in
+      let bits = unsafeBitCast(v, to: SIMD8<UInt32>.self)
       let lsb = (bits &>> 16) & 1
       var rounded = (bits &+ 0x7FFF &+ lsb) &>> 16
       let nan = (bits & 0x7FFF_FFFF) .> 0x7F80_0000
       rounded.replace(with: (bits &>> 16) | 0x40, where: nan)
-      destination.storeBytes(
-        of: SIMD8<UInt16>(truncatingIfNeeded: rounded), toByteOffset: 2 * i, as: SIMD8<UInt16>.self)
+      return SIMD8<UInt16>(truncatingIfNeeded: rounded)
+    } scalar: {
+      floatToBF16Reference($0)
+    }
+  }
+
+  /// Narrows `count` floats to 16-bit patterns: eight at a time through `vector`, the remainder
+  /// through `scalar`.
+  @inline(__always)
+  private static func narrow(
+    _ source: UnsafePointer<Float>, into destination: UnsafeMutableRawPointer, count: Int,
+    vector: (SIMD8<Float>) -> SIMD8<UInt16>, scalar: (Float) -> UInt16
+  ) {
+    var i = 0
+    while i + 8 <= count {
+      let v = UnsafeRawPointer(source + i).loadUnaligned(as: SIMD8<Float>.self)
+      destination.storeBytes(of: vector(v), toByteOffset: 2 * i, as: SIMD8<UInt16>.self)
       i += 8
     }
     while i < count {
-      destination.storeBytes(
-        of: floatToBF16Reference(source[i]), toByteOffset: 2 * i, as: UInt16.self)
+      destination.storeBytes(of: scalar(source[i]), toByteOffset: 2 * i, as: UInt16.self)
       i += 1
     }
   }

@@ -28,6 +28,36 @@ public protocol LinearWeight: Sendable {
   func copyRow(_ r: Int, into destination: UnsafeMutablePointer<Float>)
 }
 
+extension LinearWeight {
+  /// W widened to f32 (dequantized), [outFeatures * inFeatures] row-major, row by row through
+  /// `copyRow`: the matrix the format's products are tested against.
+  public func dequantized() -> [Float] {
+    [Float](unsafeUninitializedCapacity: outFeatures * inFeatures) { buffer, initialized in
+      if let base = buffer.baseAddress {
+        for o in 0..<outFeatures { copyRow(o, into: base + o * inFeatures) }
+      }
+      initialized = outFeatures * inFeatures
+    }
+  }
+
+  /// The naive product against `dequantized()`, kept as the reference the kernels are tested
+  /// against: y[rows, outFeatures] = x[rows, inFeatures] · Wᵀ, summed in f64.
+  public func multiplyNaive(_ x: [Float], rows: Int) -> [Float] {
+    let w = dequantized()
+    var y = [Float](repeating: 0, count: rows * outFeatures)
+    for i in 0..<rows {
+      for o in 0..<outFeatures {
+        var sum: Double = 0
+        for k in 0..<inFeatures {
+          sum += Double(x[i * inFeatures + k]) * Double(w[o * inFeatures + k])
+        }
+        y[i * outFeatures + o] = Float(sum)
+      }
+    }
+    return y
+  }
+}
+
 /// Reusable scratch memory for weight formats that widen to f32 before a BLAS product.
 ///
 /// Owned by one sequence or batch state; not shared across threads.

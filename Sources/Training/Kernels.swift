@@ -273,10 +273,8 @@ func attentionForward<T: Real>(
   kvHeads Hkv: Int, headDim Dh: Int, causal: Bool, mask: AttentionMask? = nil,
   probabilities P: UnsafeMutablePointer<T>, output o: UnsafeMutablePointer<T>
 ) {
-  let G = H / Hkv
   let scale = 1 / T(Dh).squareRoot()
-  for h in 0..<H {
-    let j = h / G
+  forEachHead(heads: H, kvHeads: Hkv) { h, j in
     let s = P + h * N * N
     T.gemm(
       transA: false, transB: true, m: N, n: N, k: Dh, alpha: scale, q + h * Dh, lda: H * Dh,
@@ -308,6 +306,14 @@ func attentionForward<T: Real>(
   }
 }
 
+/// Calls `body(h, j)` for each query head h and the key/value head j it reads: consecutive
+/// groups of H / Hkv query heads share one (grouped-query attention).
+@inline(__always)
+private func forEachHead(heads H: Int, kvHeads Hkv: Int, _ body: (_ h: Int, _ j: Int) -> Void) {
+  let G = H / Hkv
+  for h in 0..<H { body(h, h / G) }
+}
+
 /// dq, dk, dv (+=) from do; `scratch` holds N·N scalars.
 func attentionBackward<T: Real>(
   dOut: UnsafePointer<T>, q: UnsafePointer<T>, k: UnsafePointer<T>, v: UnsafePointer<T>,
@@ -315,10 +321,8 @@ func attentionBackward<T: Real>(
   dq: UnsafeMutablePointer<T>, dk: UnsafeMutablePointer<T>, dv: UnsafeMutablePointer<T>,
   scratch dP: UnsafeMutablePointer<T>
 ) {
-  let G = H / Hkv
   let scale = 1 / T(Dh).squareRoot()
-  for h in 0..<H {
-    let j = h / G
+  forEachHead(heads: H, kvHeads: Hkv) { h, j in
     let p = P + h * N * N
     // dV_j += Pᵀ·dO_h
     T.gemm(

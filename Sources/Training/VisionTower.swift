@@ -44,16 +44,47 @@ struct VisionLayer<T: Real> {
   }
 }
 
+/// What a LayerNorm's forward keeps for its backward: its output u, the normalized x̂ and 1/σ of
+/// each row.
+struct LayerNormActivations<T: Real> {
+  let output, normalized, inverse: UnsafeMutablePointer<T>
+
+  init(_ ws: Workspace<T>, _ tag: String, rows N: Int, width C: Int) {
+    output = ws.get(tag + ".u", N * C)
+    normalized = ws.get(tag + ".xhat", N * C)
+    inverse = ws.get(tag + ".inv", N)
+  }
+}
+
+extension NormParameters {
+  /// saved.output = LayerNorm(x[rows, width]), keeping x̂ and 1/σ in `saved`.
+  func forward(_ x: UnsafePointer<T>, rows: Int, eps: T, saving saved: LayerNormActivations<T>) {
+    layerNormForward(
+      x, weight: weight.value.p, bias: bias.value.p, rows: rows, dim: weight.count, eps: eps,
+      into: saved.output, normalized: saved.normalized, inverse: saved.inverse)
+  }
+
+  /// dx += dy back through the LayerNorm (`layerNormBackward`); the weight and bias gradients too.
+  func backward(
+    _ dy: UnsafePointer<T>, rows: Int, saved: LayerNormActivations<T>,
+    into dx: UnsafeMutablePointer<T>
+  ) {
+    layerNormBackward(
+      dy, normalized: saved.normalized, weight: weight.value.p, inverse: saved.inverse,
+      rows: rows, dim: weight.count, into: dx, dWeight: weight.grad.p, dBias: bias.grad.p)
+  }
+}
+
 /// The activations of one layer over one tile, kept for its backward.
 final class VisionActivations<T: Real> {
   let N: Int
-  var xhat1, inv1, u1, q, k, v, P, att, o, h, xhat2, inv2, u2, f, a, z, y: UnsafeMutablePointer<T>
+  let norm1, norm2: LayerNormActivations<T>
+  var q, k, v, P, att, o, h, f, a, z, y: UnsafeMutablePointer<T>
 
   init(rows N: Int, width C: Int, intermediate I: Int, heads H: Int, workspace ws: Workspace<T>) {
     self.N = N
-    xhat1 = ws.get("vit.xhat1", N * C)
-    inv1 = ws.get("vit.inv1", N)
-    u1 = ws.get("vit.u1", N * C)
+    norm1 = LayerNormActivations(ws, "vit.norm1", rows: N, width: C)
+    norm2 = LayerNormActivations(ws, "vit.norm2", rows: N, width: C)
     q = ws.get("vit.q", N * C)
     k = ws.get("vit.k", N * C)
     v = ws.get("vit.v", N * C)
@@ -61,9 +92,6 @@ final class VisionActivations<T: Real> {
     att = ws.get("vit.att", N * C)
     o = ws.get("vit.o", N * C)
     h = ws.get("vit.h", N * C)
-    xhat2 = ws.get("vit.xhat2", N * C)
-    inv2 = ws.get("vit.inv2", N)
-    u2 = ws.get("vit.u2", N * C)
     f = ws.get("vit.f", N * I)
     a = ws.get("vit.a", N * I)
     z = ws.get("vit.z", N * C)
@@ -79,17 +107,15 @@ extension VisionLayer {
     let N = acts.N
     let C = width
     let I = fc1.out
-    layerNormForward(
-      x, weight: norm1.weight.value.p, bias: norm1.bias.value.p, rows: N, dim: C, eps: eps,
-      into: acts.u1, normalized: acts.xhat1, inverse: acts.inv1)
+    norm1.forward(x, rows: N, eps: eps, saving: acts.norm1)
     switch qkv {
     case .separate(let q, let k, let v):
-      q.forward(acts.u1, rows: N, into: acts.q)
-      k.forward(acts.u1, rows: N, into: acts.k)
-      v.forward(acts.u1, rows: N, into: acts.v)
+      q.forward(acts.norm1.output, rows: N, into: acts.q)
+      k.forward(acts.norm1.output, rows: N, into: acts.k)
+      v.forward(acts.norm1.output, rows: N, into: acts.v)
     case .packed(let p):
       let packed = ws.get("vit.qkv", N * 3 * C)
-      p.forward(acts.u1, rows: N, into: packed)
+      p.forward(acts.norm1.output, rows: N, into: packed)
       for r in 0..<N {
         (acts.q + r * C).update(from: packed + r * 3 * C, count: C)
         (acts.k + r * C).update(from: packed + r * 3 * C + C, count: C)
@@ -101,10 +127,8 @@ extension VisionLayer {
       headDim: C / heads, causal: false, probabilities: acts.P, output: acts.att)
     projection.forward(acts.att, rows: N, into: acts.o)
     scaledResidual(x, acts.o, scale: layerScale1, rows: N, dim: C, into: acts.h)
-    layerNormForward(
-      acts.h, weight: norm2.weight.value.p, bias: norm2.bias.value.p, rows: N, dim: C, eps: eps,
-      into: acts.u2, normalized: acts.xhat2, inverse: acts.inv2)
-    fc1.forward(acts.u2, rows: N, into: acts.f)
+    norm2.forward(acts.h, rows: N, eps: eps, saving: acts.norm2)
+    fc1.forward(acts.norm2.output, rows: N, into: acts.f)
     if quickGELU {
       quickGELUForward(acts.f, count: N * I, into: acts.a)
     } else {
@@ -136,10 +160,8 @@ extension VisionLayer {
       geluBackward(da, input: acts.f, count: N * I, into: df)
     }
     let du2 = ws.get("vit.du2", N * C, zeroed: true)
-    fc1.backward(df, input: acts.u2, rows: N, into: du2)
-    layerNormBackward(
-      du2, normalized: acts.xhat2, weight: norm2.weight.value.p, inverse: acts.inv2, rows: N,
-      dim: C, into: dh, dWeight: norm2.weight.grad.p, dBias: norm2.bias.grad.p)
+    fc1.backward(df, input: acts.norm2.output, rows: N, into: du2)
+    norm2.backward(du2, rows: N, saved: acts.norm2, into: dh)
     // h = x + ls1 ⊙ o
     let dout = ws.get("vit.do", N * C)
     scaleBackward(dh, acts.o, scale: layerScale1, rows: N, dim: C, into: dout)
@@ -155,9 +177,9 @@ extension VisionLayer {
     let du1 = ws.get("vit.du1", N * C, zeroed: true)
     switch qkv {
     case .separate(let q, let k, let v):
-      q.backward(dq, input: acts.u1, rows: N, into: du1)
-      k.backward(dk, input: acts.u1, rows: N, into: du1)
-      v.backward(dv, input: acts.u1, rows: N, into: du1)
+      q.backward(dq, input: acts.norm1.output, rows: N, into: du1)
+      k.backward(dk, input: acts.norm1.output, rows: N, into: du1)
+      v.backward(dv, input: acts.norm1.output, rows: N, into: du1)
     case .packed(let p):
       let packed = ws.get("vit.dqkv", N * 3 * C)
       for r in 0..<N {
@@ -165,11 +187,9 @@ extension VisionLayer {
         (packed + r * 3 * C + C).update(from: dk + r * C, count: C)
         (packed + r * 3 * C + 2 * C).update(from: dv + r * C, count: C)
       }
-      p.backward(packed, input: acts.u1, rows: N, into: du1)
+      p.backward(packed, input: acts.norm1.output, rows: N, into: du1)
     }
-    layerNormBackward(
-      du1, normalized: acts.xhat1, weight: norm1.weight.value.p, inverse: acts.inv1, rows: N,
-      dim: C, into: dx, dWeight: norm1.weight.grad.p, dBias: norm1.bias.grad.p)
+    norm1.backward(du1, rows: N, saved: acts.norm1, into: dx)
     for i in 0..<(N * C) { dx[i] += dh[i] }
   }
 

@@ -106,21 +106,23 @@ enum Phi3TokenizerSynth {
 
   static func quoted(_ s: String) -> String { JSONString.quoted(s) }
 
+  typealias AddedToken = (id: Int, content: String, rstrip: Bool, special: Bool)
+
+  /// Every token the two files list as added, in id order: `<unk>`, `<s>` and `</s>` (ids 0-2),
+  /// then `added` from id V.
+  static func specialTokens(baseVocabulary V: Int) -> [AddedToken] {
+    [(0, "<unk>", false, true), (1, "<s>", false, true), (2, "</s>", true, false)]
+      + added.enumerated().map { (V + $0.offset, $0.element.0, $0.element.1, true) }
+  }
+
   static func tokenizerJSON(baseVocabulary V: Int) -> Data {
     let pieces = SentencePieceSynth.pieces(vocabulary: V + 2).prefix(V)
     let vocab = pieces.enumerated().map { "\(quoted($0.element.piece)): \($0.offset)" }.joined(
       separator: ", ")
-    func addedToken(_ id: Int, _ content: String, rstrip: Bool, special: Bool) -> String {
-      "{\"id\": \(id), \"content\": \(quoted(content)), \"single_word\": false, \"lstrip\": false, \"rstrip\": \(rstrip), \"normalized\": false, \"special\": \(special)}"
+    func addedToken(_ t: AddedToken) -> String {
+      "{\"id\": \(t.id), \"content\": \(quoted(t.content)), \"single_word\": false, \"lstrip\": false, \"rstrip\": \(t.rstrip), \"normalized\": false, \"special\": \(t.special)}"
     }
-    var addedTokens = [
-      addedToken(0, "<unk>", rstrip: false, special: true),
-      addedToken(1, "<s>", rstrip: false, special: true),
-      addedToken(2, "</s>", rstrip: true, special: false),
-    ]
-    for (i, (content, rstrip)) in added.enumerated() {
-      addedTokens.append(addedToken(V + i, content, rstrip: rstrip, special: true))
-    }
+    let addedTokens = specialTokens(baseVocabulary: V).map(addedToken)
     let text = """
       {"version": "1.0", "truncation": null, "padding": null,
        "added_tokens": [\(addedTokens.joined(separator: ", "))],
@@ -135,17 +137,10 @@ enum Phi3TokenizerSynth {
   }
 
   static func tokenizerConfig(baseVocabulary V: Int) -> Data {
-    func entry(_ id: Int, _ content: String, rstrip: Bool, special: Bool) -> String {
-      "\"\(id)\": {\"content\": \(quoted(content)), \"lstrip\": false, \"normalized\": false, \"rstrip\": \(rstrip), \"single_word\": false, \"special\": \(special)}"
+    func entry(_ t: AddedToken) -> String {
+      "\"\(t.id)\": {\"content\": \(quoted(t.content)), \"lstrip\": false, \"normalized\": false, \"rstrip\": \(t.rstrip), \"single_word\": false, \"special\": \(t.special)}"
     }
-    var entries = [
-      entry(0, "<unk>", rstrip: false, special: true),
-      entry(1, "<s>", rstrip: false, special: true),
-      entry(2, "</s>", rstrip: true, special: false),
-    ]
-    for (i, (content, rstrip)) in added.enumerated() {
-      entries.append(entry(V + i, content, rstrip: rstrip, special: true))
-    }
+    let entries = specialTokens(baseVocabulary: V).map(entry)
     let additional = added.suffix(9).map { quoted($0.0) }.joined(separator: ", ")
     return Data(
       """

@@ -12,22 +12,13 @@ public func rmsNorm(
   dim: Int, eps: Float
 ) {
   precondition(dim % 8 == 0, "rmsNorm: dim \(dim) must be a multiple of 8")
-  for r in 0..<rows {
-    let xr = x + r * dim
-    let yr = y + r * dim
-    var acc = Vector8()
-    var i = 0
-    while i < dim {
+  forEachRow(y, x, rows: rows, dim: dim) { yr, xr in
+    let squares = laneSum(dim) { i in
       let v = load8(xr + i)
-      acc += v * v
-      i += 8
+      return v * v
     }
-    let inverse = 1 / (acc.sum() / Float(dim) + eps).squareRoot()
-    i = 0
-    while i < dim {
-      store8(load8(xr + i) * inverse * load8(weight + i), yr + i)
-      i += 8
-    }
+    let inverse = 1 / (squares / Float(dim) + eps).squareRoot()
+    forEachLane(dim) { i in store8(load8(xr + i) * inverse * load8(weight + i), yr + i) }
   }
 }
 
@@ -56,30 +47,45 @@ public func layerNorm(
   bias: UnsafePointer<Float>, rows: Int, dim: Int, eps: Float
 ) {
   precondition(dim % 8 == 0, "layerNorm: dim \(dim) must be a multiple of 8")
-  for r in 0..<rows {
-    let xr = x + r * dim
-    let yr = y + r * dim
-    var acc = Vector8()
-    var i = 0
-    while i < dim {
-      acc += load8(xr + i)
-      i += 8
-    }
-    let mean = acc.sum() / Float(dim)
-    var squares = Vector8()
-    i = 0
-    while i < dim {
+  forEachRow(y, x, rows: rows, dim: dim) { yr, xr in
+    let mean = laneSum(dim) { i in load8(xr + i) } / Float(dim)
+    let squares = laneSum(dim) { i in
       let d = load8(xr + i) - mean
-      squares += d * d
-      i += 8
+      return d * d
     }
-    let inverse = 1 / (squares.sum() / Float(dim) + eps).squareRoot()
-    i = 0
-    while i < dim {
+    let inverse = 1 / (squares / Float(dim) + eps).squareRoot()
+    forEachLane(dim) { i in
       store8((load8(xr + i) - mean) * inverse * load8(weight + i) + load8(bias + i), yr + i)
-      i += 8
     }
   }
+}
+
+/// Calls `body` with each row's output and input (`dim` floats apart).
+@inline(__always)
+private func forEachRow(
+  _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, dim: Int,
+  _ body: (UnsafeMutablePointer<Float>, UnsafePointer<Float>) -> Void
+) {
+  for r in 0..<rows { body(y + r * dim, x + r * dim) }
+}
+
+/// Calls `body` with offsets 0, 8, 16… below `dim` (a multiple of 8).
+@inline(__always)
+private func forEachLane(_ dim: Int, _ body: (Int) -> Void) {
+  var i = 0
+  while i < dim {
+    body(i)
+    i += 8
+  }
+}
+
+/// The sum of `term(i)` over the offsets of `forEachLane`, accumulated lane-wise in one register
+/// and reduced at the end (the order the norms' rounding depends on).
+@inline(__always)
+private func laneSum(_ dim: Int, _ term: (Int) -> Vector8) -> Float {
+  var acc = Vector8()
+  forEachLane(dim) { i in acc += term(i) }
+  return acc.sum()
 }
 
 /// The scalar definition of `layerNorm` (in f64), the reference for tests.

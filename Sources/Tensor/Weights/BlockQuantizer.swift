@@ -47,3 +47,40 @@ enum BlockQuantizer {
     return true
   }
 }
+
+/// The memory of a block-quantized [out, in] matrix: `quantsPerBlock` quants per block of
+/// `BlockQuantizer.blockSize` inputs, 64-byte aligned, and an f16 scale per block, all zero at
+/// first (so a partial last block reads as zero-padded). Its weight frees it in its `deinit`.
+struct QuantizedBlocks<Quant> {
+  /// Blocks per row: ⌈inFeatures / 32⌉.
+  let perRow: Int
+  /// [outFeatures, perRow * quantsPerBlock].
+  let quants: UnsafeMutableBufferPointer<Quant>
+  /// [outFeatures, perRow].
+  let scales: UnsafeMutableBufferPointer<Float16>
+
+  init(outFeatures: Int, inFeatures: Int, quantsPerBlock: Int) {
+    perRow = (inFeatures + BlockQuantizer.blockSize - 1) / BlockQuantizer.blockSize
+    quants = Self.zeroed(outFeatures * perRow * quantsPerBlock, alignment: 64)
+    scales = Self.zeroed(outFeatures * perRow)
+  }
+
+  /// Bytes of quants and scales.
+  var byteCount: Int { quants.count * MemoryLayout<Quant>.stride + scales.count * 2 }
+
+  func deallocate() {
+    quants.deallocate()
+    scales.deallocate()
+  }
+
+  /// `count` (at least one) zeroed elements, at least `alignment`-byte aligned.
+  static func zeroed<T>(_ count: Int, alignment: Int = 16) -> UnsafeMutableBufferPointer<T> {
+    let count = max(1, count)
+    let bytes = count * MemoryLayout<T>.stride
+    let raw = UnsafeMutableRawPointer.allocate(
+      byteCount: bytes, alignment: max(alignment, MemoryLayout<T>.alignment))
+    raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+    return UnsafeMutableBufferPointer(
+      start: raw.bindMemory(to: T.self, capacity: count), count: count)
+  }
+}

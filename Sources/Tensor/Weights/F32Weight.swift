@@ -93,17 +93,4 @@ public final class F32Weight: LinearWeight, TiledWeight, @unchecked Sendable {
       accumulate ? 1 : 0,
       y + rows.lowerBound, 1)
   }
-
-  /// The naive triple loop, kept as the reference the BLAS path is tested against.
-  public func multiplyNaive(_ x: [Float], rows: Int) -> [Float] {
-    var y = [Float](repeating: 0, count: rows * outFeatures)
-    for i in 0..<rows {
-      for o in 0..<outFeatures {
-        var sum: Float = 0
-        for k in 0..<inFeatures { sum += x[i * inFeatures + k] * values[o * inFeatures + k] }
-        y[i * outFeatures + o] = sum
-      }
-    }
-    return y
-  }
 }

@@ -126,12 +126,4 @@ public final class HalfWeight: LinearWeight, @unchecked Sendable {
     precondition(r >= 0 && r < outFeatures, "copyRow: row \(r) of \(outFeatures)")
     panels.copyRow(r, into: destination)
   }
-
-  /// W widened to f32, [outFeatures * inFeatures] row-major.
-  public func dequantized() -> [Float] {
-    [Float](unsafeUninitializedCapacity: outFeatures * inFeatures) { buffer, initialized in
-      for o in 0..<outFeatures { panels.copyRow(o, into: buffer.baseAddress! + o * inFeatures) }
-      initialized = outFeatures * inFeatures
-    }
-  }
 }

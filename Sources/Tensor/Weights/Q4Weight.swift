@@ -11,17 +11,14 @@ internal import CProcessor
 public final class Q4Weight: LinearWeight, TiledWeight, @unchecked Sendable {
   public let outFeatures: Int
   public let inFeatures: Int
-  /// Blocks per row: ⌈inFeatures / 32⌉; a partial last block is zero-padded.
-  let blocksPerRow: Int
-  /// Packed nibbles, [outFeatures, blocksPerRow * 16].
-  let quants: UnsafeMutableBufferPointer<UInt8>
-  /// Block scales and minimums, [outFeatures, blocksPerRow] each.
-  let scales: UnsafeMutableBufferPointer<Float16>
+  /// Packed nibbles (16 bytes a block) and block scales.
+  let blocks: QuantizedBlocks<UInt8>
+  /// Block minimums, [outFeatures, blocks.perRow].
   let minimums: UnsafeMutableBufferPointer<Float16>
 
   static var columnAlignment: Int { BlockQuantizer.blockSize }
 
-  public var byteCount: Int { quants.count + scales.count * 2 + minimums.count * 2 }
+  public var byteCount: Int { blocks.byteCount + minimums.count * 2 }
 
   /// Quantizes a checkpoint tensor of shape [out, in] and any storage dtype.
   ///
@@ -29,18 +26,9 @@ public final class Q4Weight: LinearWeight, TiledWeight, @unchecked Sendable {
   ///   if the tensor holds NaN or infinity.
   public init(_ raw: RawTensorData) throws {
     (outFeatures, inFeatures) = try WeightShape.matrix(raw.shape, for: "Q4Weight")
-    blocksPerRow = (inFeatures + 31) / 32
     // 64-byte aligned, so that with 2048-wide rows every four-block load is one cache line.
-    let quantCount = max(1, outFeatures * blocksPerRow * 16)
-    let padded = quantCount
-    quants = UnsafeMutableBufferPointer(
-      start: UnsafeMutableRawPointer.allocate(byteCount: padded, alignment: 64)
-        .initializeMemory(as: UInt8.self, repeating: 0, count: padded),
-      count: quantCount)
-    scales = .allocate(capacity: max(1, outFeatures * blocksPerRow))
-    scales.initialize(repeating: 0)
-    minimums = .allocate(capacity: max(1, outFeatures * blocksPerRow))
-    minimums.initialize(repeating: 0)
+    blocks = QuantizedBlocks(outFeatures: outFeatures, inFeatures: inFeatures, quantsPerBlock: 16)
+    minimums = QuantizedBlocks<UInt8>.zeroed(outFeatures * blocks.perRow)
     try BlockQuantizer.forEachRow(
       of: raw, outFeatures: outFeatures, inFeatures: inFeatures, format: "q4"
     ) {
@@ -59,14 +47,13 @@ public final class Q4Weight: LinearWeight, TiledWeight, @unchecked Sendable {
   }
 
   deinit {
-    quants.deallocate()
-    scales.deallocate()
+    blocks.deallocate()
     minimums.deallocate()
   }
 
   private func quantizeRow(_ o: Int, _ row: UnsafePointer<Float>) {
     let limit = Float(Float16.greatestFiniteMagnitude)
-    for b in 0..<blocksPerRow {
+    for b in 0..<blocks.perRow {
       let start = b * 32
       let end = min(inFeatures, start + 32)
       var low = row[start]
@@ -77,11 +64,11 @@ public final class Q4Weight: LinearWeight, TiledWeight, @unchecked Sendable {
       }
       let minimum = Float16(max(-limit, min(limit, low)))
       let scale = Float16(min(limit, (high - low) / 15))
-      scales[o * blocksPerRow + b] = scale
-      minimums[o * blocksPerRow + b] = minimum
+      blocks.scales[o * blocks.perRow + b] = scale
+      minimums[o * blocks.perRow + b] = minimum
       let s = Float(scale)
       let m = Float(minimum)
-      let q = quants.baseAddress! + (o * blocksPerRow + b) * 16
+      let q = blocks.quants.baseAddress! + (o * blocks.perRow + b) * 16
       for k in start..<end {
         let value =
           s == 0 ? 0 : UInt8(max(0, min(15, ((row[k] - m) / s).rounded(.toNearestOrEven))))
@@ -100,15 +87,6 @@ public final class Q4Weight: LinearWeight, TiledWeight, @unchecked Sendable {
 
   public func copyRow(_ r: Int, into destination: UnsafeMutablePointer<Float>) {
     tiledCopyRow(r, into: destination)
-  }
-
-  /// The dequantized matrix q · s + m, [outFeatures * inFeatures] row-major.
-  public func dequantized() -> [Float] { tiledDequantized() }
-
-  /// The naive product against `dequantized()` (summed in f64): the reference the kernels are
-  /// tested against.
-  public func multiplyNaive(_ x: [Float], rows: Int) -> [Float] {
-    tiledMultiplyNaive(x, rows: rows)
   }
 
   /// q · s + m for 8 quantized values (not fused, matching the scalar path bit for bit).
@@ -133,7 +111,7 @@ public final class Q4Weight: LinearWeight, TiledWeight, @unchecked Sendable {
   /// Element j of block `block` (the scalar path for a partial last block).
   @inline(__always)
   private func quant(_ block: Int, _ j: Int) -> Float {
-    let byte = quants[block * 16 + (j & 15)]
+    let byte = blocks.quants[block * 16 + (j & 15)]
     return Float(j < 16 ? byte & 0x0F : byte >> 4)
   }
 
@@ -145,10 +123,10 @@ public final class Q4Weight: LinearWeight, TiledWeight, @unchecked Sendable {
       let out = UnsafeMutableRawPointer(tile + i * stride)
       var k = columns.lowerBound
       while k + 32 <= columns.upperBound {
-        let block = o * blocksPerRow + k / 32
-        let s = SIMD8<Float>(repeating: Float(scales[block]))
+        let block = o * blocks.perRow + k / 32
+        let s = SIMD8<Float>(repeating: Float(blocks.scales[block]))
         let m = SIMD8<Float>(repeating: Float(minimums[block]))
-        let bytes = UnsafeRawPointer(quants.baseAddress! + block &* 16).loadUnaligned(
+        let bytes = UnsafeRawPointer(blocks.quants.baseAddress! + block &* 16).loadUnaligned(
           as: SIMD16<UInt8>.self)
         let low = bytes & 0x0F
         let high = bytes &>> 4
@@ -164,21 +142,21 @@ public final class Q4Weight: LinearWeight, TiledWeight, @unchecked Sendable {
         k += 32
       }
       while k < columns.upperBound {
-        let block = o * blocksPerRow + k / 32
+        let block = o * blocks.perRow + k / 32
         tile[i * stride + k - columns.lowerBound] =
-          quant(block, k % 32) * Float(scales[block]) + Float(minimums[block])
+          quant(block, k % 32) * Float(blocks.scales[block]) + Float(minimums[block])
         k += 1
       }
     }
   }
 
   func prefetchTile(rows: Range<Int>, columns: Range<Int>, into level: Prefetch.Level) {
-    let blocks = (columns.count + 31) / 32
+    let count = (columns.count + 31) / 32
     for o in rows {
-      let first = o * blocksPerRow + columns.lowerBound / 32
-      Prefetch.bytes(quants.baseAddress! + first * 16, count: 16 * blocks, into: level)
-      Prefetch.bytes(scales.baseAddress! + first, count: 2 * blocks, into: level)
-      Prefetch.bytes(minimums.baseAddress! + first, count: 2 * blocks, into: level)
+      let first = o * blocks.perRow + columns.lowerBound / 32
+      Prefetch.bytes(blocks.quants.baseAddress! + first * 16, count: 16 * count, into: level)
+      Prefetch.bytes(blocks.scales.baseAddress! + first, count: 2 * count, into: level)
+      Prefetch.bytes(minimums.baseAddress! + first, count: 2 * count, into: level)
     }
   }
 
@@ -211,10 +189,10 @@ public final class Q4Weight: LinearWeight, TiledWeight, @unchecked Sendable {
     }
     Self.permute(x, into: permuted, pairs: pairs)
     let xp = UnsafeRawPointer(permuted)
-    let packed = UnsafeRawPointer(quants.baseAddress!)
-    let scale = UnsafeRawPointer(scales.baseAddress!)
+    let packed = UnsafeRawPointer(blocks.quants.baseAddress!)
+    let scale = UnsafeRawPointer(blocks.scales.baseAddress!)
     for o in rows {
-      let first = o &* blocksPerRow
+      let first = o &* blocks.perRow
       let q = packed + first &* 16
       let s = scale + first &* 2
       var a0 = SIMD8<Float>()
@@ -311,7 +289,7 @@ public final class Q4Weight: LinearWeight, TiledWeight, @unchecked Sendable {
   /// `minimumsDot`): the block left over after the last pair when a row has an odd number of
   /// full blocks.
   private func blockDot(_ block: Int, _ xb: UnsafePointer<Float>) -> Float {
-    let bytes = UnsafeRawPointer(quants.baseAddress! + block &* 16).loadUnaligned(
+    let bytes = UnsafeRawPointer(blocks.quants.baseAddress! + block &* 16).loadUnaligned(
       as: SIMD16<UInt8>.self)
     let low = bytes & 0x0F
     let high = bytes &>> 4
@@ -323,7 +301,7 @@ public final class Q4Weight: LinearWeight, TiledWeight, @unchecked Sendable {
       Self.floats(high.lowHalf), xr.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
     d.addProduct(
       Self.floats(high.highHalf), xr.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
-    return d.sum() * Float(scales[block])
+    return d.sum() * Float(blocks.scales[block])
   }
 
   /// Lane by lane, like `floats(_: SIMD8<UInt8>)`; folds into one `vcvtdq2ps`.
@@ -339,7 +317,7 @@ public final class Q4Weight: LinearWeight, TiledWeight, @unchecked Sendable {
     let start = (inFeatures / 32) * 32
     var sum: Float = 0
     for k in start..<inFeatures {
-      sum += x[k] * (quant(block, k - start) * Float(scales[block]) + Float(minimums[block]))
+      sum += x[k] * (quant(block, k - start) * Float(blocks.scales[block]) + Float(minimums[block]))
     }
     return sum
   }

@@ -16,13 +16,13 @@ extension Q8Weight {
     precondition(kernel.isAvailable, "int8Multiply: this CPU cannot run \(kernel.rawValue)")
     let outF = outFeatures
     if m == 0 || outF == 0 { return }
-    let stride = blocksPerRow * 32
+    let stride = blocks.perRow * 32
     if stride == 0 {
       if !accumulate { y.update(repeating: 0, count: m * outF) }
       return
     }
     // One scratch buffer: m row scales, outF × blocks weight scales, then the int8 rows.
-    let scaleFloats = m + outF * blocksPerRow
+    let scaleFloats = m + outF * blocks.perRow
     let buffer = scratch.floats(scaleFloats + (m * stride + 3) / 4)
     guard let base = buffer.baseAddress else { return }
     let rowScales = base
@@ -36,9 +36,9 @@ extension Q8Weight {
         (quantized + i * stride + inF).update(repeating: 0, count: stride - inF)
       }
     }
-    for i in 0..<(outF * blocksPerRow) { weightScales[i] = Float(scales[i]) }
-    let q = UnsafePointer(quants.baseAddress!)
-    let blocks = Int32(blocksPerRow)
+    for i in 0..<(outF * blocks.perRow) { weightScales[i] = Float(blocks.scales[i]) }
+    let q = UnsafePointer(blocks.quants.baseAddress!)
+    let blockCount = Int32(blocks.perRow)
     let xq = UnsafePointer(quantized)
     let xs = UnsafePointer(rowScales)
     let ws = UnsafePointer(weightScales)
@@ -47,10 +47,10 @@ extension Q8Weight {
       switch kernel {
       case .avx2:
         trolley_q8_int8_product_avx2(
-          xq, xs, Int32(m), q, ws, blocks, o0, o1, y, Int32(outF), accumulate ? 1 : 0)
+          xq, xs, Int32(m), q, ws, blockCount, o0, o1, y, Int32(outF), accumulate ? 1 : 0)
       case .vnni:
         trolley_q8_int8_product_vnni(
-          xq, xs, Int32(m), q, ws, blocks, o0, o1, y, Int32(outF), accumulate ? 1 : 0)
+          xq, xs, Int32(m), q, ws, blockCount, o0, o1, y, Int32(outF), accumulate ? 1 : 0)
       }
     }
   }

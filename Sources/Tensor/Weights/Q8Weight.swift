@@ -9,19 +9,15 @@ import TrolleyBasics
 public final class Q8Weight: LinearWeight, TiledWeight, @unchecked Sendable {
   public let outFeatures: Int
   public let inFeatures: Int
-  /// Blocks per row: ⌈inFeatures / 32⌉; a partial last block is zero-padded.
-  let blocksPerRow: Int
-  /// Quantized values, [outFeatures, blocksPerRow * 32].
-  let quants: UnsafeMutableBufferPointer<Int8>
-  /// Block scales, [outFeatures, blocksPerRow].
-  let scales: UnsafeMutableBufferPointer<Float16>
+  /// Quantized values (32 bytes a block) and block scales.
+  let blocks: QuantizedBlocks<Int8>
 
   /// `.int8`: prefill products quantize activations and multiply in int8 (`Q8Weight+Int8`).
   public let compute: ComputeMode
 
   static var columnAlignment: Int { BlockQuantizer.blockSize }
 
-  public var byteCount: Int { quants.count + scales.count * 2 }
+  public var byteCount: Int { blocks.byteCount }
 
   /// Quantizes a checkpoint tensor of shape [out, in] and any storage dtype.
   ///
@@ -34,15 +30,8 @@ public final class Q8Weight: LinearWeight, TiledWeight, @unchecked Sendable {
     }
     self.compute = compute
     (outFeatures, inFeatures) = try WeightShape.matrix(raw.shape, for: "Q8Weight")
-    blocksPerRow = (inFeatures + 31) / 32
     // 64-byte aligned, so that every pair of blocks is one cache line.
-    let quantCount = max(1, outFeatures * blocksPerRow * 32)
-    quants = UnsafeMutableBufferPointer(
-      start: UnsafeMutableRawPointer.allocate(byteCount: quantCount, alignment: 64)
-        .initializeMemory(as: Int8.self, repeating: 0, count: quantCount),
-      count: quantCount)
-    scales = .allocate(capacity: max(1, outFeatures * blocksPerRow))
-    scales.initialize(repeating: 0)
+    blocks = QuantizedBlocks(outFeatures: outFeatures, inFeatures: inFeatures, quantsPerBlock: 32)
     try BlockQuantizer.forEachRow(
       of: raw, outFeatures: outFeatures, inFeatures: inFeatures, format: "q8"
     ) {
@@ -64,21 +53,20 @@ public final class Q8Weight: LinearWeight, TiledWeight, @unchecked Sendable {
   }
 
   deinit {
-    quants.deallocate()
-    scales.deallocate()
+    blocks.deallocate()
   }
 
   private func quantizeRow(_ o: Int, _ row: UnsafePointer<Float>) {
-    for b in 0..<blocksPerRow {
+    for b in 0..<blocks.perRow {
       let start = b * 32
       let end = min(inFeatures, start + 32)
       var absMax: Float = 0
       for k in start..<end { absMax = max(absMax, abs(row[k])) }
       var scale = Float16(min(absMax / 127, Float(Float16.greatestFiniteMagnitude)))
       if scale == 0 && absMax > 0 { scale = .leastNonzeroMagnitude }
-      scales[o * blocksPerRow + b] = scale
+      blocks.scales[o * blocks.perRow + b] = scale
       let s = Float(scale)
-      let q = quants.baseAddress! + o * blocksPerRow * 32
+      let q = blocks.quants.baseAddress! + o * blocks.perRow * 32
       for k in start..<end {
         q[k] = s == 0 ? 0 : Int8(max(-127, min(127, (row[k] / s).rounded(.toNearestOrEven))))
       }
@@ -100,15 +88,6 @@ public final class Q8Weight: LinearWeight, TiledWeight, @unchecked Sendable {
     tiledCopyRow(r, into: destination)
   }
 
-  /// The dequantized matrix q · s, [outFeatures * inFeatures] row-major.
-  public func dequantized() -> [Float] { tiledDequantized() }
-
-  /// The naive product against `dequantized()` (summed in f64): the reference the kernels are
-  /// tested against.
-  public func multiplyNaive(_ x: [Float], rows: Int) -> [Float] {
-    tiledMultiplyNaive(x, rows: rows)
-  }
-
   /// Lane by lane on purpose: the stdlib's generic SIMD conversions are specializations that
   /// multithreaded whole-module builds (`swift build -c release`) may emit into another file's
   /// object, where they stay a call per vector (q8 decode ran ~5x slower); these lane
@@ -126,11 +105,11 @@ public final class Q8Weight: LinearWeight, TiledWeight, @unchecked Sendable {
   ) {
     precondition(columns.lowerBound % 32 == 0, "Q8Weight.decodeTile: columns \(columns)")
     for (i, o) in rows.enumerated() {
-      let q = UnsafePointer(quants.baseAddress! + o * blocksPerRow * 32)
+      let q = UnsafePointer(blocks.quants.baseAddress! + o * blocks.perRow * 32)
       let out = UnsafeMutableRawPointer(tile + i * stride)
       var k = columns.lowerBound
       while k + 32 <= columns.upperBound {
-        let s = SIMD8<Float>(repeating: Float(scales[o * blocksPerRow + k / 32]))
+        let s = SIMD8<Float>(repeating: Float(blocks.scales[o * blocks.perRow + k / 32]))
         let at = 4 * (k - columns.lowerBound)
         out.storeBytes(of: Self.load8(q, k) * s, toByteOffset: at, as: SIMD8<Float>.self)
         out.storeBytes(of: Self.load8(q, k + 8) * s, toByteOffset: at + 32, as: SIMD8<Float>.self)
@@ -140,20 +119,21 @@ public final class Q8Weight: LinearWeight, TiledWeight, @unchecked Sendable {
       }
       while k < columns.upperBound {
         tile[i * stride + k - columns.lowerBound] =
-          Float(q[k]) * Float(scales[o * blocksPerRow + k / 32])
+          Float(q[k]) * Float(blocks.scales[o * blocks.perRow + k / 32])
         k += 1
       }
     }
   }
 
   func prefetchTile(rows: Range<Int>, columns: Range<Int>, into level: Prefetch.Level) {
-    let blocks = (columns.count + 31) / 32
+    let count = (columns.count + 31) / 32
     for o in rows {
       Prefetch.bytes(
-        quants.baseAddress! + o * blocksPerRow * 32 + columns.lowerBound, count: columns.count,
+        blocks.quants.baseAddress! + o * blocks.perRow * 32 + columns.lowerBound,
+        count: columns.count,
         into: level)
       Prefetch.bytes(
-        scales.baseAddress! + o * blocksPerRow + columns.lowerBound / 32, count: 2 * blocks,
+        blocks.scales.baseAddress! + o * blocks.perRow + columns.lowerBound / 32, count: 2 * count,
         into: level)
     }
   }
@@ -180,15 +160,15 @@ public final class Q8Weight: LinearWeight, TiledWeight, @unchecked Sendable {
     _ rows: Range<Int>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, accumulate: Bool
   ) {
     let fullBlocks = inFeatures / 32
-    let rowBytes = blocksPerRow &* 32
+    let rowBytes = blocks.perRow &* 32
     let permuted = ThreadScratch.floats(fullBlocks &* 32)
     Self.permute(x, into: permuted, blocks: fullBlocks)
     let xp = UnsafeRawPointer(permuted)
-    let packed = UnsafeRawPointer(quants.baseAddress!)
-    let scale = UnsafePointer(scales.baseAddress!)
+    let packed = UnsafeRawPointer(blocks.quants.baseAddress!)
+    let scale = UnsafePointer(blocks.scales.baseAddress!)
     for o in rows {
       let q = packed + o &* rowBytes
-      let s = scale + o &* blocksPerRow
+      let s = scale + o &* blocks.perRow
       var a0 = SIMD8<Float>()
       var a1 = SIMD8<Float>()
       var b = 0
@@ -206,7 +186,7 @@ public final class Q8Weight: LinearWeight, TiledWeight, @unchecked Sendable {
       var sum = (a0 + a1).sum()
       if fullBlocks &* 32 < inFeatures {
         sum += partialBlockDot(
-          q.assumingMemoryBound(to: Int8.self), scales.baseAddress! + o &* blocksPerRow, x)
+          q.assumingMemoryBound(to: Int8.self), blocks.scales.baseAddress! + o &* blocks.perRow, x)
       }
       y[o] = accumulate ? y[o] + sum : sum
     }

@@ -42,32 +42,4 @@ extension TiledWeight {
     precondition(r >= 0 && r < outFeatures, "copyRow: row \(r) of \(outFeatures)")
     decodeTile(rows: r..<(r + 1), columns: 0..<inFeatures, into: destination, stride: inFeatures)
   }
-
-  /// The dequantized (widened) matrix W, [outFeatures * inFeatures] row-major: the reference the
-  /// format's products are tested against.
-  func tiledDequantized() -> [Float] {
-    [Float](unsafeUninitializedCapacity: outFeatures * inFeatures) { buffer, initialized in
-      if let base = buffer.baseAddress, outFeatures > 0 {
-        decodeTile(rows: 0..<outFeatures, columns: 0..<inFeatures, into: base, stride: inFeatures)
-      }
-      initialized = outFeatures * inFeatures
-    }
-  }
-
-  /// The naive product against `dequantized()`, kept as the reference the kernels are tested
-  /// against: y[rows, outFeatures] = x[rows, inFeatures] · Wᵀ, summed in f64.
-  func tiledMultiplyNaive(_ x: [Float], rows: Int) -> [Float] {
-    let w = tiledDequantized()
-    var y = [Float](repeating: 0, count: rows * outFeatures)
-    for i in 0..<rows {
-      for o in 0..<outFeatures {
-        var sum: Double = 0
-        for k in 0..<inFeatures {
-          sum += Double(x[i * inFeatures + k]) * Double(w[o * inFeatures + k])
-        }
-        y[i * outFeatures + o] = Float(sum)
-      }
-    }
-    return y
-  }
 }

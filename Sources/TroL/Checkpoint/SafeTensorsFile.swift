@@ -169,29 +169,21 @@ public final class SafeTensorsFile: @unchecked Sendable {
     var values = [Int64]()
     values.reserveCapacity(info.count)
     let width = info.dtype.byteWidth
+    // Element i, read as the little-endian integer type I.
+    func element<I: FixedWidthInteger>(_ i: Int, _: I.Type) -> I {
+      I(littleEndian: bytes.loadUnaligned(fromByteOffset: i * width, as: I.self))
+    }
     for i in 0..<info.count {
-      let offset = i * width
       switch info.dtype {
-      case .bool, .u8: values.append(Int64(bytes[offset]))
-      case .i8: values.append(Int64(Int8(bitPattern: bytes[offset])))
-      case .i16:
-        values.append(
-          Int64(Int16(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int16.self))))
-      case .u16:
-        values.append(
-          Int64(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt16.self))))
-      case .i32:
-        values.append(
-          Int64(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self))))
-      case .u32:
-        values.append(
-          Int64(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))))
-      case .i64:
-        values.append(
-          Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
+      case .bool, .u8: values.append(Int64(element(i, UInt8.self)))
+      case .i8: values.append(Int64(element(i, Int8.self)))
+      case .i16: values.append(Int64(element(i, Int16.self)))
+      case .u16: values.append(Int64(element(i, UInt16.self)))
+      case .i32: values.append(Int64(element(i, Int32.self)))
+      case .u32: values.append(Int64(element(i, UInt32.self)))
+      case .i64: values.append(element(i, Int64.self))
       default:
-        let value = UInt64(
-          littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+        let value = element(i, UInt64.self)
         guard let exact = Int64(exactly: value) else {
           throw TroLError(
             .unsupportedDType, "\(path): tensor '\(name)' element \(i) (\(value)) exceeds Int64")
@@ -221,9 +213,8 @@ public final class SafeTensorsFile: @unchecked Sendable {
     let shape: [Int]
     let dataOffsets: [Int]
 
-    enum CodingKeys: String, CodingKey {
-      case dtype, shape
-      case dataOffsets = "data_offsets"
+    enum CodingKeys: String, SnakeCaseCodingKey {
+      case dtype, shape, dataOffsets
     }
   }
 

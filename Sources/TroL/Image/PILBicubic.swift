@@ -10,26 +10,17 @@
 /// * weights scaled by 2^22 and rounded half away from zero; sums rounded by adding 2^21;
 /// * horizontal pass first (only on the rows the vertical pass reads), rounded to uint8, then
 ///   vertical; an axis whose size does not change is not resampled.
-public enum PILBicubic {
-  /// Resizes an image as `PIL.Image.resize((width, height))` does: to `width`×`height` (each at
-  /// least 1); the image itself when the size is unchanged.
-  public static func resize(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
-    ResampleKernel.resize(
-      image, width: width, height: height, kernel: kernel(inputSize:outputSize:))
-  }
-
+/// `resize(_:width:height:)` (from `RGBResampler`) is `PIL.Image.resize((width, height))`.
+public enum PILBicubic: RGBResampler {
   /// Pillow's `bicubic_filter` (a = −0.5), in its operation order.
   static func cubic(_ distance: Double) -> Double {
     let a = -0.5
-    let x = abs(distance)
-    if x < 1 { return ((a + 2) * x - (a + 3)) * x * x + 1 }
-    if x < 2 { return (((x - 5) * x + 8) * x - 4) * a }
-    return 0
+    return ResampleKernel.keysCubic(distance, a: a) { x in (((x - 5) * x + 8) * x - 4) * a }
   }
 
   static let precision = 22
 
-  static func kernel(inputSize: Int, outputSize: Int) -> ResampleKernel {
+  package static func kernel(inputSize: Int, outputSize: Int) -> ResampleKernel {
     ResampleKernel.pillow(
       inputSize: inputSize, outputSize: outputSize, support: 2, precision: precision,
       filter: cubic)

@@ -17,6 +17,16 @@ package struct ResampleKernel: Sendable {
   /// Fractional bits of the weights.
   package var precision: Int
 
+  /// The Keys cubic convolution kernel with parameter `a` at `distance`: the piece for |x| < 1 as
+  /// both references write it, `outer(|x|)` for 1 ≤ |x| < 2 (each reference has its own operation
+  /// order there, which rounds differently), 0 beyond.
+  @inline(__always)
+  static func keysCubic(_ distance: Double, a: Double, outer: (Double) -> Double) -> Double {
+    let x = abs(distance)
+    if x < 1 { return ((a + 2) * x - (a + 3)) * x * x + 1 }
+    return x < 2 ? outer(x) : 0
+  }
+
   /// `value` rounded half away from zero, as both references round their scaled weights.
   static func fixedPoint(_ value: Double) -> Int32 {
     Int32(value < 0 ? (-0.5 + value).rounded(.towardZero) : (0.5 + value).rounded(.towardZero))
@@ -118,47 +128,32 @@ package struct ResampleKernel: Sendable {
     let half = Int32(1) << Int32(precision - 1)
     let shift = Int32(precision)
     var output = [UInt8](repeating: 0, count: rowBytes * outHeight)
-    var accumulator = [Int32](repeating: 0, count: rowBytes)
-    image.pixels.withUnsafeBufferPointer { source in
-      weights.withUnsafeBufferPointer { weights in
+    // One output row's sums; a tap's weight is read once per row, so `weights` is indexed as is.
+    withUnsafeTemporaryAllocation(of: Int32.self, capacity: rowBytes) { accumulator in
+      image.pixels.withUnsafeBufferPointer { source in
         output.withUnsafeMutableBufferPointer { out in
-          accumulator.withUnsafeMutableBufferPointer { acc in
-            guard let source = source.baseAddress, let out = out.baseAddress,
-              let acc = acc.baseAddress
-            else { return }
-            for y in 0..<outHeight {
-              acc.update(repeating: half, count: rowBytes)
-              let first = starts[y] - rowOffset
-              for t in 0..<counts[y] {
-                let w = weights[y * stride + t]
-                let line = source + (first + t) * rowBytes
-                for i in 0..<rowBytes {
-                  acc[i] = acc[i] &+ w &* Int32(line[i])
-                }
-              }
-              let outLine = out + y * rowBytes
+          guard let acc = accumulator.baseAddress, let source = source.baseAddress,
+            let out = out.baseAddress
+          else { return }
+          for y in 0..<outHeight {
+            acc.initialize(repeating: half, count: rowBytes)
+            let first = starts[y] - rowOffset
+            for t in 0..<counts[y] {
+              let w = weights[y * stride + t]
+              let line = source + (first + t) * rowBytes
               for i in 0..<rowBytes {
-                outLine[i] = UInt8(truncatingIfNeeded: min(max(acc[i] &>> shift, 0), 255))
+                acc[i] = acc[i] &+ w &* Int32(line[i])
               }
+            }
+            let outLine = out + y * rowBytes
+            for i in 0..<rowBytes {
+              outLine[i] = UInt8(truncatingIfNeeded: min(max(acc[i] &>> shift, 0), 255))
             }
           }
         }
       }
     }
     return RGBImage(width: image.width, height: outHeight, pixels: output)
-  }
-
-  /// Resizes `image` to `width`×`height` with the kernels `kernel(inputSize, outputSize)` builds
-  /// for each axis; an axis whose size does not change is not resampled (and an unchanged image
-  /// is returned as it is).
-  static func resize(
-    _ image: RGBImage, width: Int, height: Int,
-    kernel: (_ inputSize: Int, _ outputSize: Int) -> ResampleKernel
-  ) -> RGBImage {
-    precondition(width > 0 && height > 0, "resize target must be positive, got \(width)x\(height)")
-    return resample(
-      image, horizontal: width == image.width ? nil : kernel(image.width, width),
-      vertical: height == image.height ? nil : kernel(image.height, height))
   }
 
   /// Applies a horizontal kernel (nil: width unchanged) then a vertical one (nil: height unchanged).
@@ -235,5 +230,24 @@ extension ResampleKernel {
       pixels = next
     }
     return RGBImage(width: width, height: height, pixels: pixels)
+  }
+}
+
+/// A reference resizer of RGB images, defined by the fixed-point weights it computes for one axis
+/// (`PILBicubic`, `TorchBicubic`).
+package protocol RGBResampler {
+  /// The weights for resampling an axis of `inputSize` samples to `outputSize`.
+  static func kernel(inputSize: Int, outputSize: Int) -> ResampleKernel
+}
+
+extension RGBResampler {
+  /// Resizes `image` to `width`×`height` (each at least 1) with `kernel` for each axis; an axis
+  /// whose size does not change is not resampled (and an unchanged image is returned as it is).
+  package static func resize(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
+    precondition(width > 0 && height > 0, "resize target must be positive, got \(width)x\(height)")
+    return ResampleKernel.resample(
+      image,
+      horizontal: width == image.width ? nil : kernel(inputSize: image.width, outputSize: width),
+      vertical: height == image.height ? nil : kernel(inputSize: image.height, outputSize: height))
   }
 }

@@ -15,24 +15,18 @@
 /// The result is therefore not the float bicubic rounded: it can differ from it by ±1 where the
 /// intermediate uint8 rounding or the int16 weights tip a value across .5. The fixture goldens
 /// (torch 2.13, x86 CPU) are matched exactly.
-public enum TorchBicubic {
-  /// Resizes an image the way TroL-1.8B/7B do, to `width`×`height` (each at least 1; aspect ratio
-  /// not preserved).
-  public static func resize(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
-    ResampleKernel.resize(
-      image, width: width, height: height, kernel: kernel(inputSize:outputSize:))
-  }
-
+/// `resize(_:width:height:)` (from `RGBResampler`) stretches to `width`×`height`: the aspect ratio
+/// is not preserved.
+public enum TorchBicubic: RGBResampler {
   /// The Keys cubic convolution kernel with a = −0.75, in torch's operation order.
   static func cubic(_ distance: Double) -> Double {
     let a = -0.75
-    let x = abs(distance)
-    if x < 1 { return ((a + 2) * x - (a + 3)) * x * x + 1 }
-    if x < 2 { return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a }
-    return 0
+    return ResampleKernel.keysCubic(distance, a: a) { x in
+      ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    }
   }
 
-  static func kernel(inputSize: Int, outputSize: Int) -> ResampleKernel {
+  package static func kernel(inputSize: Int, outputSize: Int) -> ResampleKernel {
     let taps = 4
     let scale = Double(inputSize) / Double(outputSize)
     var starts = [Int](repeating: 0, count: outputSize)

@@ -81,12 +81,21 @@ import TrolleyCLIKit
         "--kinds", "curate.ingest,curate.dedupe", "--lease", "2", "--poll-interval", "0.2",
         "--image-root", folder.path,
       ]
+      // The kill is made certain, as for dedupe below: this connection holds a SHARE lock on the
+      // item table, so an ingest job, claimed and running, waits to write its items until the
+      // victim is gone (polling for a running job alone can miss a whole ingest that finishes
+      // while the test's tasks wait for a busy thread pool).
+      let holder = try PostgresConnection(configuration: database.configuration)
+      defer { holder.close() }
+      try holder.execute("BEGIN")
+      try holder.execute("LOCK TABLE dataset_item IN SHARE MODE")
       let doomed = try WorkerProcess(databaseURL: url, arguments: kinds + ["--no-maintenance"])
       try await eventually("an ingest job runs") {
         try await client.query("SELECT 1 FROM jobs WHERE state = 'running'").count > 0
       }
       doomed.kill(SIGKILL)
       doomed.process.waitUntilExit()
+      try holder.execute("COMMIT")
       let heir = try WorkerProcess(databaseURL: url, arguments: kinds)
       defer { heir.stop() }
       // Every ingest job finished, not only every item: the killed worker may have written its
@@ -111,8 +120,6 @@ import TrolleyCLIKit
       #expect(plan.status == 0)
       // 1 reset + 4 exact + 5 bands x 4 pairs + 1 groups at the default distance 4.
       #expect(plan.stdout.contains("\"jobs\":26"), "\(plan.stdout)")
-      let holder = try PostgresConnection(configuration: database.configuration)
-      defer { holder.close() }
       try holder.execute("BEGIN")
       try holder.execute("LOCK TABLE dataset_edge IN SHARE MODE")
       let victim = try WorkerProcess(databaseURL: url, arguments: kinds + ["--no-maintenance"])

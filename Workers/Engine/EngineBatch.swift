@@ -10,27 +10,26 @@ public import TrolleyJobContracts
 /// The engine is synchronous and saturates the CPU; running it on the cooperative pool (two
 /// threads on this machine) would starve heartbeats and acknowledgements, so it gets a thread.
 public struct EngineBatch: Sendable {
-  /// One job's input.
+  /// One job's input: where its image is, and the engine request that gets the image once it
+  /// is fetched.
   public struct Item: Sendable {
     /// A local path, `file://` or `http(s)://` URL.
     public var image: String
-    /// The question (or caption prompt).
-    public var question: String
-    public var options: GenerationOptions
-    /// Stops this item early (its job was cancelled or timed out); nil: never.
-    public var cancellation: CancellationFlag?
-    /// Counts the item's generated tokens as they come, if given.
-    public var progress: GenerationProgress?
+    /// The question (or caption prompt), options, cancellation flag and token counter; its
+    /// `image` is nil until `run` fetched the source.
+    public var request: AnswerRequest
 
+    /// - Parameters:
+    ///   - cancellation: stops this item early (its job was cancelled or timed out); nil: never.
+    ///   - progress: counts the item's generated tokens as they come, if given.
     public init(
       image: String, question: String, options: GenerationOptions,
       cancellation: CancellationFlag? = nil, progress: GenerationProgress? = nil
     ) {
       self.image = image
-      self.question = question
-      self.options = options
-      self.cancellation = cancellation
-      self.progress = progress
+      request = AnswerRequest(
+        image: nil, question: question, options: options, cancellation: cancellation,
+        progress: progress)
     }
   }
 
@@ -86,10 +85,9 @@ public struct EngineBatch: Sendable {
     for (index, item) in items.enumerated() {
       switch fetched[item.image] {
       case .success(let bytes):
-        requests.append(
-          AnswerRequest(
-            image: .encoded(bytes), question: item.question, options: item.options,
-            cancellation: item.cancellation, progress: item.progress))
+        var request = item.request
+        request.image = .encoded(bytes)
+        requests.append(request)
         owners.append(index)
       case .failure(let failure):
         outcomes[index] = .failure(failure)

@@ -31,7 +31,7 @@ public enum AnswerTask: EngineTask {
     TrolAnswer.Result(
       answer: answer.answer, model: settings.batch.modelName, tokens: answer.tokenIDs.count,
       finishReason: answer.finishReason, timings: answer.timings.resultJSON,
-      provenance: settings.batch.provenance(item.options))
+      provenance: settings.batch.provenance(item.request.options))
   }
 
   public static func write(

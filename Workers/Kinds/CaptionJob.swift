@@ -26,10 +26,10 @@ public enum CaptionTask: EngineTask {
     _ answer: AnswerResult, item: EngineBatch.Item, settings: EngineJobSettings
   ) -> TrolCaption.Result {
     TrolCaption.Result(
-      caption: answer.answer, prompt: item.question, model: settings.batch.modelName,
+      caption: answer.answer, prompt: item.request.question, model: settings.batch.modelName,
       tokens: answer.tokenIDs.count, finishReason: answer.finishReason,
       timings: answer.timings.resultJSON,
-      provenance: settings.batch.provenance(item.options))
+      provenance: settings.batch.provenance(item.request.options))
   }
 
   public static func write(

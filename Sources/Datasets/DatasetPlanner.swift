@@ -106,7 +106,8 @@ public struct DatasetPlanner: Sendable {
     }
     return try await withDataset(named: name) { dataset, connection in
       try store.datasetSetDedupe(
-        id: dataset.id, hash: hash.rawValue, distance: distance, on: connection)
+        id: dataset.id, hash: hash.rawValue, distance: distance, exactOnly: exactOnly,
+        on: connection)
       let open =
         try store.jobsOpen(datasetID: dataset.id, stage: "ingest", on: connection)
         + store.jobsOpen(datasetID: dataset.id, stage: "dedupe", on: connection)

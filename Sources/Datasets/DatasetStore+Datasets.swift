@@ -10,12 +10,15 @@ public struct DatasetRecord: Sendable, Hashable, Codable {
   public var filters: FilterSettings
   public var dedupeHash: String
   public var dedupeDistance: Int
+  /// The last dedupe grouped exact copies only (`--exact`): hash and distance were not used.
+  public var dedupeExact: Bool
   public var createdAt: Date
 
   enum CodingKeys: String, CodingKey {
     case id, name, filters
     case dedupeHash = "dedupe_hash"
     case dedupeDistance = "dedupe_distance"
+    case dedupeExact = "dedupe_exact"
     case createdAt = "created_at"
   }
 }
@@ -24,21 +27,21 @@ extension DatasetStore {
   static let datasetCreateSQL = """
     INSERT INTO dataset (name, filters) VALUES ($1, $2::jsonb)
     ON CONFLICT (name) DO NOTHING
-    RETURNING id, name, filters::text, dedupe_hash, dedupe_distance, created_at
+    RETURNING id, name, filters::text, dedupe_hash, dedupe_distance, dedupe_exact, created_at
     """
 
   static let datasetGetSQL = """
-    SELECT id, name, filters::text, dedupe_hash, dedupe_distance, created_at
+    SELECT id, name, filters::text, dedupe_hash, dedupe_distance, dedupe_exact, created_at
     FROM dataset WHERE name = $1
     """
 
   static let datasetGetByIDSQL = """
-    SELECT id, name, filters::text, dedupe_hash, dedupe_distance, created_at
+    SELECT id, name, filters::text, dedupe_hash, dedupe_distance, dedupe_exact, created_at
     FROM dataset WHERE id = $1
     """
 
   static let datasetListSQL = """
-    SELECT id, name, filters::text, dedupe_hash, dedupe_distance, created_at
+    SELECT id, name, filters::text, dedupe_hash, dedupe_distance, dedupe_exact, created_at
     FROM dataset ORDER BY name
     """
 
@@ -47,7 +50,7 @@ extension DatasetStore {
     """
 
   static let datasetSetDedupeSQL = """
-    UPDATE dataset SET dedupe_hash = $2, dedupe_distance = $3 WHERE id = $1
+    UPDATE dataset SET dedupe_hash = $2, dedupe_distance = $3, dedupe_exact = $4 WHERE id = $1
     """
 
   /// Names accepted for datasets (they appear in file names and batch names).
@@ -67,12 +70,12 @@ extension DatasetStore {
   }
 
   static func record(_ row: PostgresRow) throws -> DatasetRecord {
-    let (id, name, filters, hash, distance, created) = try row.decode(
-      (Int64, String, String, String, Int, Date).self)
+    let (id, name, filters, hash, distance, exact, created) = try row.decode(
+      (Int64, String, String, String, Int, Bool, Date).self)
     let settings = try JSONDecoder().decode(FilterSettings.self, from: Data(filters.utf8))
     return DatasetRecord(
       id: id, name: name, filters: settings, dedupeHash: hash, dedupeDistance: distance,
-      createdAt: created)
+      dedupeExact: exact, createdAt: created)
   }
 
   /// Creates a dataset with the default filters.
@@ -134,9 +137,9 @@ extension DatasetStore {
 
   /// Stores the dedupe settings the last `dataset dedupe` asked for.
   public func datasetSetDedupe(
-    id: Int64, hash: String, distance: Int, on connection: PostgresConnection
+    id: Int64, hash: String, distance: Int, exactOnly: Bool, on connection: PostgresConnection
   ) throws {
-    try connection.query(Self.datasetSetDedupeSQL, [id, hash, distance])
+    try connection.query(Self.datasetSetDedupeSQL, [id, hash, distance, exactOnly])
   }
 }
 

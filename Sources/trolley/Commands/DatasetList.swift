@@ -26,7 +26,9 @@ struct DatasetList: AsyncParsableCommand {
       return
     }
     for record in records {
-      print("\(record.name)\tid \(record.id)\tdedupe \(record.dedupeHash)@\(record.dedupeDistance)")
+      let dedupe =
+        record.dedupeExact ? "exact" : "\(record.dedupeHash)@\(record.dedupeDistance)"
+      print("\(record.name)\tid \(record.id)\tdedupe \(dedupe)")
     }
   }
 }

@@ -15,20 +15,21 @@ struct DatasetList: AsyncParsableCommand {
   @OptionGroup var options: OperatorOptions
 
   func run() async throws {
-    let (store, _) = try options.context().datasets()
-    let records = try await store.datasetList()
-    if options.json {
-      try printEncodedJSON(records)
-      return
-    }
-    if records.isEmpty {
-      print("no datasets; create one with `trolley dataset create NAME`")
-      return
-    }
-    for record in records {
-      let dedupe =
-        record.dedupeExact ? "exact" : "\(record.dedupeHash)@\(record.dedupeDistance)"
-      print("\(record.name)\tid \(record.id)\tdedupe \(dedupe)")
+    try await options.withDatasets { store, _ in
+      let records = try await store.datasetList()
+      if options.json {
+        try printEncodedJSON(records)
+        return
+      }
+      if records.isEmpty {
+        print("no datasets; create one with `trolley dataset create NAME`")
+        return
+      }
+      for record in records {
+        let dedupe =
+          record.dedupeExact ? "exact" : "\(record.dedupeHash)@\(record.dedupeDistance)"
+        print("\(record.name)\tid \(record.id)\tdedupe \(dedupe)")
+      }
     }
   }
 }
